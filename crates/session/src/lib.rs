@@ -1,0 +1,26 @@
+//! The coordinator: sessions, transactions and the shared database state.
+//!
+//! This crate owns what happens between a parsed statement and the data:
+//! the catalog of databases/schemas/tables, the in-memory table state with
+//! snapshot reads, transactions (BEGIN/COMMIT/ROLLBACK/SAVEPOINT), the
+//! ordering of commits into timestamped batches of `(row, diff)` updates and
+//! making each commit durable through `freshet-storage` before it is
+//! acknowledged.
+//!
+//! It does not own the wire protocol (`freshet-pgwire` drives a [`Session`]),
+//! SQL parsing and planning (`freshet-sql`) or query execution
+//! (`freshet-compute`).
+//!
+//! Most important types: [`Server`] (shared state, one per process),
+//! [`Session`] (one per client connection) and [`ExecuteResult`].
+
+mod api;
+
+pub use api::*;
+
+/// Opens the data directory and starts the engine; the returned server is
+/// shared by every connection.
+pub fn open_server(config: ServerConfig) -> Result<std::sync::Arc<dyn ServerApi>, StartupError> {
+    let _ = config;
+    Err(StartupError { message: "the engine is not implemented yet".into() })
+}
