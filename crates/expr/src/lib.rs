@@ -1,1 +1,25 @@
-//! placeholder
+//! Freshet's plan IR and its scalar expression library.
+//!
+//! This crate owns the language every engine path shares:
+//! - [`ScalarExpr`]: typed scalar expressions over a row, and their
+//!   evaluation ([`ScalarExpr::eval`]) with PostgreSQL's semantics;
+//! - [`RelExpr`]: relational plans (get, map, filter, join, reduce, ...)
+//!   produced by `freshet-sql` and executed by `freshet-compute`, either as
+//!   a batch over a snapshot or (later) as an incrementally maintained
+//!   differential dataflow;
+//! - [`AggregateExpr`] and the aggregate accumulators ([`agg`]).
+//!
+//! It does not parse SQL or resolve names (that is `freshet-sql`), nor read
+//! tables (that is the caller, through [`EvalContext`]).
+
+pub mod agg;
+pub mod datetime_ops;
+pub mod func;
+pub mod like;
+pub mod relation;
+pub mod scalar;
+
+pub use agg::{AggregateExpr, AggregateFunc};
+pub use func::{BinaryOp, Func, UnaryOp};
+pub use relation::{JoinKind, RelExpr, SetOpKind, SortKey, TableRef};
+pub use scalar::{EvalContext, ScalarExpr, SequenceAccess, SubqueryExpr, SubqueryKind, SubqueryRunner};

@@ -37,7 +37,17 @@
 //!                                       freshet.redb is always complete
 //! ```
 //!
-//! After a crash redb repairs the file on the next open, which reads the whole file.
+//! Every open verifies the checksum of every page (about 0.5 s per GiB of file), so a file
+//! damaged outside redb is reported as [`StorageError::Corrupt`] rather than read as wrong data;
+//! after a crash redb also repairs the file then. Both read the whole file, as [`Store::load`]
+//! does anyway.
+//!
+//! # Errors the caller must treat as fatal
+//!
+//! Any I/O failure while writing (a full disk shows up as [`StorageError::Io`] whose source
+//! says "No space left on device") leaves the open store refusing all further work with
+//! [`StorageError::Unavailable`]; the server must stop, and after the cause is fixed a restart
+//! recovers the last acknowledged commit.
 
 mod commit;
 mod error;
@@ -45,4 +55,6 @@ mod store;
 
 pub use commit::{CollectionId, Commit, RowId, RowWrite, Timestamp};
 pub use error::{Result, StorageError};
-pub use store::{LoadedState, Store, DATA_FILE_NAME, FORMAT_VERSION, LOCK_FILE_NAME};
+pub use store::{
+    CollectionRows, LoadedState, Store, DATA_FILE_NAME, FORMAT_VERSION, LOCK_FILE_NAME,
+};

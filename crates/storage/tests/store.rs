@@ -6,23 +6,39 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::Instant;
 
 use freshet_storage::{
-    CollectionId, Commit, LoadedState, RowId, RowWrite, StorageError, Store, Timestamp,
-    DATA_FILE_NAME, FORMAT_VERSION,
+    CollectionId, CollectionRows, Commit, LoadedState, RowId, RowWrite, StorageError, Store,
+    Timestamp, DATA_FILE_NAME, FORMAT_VERSION,
 };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// Tests hold this shared while they use stores, and the kill -9 test holds it exclusively
+/// while it spawns writer processes. A spawned process holds copies of all of the parent's file
+/// descriptors from fork until exec, including those of other tests' `LOCK` files, so a test
+/// that drops and reopens a store while another thread spawns would spuriously get `Locked`.
+static SPAWN_EXCLUSION: RwLock<()> = RwLock::new(());
+
 /// A directory under the system temp dir, removed on drop (kept if the test panicked, for
-/// inspection).
-struct TempDir(PathBuf);
+/// inspection). Holds [`SPAWN_EXCLUSION`] shared, unless made by [`TempDir::new_unguarded`].
+struct TempDir(PathBuf, Option<RwLockReadGuard<'static, ()>>);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
+        let guard = SPAWN_EXCLUSION
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut dir = TempDir::new_unguarded(name);
+        dir.1 = Some(guard);
+        dir
+    }
+
+    fn new_unguarded(name: &str) -> TempDir {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let path = std::env::temp_dir().join(format!(
             "freshet-storage-{name}-{}-{}",
@@ -30,7 +46,7 @@ impl TempDir {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&path);
-        TempDir(path)
+        TempDir(path, None)
     }
 
     fn path(&self) -> &Path {
@@ -99,8 +115,7 @@ impl Model {
             self.meta.insert(key.clone(), value.clone());
         }
         for &collection in &commit.drop_collections {
-            self.rows
-                .retain(|&(c, _), _| c != collection);
+            self.rows.retain(|&(c, _), _| c != collection);
         }
         for write in &commit.writes {
             match write {
@@ -119,7 +134,7 @@ impl Model {
     }
 
     fn expected(&self) -> LoadedState {
-        let mut collections: Vec<(CollectionId, Vec<(RowId, Vec<u8>)>)> = Vec::new();
+        let mut collections: Vec<(CollectionId, CollectionRows)> = Vec::new();
         for (&(collection, row), value) in &self.rows {
             match collections.last_mut() {
                 Some((c, rows)) if *c == collection => rows.push((row, value.clone())),
@@ -128,7 +143,11 @@ impl Model {
         }
         LoadedState {
             last_ts: self.last_ts,
-            meta: self.meta.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            meta: self
+                .meta
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             collections,
         }
     }
@@ -193,8 +212,16 @@ fn generate_commit(seed: u64, ts: Timestamp, big: bool) -> Commit {
     };
     for _ in 0..writes {
         // Collection u64::MAX and row u64::MAX exercise the edges of the key encoding.
-        let collection = if rng.one_in(50) { u64::MAX } else { 1 + rng.below(4) };
-        let row = if rng.one_in(50) { u64::MAX } else { rng.below(300) };
+        let collection = if rng.one_in(50) {
+            u64::MAX
+        } else {
+            1 + rng.below(4)
+        };
+        let row = if rng.one_in(50) {
+            u64::MAX
+        } else {
+            rng.below(300)
+        };
         if rng.one_in(4) {
             commit.writes.push(RowWrite::Delete { collection, row });
         } else {
@@ -236,6 +263,12 @@ fn empty_store_loads_empty() {
     drop(store);
     let store = open(dir.path());
     assert_eq!(store.load().expect("load"), LoadedState::default());
+}
+
+#[test]
+fn store_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Store>();
 }
 
 #[test]
@@ -389,14 +422,22 @@ fn crash_child_writer() {
 #[test]
 fn acknowledged_commits_survive_kill_9() {
     let started = Instant::now();
-    let dir = TempDir::new("crash");
+    let _exclusive = SPAWN_EXCLUSION
+        .write()
+        .unwrap_or_else(PoisonError::into_inner);
+    let dir = TempDir::new_unguarded("crash");
     let mut rng = Rng::new(0xC4A5_4002);
     let exe = std::env::current_exe().expect("current test binary");
     let mut last_acknowledged = 0;
     for round in 0..5 {
         let acks_wanted = 1 + rng.below(30);
         let mut child = Command::new(&exe)
-            .args(["crash_child_writer", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "crash_child_writer",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CRASH_CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -410,7 +451,10 @@ fn acknowledged_commits_survive_kill_9() {
                 continue; // libtest's own output
             };
             let ts: Timestamp = ts.parse().expect("child prints ACK <ts>");
-            assert!(ts > last_acknowledged, "child acknowledged {ts} after {last_acknowledged}");
+            assert!(
+                ts > last_acknowledged,
+                "child acknowledged {ts} after {last_acknowledged}"
+            );
             last_acknowledged = ts;
             acks += 1;
             if acks == acks_wanted {
@@ -464,7 +508,10 @@ fn populate(dir: &Path) {
 fn expect_corrupt(dir: &Path, what: &str) {
     let result = Store::open(dir).and_then(|store| store.load());
     let err = match result {
-        Ok(state) => panic!("{what}: open and load succeeded (last_ts {})", state.last_ts),
+        Ok(state) => panic!(
+            "{what}: open and load succeeded (last_ts {})",
+            state.last_ts
+        ),
         Err(err) => err,
     };
     let message = full_message(&err);
@@ -573,6 +620,53 @@ fn stale_init_file_is_replaced() {
     assert!(!dir.path().join("freshet.redb.init").exists());
 }
 
+/// Flipped bits anywhere in the file are either reported as `Corrupt` or harmless (they hit
+/// unused space and the store loads exactly what was committed); they never panic or return
+/// wrong data.
+#[test]
+fn flipped_bits_are_detected_or_harmless() {
+    const POPULATE_SEED: u64 = 0xC0_44;
+    let mut model = Model::default();
+    for ts in 1..=20 {
+        model.apply(&generate_commit(POPULATE_SEED, ts, false));
+    }
+    let (mut detected, mut harmless) = (0, 0);
+    for seed in 0..24u64 {
+        let dir = TempDir::new("flip");
+        populate(dir.path());
+        let file = dir.path().join(DATA_FILE_NAME);
+        let mut bytes = std::fs::read(&file).expect("read data file");
+        let mut rng = Rng::new(seed);
+        // A third of the cases hit only the first page (redb's header and commit slots).
+        let range = if seed % 3 == 0 {
+            4096
+        } else {
+            bytes.len() as u64
+        };
+        for _ in 0..1 + rng.below(8) {
+            let i = rng.below(range) as usize;
+            bytes[i] ^= 1 << rng.below(8);
+        }
+        std::fs::write(&file, &bytes).expect("write data file");
+        match Store::open(dir.path()) {
+            Ok(store) => {
+                model.check(&store, &format!("flip seed {seed}"));
+                harmless += 1;
+            }
+            Err(err @ StorageError::Corrupt { .. }) => {
+                let message = full_message(&err);
+                assert!(message.contains(&file.display().to_string()), "{message}");
+                detected += 1;
+            }
+            Err(other) => panic!("flip seed {seed}: expected Corrupt, got {other:?}"),
+        }
+    }
+    assert!(
+        detected > 0 && detected + harmless == 24,
+        "detected {detected}, harmless {harmless}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Performance (run by hand: cargo test -p freshet-storage --release -- --ignored --nocapture)
 // ---------------------------------------------------------------------------------------------
@@ -580,13 +674,16 @@ fn stale_init_file_is_replaced() {
 #[test]
 #[ignore = "performance measurement; run by hand in release mode"]
 fn perf_one_million_puts() {
-    const ROWS: u64 = 1_000_000;
+    let rows: u64 = std::env::var("FRESHET_PERF_ROWS")
+        .ok()
+        .map(|s| s.parse().expect("FRESHET_PERF_ROWS is a number"))
+        .unwrap_or(1_000_000);
     const VALUE_BYTES: usize = 100;
     let dir = TempDir::new("perf");
     let store = open(dir.path());
 
     let mut rng = Rng::new(1);
-    let writes: Vec<RowWrite> = (0..ROWS)
+    let writes: Vec<RowWrite> = (0..rows)
         .map(|row| RowWrite::Put {
             collection: 1,
             row,
@@ -615,7 +712,20 @@ fn perf_one_million_puts() {
             ..Commit::default()
         })
         .expect("small commit");
-    let small_commit_time = started.elapsed();
+    for ts in 3..103 {
+        store
+            .commit(&Commit {
+                ts,
+                writes: vec![RowWrite::Put {
+                    collection: 2,
+                    row: ts,
+                    value: vec![0; VALUE_BYTES],
+                }],
+                ..Commit::default()
+            })
+            .expect("small commit");
+    }
+    let small_commit_time = started.elapsed() / 101;
     drop(store);
 
     let started = Instant::now();
@@ -624,12 +734,12 @@ fn perf_one_million_puts() {
     let started = Instant::now();
     let state = store.load().expect("load");
     let load_time = started.elapsed();
-    assert_eq!(state.collections[0].1.len() as u64, ROWS);
+    assert_eq!(state.collections[0].1.len() as u64, rows);
 
     let started = Instant::now();
     store
         .commit(&Commit {
-            ts: 3,
+            ts: 200,
             drop_collections: vec![1],
             ..Commit::default()
         })
@@ -639,8 +749,12 @@ fn perf_one_million_puts() {
         .expect("stat")
         .len();
     println!(
-        "{ROWS} puts of {VALUE_BYTES} B in one commit: {commit_time:?}; one small commit: {small_commit_time:?}; \
-         reopen: {open_time:?}; load: {load_time:?}; drop collection: {drop_time:?}; file: {} MiB",
-        file_bytes / (1024 * 1024)
+        "{rows} puts of {VALUE_BYTES} B in one commit: {commit_time:?}; small commits: {small_commit_time:?} each; \
+         reopen: {open_time:?}; load: {load_time:?}; drop collection: {drop_time:?}; file: {} MiB; {}",
+        file_bytes / (1024 * 1024),
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_string))
+            .unwrap_or_default()
     );
 }

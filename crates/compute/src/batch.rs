@@ -1,0 +1,298 @@
+//! The batch executor: evaluates a plan over a snapshot, materializing each
+//! operator's output. Memory is O(rows of the largest intermediate result).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use freshet_common::io::TextContext;
+use freshet_common::{Datum, Error, Result, Row, SqlState, TimestampTz};
+use freshet_expr::agg::Accumulator;
+use freshet_expr::scalar::SequenceAccess;
+use freshet_expr::{EvalContext, RelExpr, ScalarExpr, SetOpKind, SubqueryExpr, SubqueryRunner, TableRef};
+
+use crate::{join, sort};
+
+/// Where the executor reads stored rows from: one consistent snapshot.
+pub trait DataSource {
+    /// Calls `f` with every row of `table` and its row id.
+    fn scan(&self, table: TableRef, f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>) -> Result<()>;
+    /// The rows of a system relation (`pg_catalog.pg_class`, ...).
+    fn system(&self, name: &str) -> Result<Vec<Row>>;
+}
+
+/// Executes plans for one statement.
+pub struct Executor<'a> {
+    source: &'a dyn DataSource,
+    params: &'a [Datum],
+    text: &'a TextContext,
+    now: TimestampTz,
+    cancel: Option<&'a AtomicBool>,
+    sequences: Option<&'a dyn SequenceAccess>,
+    /// Results of uncorrelated subqueries, by plan address.
+    cache: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+}
+
+impl<'a> Executor<'a> {
+    /// An executor over `source` with bound parameter values.
+    pub fn new(source: &'a dyn DataSource, params: &'a [Datum], text: &'a TextContext, now: TimestampTz) -> Executor<'a> {
+        Executor { source, params, text, now, cancel: None, sequences: None, cache: RefCell::new(HashMap::new()) }
+    }
+
+    /// Makes the executor stop with 57014 when `flag` becomes true.
+    pub fn with_cancel(mut self, flag: &'a AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Gives expressions access to sequences (nextval, currval, setval).
+    pub fn with_sequences(mut self, sequences: &'a dyn SequenceAccess) -> Self {
+        self.sequences = Some(sequences);
+        self
+    }
+
+    /// An evaluation context with the given enclosing rows.
+    pub fn context<'b>(&'b self, outer: &'b [Row]) -> EvalContext<'b> {
+        EvalContext {
+            params: self.params,
+            outer,
+            text: self.text,
+            subqueries: Some(self),
+            now: self.now,
+            sequences: self.sequences,
+        }
+    }
+
+    fn check_cancel(&self) -> Result<()> {
+        if let Some(flag) = self.cancel {
+            if flag.swap(false, Ordering::SeqCst) {
+                return Err(Error::new(SqlState::QueryCanceled, "canceling statement due to user request"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates `plan` to its rows.
+    pub fn run(&self, plan: &RelExpr) -> Result<Vec<Row>> {
+        self.run_with(plan, &[])
+    }
+
+    /// Evaluates `plan` with enclosing rows for correlated references.
+    pub fn run_with(&self, plan: &RelExpr, outer: &[Row]) -> Result<Vec<Row>> {
+        self.check_cancel()?;
+        let ctx = self.context(outer);
+        Ok(match plan {
+            RelExpr::Get { table, with_row_id, .. } => {
+                let mut rows = Vec::new();
+                let mut n = 0usize;
+                self.source.scan(*table, &mut |id, row| {
+                    n += 1;
+                    if n % 4096 == 0 {
+                        self.check_cancel()?;
+                    }
+                    let mut r = row.to_vec();
+                    if *with_row_id {
+                        r.push(Datum::Int8(id as i64));
+                    }
+                    rows.push(r);
+                    Ok(())
+                })?;
+                rows
+            }
+            RelExpr::System { name, .. } => self.source.system(name)?,
+            RelExpr::Values { rows, .. } => {
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let mut row = Vec::with_capacity(r.len());
+                    for e in r {
+                        row.push(e.eval(&[], &ctx)?);
+                    }
+                    out.push(row);
+                }
+                out
+            }
+            RelExpr::Map { input, exprs } => {
+                let mut rows = self.run_with(input, outer)?;
+                for row in &mut rows {
+                    for e in exprs {
+                        let v = e.eval(row, &ctx)?;
+                        row.push(v);
+                    }
+                }
+                rows
+            }
+            RelExpr::Project { input, columns } => {
+                let rows = self.run_with(input, outer)?;
+                rows.into_iter()
+                    .map(|r| columns.iter().map(|c| r.get(*c).cloned().unwrap_or(Datum::Null)).collect())
+                    .collect()
+            }
+            RelExpr::Filter { input, predicates } => {
+                let rows = self.run_with(input, outer)?;
+                let mut out = Vec::new();
+                for row in rows {
+                    if passes(predicates, &row, &ctx)? {
+                        out.push(row);
+                    }
+                }
+                out
+            }
+            RelExpr::Join { left, right, kind, on } => {
+                let l = self.run_with(left, outer)?;
+                let r = self.run_with(right, outer)?;
+                join::join(l, r, left.arity(), right.arity(), *kind, on, &ctx)?
+            }
+            RelExpr::Reduce { input, group_key, aggregates } => {
+                let rows = self.run_with(input, outer)?;
+                let mut groups: HashMap<Vec<Datum>, Vec<Accumulator>> = HashMap::new();
+                let mut order: Vec<Vec<Datum>> = Vec::new();
+                for row in &rows {
+                    let mut key = Vec::with_capacity(group_key.len());
+                    for k in group_key {
+                        key.push(k.eval(row, &ctx)?);
+                    }
+                    let accs = match groups.get_mut(&key) {
+                        Some(a) => a,
+                        None => {
+                            order.push(key.clone());
+                            groups.entry(key).or_insert_with(|| aggregates.iter().map(Accumulator::new).collect())
+                        }
+                    };
+                    for (acc, agg) in accs.iter_mut().zip(aggregates) {
+                        if let Some(f) = &agg.filter {
+                            if f.eval(row, &ctx)? != Datum::Bool(true) {
+                                continue;
+                            }
+                        }
+                        let mut args = Vec::with_capacity(agg.args.len());
+                        for a in &agg.args {
+                            args.push(a.eval(row, &ctx)?);
+                        }
+                        acc.add(args, &ctx)?;
+                    }
+                }
+                if group_key.is_empty() && groups.is_empty() {
+                    order.push(vec![]);
+                    groups.insert(vec![], aggregates.iter().map(Accumulator::new).collect());
+                }
+                let mut out = Vec::with_capacity(order.len());
+                for key in order {
+                    let accs = groups.remove(&key).unwrap_or_default();
+                    let mut row = key;
+                    for acc in &accs {
+                        row.push(acc.finish(&ctx)?);
+                    }
+                    out.push(row);
+                }
+                out
+            }
+            RelExpr::Distinct { input } => {
+                let rows = self.run_with(input, outer)?;
+                let mut seen = HashSet::new();
+                rows.into_iter().filter(|r| seen.insert(r.clone())).collect()
+            }
+            RelExpr::Union { inputs } => {
+                let mut out = Vec::new();
+                for i in inputs {
+                    out.extend(self.run_with(i, outer)?);
+                }
+                out
+            }
+            RelExpr::SetOp { left, right, op, all } => {
+                let l = self.run_with(left, outer)?;
+                let r = self.run_with(right, outer)?;
+                let mut counts: HashMap<Row, i64> = HashMap::new();
+                for row in r {
+                    *counts.entry(row).or_default() += 1;
+                }
+                let mut out = Vec::new();
+                let mut emitted: HashSet<Row> = HashSet::new();
+                for row in l {
+                    let c = counts.get_mut(&row);
+                    let keep = match (op, all) {
+                        (SetOpKind::Intersect, true) => match c {
+                            Some(n) if *n > 0 => {
+                                *n -= 1;
+                                true
+                            }
+                            _ => false,
+                        },
+                        (SetOpKind::Except, true) => match c {
+                            Some(n) if *n > 0 => {
+                                *n -= 1;
+                                false
+                            }
+                            _ => true,
+                        },
+                        (SetOpKind::Intersect, false) => c.is_some() && !emitted.contains(&row),
+                        (SetOpKind::Except, false) => c.is_none() && !emitted.contains(&row),
+                    };
+                    if keep {
+                        if !all {
+                            emitted.insert(row.clone());
+                        }
+                        out.push(row);
+                    }
+                }
+                out
+            }
+            RelExpr::TopK { input, order_by, limit, offset } => {
+                let rows = self.run_with(input, outer)?;
+                sort::top_k(rows, order_by, *limit, *offset)
+            }
+            RelExpr::DynamicTopK { input, order_by, limit, offset } => {
+                let eval_count = |e: &Option<ScalarExpr>, what: &str| -> Result<Option<u64>> {
+                    match e {
+                        None => Ok(None),
+                        Some(e) => match e.eval(&[], &ctx)? {
+                            Datum::Null => Ok(None),
+                            d => {
+                                let n = d.as_i64().ok_or_else(|| Error::internal("non-integer LIMIT"))?;
+                                if n < 0 {
+                                    return Err(Error::new(
+                                        SqlState::InvalidParameterValue,
+                                        format!("{what} must not be negative"),
+                                    ));
+                                }
+                                Ok(Some(n as u64))
+                            }
+                        },
+                    }
+                };
+                let l = eval_count(limit, "LIMIT")?;
+                let o = eval_count(offset, "OFFSET")?.unwrap_or(0);
+                let rows = self.run_with(input, outer)?;
+                sort::top_k(rows, order_by, l, o)
+            }
+        })
+    }
+}
+
+/// Whether every predicate is true for `row`.
+pub(crate) fn passes(predicates: &[ScalarExpr], row: &[Datum], ctx: &EvalContext<'_>) -> Result<bool> {
+    for p in predicates {
+        if p.eval(row, ctx)? != Datum::Bool(true) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+impl SubqueryRunner for Executor<'_> {
+    fn run(&self, subquery: &SubqueryExpr, ctx: &EvalContext<'_>, row: &[Datum]) -> Result<Vec<Row>> {
+        if !subquery.correlated {
+            let key = &subquery.plan as *const RelExpr as usize;
+            if let Some(rows) = self.cache.borrow().get(&key) {
+                return Ok(rows.as_ref().clone());
+            }
+            let rows = Rc::new(self.run_with(&subquery.plan, ctx.outer)?);
+            self.cache.borrow_mut().insert(key, rows.clone());
+            return Ok(rows.as_ref().clone());
+        }
+        let mut outer: Vec<Row> = Vec::with_capacity(ctx.outer.len() + 1);
+        outer.push(row.to_vec());
+        outer.extend(ctx.outer.iter().cloned());
+        self.run_with(&subquery.plan, &outer)
+    }
+}

@@ -1,0 +1,281 @@
+//! Aggregate functions: their calls ([`AggregateExpr`]) and accumulators.
+//!
+//! Result types follow PostgreSQL: `count` is bigint; `sum` of
+//! smallint/integer is bigint, of bigint/numeric is numeric, of floats is the
+//! float type; `avg` of integers/numeric is numeric, of floats double.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use freshet_common::{DataType, Datum, Error, Result, SqlState, F32, F64};
+use rust_decimal::Decimal;
+
+use crate::func::{compare, eval_binary, BinaryOp};
+use crate::scalar::{EvalContext, ScalarExpr};
+
+/// An aggregate function with its resolved input type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AggregateFunc {
+    /// `count(*)`.
+    CountStar,
+    /// `count(expr)`: counts non-NULL values.
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    /// `string_agg(value, delimiter)`.
+    StringAgg,
+    ArrayAgg,
+    BoolAnd,
+    BoolOr,
+}
+
+/// One aggregate call in a grouped query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggregateExpr {
+    pub func: AggregateFunc,
+    /// Arguments, evaluated over the aggregation's input rows.
+    pub args: Vec<ScalarExpr>,
+    /// `agg(DISTINCT x)`.
+    pub distinct: bool,
+    /// `FILTER (WHERE ...)`.
+    pub filter: Option<ScalarExpr>,
+    /// Type of the (first) argument; decides the accumulator.
+    pub input_type: DataType,
+    /// Type of the result.
+    pub output_type: DataType,
+}
+
+impl fmt::Display for AggregateExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}(", self.func)?;
+        if self.distinct {
+            f.write_str("DISTINCT ")?;
+        }
+        for (i, a) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{a}")?;
+        }
+        f.write_str(")")?;
+        if let Some(filter) = &self.filter {
+            write!(f, " FILTER (WHERE {filter})")?;
+        }
+        Ok(())
+    }
+}
+
+impl AggregateFunc {
+    /// The result type of this aggregate over `input`.
+    pub fn output_type(&self, input: &DataType) -> DataType {
+        match self {
+            AggregateFunc::CountStar | AggregateFunc::Count => DataType::Int8,
+            AggregateFunc::Sum => match input {
+                DataType::Int2 | DataType::Int4 => DataType::Int8,
+                DataType::Int8 | DataType::Numeric(_) => DataType::Numeric(None),
+                DataType::Float4 => DataType::Float4,
+                DataType::Float8 => DataType::Float8,
+                other => other.clone(),
+            },
+            AggregateFunc::Avg => match input {
+                DataType::Float4 | DataType::Float8 => DataType::Float8,
+                DataType::Interval => DataType::Interval,
+                _ => DataType::Numeric(None),
+            },
+            AggregateFunc::Min | AggregateFunc::Max => input.clone(),
+            AggregateFunc::StringAgg => input.clone(),
+            AggregateFunc::ArrayAgg => DataType::Array(Box::new(input.clone())),
+            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => DataType::Bool,
+        }
+    }
+}
+
+/// Running state of one aggregate over one group.
+#[derive(Debug)]
+pub struct Accumulator {
+    func: AggregateFunc,
+    distinct: Option<BTreeSet<Vec<Datum>>>,
+    count: i64,
+    int_sum: i128,
+    numeric_sum: Decimal,
+    float_sum: f64,
+    best: Option<Datum>,
+    items: Vec<Datum>,
+    text: Option<String>,
+    flag: Option<bool>,
+    input_type: DataType,
+}
+
+impl Accumulator {
+    /// A fresh accumulator for `agg`.
+    pub fn new(agg: &AggregateExpr) -> Accumulator {
+        Accumulator {
+            func: agg.func.clone(),
+            distinct: agg.distinct.then(BTreeSet::new),
+            count: 0,
+            int_sum: 0,
+            numeric_sum: Decimal::ZERO,
+            float_sum: 0.0,
+            best: None,
+            items: Vec::new(),
+            text: None,
+            flag: None,
+            input_type: agg.input_type.clone(),
+        }
+    }
+
+    /// Feeds one input row's argument values (already past the FILTER).
+    pub fn add(&mut self, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result<()> {
+        if let Some(seen) = &mut self.distinct {
+            if self.func != AggregateFunc::CountStar && args.first().is_none_or(|a| a.is_null()) {
+                return Ok(());
+            }
+            if !seen.insert(args.clone()) {
+                return Ok(());
+            }
+        }
+        let value = args.first().cloned().unwrap_or(Datum::Null);
+        match self.func {
+            AggregateFunc::CountStar => self.count += 1,
+            _ if value.is_null() && self.func != AggregateFunc::ArrayAgg => {}
+            AggregateFunc::Count => self.count += 1,
+            AggregateFunc::Sum | AggregateFunc::Avg => {
+                self.count += 1;
+                match &value {
+                    Datum::Int2(_) | Datum::Int4(_) | Datum::Int8(_) => {
+                        self.int_sum += value.as_i64().unwrap_or(0) as i128
+                    }
+                    Datum::Numeric(d) => {
+                        self.numeric_sum = self.numeric_sum.checked_add(*d).ok_or_else(|| {
+                            Error::new(SqlState::NumericValueOutOfRange, "value overflows numeric format")
+                        })?
+                    }
+                    Datum::Float4(f) => self.float_sum += f.0 as f64,
+                    Datum::Float8(f) => self.float_sum += f.0,
+                    Datum::Interval(_) => {
+                        self.best = Some(match self.best.take() {
+                            None => value,
+                            Some(acc) => eval_binary(BinaryOp::Add, acc, value, ctx)?,
+                        })
+                    }
+                    other => {
+                        return Err(Error::new(
+                            SqlState::UndefinedFunction,
+                            format!("function sum({}) does not exist", crate::func::variant_name(other)),
+                        ))
+                    }
+                }
+            }
+            AggregateFunc::Min | AggregateFunc::Max => {
+                let want = if self.func == AggregateFunc::Min {
+                    std::cmp::Ordering::Less
+                } else {
+                    std::cmp::Ordering::Greater
+                };
+                let replace = match &self.best {
+                    None => true,
+                    Some(b) => compare(&value, b) == Some(want),
+                };
+                if replace {
+                    self.best = Some(value);
+                }
+            }
+            AggregateFunc::StringAgg => {
+                let delim = args.get(1).and_then(|d| d.as_str().map(str::to_string));
+                let piece = match &value {
+                    Datum::Text(s) => s.clone(),
+                    Datum::Bytea(_) => return Err(Error::unsupported("string_agg over bytea")),
+                    _ => String::new(),
+                };
+                match &mut self.text {
+                    None => self.text = Some(piece),
+                    Some(t) => {
+                        if let Some(d) = delim {
+                            t.push_str(&d);
+                        }
+                        t.push_str(&piece);
+                    }
+                }
+            }
+            AggregateFunc::ArrayAgg => self.items.push(value),
+            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
+                let b = value.as_bool().unwrap_or(false);
+                self.flag = Some(match (self.flag, self.func == AggregateFunc::BoolAnd) {
+                    (None, _) => b,
+                    (Some(acc), true) => acc && b,
+                    (Some(acc), false) => acc || b,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregate's value for the rows fed so far (PostgreSQL's result
+    /// for an empty group: 0 for count, NULL otherwise).
+    pub fn finish(&self, ctx: &EvalContext<'_>) -> Result<Datum> {
+        Ok(match self.func {
+            AggregateFunc::CountStar | AggregateFunc::Count => Datum::Int8(self.count),
+            _ if self.count == 0
+                && matches!(self.func, AggregateFunc::Sum | AggregateFunc::Avg) =>
+            {
+                Datum::Null
+            }
+            AggregateFunc::Sum => match &self.input_type {
+                DataType::Int2 | DataType::Int4 => Datum::Int8(
+                    i64::try_from(self.int_sum).map_err(|_| Error::out_of_range("bigint"))?,
+                ),
+                DataType::Int8 => Datum::Numeric(i128_to_decimal(self.int_sum)?),
+                DataType::Numeric(_) => Datum::Numeric(self.numeric_sum),
+                DataType::Float4 => Datum::Float4(F32(self.float_sum as f32)),
+                DataType::Float8 => Datum::Float8(F64(self.float_sum)),
+                _ => self.best.clone().unwrap_or(Datum::Null),
+            },
+            AggregateFunc::Avg => match &self.input_type {
+                DataType::Int2 | DataType::Int4 | DataType::Int8 => eval_binary(
+                    BinaryOp::Div,
+                    Datum::Numeric(i128_to_decimal(self.int_sum)?),
+                    Datum::Numeric(Decimal::from(self.count)),
+                    ctx,
+                )?,
+                DataType::Numeric(_) => eval_binary(
+                    BinaryOp::Div,
+                    Datum::Numeric(self.numeric_sum),
+                    Datum::Numeric(Decimal::from(self.count)),
+                    ctx,
+                )?,
+                DataType::Float4 | DataType::Float8 => {
+                    Datum::Float8(F64(self.float_sum / self.count as f64))
+                }
+                DataType::Interval => match &self.best {
+                    Some(sum) => eval_binary(
+                        BinaryOp::Div,
+                        sum.clone(),
+                        Datum::Float8(F64(self.count as f64)),
+                        ctx,
+                    )?,
+                    None => Datum::Null,
+                },
+                other => return Err(Error::unsupported(format!("avg over {other}"))),
+            },
+            AggregateFunc::Min | AggregateFunc::Max => self.best.clone().unwrap_or(Datum::Null),
+            AggregateFunc::StringAgg => self.text.clone().map(Datum::Text).unwrap_or(Datum::Null),
+            AggregateFunc::ArrayAgg => {
+                if self.items.is_empty() {
+                    Datum::Null
+                } else {
+                    Datum::Array(self.items.clone())
+                }
+            }
+            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
+                self.flag.map(Datum::Bool).unwrap_or(Datum::Null)
+            }
+        })
+    }
+}
+
+fn i128_to_decimal(v: i128) -> Result<Decimal> {
+    Decimal::try_from_i128_with_scale(v, 0)
+        .map_err(|_| Error::new(SqlState::NumericValueOutOfRange, "value overflows numeric format"))
+}

@@ -1,0 +1,1080 @@
+//! Operators and built-in functions, evaluated on datums.
+//!
+//! Overload resolution happens in the binder (`freshet-sql`), which picks a
+//! variant here and coerces arguments; evaluation dispatches on the datums'
+//! variants and assumes both operands of an arithmetic or comparison
+//! operator already share a type (mixed integer widths are still handled,
+//! defensively).
+
+use std::cmp::Ordering;
+
+use freshet_common::{Datum, Error, Result, SqlState, F32, F64};
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
+
+use crate::like;
+use crate::scalar::EvalContext;
+
+/// Prefix operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    BitNot,
+    IsTrue,
+    IsNotTrue,
+    IsFalse,
+    IsNotFalse,
+}
+
+/// Infix operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    IsDistinctFrom,
+    IsNotDistinctFrom,
+    Concat,
+    BitAnd,
+    BitOr,
+    BitXor,
+    ShiftLeft,
+    ShiftRight,
+    /// `LIKE` / `ILIKE` (with `NOT`): right operand is the pattern.
+    Like { case_insensitive: bool, negated: bool },
+    /// `~`, `~*`, `!~`, `!~*`.
+    RegexMatch { case_insensitive: bool, negated: bool },
+}
+
+/// Built-in functions with a fixed, resolved signature.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Func {
+    Coalesce,
+    NullIf,
+    Greatest,
+    Least,
+    // Strings.
+    Length,
+    OctetLength,
+    Lower,
+    Upper,
+    Substring,
+    Trim { leading: bool, trailing: bool },
+    Concat,
+    ConcatWs,
+    Replace,
+    Position,
+    Left,
+    Right,
+    Lpad,
+    Rpad,
+    Repeat,
+    Reverse,
+    SplitPart,
+    StartsWith,
+    Md5,
+    Initcap,
+    Ascii,
+    Chr,
+    ToHex,
+    LikeEscape,
+    // Math.
+    Abs,
+    Round,
+    Ceil,
+    Floor,
+    Trunc,
+    Sqrt,
+    Cbrt,
+    Power,
+    Exp,
+    Ln,
+    Log10,
+    Log,
+    Sign,
+    Pi,
+    Random,
+    Mod,
+    Degrees,
+    Radians,
+    Sin,
+    Cos,
+    Tan,
+    Atan,
+    Atan2,
+    Div,
+    // Arrays.
+    ArrayConstruct,
+    ArrayLength,
+    Cardinality,
+    ArrayPosition,
+    ArrayAppend,
+    ArrayCat,
+    ArrayIndex,
+    /// `x op ANY (array)` / `x op ALL (array)`.
+    ArrayCompare { op: BinaryOp, all: bool },
+    /// `nextval(seq)`, `currval(seq)`, `setval(seq, v [, is_called])`; the
+    /// first argument is the sequence's OID.
+    NextVal,
+    CurrVal,
+    SetVal,
+    /// Evaluated by the binder-provided closure-free datetime library.
+    DateTime(crate::func::DateTimeFunc),
+    /// A constant computed at plan time but kept for display (e.g. `version()`).
+    Constant(String),
+}
+
+/// Date/time functions; implemented with `freshet_common::datetime`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DateTimeFunc {
+    Now,
+    Extract,
+    DatePart,
+    DateTrunc,
+    Age,
+    CurrentDate,
+    MakeDate,
+    ToTimestamp,
+}
+
+const INT2: &str = "smallint";
+const INT4: &str = "integer";
+const INT8: &str = "bigint";
+
+/// SQL equality of two non-NULL datums of compatible types.
+pub fn datum_eq(a: &Datum, b: &Datum) -> bool {
+    compare(a, b) == Some(Ordering::Equal)
+}
+
+/// Orders two non-NULL datums; widens mixed numeric variants. `None` when
+/// the variants are not comparable.
+pub fn compare(a: &Datum, b: &Datum) -> Option<Ordering> {
+    use Datum::*;
+    if std::mem::discriminant(a) == std::mem::discriminant(b) {
+        return Some(match (a, b) {
+            // char(n) values compare without their trailing blanks.
+            (Text(x), Text(y)) => x.as_bytes().cmp(y.as_bytes()),
+            _ => a.cmp(b),
+        });
+    }
+    match (a, b) {
+        (Int2(_) | Int4(_) | Int8(_), Int2(_) | Int4(_) | Int8(_)) => {
+            Some(a.as_i64()?.cmp(&b.as_i64()?))
+        }
+        (Numeric(x), _) if b.as_i64().is_some() => Some(x.cmp(&Decimal::from(b.as_i64()?))),
+        (_, Numeric(y)) if a.as_i64().is_some() => Some(Decimal::from(a.as_i64()?).cmp(y)),
+        (Float4(_) | Float8(_) | Numeric(_) | Int2(_) | Int4(_) | Int8(_), Float4(_) | Float8(_) | Numeric(_) | Int2(_) | Int4(_) | Int8(_)) => {
+            Some(F64(a.as_f64()?).cmp(&F64(b.as_f64()?)))
+        }
+        (Oid(x), Int4(_) | Int8(_)) => Some((*x as i64).cmp(&b.as_i64()?)),
+        (Int4(_) | Int8(_), Oid(y)) => Some(a.as_i64()?.cmp(&(*y as i64))),
+        _ => None,
+    }
+}
+
+/// Evaluates a prefix operator.
+pub fn eval_unary(op: UnaryOp, v: Datum) -> Result<Datum> {
+    use Datum::*;
+    Ok(match op {
+        UnaryOp::IsTrue => Bool(v == Bool(true)),
+        UnaryOp::IsNotTrue => Bool(v != Bool(true)),
+        UnaryOp::IsFalse => Bool(v == Bool(false)),
+        UnaryOp::IsNotFalse => Bool(v != Bool(false)),
+        _ if v.is_null() => Null,
+        UnaryOp::Neg => match v {
+            Int2(x) => Int2(x.checked_neg().ok_or_else(|| Error::out_of_range(INT2))?),
+            Int4(x) => Int4(x.checked_neg().ok_or_else(|| Error::out_of_range(INT4))?),
+            Int8(x) => Int8(x.checked_neg().ok_or_else(|| Error::out_of_range(INT8))?),
+            Float4(x) => Float4(F32(-x.0)),
+            Float8(x) => Float8(F64(-x.0)),
+            Numeric(x) => Numeric(-x),
+            Interval(mut iv) => {
+                iv.months = iv.months.checked_neg().ok_or_else(interval_overflow)?;
+                iv.days = iv.days.checked_neg().ok_or_else(interval_overflow)?;
+                iv.micros = iv.micros.checked_neg().ok_or_else(interval_overflow)?;
+                Interval(iv)
+            }
+            other => return Err(no_operator("-", &other, None)),
+        },
+        UnaryOp::BitNot => match v {
+            Int2(x) => Int2(!x),
+            Int4(x) => Int4(!x),
+            Int8(x) => Int8(!x),
+            other => return Err(no_operator("~", &other, None)),
+        },
+    })
+}
+
+fn interval_overflow() -> Error {
+    Error::new(SqlState::DatetimeFieldOverflow, "interval out of range")
+}
+
+fn no_operator(op: &str, l: &Datum, r: Option<&Datum>) -> Error {
+    match r {
+        Some(r) => Error::new(
+            SqlState::UndefinedFunction,
+            format!("operator does not exist: {} {op} {}", variant_name(l), variant_name(r)),
+        ),
+        None => Error::new(
+            SqlState::UndefinedFunction,
+            format!("operator does not exist: {op} {}", variant_name(l)),
+        ),
+    }
+}
+
+/// A type name for a datum's variant, for error messages.
+pub fn variant_name(d: &Datum) -> &'static str {
+    match d {
+        Datum::Null => "unknown",
+        Datum::Bool(_) => "boolean",
+        Datum::Int2(_) => "smallint",
+        Datum::Int4(_) => "integer",
+        Datum::Int8(_) => "bigint",
+        Datum::Float4(_) => "real",
+        Datum::Float8(_) => "double precision",
+        Datum::Numeric(_) => "numeric",
+        Datum::Text(_) => "text",
+        Datum::Bytea(_) => "bytea",
+        Datum::Date(_) => "date",
+        Datum::Time(_) => "time without time zone",
+        Datum::Timestamp(_) => "timestamp without time zone",
+        Datum::TimestampTz(_) => "timestamp with time zone",
+        Datum::Interval(_) => "interval",
+        Datum::Json(_) => "json",
+        Datum::Jsonb(_) => "jsonb",
+        Datum::Uuid(_) => "uuid",
+        Datum::Oid(_) => "oid",
+        Datum::Array(_) => "anyarray",
+    }
+}
+
+fn float_check(v: f64, inputs_finite: bool) -> Result<f64> {
+    if v.is_infinite() && inputs_finite {
+        return Err(Error::new(SqlState::NumericValueOutOfRange, "value out of range: overflow"));
+    }
+    Ok(v)
+}
+
+fn numeric_overflow() -> Error {
+    Error::new(SqlState::NumericValueOutOfRange, "value overflows numeric format")
+}
+
+/// Scale of a numeric division result, following PostgreSQL's
+/// `select_div_scale`: at least 16 significant digits, and no less than
+/// either input's scale.
+fn div_scale(x: &Decimal, y: &Decimal) -> u32 {
+    fn weight_and_first(d: &Decimal) -> (i64, u32) {
+        // Weight and leading digit in base 10000, as PostgreSQL stores numerics.
+        let s = d.abs().normalize().to_string();
+        let (int_part, frac_part) = s.split_once('.').unwrap_or((&s, ""));
+        let int_part = int_part.trim_start_matches('0');
+        if !int_part.is_empty() {
+            let len = int_part.len() as i64;
+            let weight = (len - 1) / 4;
+            let first_len = (len - weight * 4) as usize;
+            let first = int_part[..first_len].parse().unwrap_or(0);
+            (weight, first)
+        } else {
+            let zeros = frac_part.len() - frac_part.trim_start_matches('0').len();
+            let weight = -((zeros as i64) / 4) - 1;
+            let start = ((-weight - 1) * 4) as usize;
+            let group: String = frac_part.chars().chain(std::iter::repeat('0')).skip(start).take(4).collect();
+            (weight, group.parse().unwrap_or(0))
+        }
+    }
+    let (w1, f1) = weight_and_first(x);
+    let (w2, f2) = weight_and_first(y);
+    let mut qweight = w1 - w2;
+    if f1 <= f2 {
+        qweight -= 1;
+    }
+    let rscale = 16 - qweight * 4;
+    rscale.max(x.scale() as i64).max(y.scale() as i64).clamp(0, 28) as u32
+}
+
+fn numeric_div(x: Decimal, y: Decimal) -> Result<Decimal> {
+    if y.is_zero() {
+        return Err(Error::division_by_zero());
+    }
+    let scale = div_scale(&x, &y);
+    let q = x.checked_div(y).ok_or_else(numeric_overflow)?;
+    Ok(q.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero).trunc_with_scale_fix(scale))
+}
+
+trait ScaleFix {
+    fn trunc_with_scale_fix(self, scale: u32) -> Decimal;
+}
+
+impl ScaleFix for Decimal {
+    /// Pads the value to exactly `scale` fractional digits when possible, so
+    /// `1::numeric/3` prints `0.33333333333333333333` and `4::numeric/2`
+    /// prints `2.0000000000000000`.
+    fn trunc_with_scale_fix(mut self, scale: u32) -> Decimal {
+        if self.scale() < scale {
+            let mut padded = self;
+            padded.rescale(scale);
+            if padded == self {
+                self = padded;
+            }
+        }
+        self
+    }
+}
+
+macro_rules! int_arith {
+    ($op:expr, $x:expr, $y:expr, $variant:ident, $name:expr) => {{
+        let (x, y) = ($x, $y);
+        let overflow = || Error::out_of_range($name);
+        Datum::$variant(match $op {
+            BinaryOp::Add => x.checked_add(y).ok_or_else(overflow)?,
+            BinaryOp::Sub => x.checked_sub(y).ok_or_else(overflow)?,
+            BinaryOp::Mul => x.checked_mul(y).ok_or_else(overflow)?,
+            BinaryOp::Div => {
+                if y == 0 {
+                    return Err(Error::division_by_zero());
+                }
+                x.checked_div(y).ok_or_else(overflow)?
+            }
+            BinaryOp::Mod => {
+                if y == 0 {
+                    return Err(Error::division_by_zero());
+                }
+                x.checked_rem(y).unwrap_or(0)
+            }
+            BinaryOp::BitAnd => x & y,
+            BinaryOp::BitOr => x | y,
+            BinaryOp::BitXor => x ^ y,
+            BinaryOp::ShiftLeft => x.wrapping_shl(y as u32),
+            BinaryOp::ShiftRight => x.wrapping_shr(y as u32),
+            _ => unreachable!("arithmetic operator"),
+        })
+    }};
+}
+
+/// Evaluates an infix operator.
+pub fn eval_binary(op: BinaryOp, l: Datum, r: Datum, ctx: &EvalContext<'_>) -> Result<Datum> {
+    use Datum::*;
+    match op {
+        BinaryOp::IsDistinctFrom | BinaryOp::IsNotDistinctFrom => {
+            let same = match (&l, &r) {
+                (Null, Null) => true,
+                (Null, _) | (_, Null) => false,
+                _ => datum_eq(&l, &r),
+            };
+            return Ok(Bool(same == (op == BinaryOp::IsNotDistinctFrom)));
+        }
+        _ => {}
+    }
+    if l.is_null() || r.is_null() {
+        return Ok(Null);
+    }
+    match op {
+        BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
+            let ord = compare(&l, &r).ok_or_else(|| {
+                no_operator(comparison_symbol(op), &l, Some(&r))
+            })?;
+            Ok(Bool(match op {
+                BinaryOp::Eq => ord == Ordering::Equal,
+                BinaryOp::NotEq => ord != Ordering::Equal,
+                BinaryOp::Lt => ord == Ordering::Less,
+                BinaryOp::LtEq => ord != Ordering::Greater,
+                BinaryOp::Gt => ord == Ordering::Greater,
+                _ => ord != Ordering::Less,
+            }))
+        }
+        BinaryOp::Concat => match (l, r) {
+            (Text(mut a), Text(b)) => {
+                a.push_str(&b);
+                Ok(Text(a))
+            }
+            (Bytea(mut a), Bytea(b)) => {
+                a.extend_from_slice(&b);
+                Ok(Bytea(a))
+            }
+            (Array(mut a), Array(b)) => {
+                a.extend(b);
+                Ok(Array(a))
+            }
+            (Array(mut a), b) => {
+                a.push(b);
+                Ok(Array(a))
+            }
+            (a, Array(mut b)) => {
+                b.insert(0, a);
+                Ok(Array(b))
+            }
+            (a, b) => Err(no_operator("||", &a, Some(&b))),
+        },
+        BinaryOp::Like { case_insensitive, negated } => {
+            let (Text(s), Text(p)) = (&l, &r) else {
+                return Err(no_operator("~~", &l, Some(&r)));
+            };
+            let m = like::like_match(s, p, Some('\\'), case_insensitive)?;
+            Ok(Bool(m != negated))
+        }
+        BinaryOp::RegexMatch { case_insensitive, negated } => {
+            let (Text(s), Text(p)) = (&l, &r) else {
+                return Err(no_operator("~", &l, Some(&r)));
+            };
+            let m = like::regex_match(s, p, case_insensitive)?;
+            Ok(Bool(m != negated))
+        }
+        _ => arith(op, l, r, ctx),
+    }
+}
+
+fn comparison_symbol(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Eq => "=",
+        BinaryOp::NotEq => "<>",
+        BinaryOp::Lt => "<",
+        BinaryOp::LtEq => "<=",
+        BinaryOp::Gt => ">",
+        _ => ">=",
+    }
+}
+
+fn arith_symbol(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Add => "+",
+        BinaryOp::Sub => "-",
+        BinaryOp::Mul => "*",
+        BinaryOp::Div => "/",
+        BinaryOp::Mod => "%",
+        BinaryOp::Pow => "^",
+        BinaryOp::BitAnd => "&",
+        BinaryOp::BitOr => "|",
+        BinaryOp::BitXor => "#",
+        BinaryOp::ShiftLeft => "<<",
+        BinaryOp::ShiftRight => ">>",
+        _ => "?",
+    }
+}
+
+fn arith(op: BinaryOp, l: Datum, r: Datum, ctx: &EvalContext<'_>) -> Result<Datum> {
+    use Datum::*;
+    let bitwise = matches!(
+        op,
+        BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor | BinaryOp::ShiftLeft | BinaryOp::ShiftRight
+    );
+    match (l, r) {
+        (Int2(x), Int2(y)) if op != BinaryOp::Pow => Ok(int_arith!(op, x, y, Int2, INT2)),
+        (Int4(x), Int4(y)) if op != BinaryOp::Pow => Ok(int_arith!(op, x, y, Int4, INT4)),
+        (Int8(x), Int8(y)) if op != BinaryOp::Pow => Ok(int_arith!(op, x, y, Int8, INT8)),
+        (Int4(x), Int2(y)) if !bitwise && op != BinaryOp::Pow => Ok(int_arith!(op, x, y as i32, Int4, INT4)),
+        (Int2(x), Int4(y)) if !bitwise && op != BinaryOp::Pow => Ok(int_arith!(op, x as i32, y, Int4, INT4)),
+        (a @ (Int2(_) | Int4(_) | Int8(_)), b @ (Int2(_) | Int4(_) | Int8(_))) if op != BinaryOp::Pow && !bitwise => {
+            let (x, y) = (a.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0));
+            Ok(int_arith!(op, x, y, Int8, INT8))
+        }
+        (Float8(x), Float8(y)) => Ok(Float8(F64(float_op(op, x.0, y.0)?))),
+        (Float4(x), Float4(y)) => {
+            let v = float_op(op, x.0 as f64, y.0 as f64)? as f32;
+            if v.is_infinite() && x.0.is_finite() && y.0.is_finite() {
+                return Err(Error::new(SqlState::NumericValueOutOfRange, "value out of range: overflow"));
+            }
+            Ok(Float4(F32(v)))
+        }
+        (Numeric(x), Numeric(y)) => Ok(Numeric(numeric_op(op, x, y)?)),
+        (l @ (Date(_) | Time(_) | Timestamp(_) | TimestampTz(_) | Interval(_)), r)
+        | (l, r @ (Date(_) | Time(_) | Timestamp(_) | TimestampTz(_) | Interval(_))) => {
+            crate::datetime_ops::arith(op, l, r, ctx)
+        }
+        (l, r) => Err(no_operator(arith_symbol(op), &l, Some(&r))),
+    }
+}
+
+fn float_op(op: BinaryOp, x: f64, y: f64) -> Result<f64> {
+    let finite = x.is_finite() && y.is_finite();
+    let v = match op {
+        BinaryOp::Add => x + y,
+        BinaryOp::Sub => x - y,
+        BinaryOp::Mul => x * y,
+        BinaryOp::Div => {
+            if y == 0.0 {
+                return Err(Error::division_by_zero());
+            }
+            x / y
+        }
+        BinaryOp::Mod => {
+            if y == 0.0 {
+                return Err(Error::division_by_zero());
+            }
+            x % y
+        }
+        BinaryOp::Pow => {
+            if x == 0.0 && y < 0.0 {
+                return Err(Error::new(
+                    SqlState::InvalidParameterValue,
+                    "zero raised to a negative power is undefined",
+                ));
+            }
+            if x < 0.0 && y.fract() != 0.0 {
+                return Err(Error::new(
+                    SqlState::InvalidParameterValue,
+                    "a negative number raised to a non-integer power yields a complex result",
+                ));
+            }
+            x.powf(y)
+        }
+        _ => return Err(Error::new(SqlState::UndefinedFunction, format!("operator does not exist: double precision {} double precision", arith_symbol(op)))),
+    };
+    float_check(v, finite)
+}
+
+fn numeric_op(op: BinaryOp, x: Decimal, y: Decimal) -> Result<Decimal> {
+    match op {
+        BinaryOp::Add => x.checked_add(y).ok_or_else(numeric_overflow),
+        BinaryOp::Sub => x.checked_sub(y).ok_or_else(numeric_overflow),
+        BinaryOp::Mul => x.checked_mul(y).ok_or_else(numeric_overflow),
+        BinaryOp::Div => numeric_div(x, y),
+        BinaryOp::Mod => {
+            if y.is_zero() {
+                return Err(Error::division_by_zero());
+            }
+            x.checked_rem(y).ok_or_else(numeric_overflow)
+        }
+        BinaryOp::Pow => {
+            if x.is_zero() && y.is_sign_negative() {
+                return Err(Error::new(
+                    SqlState::InvalidParameterValue,
+                    "zero raised to a negative power is undefined",
+                ));
+            }
+            let r = x.checked_powd(y).ok_or_else(numeric_overflow)?;
+            Ok(r.round_dp(16.max(x.scale())).normalize_to_scale(16.max(x.scale()).min(28)))
+        }
+        _ => Err(Error::new(
+            SqlState::UndefinedFunction,
+            format!("operator does not exist: numeric {} numeric", arith_symbol(op)),
+        )),
+    }
+}
+
+trait NormalizeToScale {
+    fn normalize_to_scale(self, scale: u32) -> Decimal;
+}
+impl NormalizeToScale for Decimal {
+    fn normalize_to_scale(mut self, scale: u32) -> Decimal {
+        self.rescale(scale);
+        self
+    }
+}
+
+fn text_arg(v: &Datum) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn int_arg(v: &Datum) -> Result<i64> {
+    v.as_i64().ok_or_else(|| Error::internal(format!("expected an integer argument, got {}", variant_name(v))))
+}
+
+/// Evaluates a built-in function. Strict functions (most) return NULL when
+/// any argument is NULL; the exceptions handle NULLs themselves.
+pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result<Datum> {
+    use Datum::*;
+    match func {
+        Func::Coalesce => return Ok(args.into_iter().find(|a| !a.is_null()).unwrap_or(Null)),
+        Func::NullIf => {
+            let mut it = args.into_iter();
+            let a = it.next().unwrap_or(Null);
+            let b = it.next().unwrap_or(Null);
+            if !a.is_null() && !b.is_null() && datum_eq(&a, &b) {
+                return Ok(Null);
+            }
+            return Ok(a);
+        }
+        Func::Greatest | Func::Least => {
+            let want = if *func == Func::Greatest { Ordering::Greater } else { Ordering::Less };
+            let mut best: Option<Datum> = None;
+            for a in args.into_iter().filter(|a| !a.is_null()) {
+                best = match best {
+                    Some(b) if compare(&a, &b) != Some(want) => Some(b),
+                    _ => Some(a),
+                };
+            }
+            return Ok(best.unwrap_or(Null));
+        }
+        Func::Concat => {
+            let mut out = String::new();
+            for a in &args {
+                if let Text(s) = a {
+                    out.push_str(s);
+                }
+            }
+            return Ok(Text(out));
+        }
+        Func::ConcatWs => {
+            let mut it = args.iter();
+            let Some(Text(sep)) = it.next() else { return Ok(Null) };
+            let parts: Vec<&str> = it.filter_map(|a| a.as_str()).collect();
+            return Ok(Text(parts.join(sep)));
+        }
+        Func::ArrayConstruct => return Ok(Array(args)),
+        Func::ArrayCompare { op, all } => {
+            let mut it = args.into_iter();
+            let left = it.next().unwrap_or(Null);
+            let Some(Array(items)) = it.next() else { return Ok(Null) };
+            let mut saw_null = false;
+            for item in items {
+                match eval_binary(*op, left.clone(), item, ctx)? {
+                    Bool(b) if b != *all => return Ok(Bool(b)),
+                    Null => saw_null = true,
+                    _ => {}
+                }
+            }
+            return Ok(if saw_null { Null } else { Bool(*all) });
+        }
+        Func::Random => return Ok(Float8(F64(pseudo_random()))),
+        Func::Pi => return Ok(Float8(F64(std::f64::consts::PI))),
+        Func::Constant(s) => return Ok(Text(s.clone())),
+        Func::NextVal | Func::CurrVal | Func::SetVal => {
+            let seqs = ctx.sequences.ok_or_else(|| Error::unsupported("sequence functions in this context"))?;
+            let Some(Oid(oid)) = args.first().cloned() else { return Ok(Null) };
+            return Ok(Int8(match func {
+                Func::NextVal => seqs.nextval(oid)?,
+                Func::CurrVal => seqs.currval(oid)?,
+                _ => {
+                    let Some(v) = args.get(1).and_then(|v| v.as_i64()) else { return Ok(Null) };
+                    let called = args.get(2).and_then(|b| b.as_bool()).unwrap_or(true);
+                    seqs.setval(oid, v, called)?
+                }
+            }));
+        }
+        Func::DateTime(f) => return crate::datetime_ops::call(*f, args, ctx),
+        Func::ArrayAppend | Func::ArrayCat => {
+            let mut it = args.into_iter();
+            let a = it.next().unwrap_or(Null);
+            let b = it.next().unwrap_or(Null);
+            return Ok(match (a, b) {
+                (Array(mut x), Array(y)) if *func == Func::ArrayCat => {
+                    x.extend(y);
+                    Array(x)
+                }
+                (Array(mut x), y) => {
+                    x.push(y);
+                    Array(x)
+                }
+                (Null, Array(y)) if *func == Func::ArrayCat => Array(y),
+                (Null, y) if *func == Func::ArrayAppend => Array(vec![y]),
+                (x, _) => x,
+            });
+        }
+        _ => {}
+    }
+    if args.iter().any(|a| a.is_null()) {
+        return Ok(Null);
+    }
+    let a0 = args.first().cloned().unwrap_or(Null);
+    Ok(match func {
+        Func::Length => match &a0 {
+            Text(s) => Int4(s.chars().count() as i32),
+            Bytea(b) => Int4(b.len() as i32),
+            _ => Null,
+        },
+        Func::OctetLength => match &a0 {
+            Text(s) => Int4(s.len() as i32),
+            Bytea(b) => Int4(b.len() as i32),
+            _ => Null,
+        },
+        Func::Lower => Text(text_arg(&a0).to_lowercase()),
+        Func::Upper => Text(text_arg(&a0).to_uppercase()),
+        Func::Initcap => {
+            let mut out = String::new();
+            let mut start = true;
+            for c in text_arg(&a0).chars() {
+                if c.is_alphanumeric() {
+                    if start {
+                        out.extend(c.to_uppercase());
+                    } else {
+                        out.extend(c.to_lowercase());
+                    }
+                    start = false;
+                } else {
+                    out.push(c);
+                    start = true;
+                }
+            }
+            Text(out)
+        }
+        Func::Substring => {
+            let s: Vec<char> = text_arg(&a0).chars().collect();
+            let start = int_arg(&args[1])?;
+            let len = match args.get(2) {
+                Some(v) => {
+                    let l = int_arg(v)?;
+                    if l < 0 {
+                        return Err(Error::new(SqlState::InvalidParameterValue, "negative substring length not allowed"));
+                    }
+                    Some(l)
+                }
+                None => None,
+            };
+            let begin = start.max(1);
+            let end = match len {
+                Some(l) => (start.saturating_add(l)).max(begin),
+                None => i64::MAX,
+            };
+            let from = (begin - 1).min(s.len() as i64) as usize;
+            let to = (end - 1).clamp(from as i64, s.len() as i64) as usize;
+            Text(s[from..to].iter().collect())
+        }
+        Func::Trim { leading, trailing } => {
+            let s = text_arg(&a0);
+            let chars: Vec<char> = match args.get(1) {
+                Some(v) => text_arg(v).chars().collect(),
+                None => vec![' '],
+            };
+            let mut t = s;
+            if *leading {
+                t = t.trim_start_matches(|c| chars.contains(&c));
+            }
+            if *trailing {
+                t = t.trim_end_matches(|c| chars.contains(&c));
+            }
+            Text(t.to_string())
+        }
+        Func::Replace => {
+            let from = text_arg(&args[1]);
+            if from.is_empty() {
+                a0
+            } else {
+                Text(text_arg(&a0).replace(from, text_arg(&args[2])))
+            }
+        }
+        Func::Position => {
+            let hay = text_arg(&a0);
+            let needle = text_arg(&args[1]);
+            Int4(match hay.find(needle) {
+                Some(byte) => hay[..byte].chars().count() as i32 + 1,
+                None => 0,
+            })
+        }
+        Func::Left | Func::Right => {
+            let s: Vec<char> = text_arg(&a0).chars().collect();
+            let n = int_arg(&args[1])?;
+            let len = s.len() as i64;
+            let take = if n >= 0 { n.min(len) } else { (len + n).max(0) } as usize;
+            Text(if *func == Func::Left {
+                s[..take].iter().collect()
+            } else {
+                s[s.len() - take..].iter().collect()
+            })
+        }
+        Func::Lpad | Func::Rpad => {
+            let s: Vec<char> = text_arg(&a0).chars().collect();
+            let n = int_arg(&args[1])?.max(0) as usize;
+            let fill: Vec<char> = match args.get(2) {
+                Some(v) => text_arg(v).chars().collect(),
+                None => vec![' '],
+            };
+            if s.len() >= n || fill.is_empty() {
+                Text(s[..n.min(s.len())].iter().collect())
+            } else {
+                let pad: String = fill.iter().cycle().take(n - s.len()).collect();
+                let body: String = s.iter().collect();
+                Text(if *func == Func::Lpad { pad + &body } else { body + &pad })
+            }
+        }
+        Func::Repeat => {
+            let n = int_arg(&args[1])?.max(0) as usize;
+            let s = text_arg(&a0);
+            if s.len().saturating_mul(n) > 1 << 30 {
+                return Err(Error::new(SqlState::ProgramLimitExceeded, "requested length too large"));
+            }
+            Text(s.repeat(n))
+        }
+        Func::Reverse => Text(text_arg(&a0).chars().rev().collect()),
+        Func::SplitPart => {
+            let s = text_arg(&a0);
+            let delim = text_arg(&args[1]);
+            let n = int_arg(&args[2])?;
+            if n == 0 {
+                return Err(Error::new(SqlState::InvalidParameterValue, "field position must not be zero"));
+            }
+            let parts: Vec<&str> = if delim.is_empty() { vec![s] } else { s.split(delim).collect() };
+            let idx = if n > 0 { n - 1 } else { parts.len() as i64 + n };
+            Text(parts.get(idx.max(-1) as usize).filter(|_| idx >= 0).map(|p| p.to_string()).unwrap_or_default())
+        }
+        Func::StartsWith => Bool(text_arg(&a0).starts_with(text_arg(&args[1]))),
+        Func::Md5 => Text(md5_hex(match &a0 {
+            Bytea(b) => b.as_slice(),
+            other => text_arg(other).as_bytes(),
+        })),
+        Func::Ascii => Int4(text_arg(&a0).chars().next().map(|c| c as i32).unwrap_or(0)),
+        Func::Chr => {
+            let code = int_arg(&a0)?;
+            match u32::try_from(code).ok().and_then(char::from_u32) {
+                Some(c) if code != 0 => Text(c.to_string()),
+                _ => return Err(Error::new(SqlState::ProgramLimitExceeded, "requested character too large for encoding")),
+            }
+        }
+        Func::ToHex => Text(match a0 {
+            Int4(x) => format!("{:x}", x as u32),
+            Int8(x) => format!("{:x}", x as u64),
+            other => format!("{:x}", other.as_i64().unwrap_or(0)),
+        }),
+        Func::LikeEscape => a0,
+        Func::Abs => match a0 {
+            Int2(x) => Int2(x.checked_abs().ok_or_else(|| Error::out_of_range(INT2))?),
+            Int4(x) => Int4(x.checked_abs().ok_or_else(|| Error::out_of_range(INT4))?),
+            Int8(x) => Int8(x.checked_abs().ok_or_else(|| Error::out_of_range(INT8))?),
+            Float4(x) => Float4(F32(x.0.abs())),
+            Float8(x) => Float8(F64(x.0.abs())),
+            Numeric(x) => Numeric(x.abs()),
+            other => other,
+        },
+        Func::Round | Func::Trunc => {
+            let digits = match args.get(1) {
+                Some(v) => int_arg(v)?,
+                None => 0,
+            };
+            match a0 {
+                Float8(x) => {
+                    if *func == Func::Round {
+                        // PostgreSQL's float round() uses rint(): half to even.
+                        Float8(F64(x.0.round_ties_even()))
+                    } else {
+                        Float8(F64(x.0.trunc()))
+                    }
+                }
+                Numeric(x) => {
+                    let strategy = if *func == Func::Round {
+                        RoundingStrategy::MidpointAwayFromZero
+                    } else {
+                        RoundingStrategy::ToZero
+                    };
+                    if digits >= 0 {
+                        let mut r = x.round_dp_with_strategy(digits.min(28) as u32, strategy);
+                        r.rescale(digits.min(28) as u32);
+                        Numeric(r)
+                    } else {
+                        let factor = Decimal::from(10i64.pow((-digits).min(18) as u32));
+                        let mut r = (x / factor).round_dp_with_strategy(0, strategy) * factor;
+                        r.rescale(0);
+                        Numeric(r)
+                    }
+                }
+                other => other,
+            }
+        }
+        Func::Ceil | Func::Floor => match a0 {
+            Float8(x) => Float8(F64(if *func == Func::Ceil { x.0.ceil() } else { x.0.floor() })),
+            Numeric(x) => {
+                let mut r = if *func == Func::Ceil { x.ceil() } else { x.floor() };
+                r.rescale(0);
+                Numeric(r)
+            }
+            other => other,
+        },
+        Func::Sign => match a0 {
+            Float8(x) => Float8(F64(if x.0 > 0.0 { 1.0 } else if x.0 < 0.0 { -1.0 } else { 0.0 })),
+            Numeric(x) => Numeric(if x.is_zero() { Decimal::ZERO } else if x.is_sign_negative() { Decimal::NEGATIVE_ONE } else { Decimal::ONE }),
+            other => other,
+        },
+        Func::Sqrt => match a0 {
+            Float8(x) => {
+                if x.0 < 0.0 {
+                    return Err(Error::new(SqlState::InvalidParameterValue, "cannot take square root of a negative number"));
+                }
+                Float8(F64(x.0.sqrt()))
+            }
+            Numeric(x) => {
+                if x.is_sign_negative() && !x.is_zero() {
+                    return Err(Error::new(SqlState::InvalidParameterValue, "cannot take square root of a negative number"));
+                }
+                let r = x.sqrt().ok_or_else(numeric_overflow)?;
+                Numeric(r.round_dp(16).normalize_to_scale(16.max(x.scale())))
+            }
+            other => other,
+        },
+        Func::Cbrt => Float8(F64(a0.as_f64().unwrap_or(0.0).cbrt())),
+        Func::Exp => match a0 {
+            Numeric(x) => Numeric(x.checked_exp().ok_or_else(numeric_overflow)?.round_dp(16)),
+            other => Float8(F64(float_check(other.as_f64().unwrap_or(0.0).exp(), true)?)),
+        },
+        Func::Ln | Func::Log10 => {
+            let x = a0.as_f64().unwrap_or(0.0);
+            if x == 0.0 {
+                return Err(Error::new(SqlState::InvalidParameterValue, "cannot take logarithm of zero"));
+            }
+            if x < 0.0 {
+                return Err(Error::new(SqlState::InvalidParameterValue, "cannot take logarithm of a negative number"));
+            }
+            let v = if *func == Func::Ln { x.ln() } else { x.log10() };
+            match a0 {
+                Numeric(_) => Numeric(Decimal::from_f64(v).ok_or_else(numeric_overflow)?.round_dp(16)),
+                _ => Float8(F64(v)),
+            }
+        }
+        Func::Log => {
+            let base = a0.as_f64().unwrap_or(0.0);
+            let x = args[1].as_f64().unwrap_or(0.0);
+            if base <= 0.0 || x <= 0.0 {
+                return Err(Error::new(SqlState::InvalidParameterValue, "cannot take logarithm of a negative number"));
+            }
+            Numeric(Decimal::from_f64(x.ln() / base.ln()).ok_or_else(numeric_overflow)?.round_dp(16))
+        }
+        Func::Power => arith(BinaryOp::Pow, a0, args[1].clone(), ctx)?,
+        Func::Mod => arith(BinaryOp::Mod, a0, args[1].clone(), ctx)?,
+        Func::Div => match (a0, args[1].clone()) {
+            (Numeric(x), Numeric(y)) => {
+                if y.is_zero() {
+                    return Err(Error::division_by_zero());
+                }
+                let mut r = (x / y).trunc();
+                r.rescale(0);
+                Numeric(r)
+            }
+            (x, y) => arith(BinaryOp::Div, x, y, ctx)?,
+        },
+        Func::Degrees => Float8(F64(a0.as_f64().unwrap_or(0.0).to_degrees())),
+        Func::Radians => Float8(F64(a0.as_f64().unwrap_or(0.0).to_radians())),
+        Func::Sin => Float8(F64(a0.as_f64().unwrap_or(0.0).sin())),
+        Func::Cos => Float8(F64(a0.as_f64().unwrap_or(0.0).cos())),
+        Func::Tan => Float8(F64(a0.as_f64().unwrap_or(0.0).tan())),
+        Func::Atan => Float8(F64(a0.as_f64().unwrap_or(0.0).atan())),
+        Func::Atan2 => Float8(F64(a0.as_f64().unwrap_or(0.0).atan2(args[1].as_f64().unwrap_or(0.0)))),
+        Func::ArrayLength => match (&a0, int_arg(&args[1])?) {
+            (Array(items), 1) if !items.is_empty() => Int4(items.len() as i32),
+            _ => Null,
+        },
+        Func::Cardinality => match &a0 {
+            Array(items) => Int4(items.len() as i32),
+            _ => Null,
+        },
+        Func::ArrayPosition => match &a0 {
+            Array(items) => items
+                .iter()
+                .position(|x| !x.is_null() && datum_eq(x, &args[1]))
+                .map(|p| Int4(p as i32 + 1))
+                .unwrap_or(Null),
+            _ => Null,
+        },
+        Func::ArrayIndex => match &a0 {
+            Array(items) => {
+                let i = int_arg(&args[1])?;
+                if i >= 1 && (i as usize) <= items.len() {
+                    items[i as usize - 1].clone()
+                } else {
+                    Null
+                }
+            }
+            _ => Null,
+        },
+        Func::Coalesce
+        | Func::NullIf
+        | Func::Greatest
+        | Func::Least
+        | Func::Concat
+        | Func::ConcatWs
+        | Func::ArrayConstruct
+        | Func::ArrayCompare { .. }
+        | Func::ArrayAppend
+        | Func::ArrayCat
+        | Func::Random
+        | Func::Pi
+        | Func::Constant(_)
+        | Func::NextVal
+        | Func::CurrVal
+        | Func::SetVal
+        | Func::DateTime(_) => unreachable!("handled before the strictness check"),
+    })
+}
+
+fn pseudo_random() -> f64 {
+    use std::cell::Cell;
+    use std::time::{SystemTime, UNIX_EPOCH};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(
+            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0x9E37_79B9_7F4A_7C15) | 1
+        );
+    }
+    STATE.with(|s| {
+        // xorshift64*
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+/// MD5 of `data` as lowercase hex (RFC 1321).
+pub fn md5_hex(data: &[u8]) -> String {
+    const S: [u32; 64] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9,
+        14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15,
+        21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ];
+    let k: Vec<u32> = (0..64).map(|i| ((i as f64 + 1.0).sin().abs() * 4294967296.0) as u32).collect();
+    let (mut a0, mut b0, mut c0, mut d0) = (0x67452301u32, 0xefcdab89u32, 0x98badcfeu32, 0x10325476u32);
+    let mut msg = data.to_vec();
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bit_len.to_le_bytes());
+    for chunk in msg.chunks(64) {
+        let m: Vec<u32> = chunk.chunks(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
+        let (mut a, mut b, mut c, mut d) = (a0, b0, c0, d0);
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let f2 = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(f2.rotate_left(S[i]));
+        }
+        a0 = a0.wrapping_add(a);
+        b0 = b0.wrapping_add(b);
+        c0 = c0.wrapping_add(c);
+        d0 = d0.wrapping_add(d);
+    }
+    [a0, b0, c0, d0].iter().flat_map(|w| w.to_le_bytes()).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Converts a float to numeric for casts and aggregates, as PostgreSQL
+/// does (15 significant digits for float8).
+pub fn f64_to_numeric(v: f64) -> Result<Decimal> {
+    if !v.is_finite() {
+        return Err(Error::new(SqlState::FeatureNotSupported, "cannot convert infinity or NaN to numeric"));
+    }
+    Decimal::from_f64(v).ok_or_else(numeric_overflow)
+}
+
+/// Numeric to f64 (lossy).
+pub fn numeric_to_f64(v: &Decimal) -> f64 {
+    v.to_f64().unwrap_or(f64::NAN)
+}
+
+/// A plain rendering of simple literal datums (numbers, text), used where
+/// the binder needs a literal's text without session formatting.
+pub fn datum_debug_text(d: &Datum) -> String {
+    match d {
+        Datum::Int2(v) => v.to_string(),
+        Datum::Int4(v) => v.to_string(),
+        Datum::Int8(v) => v.to_string(),
+        Datum::Numeric(v) => v.to_string(),
+        Datum::Float8(v) => v.0.to_string(),
+        Datum::Text(s) => s.clone(),
+        Datum::Bool(b) => if *b { "t".into() } else { "f".into() },
+        other => format!("{other:?}"),
+    }
+}

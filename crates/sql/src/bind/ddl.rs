@@ -1,0 +1,395 @@
+//! Binding DDL: CREATE/ALTER/DROP TABLE, TRUNCATE, databases, schemas,
+//! views, sequences and indexes.
+
+use freshet_common::{DataType, Error, Result, SqlState};
+use sqlparser::ast::{self, ColumnOption, TableConstraint};
+
+use super::Binder;
+use crate::catalog::{ColumnInfo, RelationKind};
+use crate::names;
+use crate::plan::{AlterTableAction, CreateTablePlan, ObjectKind, Plan};
+use crate::typing;
+
+impl Binder<'_> {
+    fn schema_for_create(&self, schema: Option<String>) -> Result<String> {
+        match schema {
+            Some(s) => {
+                if !self.catalog.schema_exists(&s) {
+                    return Err(Error::new(SqlState::InvalidSchemaName, format!("schema \"{s}\" does not exist")));
+                }
+                Ok(s)
+            }
+            None => self
+                .catalog
+                .search_path()
+                .into_iter()
+                .find(|s| s != "pg_catalog" && self.catalog.schema_exists(s))
+                .ok_or_else(|| Error::new(SqlState::InvalidSchemaName, "no schema has been selected to create in")),
+        }
+    }
+
+    /// Binds one column definition; returns the column, whether it is the
+    /// primary key, whether it is unique, and whether it needs a sequence.
+    fn bind_column_def(&mut self, table: &str, def: &ast::ColumnDef) -> Result<(ColumnInfo, bool, bool, Option<String>)> {
+        let name = names::ident(&def.name);
+        let serial = typing::serial_type(&def.data_type);
+        let ty = match &serial {
+            Some(t) => t.clone(),
+            None => typing::data_type(&def.data_type)?,
+        };
+        let mut column = ColumnInfo { name: name.clone(), ty, not_null: false, default: None };
+        let mut primary = false;
+        let mut unique = false;
+        let mut sequence = None;
+        if serial.is_some() {
+            let seq = format!("{table}_{name}_seq");
+            column.default = Some(format!("nextval('{seq}'::regclass)"));
+            column.not_null = true;
+            sequence = Some(seq);
+        }
+        for opt in &def.options {
+            match &opt.option {
+                ColumnOption::Null => column.not_null = false,
+                ColumnOption::NotNull => column.not_null = true,
+                ColumnOption::Default(e) => {
+                    // Validate the default now; store its text for later binding.
+                    let (bound, bt) = self.bind_expr(e, &super::scope::Scope::default())?;
+                    self.coerce(bound, &bt, &column.ty, freshet_common::cast::CastContext::Assignment)?;
+                    column.default = Some(e.to_string());
+                }
+                ColumnOption::PrimaryKey(_) => {
+                    primary = true;
+                    column.not_null = true;
+                }
+                ColumnOption::Unique(_) => unique = true,
+                ColumnOption::Generated { .. } | ColumnOption::Identity(_) => {
+                    if !column.ty.is_integer() {
+                        return Err(Error::new(
+                            SqlState::InvalidParameterValue,
+                            format!("identity column type must be smallint, integer, or bigint"),
+                        ));
+                    }
+                    let seq = format!("{table}_{name}_seq");
+                    column.default = Some(format!("nextval('{seq}'::regclass)"));
+                    column.not_null = true;
+                    sequence = Some(seq);
+                }
+                ColumnOption::Check(_) => return Err(Error::unsupported("CHECK constraints")),
+                ColumnOption::ForeignKey(_) => return Err(Error::unsupported("FOREIGN KEY constraints")),
+                ColumnOption::Collation(_) | ColumnOption::Comment(_) => {}
+                other => return Err(Error::unsupported(format!("column option {other}"))),
+            }
+        }
+        Ok((column, primary, unique, sequence))
+    }
+
+    fn index_columns(&self, columns: &[ast::IndexColumn], names_in_table: &[String]) -> Result<Vec<usize>> {
+        let mut out = Vec::new();
+        for c in columns {
+            let name = match &c.column.expr {
+                ast::Expr::Identifier(id) => names::ident(id),
+                other => return Err(Error::unsupported(format!("index on expression {other}"))),
+            };
+            let idx = names_in_table.iter().position(|n| *n == name).ok_or_else(|| {
+                Error::new(SqlState::UndefinedColumn, format!("column \"{name}\" named in key does not exist"))
+            })?;
+            if !out.contains(&idx) {
+                out.push(idx);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn bind_create_table(&mut self, create: &ast::CreateTable) -> Result<Plan> {
+        if create.temporary {
+            // Temporary tables behave as ordinary tables for now.
+        }
+        let (schema, name) = names::schema_and_name(&create.name);
+        let schema = self.schema_for_create(schema)?;
+        if let Some(q) = &create.query {
+            let bound = self.bind_query(q)?;
+            let columns = bound
+                .columns
+                .iter()
+                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None })
+                .collect();
+            return Ok(Plan::CreateTable(CreateTablePlan {
+                schema,
+                name,
+                columns,
+                primary_key: vec![],
+                unique_keys: vec![],
+                if_not_exists: create.if_not_exists,
+                sequences: vec![],
+                as_query: Some(bound.expr),
+            }));
+        }
+        let mut columns = Vec::new();
+        let mut primary_key = Vec::new();
+        let mut unique_keys = Vec::new();
+        let mut sequences = Vec::new();
+        for def in &create.columns {
+            let (col, primary, unique, seq) = self.bind_column_def(&name, def)?;
+            if columns.iter().any(|c: &ColumnInfo| c.name == col.name) {
+                return Err(Error::new(
+                    SqlState::DuplicateColumn,
+                    format!("column \"{}\" specified more than once", col.name),
+                ));
+            }
+            let idx = columns.len();
+            if primary {
+                if !primary_key.is_empty() {
+                    return Err(Error::new(
+                        SqlState::InvalidTableDefinition,
+                        format!("multiple primary keys for table \"{name}\" are not allowed"),
+                    ));
+                }
+                primary_key.push(idx);
+            }
+            if unique {
+                unique_keys.push(vec![idx]);
+            }
+            if let Some(s) = seq {
+                sequences.push((s, idx));
+            }
+            columns.push(col);
+        }
+        let column_names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        for constraint in &create.constraints {
+            match constraint {
+                TableConstraint::PrimaryKey(pk) => {
+                    if !primary_key.is_empty() {
+                        return Err(Error::new(
+                            SqlState::InvalidTableDefinition,
+                            format!("multiple primary keys for table \"{name}\" are not allowed"),
+                        ));
+                    }
+                    primary_key = self.index_columns(&pk.columns, &column_names)?;
+                    for i in &primary_key {
+                        columns[*i].not_null = true;
+                    }
+                }
+                TableConstraint::Unique(u) => {
+                    let key = self.index_columns(&u.columns, &column_names)?;
+                    if !unique_keys.contains(&key) {
+                        unique_keys.push(key);
+                    }
+                }
+                TableConstraint::Check(_) => return Err(Error::unsupported("CHECK constraints")),
+                TableConstraint::ForeignKey(_) => return Err(Error::unsupported("FOREIGN KEY constraints")),
+                other => return Err(Error::unsupported(format!("table constraint {other}"))),
+            }
+        }
+        Ok(Plan::CreateTable(CreateTablePlan {
+            schema,
+            name,
+            columns,
+            primary_key,
+            unique_keys,
+            if_not_exists: create.if_not_exists,
+            sequences,
+            as_query: None,
+        }))
+    }
+
+    pub(crate) fn bind_alter_table(&mut self, alter: &ast::AlterTable) -> Result<Plan> {
+        let (schema, name) = names::schema_and_name(&alter.name);
+        let Some(rel) = self.catalog.relation(schema.as_deref(), &name) else {
+            if alter.if_exists {
+                return Ok(Plan::NoOp { tag: "ALTER TABLE".into() });
+            }
+            return Err(Error::undefined_table(&name));
+        };
+        if rel.kind != RelationKind::Table {
+            return Err(Error::new(SqlState::WrongObjectType, format!("\"{}\" is not a table", rel.name)));
+        }
+        let column_names: Vec<String> = rel.columns.iter().map(|c| c.name.clone()).collect();
+        let mut actions = Vec::new();
+        for op in &alter.operations {
+            use ast::AlterTableOperation as Op;
+            match op {
+                Op::AddColumn { if_not_exists, column_def, .. } => {
+                    let (column, primary, unique, sequence) = self.bind_column_def(&rel.name, column_def)?;
+                    if primary || unique {
+                        return Err(Error::unsupported("ADD COLUMN with PRIMARY KEY or UNIQUE"));
+                    }
+                    actions.push(AlterTableAction::AddColumn { column, if_not_exists: *if_not_exists, sequence });
+                }
+                Op::DropColumn { column_names: cols, if_exists, .. } => {
+                    for c in cols {
+                        actions.push(AlterTableAction::DropColumn { name: names::ident(c), if_exists: *if_exists });
+                    }
+                }
+                Op::RenameColumn { old_column_name, new_column_name } => actions.push(AlterTableAction::RenameColumn {
+                    old: names::ident(old_column_name),
+                    new: names::ident(new_column_name),
+                }),
+                Op::RenameTable { table_name } => {
+                    let n = match table_name {
+                        ast::RenameTableNameKind::As(n) | ast::RenameTableNameKind::To(n) => n,
+                    };
+                    actions.push(AlterTableAction::RenameTable { new: names::schema_and_name(n).1 });
+                }
+                Op::AlterColumn { column_name, op } => {
+                    let column = names::ident(column_name);
+                    let col = rel.columns.iter().find(|c| c.name == column).ok_or_else(|| {
+                        Error::new(
+                            SqlState::UndefinedColumn,
+                            format!("column \"{column}\" of relation \"{}\" does not exist", rel.name),
+                        )
+                    })?;
+                    match op {
+                        ast::AlterColumnOperation::SetNotNull => {
+                            actions.push(AlterTableAction::SetNotNull { column, not_null: true })
+                        }
+                        ast::AlterColumnOperation::DropNotNull => {
+                            actions.push(AlterTableAction::SetNotNull { column, not_null: false })
+                        }
+                        ast::AlterColumnOperation::SetDefault { value } => {
+                            let (b, bt) = self.bind_expr(value, &super::scope::Scope::default())?;
+                            self.coerce(b, &bt, &col.ty, freshet_common::cast::CastContext::Assignment)?;
+                            actions.push(AlterTableAction::SetDefault { column, default: Some(value.to_string()) })
+                        }
+                        ast::AlterColumnOperation::DropDefault => {
+                            actions.push(AlterTableAction::SetDefault { column, default: None })
+                        }
+                        ast::AlterColumnOperation::SetDataType { data_type, using, .. } => {
+                            if using.is_some() {
+                                return Err(Error::unsupported("ALTER COLUMN TYPE ... USING"));
+                            }
+                            actions.push(AlterTableAction::AlterType { column, ty: typing::data_type(data_type)? })
+                        }
+                        other => return Err(Error::unsupported(format!("ALTER COLUMN {other}"))),
+                    }
+                }
+                Op::AddConstraint { constraint, .. } => match constraint {
+                    TableConstraint::PrimaryKey(pk) => {
+                        if !rel.primary_key.is_empty() {
+                            return Err(Error::new(
+                                SqlState::InvalidTableDefinition,
+                                format!("multiple primary keys for table \"{}\" are not allowed", rel.name),
+                            ));
+                        }
+                        actions.push(AlterTableAction::AddPrimaryKey { columns: self.index_columns(&pk.columns, &column_names)? })
+                    }
+                    TableConstraint::Unique(u) => {
+                        actions.push(AlterTableAction::AddUnique { columns: self.index_columns(&u.columns, &column_names)? })
+                    }
+                    other => return Err(Error::unsupported(format!("ADD CONSTRAINT {other}"))),
+                },
+                other => return Err(Error::unsupported(format!("ALTER TABLE {other}"))),
+            }
+        }
+        Ok(Plan::AlterTable { table: rel.oid, actions })
+    }
+
+    pub(crate) fn bind_drop(&mut self, stmt: &ast::Statement) -> Result<Plan> {
+        let ast::Statement::Drop { object_type, if_exists, names: objects, cascade, .. } = stmt else {
+            return Err(Error::internal("bind_drop on a non-DROP statement"));
+        };
+        let kind = match object_type {
+            ast::ObjectType::Table => ObjectKind::Table,
+            ast::ObjectType::View => ObjectKind::View,
+            ast::ObjectType::MaterializedView => ObjectKind::MaterializedView,
+            ast::ObjectType::Index => ObjectKind::Index,
+            ast::ObjectType::Sequence => ObjectKind::Sequence,
+            ast::ObjectType::Schema => ObjectKind::Schema,
+            ast::ObjectType::Database => {
+                let name = objects.first().map(|n| names::schema_and_name(n).1).unwrap_or_default();
+                return Ok(Plan::DropDatabase { name, if_exists: *if_exists });
+            }
+            other => return Err(Error::unsupported(format!("DROP {other}"))),
+        };
+        let names = objects.iter().map(names::schema_and_name).collect();
+        Ok(Plan::Drop { kind, names, if_exists: *if_exists, cascade: *cascade })
+    }
+
+    pub(crate) fn bind_truncate(&mut self, t: &ast::Truncate) -> Result<Plan> {
+        let mut tables = Vec::new();
+        for target in &t.table_names {
+            let rel = self.target_table(&target.name, "truncate")?;
+            tables.push(rel.oid);
+        }
+        Ok(Plan::Truncate { tables })
+    }
+
+    pub(crate) fn bind_create_other(&mut self, stmt: &ast::Statement) -> Result<Plan> {
+        use ast::Statement as S;
+        match stmt {
+            S::CreateDatabase { db_name, if_not_exists, .. } => Ok(Plan::CreateDatabase {
+                name: names::schema_and_name(db_name).1,
+                if_not_exists: *if_not_exists,
+            }),
+            S::CreateSchema { schema_name, if_not_exists, .. } => {
+                let name = match schema_name {
+                    ast::SchemaName::Simple(n) | ast::SchemaName::NamedAuthorization(n, _) => names::schema_and_name(n).1,
+                    ast::SchemaName::UnnamedAuthorization(id) => names::ident(id),
+                };
+                Ok(Plan::CreateSchema { name, if_not_exists: *if_not_exists })
+            }
+            S::CreateView(view) => {
+                if view.materialized {
+                    return Err(Error::unsupported("CREATE MATERIALIZED VIEW (issue: incrementally maintained views)"));
+                }
+                let (schema, name) = names::schema_and_name(&view.name);
+                let schema = self.schema_for_create(schema)?;
+                let bound = self.bind_query(&view.query)?;
+                let mut columns = bound.columns;
+                for (c, alias) in columns.iter_mut().zip(&view.columns) {
+                    c.name = names::ident(&alias.name);
+                }
+                for c in columns.iter_mut() {
+                    if c.ty == DataType::Unknown {
+                        c.ty = DataType::Text;
+                    }
+                }
+                Ok(Plan::CreateView { schema, name, sql: view.query.to_string(), columns, or_replace: view.or_replace })
+            }
+            S::CreateIndex(index) => {
+                let (schema, table) = names::schema_and_name(&index.table_name);
+                let rel = self.catalog.relation(schema.as_deref(), &table).ok_or_else(|| Error::undefined_table(&table))?;
+                let column_names: Vec<String> = rel.columns.iter().map(|c| c.name.clone()).collect();
+                let columns = self.index_columns(&index.columns, &column_names)?;
+                Ok(Plan::CreateIndex {
+                    name: index.name.as_ref().map(|n| names::schema_and_name(n).1),
+                    table: rel.oid,
+                    columns,
+                    unique: index.unique,
+                    if_not_exists: index.if_not_exists,
+                })
+            }
+            S::CreateSequence { name, if_not_exists, sequence_options, .. } => {
+                let (schema, seq) = names::schema_and_name(name);
+                let schema = self.schema_for_create(schema)?;
+                let mut start = 1i64;
+                let mut increment = 1i64;
+                for opt in sequence_options {
+                    match opt {
+                        ast::SequenceOptions::IncrementBy(e, _) => increment = const_i64(e)?,
+                        ast::SequenceOptions::StartWith(e, _) => start = const_i64(e)?,
+                        _ => {}
+                    }
+                }
+                Ok(Plan::CreateSequence { schema, name: seq, if_not_exists: *if_not_exists, start, increment })
+            }
+            other => Err(Error::unsupported(format!("statement {}", statement_kind(other)))),
+        }
+    }
+}
+
+fn const_i64(e: &ast::Expr) -> Result<i64> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => n.parse().map_err(|_| Error::syntax(format!("invalid number {n}"))),
+            _ => Err(Error::syntax(format!("expected a number, found {e}"))),
+        },
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => Ok(-const_i64(expr)?),
+        _ => Err(Error::syntax(format!("expected a number, found {e}"))),
+    }
+}
+
+/// A short name for a statement, for error messages.
+pub(crate) fn statement_kind(stmt: &ast::Statement) -> String {
+    let text = stmt.to_string();
+    text.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase()
+}

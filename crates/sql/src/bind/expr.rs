@@ -1,0 +1,922 @@
+//! Binding scalar expressions: names, literals, operators, CASE, casts,
+//! subqueries.
+
+use freshet_common::cast::CastContext;
+use freshet_common::{DataType, Datum, Error, Result, SqlState};
+use freshet_expr::func::Func;
+use freshet_expr::{BinaryOp, ScalarExpr, SubqueryExpr, SubqueryKind, UnaryOp};
+use rust_decimal::Decimal;
+use sqlparser::ast::{self, Expr};
+
+use super::scope::{Lookup, Scope};
+use super::Binder;
+use crate::names;
+use crate::typing::{self, common_type};
+
+type Bound = (ScalarExpr, DataType);
+
+impl Binder<'_> {
+    /// Binds a scalar expression over `scope`.
+    pub(crate) fn bind_expr(&mut self, e: &Expr, scope: &Scope) -> Result<Bound> {
+        match e {
+            Expr::Identifier(id) => self.bind_column(None, &names::ident(id), scope, id.quote_style.is_none()),
+            Expr::CompoundIdentifier(parts) => {
+                let parts: Vec<String> = parts.iter().map(names::ident).collect();
+                match parts.as_slice() {
+                    [q, c] => self.bind_column(Some(q), c, scope, false),
+                    [_schema, q, c] => self.bind_column(Some(q), c, scope, false),
+                    [_db, _schema, q, c] => self.bind_column(Some(q), c, scope, false),
+                    _ => Err(Error::syntax(format!("improper qualified name: {e}"))),
+                }
+            }
+            Expr::Value(v) => self.bind_value(&v.value),
+            Expr::TypedString(ts) => {
+                let ty = typing::data_type(&ts.data_type)?;
+                let text = match &ts.value.value {
+                    ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let d = freshet_common::io::parse_text(&text, &ty, &self.text)?;
+                Ok((ScalarExpr::Literal(d), ty))
+            }
+            Expr::Nested(inner) => self.bind_expr(inner, scope),
+            Expr::Cast { expr, data_type, .. } => {
+                let target = typing::data_type(data_type)?;
+                let (bound, from) = self.bind_expr(expr, scope)?;
+                let cast = self.coerce(bound, &from, &target, CastContext::Explicit)?;
+                Ok((cast, target))
+            }
+            Expr::Collate { expr, .. } => self.bind_expr(expr, scope),
+            Expr::BinaryOp { left, op, right } => self.bind_binary_op(left, op, right, scope),
+            Expr::UnaryOp { op, expr } => self.bind_unary(op, expr, scope),
+            Expr::IsNull(x) => {
+                let (b, _) = self.bind_expr(x, scope)?;
+                Ok((ScalarExpr::IsNull(Box::new(b)), DataType::Bool))
+            }
+            Expr::IsNotNull(x) => {
+                let (b, _) = self.bind_expr(x, scope)?;
+                Ok((ScalarExpr::Not(Box::new(ScalarExpr::IsNull(Box::new(b)))), DataType::Bool))
+            }
+            Expr::IsTrue(x) => self.bind_is(x, UnaryOp::IsTrue, scope),
+            Expr::IsNotTrue(x) => self.bind_is(x, UnaryOp::IsNotTrue, scope),
+            Expr::IsFalse(x) => self.bind_is(x, UnaryOp::IsFalse, scope),
+            Expr::IsNotFalse(x) => self.bind_is(x, UnaryOp::IsNotFalse, scope),
+            Expr::IsUnknown(x) => {
+                let (b, ty) = self.bind_expr(x, scope)?;
+                let b = self.coerce(b, &ty, &DataType::Bool, CastContext::Implicit)?;
+                Ok((ScalarExpr::IsNull(Box::new(b)), DataType::Bool))
+            }
+            Expr::IsNotUnknown(x) => {
+                let (b, ty) = self.bind_expr(x, scope)?;
+                let b = self.coerce(b, &ty, &DataType::Bool, CastContext::Implicit)?;
+                Ok((ScalarExpr::Not(Box::new(ScalarExpr::IsNull(Box::new(b)))), DataType::Bool))
+            }
+            Expr::IsDistinctFrom(a, b) => self.bind_comparison(a, b, BinaryOp::IsDistinctFrom, scope),
+            Expr::IsNotDistinctFrom(a, b) => self.bind_comparison(a, b, BinaryOp::IsNotDistinctFrom, scope),
+            Expr::Between { expr, negated, low, high } => {
+                let ge = self.bind_comparison(expr, low, BinaryOp::GtEq, scope)?.0;
+                let le = self.bind_comparison(expr, high, BinaryOp::LtEq, scope)?.0;
+                let both = ScalarExpr::And(vec![ge, le]);
+                Ok((if *negated { ScalarExpr::Not(Box::new(both)) } else { both }, DataType::Bool))
+            }
+            Expr::Like { negated, expr, pattern, escape_char, any, .. } => {
+                self.bind_like(expr, pattern, escape_char.as_deref(), *negated, false, *any, scope)
+            }
+            Expr::ILike { negated, expr, pattern, escape_char, any, .. } => {
+                self.bind_like(expr, pattern, escape_char.as_deref(), *negated, true, *any, scope)
+            }
+            Expr::SimilarTo { .. } => Err(Error::unsupported("SIMILAR TO")),
+            Expr::In { expr, target, negated, .. } => self.bind_in(expr, target, *negated, scope),
+            Expr::Case { operand, conditions, else_result, .. } => {
+                self.bind_case(operand.as_deref(), conditions, else_result.as_deref(), scope)
+            }
+            Expr::Exists { subquery, negated } => {
+                let plan = self.bind_subquery_plan(subquery, scope)?;
+                let e = ScalarExpr::Subquery(Box::new(SubqueryExpr {
+                    kind: SubqueryKind::Exists,
+                    plan: plan.0,
+                    correlated: plan.1,
+                }));
+                Ok((if *negated { ScalarExpr::Not(Box::new(e)) } else { e }, DataType::Bool))
+            }
+            Expr::Subquery(q) => {
+                let (query, correlated) = self.bind_subquery(q, scope)?;
+                if query.columns.len() != 1 {
+                    return Err(Error::new(SqlState::SyntaxError, "subquery must return only one column"));
+                }
+                let ty = query.columns[0].ty.clone();
+                Ok((
+                    ScalarExpr::Subquery(Box::new(SubqueryExpr { kind: SubqueryKind::Scalar, plan: query.expr, correlated })),
+                    ty,
+                ))
+            }
+            Expr::AnyOp { left, compare_op, right, .. } => self.bind_quantified(left, compare_op, right, false, scope),
+            Expr::AllOp { left, compare_op, right } => self.bind_quantified(left, compare_op, right, true, scope),
+            Expr::Function(f) => self.bind_function(f, scope),
+            Expr::Extract { field, expr, .. } => {
+                let field_name = datetime_field_name(field);
+                self.bind_named_call("extract", vec![(ScalarExpr::Literal(Datum::Text(field_name)), DataType::Text)], Some(expr), scope)
+            }
+            Expr::Substring { expr, substring_from, substring_for, .. } => {
+                let mut args = vec![self.bind_expr(expr, scope)?];
+                match substring_from {
+                    Some(from) => args.push(self.bind_expr(from, scope)?),
+                    None => args.push((ScalarExpr::Literal(Datum::Int4(1)), DataType::Int4)),
+                }
+                if let Some(len) = substring_for {
+                    args.push(self.bind_expr(len, scope)?);
+                }
+                self.call_function("substring", args)
+            }
+            Expr::Trim { expr, trim_where, trim_what, trim_characters } => {
+                let (leading, trailing) = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => (true, false),
+                    Some(ast::TrimWhereField::Trailing) => (false, true),
+                    _ => (true, true),
+                };
+                let mut args = vec![self.bind_expr(expr, scope)?];
+                if let Some(what) = trim_what {
+                    args.push(self.bind_expr(what, scope)?);
+                } else if let Some(chars) = trim_characters.as_ref().and_then(|c| c.first()) {
+                    args.push(self.bind_expr(chars, scope)?);
+                }
+                let mut coerced = Vec::new();
+                for (e, t) in args {
+                    coerced.push(self.coerce(e, &t, &DataType::Text, CastContext::Implicit)?);
+                }
+                Ok((ScalarExpr::Call { func: Func::Trim { leading, trailing }, args: coerced }, DataType::Text))
+            }
+            Expr::Position { expr, r#in } => {
+                let needle = self.bind_expr(expr, scope)?;
+                let hay = self.bind_expr(r#in, scope)?;
+                self.call_function("strpos", vec![hay, needle])
+            }
+            Expr::Ceil { expr, .. } => {
+                let a = self.bind_expr(expr, scope)?;
+                self.call_function("ceil", vec![a])
+            }
+            Expr::Floor { expr, .. } => {
+                let a = self.bind_expr(expr, scope)?;
+                self.call_function("floor", vec![a])
+            }
+            Expr::Interval(iv) => self.bind_interval(iv, scope),
+            Expr::Array(arr) => {
+                let mut items = Vec::new();
+                for e in &arr.elem {
+                    items.push(self.bind_expr(e, scope)?);
+                }
+                self.bind_array_constructor(items)
+            }
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                let (mut cur, mut ty) = self.bind_expr(root, scope)?;
+                for access in access_chain {
+                    match access {
+                        ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                            let elem = match &ty {
+                                DataType::Array(e) => (**e).clone(),
+                                other => {
+                                    return Err(Error::new(
+                                        SqlState::DatatypeMismatch,
+                                        format!("cannot subscript type {} because it does not support subscripting", other.pg_name()),
+                                    ))
+                                }
+                            };
+                            let (i, it) = self.bind_expr(index, scope)?;
+                            let i = self.coerce(i, &it, &DataType::Int4, CastContext::Implicit)?;
+                            cur = ScalarExpr::Call { func: Func::ArrayIndex, args: vec![cur, i] };
+                            ty = elem;
+                        }
+                        _ => return Err(Error::unsupported("this kind of field access")),
+                    }
+                }
+                Ok((cur, ty))
+            }
+            Expr::Tuple(_) => Err(Error::unsupported("row constructors")),
+            Expr::AtTimeZone { .. } => Err(Error::unsupported("AT TIME ZONE")),
+            other => Err(Error::unsupported(format!("expression {other}"))),
+        }
+    }
+
+    fn bind_is(&mut self, x: &Expr, op: UnaryOp, scope: &Scope) -> Result<Bound> {
+        let (b, ty) = self.bind_expr(x, scope)?;
+        let b = self.coerce(b, &ty, &DataType::Bool, CastContext::Implicit)?;
+        Ok((ScalarExpr::Unary { op, expr: Box::new(b) }, DataType::Bool))
+    }
+
+    /// Resolves a column reference through the current and enclosing scopes.
+    fn bind_column(&mut self, qualifier: Option<&str>, name: &str, scope: &Scope, bare: bool) -> Result<Bound> {
+        if let Lookup::Found(i) = scope.lookup(qualifier, name)? {
+            return Ok((ScalarExpr::Column(i), scope.items[i].ty.clone()));
+        }
+        for depth in (0..self.outer.len()).rev() {
+            if let Lookup::Found(i) = self.outer[depth].lookup(qualifier, name)? {
+                let level = self.outer.len() - depth;
+                self.min_outer_ref = self.min_outer_ref.min(depth);
+                let ty = self.outer[depth].items[i].ty.clone();
+                return Ok((ScalarExpr::Outer { level, index: i }, ty));
+            }
+        }
+        if bare && qualifier.is_none() {
+            if let Some(b) = self.bind_bare_keyword(name)? {
+                return Ok(b);
+            }
+        }
+        match qualifier {
+            Some(q) if !scope.has_qualifier(q) && !self.outer.iter().any(|s| s.has_qualifier(q)) => Err(Error::new(
+                SqlState::UndefinedTable,
+                format!("missing FROM-clause entry for table \"{q}\""),
+            )),
+            Some(q) => Err(Error::undefined_column(&format!("{q}.{name}"))),
+            None => Err(Error::undefined_column(name)),
+        }
+    }
+
+    /// SQL keywords that look like column names (`current_date`, `user`).
+    fn bind_bare_keyword(&mut self, name: &str) -> Result<Option<Bound>> {
+        Ok(match name {
+            "current_date" | "current_timestamp" | "localtimestamp" | "current_time" | "localtime"
+            | "current_user" | "session_user" | "user" | "current_role" | "current_schema"
+            | "current_catalog" => Some(self.call_function(name, vec![])?),
+            _ => None,
+        })
+    }
+
+    /// Binds a literal.
+    pub(crate) fn bind_value(&mut self, v: &ast::Value) -> Result<Bound> {
+        use ast::Value as V;
+        Ok(match v {
+            V::Number(n, _) => number_literal(n)?,
+            V::SingleQuotedString(s)
+            | V::EscapedStringLiteral(s)
+            | V::UnicodeStringLiteral(s)
+            | V::NationalStringLiteral(s)
+            | V::TripleSingleQuotedString(s) => (ScalarExpr::Literal(Datum::Text(s.clone())), DataType::Unknown),
+            V::DollarQuotedString(d) => (ScalarExpr::Literal(Datum::Text(d.value.clone())), DataType::Unknown),
+            V::HexStringLiteral(h) => {
+                let bytes = decode_hex(h)?;
+                (ScalarExpr::Literal(Datum::Bytea(bytes)), DataType::Bytea)
+            }
+            V::SingleQuotedByteStringLiteral(s) => (ScalarExpr::Literal(Datum::Text(s.clone())), DataType::Unknown),
+            V::Boolean(b) => (ScalarExpr::Literal(Datum::Bool(*b)), DataType::Bool),
+            V::Null => (ScalarExpr::Literal(Datum::Null), DataType::Unknown),
+            V::Placeholder(p) => {
+                let n: usize = p
+                    .strip_prefix('$')
+                    .and_then(|d| d.parse().ok())
+                    .ok_or_else(|| Error::syntax(format!("syntax error at or near \"{p}\"")))?;
+                self.param(n)?
+            }
+            other => return Err(Error::unsupported(format!("literal {other}"))),
+        })
+    }
+
+    fn bind_unary(&mut self, op: &ast::UnaryOperator, expr: &Expr, scope: &Scope) -> Result<Bound> {
+        use ast::UnaryOperator as U;
+        match op {
+            U::Not => {
+                let e = self.bind_condition(expr, scope, "NOT")?;
+                Ok((ScalarExpr::Not(Box::new(e)), DataType::Bool))
+            }
+            U::Plus => self.bind_expr(expr, scope),
+            U::Minus => {
+                // Fold negative numeric literals so -2147483648 is an integer.
+                if let Expr::Value(v) = expr {
+                    if let ast::Value::Number(n, _) = &v.value {
+                        return number_literal(&format!("-{n}"));
+                    }
+                }
+                let (e, ty) = self.bind_expr(expr, scope)?;
+                let (e, ty) = if ty == DataType::Unknown {
+                    (self.coerce(e, &ty, &DataType::Numeric(None), CastContext::Implicit)?, DataType::Numeric(None))
+                } else {
+                    (e, ty)
+                };
+                if !(ty.is_numeric() || ty == DataType::Interval) {
+                    return Err(Error::new(
+                        SqlState::UndefinedFunction,
+                        format!("operator does not exist: - {}", ty.pg_name()),
+                    ));
+                }
+                if let ScalarExpr::Literal(d) = &e {
+                    let folded = freshet_expr::func::eval_unary(UnaryOp::Neg, d.clone())?;
+                    return Ok((ScalarExpr::Literal(folded), ty));
+                }
+                Ok((ScalarExpr::Unary { op: UnaryOp::Neg, expr: Box::new(e) }, ty))
+            }
+            U::BitwiseNot => {
+                let (e, ty) = self.bind_expr(expr, scope)?;
+                Ok((ScalarExpr::Unary { op: UnaryOp::BitNot, expr: Box::new(e) }, ty))
+            }
+            U::PGAbs => {
+                let a = self.bind_expr(expr, scope)?;
+                self.call_function("abs", vec![a])
+            }
+            U::PGSquareRoot => {
+                let a = self.bind_expr(expr, scope)?;
+                self.call_function("sqrt", vec![a])
+            }
+            other => Err(Error::unsupported(format!("operator {other}"))),
+        }
+    }
+
+    fn bind_binary_op(&mut self, left: &Expr, op: &ast::BinaryOperator, right: &Expr, scope: &Scope) -> Result<Bound> {
+        use ast::BinaryOperator as B;
+        let simple = match op {
+            B::And | B::Or => {
+                let mut items = Vec::new();
+                let is_and = matches!(op, B::And);
+                let clause = if is_and { "AND" } else { "OR" };
+                for side in [left, right] {
+                    let e = self.bind_condition(side, scope, clause)?;
+                    match e {
+                        ScalarExpr::And(inner) if is_and => items.extend(inner),
+                        ScalarExpr::Or(inner) if !is_and => items.extend(inner),
+                        other => items.push(other),
+                    }
+                }
+                return Ok((if is_and { ScalarExpr::And(items) } else { ScalarExpr::Or(items) }, DataType::Bool));
+            }
+            B::Eq => BinaryOp::Eq,
+            B::NotEq => BinaryOp::NotEq,
+            B::Lt => BinaryOp::Lt,
+            B::LtEq => BinaryOp::LtEq,
+            B::Gt => BinaryOp::Gt,
+            B::GtEq => BinaryOp::GtEq,
+            B::Plus => BinaryOp::Add,
+            B::Minus => BinaryOp::Sub,
+            B::Multiply => BinaryOp::Mul,
+            B::Divide => BinaryOp::Div,
+            B::Modulo => BinaryOp::Mod,
+            B::PGExp => BinaryOp::Pow,
+            B::StringConcat => BinaryOp::Concat,
+            B::BitwiseAnd => BinaryOp::BitAnd,
+            B::BitwiseOr => BinaryOp::BitOr,
+            B::PGBitwiseXor => BinaryOp::BitXor,
+            B::PGBitwiseShiftLeft => BinaryOp::ShiftLeft,
+            B::PGBitwiseShiftRight => BinaryOp::ShiftRight,
+            B::PGLikeMatch => BinaryOp::Like { case_insensitive: false, negated: false },
+            B::PGILikeMatch => BinaryOp::Like { case_insensitive: true, negated: false },
+            B::PGNotLikeMatch => BinaryOp::Like { case_insensitive: false, negated: true },
+            B::PGNotILikeMatch => BinaryOp::Like { case_insensitive: true, negated: true },
+            B::PGRegexMatch => BinaryOp::RegexMatch { case_insensitive: false, negated: false },
+            B::PGRegexIMatch => BinaryOp::RegexMatch { case_insensitive: true, negated: false },
+            B::PGRegexNotMatch => BinaryOp::RegexMatch { case_insensitive: false, negated: true },
+            B::PGRegexNotIMatch => BinaryOp::RegexMatch { case_insensitive: true, negated: true },
+            B::PGCustomBinaryOperator(parts) => {
+                // OPERATOR(pg_catalog.~) and friends.
+                let symbol = parts.last().map(String::as_str).unwrap_or("");
+                let inner = match symbol {
+                    "~" => B::PGRegexMatch,
+                    "~*" => B::PGRegexIMatch,
+                    "!~" => B::PGRegexNotMatch,
+                    "!~*" => B::PGRegexNotIMatch,
+                    "=" => B::Eq,
+                    "<>" | "!=" => B::NotEq,
+                    "<" => B::Lt,
+                    ">" => B::Gt,
+                    "<=" => B::LtEq,
+                    ">=" => B::GtEq,
+                    "~~" => B::PGLikeMatch,
+                    "!~~" => B::PGNotLikeMatch,
+                    "~~*" => B::PGILikeMatch,
+                    "||" => B::StringConcat,
+                    "+" => B::Plus,
+                    "-" => B::Minus,
+                    other => return Err(Error::unsupported(format!("operator {other}"))),
+                };
+                return self.bind_binary_op(left, &inner, right, scope);
+            }
+            other => return Err(Error::unsupported(format!("operator {other}"))),
+        };
+        let l = self.bind_expr(left, scope)?;
+        let r = self.bind_expr(right, scope)?;
+        self.resolve_binary(simple, l, r)
+    }
+
+    fn bind_comparison(&mut self, a: &Expr, b: &Expr, op: BinaryOp, scope: &Scope) -> Result<Bound> {
+        let l = self.bind_expr(a, scope)?;
+        let r = self.bind_expr(b, scope)?;
+        self.resolve_binary(op, l, r)
+    }
+
+    /// Resolves an operator's operand types, inserting implicit casts.
+    pub(crate) fn resolve_binary(&mut self, op: BinaryOp, (l, lt): Bound, (r, rt): Bound) -> Result<Bound> {
+        use DataType as T;
+        let symbol = op_symbol(op);
+        let undefined = |lt: &T, rt: &T| {
+            Error::new(
+                SqlState::UndefinedFunction,
+                format!("operator does not exist: {} {symbol} {}", lt.pg_name(), rt.pg_name()),
+            )
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+        };
+        match op {
+            BinaryOp::Eq
+            | BinaryOp::NotEq
+            | BinaryOp::Lt
+            | BinaryOp::LtEq
+            | BinaryOp::Gt
+            | BinaryOp::GtEq
+            | BinaryOp::IsDistinctFrom
+            | BinaryOp::IsNotDistinctFrom => {
+                let target = comparison_type(&lt, &rt).ok_or_else(|| undefined(&lt, &rt))?;
+                let l = self.coerce(l, &lt, &target, CastContext::Implicit)?;
+                let r = self.coerce(r, &rt, &target, CastContext::Implicit)?;
+                Ok((ScalarExpr::Binary { op, left: Box::new(l), right: Box::new(r) }, T::Bool))
+            }
+            BinaryOp::Like { .. } | BinaryOp::RegexMatch { .. } => {
+                if !(lt.is_string() || lt == T::Unknown) || !(rt.is_string() || rt == T::Unknown) {
+                    return Err(undefined(&lt, &rt));
+                }
+                let l = self.coerce(l, &lt, &T::Text, CastContext::Implicit)?;
+                let r = self.coerce(r, &rt, &T::Text, CastContext::Implicit)?;
+                Ok((ScalarExpr::Binary { op, left: Box::new(l), right: Box::new(r) }, T::Bool))
+            }
+            BinaryOp::Concat => {
+                match (&lt, &rt) {
+                    (T::Array(e), _) | (_, T::Array(e)) => {
+                        let arr = T::Array(e.clone());
+                        let (l, r) = if matches!(lt, T::Array(_)) {
+                            let r = if matches!(rt, T::Array(_)) { self.coerce(r, &rt, &arr, CastContext::Implicit)? } else { self.coerce(r, &rt, e, CastContext::Implicit)? };
+                            (l, r)
+                        } else {
+                            (self.coerce(l, &lt, e, CastContext::Implicit)?, r)
+                        };
+                        Ok((ScalarExpr::Binary { op, left: Box::new(l), right: Box::new(r) }, arr))
+                    }
+                    (T::Bytea, T::Bytea) => Ok((ScalarExpr::Binary { op, left: Box::new(l), right: Box::new(r) }, T::Bytea)),
+                    (T::Jsonb, T::Jsonb) => Err(Error::unsupported("jsonb || jsonb")),
+                    _ => {
+                        if !(lt.is_string() || lt == T::Unknown) && !(rt.is_string() || rt == T::Unknown) {
+                            return Err(undefined(&lt, &rt));
+                        }
+                        let l = self.to_text(l, &lt)?;
+                        let r = self.to_text(r, &rt)?;
+                        Ok((ScalarExpr::Binary { op, left: Box::new(l), right: Box::new(r) }, T::Text))
+                    }
+                }
+            }
+            _ => {
+                let (lt2, rt2, result) = arithmetic_types(op, &lt, &rt).ok_or_else(|| undefined(&lt, &rt))?;
+                let l = self.coerce(l, &lt, &lt2, CastContext::Implicit)?;
+                let r = self.coerce(r, &rt, &rt2, CastContext::Implicit)?;
+                let e = ScalarExpr::Binary { op, left: Box::new(l), right: Box::new(r) };
+                Ok((e, result))
+            }
+        }
+    }
+
+    /// Converts any value to text (explicitly, as `||` and concat do).
+    pub(crate) fn to_text(&mut self, e: ScalarExpr, ty: &DataType) -> Result<ScalarExpr> {
+        if ty.is_string() && *ty != DataType::Char(None) {
+            return Ok(e);
+        }
+        self.coerce(e, ty, &DataType::Text, CastContext::Explicit)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_like(
+        &mut self,
+        expr: &Expr,
+        pattern: &Expr,
+        escape: Option<&Expr>,
+        negated: bool,
+        case_insensitive: bool,
+        any: bool,
+        scope: &Scope,
+    ) -> Result<Bound> {
+        if any {
+            return Err(Error::unsupported("LIKE ANY"));
+        }
+        let l = self.bind_expr(expr, scope)?;
+        let mut r = self.bind_expr(pattern, scope)?;
+        if let Some(esc) = escape {
+            // Rewrite the pattern so that the custom escape becomes a backslash.
+            let (esc_e, _) = self.bind_expr(esc, scope)?;
+            let esc_char = match esc_e {
+                ScalarExpr::Literal(Datum::Text(s)) => s,
+                _ => return Err(Error::unsupported("non-constant LIKE escape")),
+            };
+            match (&r.0, esc_char.chars().count()) {
+                (ScalarExpr::Literal(Datum::Text(p)), 1) => {
+                    let esc = esc_char.chars().next().unwrap_or('\\');
+                    r.0 = ScalarExpr::Literal(Datum::Text(rewrite_escape(p, Some(esc))));
+                }
+                (ScalarExpr::Literal(Datum::Text(p)), 0) => {
+                    r.0 = ScalarExpr::Literal(Datum::Text(rewrite_escape(p, None)));
+                }
+                _ => return Err(Error::unsupported("LIKE ... ESCAPE with a non-constant pattern")),
+            }
+        }
+        self.resolve_binary(BinaryOp::Like { case_insensitive, negated }, l, r)
+    }
+
+    fn bind_in(&mut self, expr: &Expr, target: &ast::InTarget, negated: bool, scope: &Scope) -> Result<Bound> {
+        match target {
+            ast::InTarget::List(list) => {
+                let (e, et) = self.bind_expr(expr, scope)?;
+                let mut items = Vec::new();
+                let mut ty = et.clone();
+                for item in list {
+                    let (b, bt) = self.bind_expr(item, scope)?;
+                    ty = comparison_type(&ty, &bt).ok_or_else(|| {
+                        Error::new(
+                            SqlState::UndefinedFunction,
+                            format!("operator does not exist: {} = {}", et.pg_name(), bt.pg_name()),
+                        )
+                    })?;
+                    items.push((b, bt));
+                }
+                let e = self.coerce(e, &et, &ty, CastContext::Implicit)?;
+                let mut coerced = Vec::new();
+                for (b, bt) in items {
+                    coerced.push(self.coerce(b, &bt, &ty, CastContext::Implicit)?);
+                }
+                Ok((ScalarExpr::InList { expr: Box::new(e), list: coerced, negated }, DataType::Bool))
+            }
+            ast::InTarget::Subquery(q) => {
+                let (e, et) = self.bind_expr(expr, scope)?;
+                let (query, correlated) = self.bind_subquery(q, scope)?;
+                if query.columns.len() != 1 {
+                    return Err(Error::new(SqlState::SyntaxError, "subquery has too many columns"));
+                }
+                let qt = query.columns[0].ty.clone();
+                let ty = comparison_type(&et, &qt).ok_or_else(|| {
+                    Error::new(
+                        SqlState::UndefinedFunction,
+                        format!("operator does not exist: {} = {}", et.pg_name(), qt.pg_name()),
+                    )
+                })?;
+                let e = self.coerce(e, &et, &ty, CastContext::Implicit)?;
+                let plan = self.cast_single_column(query.expr, &qt, &ty)?;
+                let sub = ScalarExpr::Subquery(Box::new(SubqueryExpr {
+                    kind: SubqueryKind::Quantified { expr: e, op: BinaryOp::Eq, all: false },
+                    plan,
+                    correlated,
+                }));
+                Ok((if negated { ScalarExpr::Not(Box::new(sub)) } else { sub }, DataType::Bool))
+            }
+            _ => Err(Error::unsupported("this form of IN")),
+        }
+    }
+
+    /// Wraps a one-column plan so its column has type `to`.
+    fn cast_single_column(&mut self, plan: freshet_expr::RelExpr, from: &DataType, to: &DataType) -> Result<freshet_expr::RelExpr> {
+        if from == to {
+            return Ok(plan);
+        }
+        let cast = self.coerce(ScalarExpr::Column(0), from, to, CastContext::Implicit)?;
+        Ok(plan.map(vec![cast]).project(vec![1]))
+    }
+
+    fn bind_quantified(&mut self, left: &Expr, op: &ast::BinaryOperator, right: &Expr, all: bool, scope: &Scope) -> Result<Bound> {
+        let op = match op {
+            ast::BinaryOperator::Eq => BinaryOp::Eq,
+            ast::BinaryOperator::NotEq => BinaryOp::NotEq,
+            ast::BinaryOperator::Lt => BinaryOp::Lt,
+            ast::BinaryOperator::LtEq => BinaryOp::LtEq,
+            ast::BinaryOperator::Gt => BinaryOp::Gt,
+            ast::BinaryOperator::GtEq => BinaryOp::GtEq,
+            other => return Err(Error::unsupported(format!("{other} ANY/ALL"))),
+        };
+        let (e, et) = self.bind_expr(left, scope)?;
+        let sub_query = match right {
+            Expr::Subquery(q) => Some(q),
+            Expr::Nested(inner) => match inner.as_ref() {
+                Expr::Subquery(q) => Some(q),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(q) = sub_query {
+            let (query, correlated) = self.bind_subquery(q, scope)?;
+            let qt = query.columns.first().map(|c| c.ty.clone()).unwrap_or(DataType::Unknown);
+            let ty = comparison_type(&et, &qt).ok_or_else(|| {
+                Error::new(SqlState::UndefinedFunction, format!("operator does not exist: {} = {}", et.pg_name(), qt.pg_name()))
+            })?;
+            let e = self.coerce(e, &et, &ty, CastContext::Implicit)?;
+            let plan = self.cast_single_column(query.expr, &qt, &ty)?;
+            return Ok((
+                ScalarExpr::Subquery(Box::new(SubqueryExpr { kind: SubqueryKind::Quantified { expr: e, op, all }, plan, correlated })),
+                DataType::Bool,
+            ));
+        }
+        // `x op ANY (array)`: unnest the array through a VALUES-free plan is
+        // not available yet; evaluate as a function over the array.
+        let (arr, at) = self.bind_expr(right, scope)?;
+        let elem = match &at {
+            DataType::Array(e) => (**e).clone(),
+            DataType::Unknown => et.clone(),
+            other => return Err(Error::new(SqlState::DatatypeMismatch, format!("op ANY/ALL (array) requires array on right side, not {}", other.pg_name()))),
+        };
+        let arr_ty = DataType::Array(Box::new(elem.clone()));
+        let arr = self.coerce(arr, &at, &arr_ty, CastContext::Implicit)?;
+        let ty = comparison_type(&et, &elem).ok_or_else(|| {
+            Error::new(SqlState::UndefinedFunction, format!("operator does not exist: {} = {}", et.pg_name(), elem.pg_name()))
+        })?;
+        let e = self.coerce(e, &et, &ty, CastContext::Implicit)?;
+        let arr = if ty != elem { self.coerce(arr, &arr_ty, &DataType::Array(Box::new(ty.clone())), CastContext::Implicit)? } else { arr };
+        let plan = freshet_expr::RelExpr::Values { rows: vec![], column_types: vec![ty.clone()] };
+        let _ = plan;
+        Ok((
+            ScalarExpr::Call {
+                func: Func::ArrayCompare { op, all },
+                args: vec![e, arr],
+            },
+            DataType::Bool,
+        ))
+    }
+
+    fn bind_case(
+        &mut self,
+        operand: Option<&Expr>,
+        conditions: &[ast::CaseWhen],
+        else_result: Option<&Expr>,
+        scope: &Scope,
+    ) -> Result<Bound> {
+        let operand = match operand {
+            Some(o) => Some(self.bind_expr(o, scope)?),
+            None => None,
+        };
+        let mut whens = Vec::new();
+        let mut results = Vec::new();
+        for cw in conditions {
+            let cond = match &operand {
+                Some(op) => {
+                    let r = self.bind_expr(&cw.condition, scope)?;
+                    self.resolve_binary(BinaryOp::Eq, op.clone(), r)?.0
+                }
+                None => self.bind_condition(&cw.condition, scope, "CASE")?,
+            };
+            whens.push(cond);
+            results.push(self.bind_expr(&cw.result, scope)?);
+        }
+        let otherwise = match else_result {
+            Some(e) => self.bind_expr(e, scope)?,
+            None => (ScalarExpr::null(), DataType::Unknown),
+        };
+        results.push(otherwise);
+        let (mut coerced, ty) = self.unify(results, "CASE")?;
+        let otherwise = coerced.pop().unwrap_or_else(ScalarExpr::null);
+        Ok((
+            ScalarExpr::Case { whens: whens.into_iter().zip(coerced).collect(), otherwise: Box::new(otherwise) },
+            ty,
+        ))
+    }
+
+    /// Coerces several expressions to their common type (`context` names
+    /// the construct in the error, e.g. "CASE", "UNION").
+    pub(crate) fn unify(&mut self, items: Vec<Bound>, context: &str) -> Result<(Vec<ScalarExpr>, DataType)> {
+        let mut ty = DataType::Unknown;
+        for (_, t) in &items {
+            ty = common_type(&ty, t).ok_or_else(|| typing::mismatch(context, &ty, t))?;
+        }
+        if ty == DataType::Unknown {
+            ty = DataType::Text;
+        }
+        let mut out = Vec::new();
+        for (e, t) in items {
+            out.push(self.coerce(e, &t, &ty, CastContext::Implicit)?);
+        }
+        Ok((out, ty))
+    }
+
+    fn bind_interval(&mut self, iv: &ast::Interval, scope: &Scope) -> Result<Bound> {
+        let (value, vt) = self.bind_expr(&iv.value, scope)?;
+        let text = match (&value, &vt) {
+            (ScalarExpr::Literal(Datum::Text(s)), _) => s.clone(),
+            (ScalarExpr::Literal(d), _) => freshet_expr::func::datum_debug_text(d),
+            _ => return Err(Error::unsupported("INTERVAL with a non-constant value")),
+        };
+        let text = match &iv.leading_field {
+            Some(field) if iv.last_field.is_none() && text.trim().parse::<f64>().is_ok() => {
+                format!("{} {}", text.trim(), datetime_field_name(field))
+            }
+            _ => text,
+        };
+        let d = freshet_common::io::parse_text(&text, &DataType::Interval, &self.text)?;
+        Ok((ScalarExpr::Literal(d), DataType::Interval))
+    }
+
+    /// `ARRAY[...]`.
+    pub(crate) fn bind_array_constructor(&mut self, items: Vec<Bound>) -> Result<Bound> {
+        if items.is_empty() {
+            return Err(Error::new(SqlState::IndeterminateDatatype, "cannot determine type of empty array")
+                .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[]."));
+        }
+        let (coerced, ty) = self.unify(items, "ARRAY")?;
+        Ok((ScalarExpr::Call { func: Func::ArrayConstruct, args: coerced }, DataType::Array(Box::new(ty))))
+    }
+
+    /// Binds a subquery used as an expression; returns its plan and whether
+    /// it is correlated.
+    pub(crate) fn bind_subquery(&mut self, q: &ast::Query, scope: &Scope) -> Result<(crate::plan::QueryPlan, bool)> {
+        let saved = self.min_outer_ref;
+        self.min_outer_ref = usize::MAX;
+        self.outer.push(scope.clone());
+        let threshold = self.outer.len();
+        let result = self.bind_query(q);
+        self.outer.pop();
+        let correlated = self.min_outer_ref < threshold;
+        self.min_outer_ref = self.min_outer_ref.min(saved);
+        Ok((result?, correlated))
+    }
+
+    fn bind_subquery_plan(&mut self, q: &ast::Query, scope: &Scope) -> Result<(freshet_expr::RelExpr, bool)> {
+        let (plan, correlated) = self.bind_subquery(q, scope)?;
+        Ok((plan.expr, correlated))
+    }
+}
+
+/// The operand type two values are compared at.
+pub(crate) fn comparison_type(a: &DataType, b: &DataType) -> Option<DataType> {
+    use DataType as T;
+    match (a, b) {
+        (T::Unknown, T::Unknown) => Some(T::Text),
+        // A string literal compared with a number takes the number's type.
+        _ => common_type(a, b),
+    }
+}
+
+/// Operand and result types of an arithmetic operator, or `None`.
+fn arithmetic_types(op: BinaryOp, lt: &DataType, rt: &DataType) -> Option<(DataType, DataType, DataType)> {
+    use BinaryOp as O;
+    use DataType as T;
+    let datetime = |t: &T| matches!(t, T::Date | T::Time | T::Timestamp | T::TimestampTz | T::Interval);
+    if datetime(lt) || datetime(rt) {
+        // Resolve an unknown side from the known one.
+        let lt = if *lt == T::Unknown { unknown_partner(rt, op) } else { lt.clone() };
+        let rt = if *rt == T::Unknown { unknown_partner(&lt, op) } else { rt.clone() };
+        let int = |t: &T| t.is_integer();
+        let num = |t: &T| t.is_numeric();
+        let result = match (op, &lt, &rt) {
+            (O::Add, T::Date, t) | (O::Add, t, T::Date) if int(t) => return Some((if lt == T::Date { T::Date } else { T::Int4 }, if rt == T::Date { T::Date } else { T::Int4 }, T::Date)),
+            (O::Sub, T::Date, t) if int(t) => return Some((T::Date, T::Int4, T::Date)),
+            (O::Sub, T::Date, T::Date) => T::Int4,
+            (O::Add, T::Date, T::Interval) | (O::Add, T::Interval, T::Date) | (O::Sub, T::Date, T::Interval) => T::Timestamp,
+            (O::Add, T::Date, T::Time) | (O::Add, T::Time, T::Date) => T::Timestamp,
+            (O::Add | O::Sub, T::Timestamp, T::Interval) | (O::Add, T::Interval, T::Timestamp) => T::Timestamp,
+            (O::Add | O::Sub, T::TimestampTz, T::Interval) | (O::Add, T::Interval, T::TimestampTz) => T::TimestampTz,
+            (O::Sub, T::Timestamp, T::Timestamp) | (O::Sub, T::TimestampTz, T::TimestampTz) => T::Interval,
+            (O::Sub, T::Timestamp, T::TimestampTz) | (O::Sub, T::TimestampTz, T::Timestamp) => {
+                return Some((T::TimestampTz, T::TimestampTz, T::Interval))
+            }
+            (O::Sub, T::Date, T::Timestamp) => return Some((T::Timestamp, T::Timestamp, T::Interval)),
+            (O::Sub, T::Timestamp, T::Date) => return Some((T::Timestamp, T::Timestamp, T::Interval)),
+            (O::Add | O::Sub, T::Interval, T::Interval) => T::Interval,
+            (O::Add | O::Sub, T::Time, T::Interval) | (O::Add, T::Interval, T::Time) => T::Time,
+            (O::Sub, T::Time, T::Time) => T::Interval,
+            (O::Mul, T::Interval, t) if num(t) => return Some((T::Interval, T::Float8, T::Interval)),
+            (O::Mul, t, T::Interval) if num(t) => return Some((T::Float8, T::Interval, T::Interval)),
+            (O::Div, T::Interval, t) if num(t) => return Some((T::Interval, T::Float8, T::Interval)),
+            _ => return None,
+        };
+        return Some((lt, rt, result));
+    }
+    let lt = if *lt == T::Unknown { rt.clone() } else { lt.clone() };
+    let rt = if *rt == T::Unknown { lt.clone() } else { rt.clone() };
+    if lt == T::Unknown && rt == T::Unknown {
+        return None;
+    }
+    if !lt.is_numeric() || !rt.is_numeric() {
+        return None;
+    }
+    let bitwise = matches!(op, O::BitAnd | O::BitOr | O::BitXor | O::ShiftLeft | O::ShiftRight);
+    if bitwise {
+        if !lt.is_integer() || !rt.is_integer() {
+            return None;
+        }
+        if matches!(op, O::ShiftLeft | O::ShiftRight) {
+            return Some((lt.clone(), T::Int4, lt));
+        }
+    }
+    let common = common_type(&lt, &rt)?;
+    let common = match (op, &common) {
+        // Exponentiation is defined for float8 and numeric only.
+        (O::Pow, t) if t.is_integer() => T::Float8,
+        (O::Pow, T::Float4) => T::Float8,
+        _ => common,
+    };
+    Some((common.clone(), common.clone(), common))
+}
+
+fn unknown_partner(known: &DataType, op: BinaryOp) -> DataType {
+    match (known, op) {
+        (DataType::Date, BinaryOp::Sub) => DataType::Int4,
+        (DataType::Date, _) => DataType::Int4,
+        (DataType::Timestamp, BinaryOp::Sub) | (DataType::TimestampTz, BinaryOp::Sub) => DataType::Interval,
+        (DataType::Interval, BinaryOp::Mul | BinaryOp::Div) => DataType::Float8,
+        _ => DataType::Interval,
+    }
+}
+
+fn op_symbol(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Add => "+",
+        BinaryOp::Sub => "-",
+        BinaryOp::Mul => "*",
+        BinaryOp::Div => "/",
+        BinaryOp::Mod => "%",
+        BinaryOp::Pow => "^",
+        BinaryOp::Eq => "=",
+        BinaryOp::NotEq => "<>",
+        BinaryOp::Lt => "<",
+        BinaryOp::LtEq => "<=",
+        BinaryOp::Gt => ">",
+        BinaryOp::GtEq => ">=",
+        BinaryOp::IsDistinctFrom => "IS DISTINCT FROM",
+        BinaryOp::IsNotDistinctFrom => "IS NOT DISTINCT FROM",
+        BinaryOp::Concat => "||",
+        BinaryOp::BitAnd => "&",
+        BinaryOp::BitOr => "|",
+        BinaryOp::BitXor => "#",
+        BinaryOp::ShiftLeft => "<<",
+        BinaryOp::ShiftRight => ">>",
+        BinaryOp::Like { negated: false, case_insensitive: false } => "~~",
+        BinaryOp::Like { negated: true, case_insensitive: false } => "!~~",
+        BinaryOp::Like { negated: false, case_insensitive: true } => "~~*",
+        BinaryOp::Like { negated: true, case_insensitive: true } => "!~~*",
+        BinaryOp::RegexMatch { .. } => "~",
+    }
+}
+
+/// Types a numeric literal as PostgreSQL does: integer if it fits, then
+/// bigint, otherwise numeric.
+pub(crate) fn number_literal(text: &str) -> Result<Bound> {
+    let is_integer = text.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+');
+    if is_integer {
+        if let Ok(v) = text.parse::<i32>() {
+            return Ok((ScalarExpr::Literal(Datum::Int4(v)), DataType::Int4));
+        }
+        if let Ok(v) = text.parse::<i64>() {
+            return Ok((ScalarExpr::Literal(Datum::Int8(v)), DataType::Int8));
+        }
+    }
+    let d = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text)
+    } else {
+        text.parse::<Decimal>()
+    }
+    .map_err(|_| Error::new(SqlState::NumericValueOutOfRange, format!("numeric literal {text} is out of range")))?;
+    Ok((ScalarExpr::Literal(Datum::Numeric(d)), DataType::Numeric(None)))
+}
+
+fn decode_hex(h: &str) -> Result<Vec<u8>> {
+    if h.len() % 2 != 0 {
+        return Err(Error::invalid_text("bytea", h));
+    }
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).map_err(|_| Error::invalid_text("bytea", h)))
+        .collect()
+}
+
+/// Rewrites a LIKE pattern written with escape `esc` into one using `\`.
+fn rewrite_escape(pattern: &str, esc: Option<char>) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if Some(c) == esc {
+            if let Some(n) = chars.next() {
+                out.push('\\');
+                out.push(n);
+            }
+        } else if c == '\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The lowercase name of an EXTRACT / INTERVAL field.
+pub(crate) fn datetime_field_name(field: &ast::DateTimeField) -> String {
+    use ast::DateTimeField as F;
+    match field {
+        F::Year | F::Years => "year".into(),
+        F::Month | F::Months => "month".into(),
+        F::Week(_) | F::Weeks => "week".into(),
+        F::Day | F::Days => "day".into(),
+        F::DayOfWeek | F::Dow => "dow".into(),
+        F::DayOfYear | F::Doy => "doy".into(),
+        F::Hour | F::Hours => "hour".into(),
+        F::Minute | F::Minutes => "minute".into(),
+        F::Second | F::Seconds => "second".into(),
+        F::Century => "century".into(),
+        F::Decade => "decade".into(),
+        F::Epoch => "epoch".into(),
+        F::Isodow => "isodow".into(),
+        F::Isoyear => "isoyear".into(),
+        F::Julian => "julian".into(),
+        F::Microsecond | F::Microseconds => "microseconds".into(),
+        F::Millenium | F::Millennium => "millennium".into(),
+        F::Millisecond | F::Milliseconds => "milliseconds".into(),
+        F::Quarter => "quarter".into(),
+        F::Timezone => "timezone".into(),
+        F::TimezoneHour => "timezone_hour".into(),
+        F::TimezoneMinute => "timezone_minute".into(),
+        F::Custom(id) => names::ident(id),
+        other => other.to_string().to_lowercase(),
+    }
+}

@@ -1,0 +1,617 @@
+//! Function calls: aggregates and built-in scalar functions, with
+//! PostgreSQL's overload choices.
+
+use freshet_common::cast::CastContext;
+use freshet_common::{DataType, Datum, Error, Result, SqlState};
+use freshet_expr::func::{DateTimeFunc, Func};
+use freshet_expr::{AggregateExpr, AggregateFunc, ScalarExpr};
+use sqlparser::ast::{self, Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
+
+use super::scope::Scope;
+use super::Binder;
+use crate::names;
+
+type Bound = (ScalarExpr, DataType);
+
+/// Whether `name` is an aggregate function.
+pub(crate) fn is_aggregate(name: &str) -> bool {
+    matches!(
+        name,
+        "count" | "sum" | "avg" | "min" | "max" | "string_agg" | "array_agg" | "bool_and" | "bool_or" | "every"
+    )
+}
+
+impl Binder<'_> {
+    /// Binds `f(...)`.
+    pub(crate) fn bind_function(&mut self, f: &ast::Function, scope: &Scope) -> Result<Bound> {
+        let parts = names::object_name(&f.name);
+        let name = parts.last().cloned().unwrap_or_default();
+        if f.over.is_some() {
+            return Err(Error::unsupported("window functions"));
+        }
+        let (arg_exprs, distinct, star, order_by) = match &f.args {
+            FunctionArguments::None => (vec![], false, false, false),
+            FunctionArguments::Subquery(_) => return Err(Error::unsupported("subquery as a function argument")),
+            FunctionArguments::List(list) => {
+                let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
+                let mut exprs = Vec::new();
+                let mut star = false;
+                for a in &list.args {
+                    match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => exprs.push(e.clone()),
+                        FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => star = true,
+                        FunctionArg::Named { arg: FunctionArgExpr::Expr(e), .. } => exprs.push(e.clone()),
+                        _ => return Err(Error::unsupported(format!("argument form in {}", f.name))),
+                    }
+                }
+                let order_by = list.clauses.iter().any(|c| matches!(c, ast::FunctionArgumentClause::OrderBy(_)));
+                (exprs, distinct, star, order_by)
+            }
+        };
+        if is_aggregate(&name) && parts.len() <= 2 {
+            if order_by {
+                return Err(Error::unsupported(format!("ORDER BY inside {name}()")));
+            }
+            return self.bind_aggregate(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope);
+        }
+        if f.filter.is_some() {
+            return Err(Error::new(
+                SqlState::WrongObjectType,
+                format!("FILTER specified, but {name} is not an aggregate function"),
+            ));
+        }
+        if star {
+            return Err(Error::syntax(format!("{name}(*) is only valid for aggregates")));
+        }
+        if distinct {
+            return Err(Error::syntax(format!("DISTINCT specified, but {name} is not an aggregate function")));
+        }
+        let mut args = Vec::new();
+        for e in &arg_exprs {
+            args.push(self.bind_expr(e, scope)?);
+        }
+        self.call_function(&name, args)
+    }
+
+    /// Binds a call where the first arguments are already bound and the last
+    /// comes from an expression (EXTRACT(field FROM expr)).
+    pub(crate) fn bind_named_call(&mut self, name: &str, mut args: Vec<Bound>, last: Option<&Expr>, scope: &Scope) -> Result<Bound> {
+        if let Some(e) = last {
+            args.push(self.bind_expr(e, scope)?);
+        }
+        self.call_function(name, args)
+    }
+
+    fn bind_aggregate(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        distinct: bool,
+        star: bool,
+        filter: Option<&Expr>,
+        scope: &Scope,
+    ) -> Result<Bound> {
+        // Aggregate arguments may not themselves contain aggregates.
+        let mut bound = Vec::new();
+        for a in args {
+            let b = self.bind_expr(a, scope)?;
+            if super::contains_aggregate(&b.0) {
+                return Err(Error::new(SqlState::GroupingError, "aggregate function calls cannot be nested"));
+            }
+            bound.push(b);
+        }
+        let filter = match filter {
+            Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
+            None => None,
+        };
+        let wrong_args = || {
+            Error::new(SqlState::UndefinedFunction, format!("function {name} with these arguments does not exist"))
+        };
+        let (func, args, input_type) = match name {
+            "count" if star || bound.is_empty() => (AggregateFunc::CountStar, vec![], DataType::Int8),
+            "count" => {
+                let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
+                let t = if t == DataType::Unknown { DataType::Text } else { t };
+                (AggregateFunc::Count, vec![e], t)
+            }
+            "sum" | "avg" => {
+                let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
+                let target = match &t {
+                    DataType::Unknown => DataType::Float8,
+                    t if t.is_numeric() || *t == DataType::Interval => t.without_modifiers(),
+                    other => {
+                        return Err(Error::new(
+                            SqlState::UndefinedFunction,
+                            format!("function {name}({}) does not exist", other.pg_name()),
+                        )
+                        .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."))
+                    }
+                };
+                let e = self.coerce(e, &t, &target, CastContext::Implicit)?;
+                (if name == "sum" { AggregateFunc::Sum } else { AggregateFunc::Avg }, vec![e], target)
+            }
+            "min" | "max" => {
+                let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
+                let target = if t == DataType::Unknown { DataType::Text } else { t };
+                if matches!(target, DataType::Json | DataType::Bool) && false {
+                    return Err(wrong_args());
+                }
+                (if name == "min" { AggregateFunc::Min } else { AggregateFunc::Max }, vec![e], target)
+            }
+            "string_agg" => {
+                if bound.len() != 2 {
+                    return Err(wrong_args());
+                }
+                let mut it = bound.into_iter();
+                let (v, vt) = it.next().ok_or_else(wrong_args)?;
+                let (d, dt) = it.next().ok_or_else(wrong_args)?;
+                let v = self.coerce(v, &vt, &DataType::Text, CastContext::Implicit)?;
+                let d = self.coerce(d, &dt, &DataType::Text, CastContext::Implicit)?;
+                (AggregateFunc::StringAgg, vec![v, d], DataType::Text)
+            }
+            "array_agg" => {
+                let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
+                let t = if t == DataType::Unknown { DataType::Text } else { t };
+                (AggregateFunc::ArrayAgg, vec![e], t)
+            }
+            "bool_and" | "bool_or" | "every" => {
+                let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
+                let e = self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?;
+                (if name == "bool_or" { AggregateFunc::BoolOr } else { AggregateFunc::BoolAnd }, vec![e], DataType::Bool)
+            }
+            _ => return Err(wrong_args()),
+        };
+        let output_type = func.output_type(&input_type);
+        let agg = AggregateExpr { func, args, distinct, filter, input_type, output_type: output_type.clone() };
+        Ok((ScalarExpr::Aggregate(Box::new(agg)), output_type))
+    }
+
+    /// Coerces an argument implicitly.
+    fn arg(&mut self, (e, t): Bound, to: &DataType) -> Result<ScalarExpr> {
+        self.coerce(e, &t, to, CastContext::Implicit)
+    }
+
+    /// Resolves and binds a scalar function call by name.
+    pub(crate) fn call_function(&mut self, name: &str, args: Vec<Bound>) -> Result<Bound> {
+        let n = args.len();
+        let arg_types: Vec<DataType> = args.iter().map(|(_, t)| t.clone()).collect();
+        let no_such = |name: &str| {
+            let types: Vec<String> = arg_types.iter().map(|t| t.pg_name()).collect();
+            Error::new(SqlState::UndefinedFunction, format!("function {name}({}) does not exist", types.join(", ")))
+                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
+        };
+        let text = DataType::Text;
+        let int4 = DataType::Int4;
+        let call = |func: Func, args: Vec<ScalarExpr>, ty: DataType| Ok((ScalarExpr::Call { func, args }, ty));
+        let mut args = args;
+        macro_rules! coerce_all {
+            ($($ty:expr),*) => {{
+                let tys: Vec<DataType> = vec![$($ty.clone()),*];
+                if args.len() != tys.len() {
+                    return Err(no_such(name));
+                }
+                let mut out = Vec::new();
+                for (a, t) in args.drain(..).zip(tys.iter()) {
+                    out.push(self.arg(a, t)?);
+                }
+                out
+            }};
+        }
+        // The float-or-numeric overloads: numeric stays numeric, everything
+        // else goes to double precision (the preferred numeric type).
+        let float_or_numeric = |t: &DataType| match t {
+            DataType::Numeric(_) => DataType::Numeric(None),
+            _ => DataType::Float8,
+        };
+        match name {
+            "coalesce" | "greatest" | "least" => {
+                if n == 0 {
+                    return Err(no_such(name));
+                }
+                let (coerced, ty) = self.unify(args, &name.to_uppercase())?;
+                let func = match name {
+                    "coalesce" => Func::Coalesce,
+                    "greatest" => Func::Greatest,
+                    _ => Func::Least,
+                };
+                call(func, coerced, ty)
+            }
+            "nullif" => {
+                if n != 2 {
+                    return Err(no_such(name));
+                }
+                let ty = super::expr::comparison_type(&arg_types[0], &arg_types[1]).ok_or_else(|| no_such(name))?;
+                let out = coerce_all!(ty, ty);
+                call(Func::NullIf, out, ty)
+            }
+            "length" | "char_length" | "character_length" if n == 1 && arg_types[0] == DataType::Bytea => {
+                let out = coerce_all!(DataType::Bytea);
+                call(Func::Length, out, int4)
+            }
+            "length" | "char_length" | "character_length" => {
+                let out = coerce_all!(text);
+                call(Func::Length, out, int4)
+            }
+            "octet_length" => {
+                let t = if arg_types.first() == Some(&DataType::Bytea) { DataType::Bytea } else { text.clone() };
+                let out = coerce_all!(t);
+                call(Func::OctetLength, out, int4)
+            }
+            "lower" | "upper" | "initcap" | "reverse" => {
+                let out = coerce_all!(text);
+                let func = match name {
+                    "lower" => Func::Lower,
+                    "upper" => Func::Upper,
+                    "initcap" => Func::Initcap,
+                    _ => Func::Reverse,
+                };
+                call(func, out, text)
+            }
+            "md5" => {
+                let t = if arg_types.first() == Some(&DataType::Bytea) { DataType::Bytea } else { text.clone() };
+                let out = coerce_all!(t);
+                call(Func::Md5, out, text)
+            }
+            "substring" | "substr" => {
+                let out = match n {
+                    2 => coerce_all!(text, int4),
+                    3 => coerce_all!(text, int4, int4),
+                    _ => return Err(no_such(name)),
+                };
+                call(Func::Substring, out, text)
+            }
+            "btrim" | "ltrim" | "rtrim" | "trim" => {
+                let out = match n {
+                    1 => coerce_all!(text),
+                    2 => coerce_all!(text, text),
+                    _ => return Err(no_such(name)),
+                };
+                let (leading, trailing) = match name {
+                    "ltrim" => (true, false),
+                    "rtrim" => (false, true),
+                    _ => (true, true),
+                };
+                call(Func::Trim { leading, trailing }, out, text)
+            }
+            "concat" | "concat_ws" => {
+                let mut out = Vec::new();
+                for (e, t) in args {
+                    out.push(self.to_text(e, &t)?);
+                }
+                call(if name == "concat" { Func::Concat } else { Func::ConcatWs }, out, text)
+            }
+            "replace" => {
+                let out = coerce_all!(text, text, text);
+                call(Func::Replace, out, text)
+            }
+            "strpos" | "position" => {
+                let out = coerce_all!(text, text);
+                call(Func::Position, out, int4)
+            }
+            "left" | "right" => {
+                let out = coerce_all!(text, int4);
+                call(if name == "left" { Func::Left } else { Func::Right }, out, text)
+            }
+            "lpad" | "rpad" => {
+                let out = match n {
+                    2 => coerce_all!(text, int4),
+                    3 => coerce_all!(text, int4, text),
+                    _ => return Err(no_such(name)),
+                };
+                call(if name == "lpad" { Func::Lpad } else { Func::Rpad }, out, text)
+            }
+            "repeat" => {
+                let out = coerce_all!(text, int4);
+                call(Func::Repeat, out, text)
+            }
+            "split_part" => {
+                let out = coerce_all!(text, text, int4);
+                call(Func::SplitPart, out, text)
+            }
+            "starts_with" => {
+                let out = coerce_all!(text, text);
+                call(Func::StartsWith, out, DataType::Bool)
+            }
+            "ascii" => {
+                let out = coerce_all!(text);
+                call(Func::Ascii, out, int4)
+            }
+            "chr" => {
+                let out = coerce_all!(int4);
+                call(Func::Chr, out, text)
+            }
+            "to_hex" => {
+                let t = if arg_types.first() == Some(&DataType::Int8) { DataType::Int8 } else { int4.clone() };
+                let out = coerce_all!(t);
+                call(Func::ToHex, out, text)
+            }
+            "abs" => {
+                let t = match arg_types.first() {
+                    Some(t @ (DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Float4 | DataType::Float8)) => t.clone(),
+                    Some(DataType::Numeric(_)) => DataType::Numeric(None),
+                    Some(DataType::Unknown) => DataType::Float8,
+                    _ => return Err(no_such(name)),
+                };
+                let out = coerce_all!(t);
+                call(Func::Abs, out, t)
+            }
+            "round" | "trunc" if n == 2 => {
+                let num = DataType::Numeric(None);
+                let out = coerce_all!(num, int4);
+                call(if name == "round" { Func::Round } else { Func::Trunc }, out, num)
+            }
+            "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sign" | "sqrt" | "exp" | "ln" | "log10" => {
+                let t = match arg_types.first() {
+                    Some(t) if t.is_numeric() || *t == DataType::Unknown => float_or_numeric(t),
+                    _ => return Err(no_such(name)),
+                };
+                let out = coerce_all!(t);
+                let func = match name {
+                    "round" => Func::Round,
+                    "trunc" => Func::Trunc,
+                    "ceil" | "ceiling" => Func::Ceil,
+                    "floor" => Func::Floor,
+                    "sign" => Func::Sign,
+                    "sqrt" => Func::Sqrt,
+                    "exp" => Func::Exp,
+                    "ln" => Func::Ln,
+                    _ => Func::Log10,
+                };
+                call(func, out, t)
+            }
+            "log" if n == 1 => {
+                let t = float_or_numeric(&arg_types[0]);
+                let out = coerce_all!(t);
+                call(Func::Log10, out, t)
+            }
+            "log" => {
+                let num = DataType::Numeric(None);
+                let out = coerce_all!(num, num);
+                call(Func::Log, out, num)
+            }
+            "cbrt" | "degrees" | "radians" | "sin" | "cos" | "tan" | "atan" => {
+                let f8 = DataType::Float8;
+                let out = coerce_all!(f8);
+                let func = match name {
+                    "cbrt" => Func::Cbrt,
+                    "degrees" => Func::Degrees,
+                    "radians" => Func::Radians,
+                    "sin" => Func::Sin,
+                    "cos" => Func::Cos,
+                    "tan" => Func::Tan,
+                    _ => Func::Atan,
+                };
+                call(func, out, f8)
+            }
+            "atan2" => {
+                let f8 = DataType::Float8;
+                let out = coerce_all!(f8, f8);
+                call(Func::Atan2, out, f8)
+            }
+            "power" | "pow" => {
+                let t = if arg_types.iter().any(|t| matches!(t, DataType::Numeric(_))) {
+                    DataType::Numeric(None)
+                } else {
+                    DataType::Float8
+                };
+                let out = coerce_all!(t, t);
+                call(Func::Power, out, t)
+            }
+            "mod" | "div" => {
+                let t = match (arg_types.first(), arg_types.get(1)) {
+                    (Some(a), Some(b)) => crate::typing::common_type(a, b).ok_or_else(|| no_such(name))?,
+                    _ => return Err(no_such(name)),
+                };
+                let t = if name == "div" || !t.is_integer() { DataType::Numeric(None) } else { t };
+                let out = coerce_all!(t, t);
+                call(if name == "mod" { Func::Mod } else { Func::Div }, out, t)
+            }
+            "pi" => call(Func::Pi, coerce_all!(), DataType::Float8),
+            "random" => {
+                if self.for_view {
+                    return Err(Error::unsupported("random() in a materialized view"));
+                }
+                call(Func::Random, coerce_all!(), DataType::Float8)
+            }
+            "now" | "current_timestamp" | "transaction_timestamp" | "statement_timestamp" | "clock_timestamp" => {
+                if self.for_view {
+                    return Err(Error::unsupported(format!("{name}() in a materialized view")));
+                }
+                call(Func::DateTime(DateTimeFunc::Now), coerce_all!(), DataType::TimestampTz)
+            }
+            "localtimestamp" => {
+                let now = (ScalarExpr::Call { func: Func::DateTime(DateTimeFunc::Now), args: vec![] }, DataType::TimestampTz);
+                let e = self.coerce(now.0, &now.1, &DataType::Timestamp, CastContext::Explicit)?;
+                Ok((e, DataType::Timestamp))
+            }
+            "current_date" => {
+                let now = ScalarExpr::Call { func: Func::DateTime(DateTimeFunc::Now), args: vec![] };
+                let e = self.coerce(now, &DataType::TimestampTz, &DataType::Date, CastContext::Explicit)?;
+                Ok((e, DataType::Date))
+            }
+            "current_time" | "localtime" => {
+                let now = ScalarExpr::Call { func: Func::DateTime(DateTimeFunc::Now), args: vec![] };
+                let ts = self.coerce(now, &DataType::TimestampTz, &DataType::Timestamp, CastContext::Explicit)?;
+                let e = self.coerce(ts, &DataType::Timestamp, &DataType::Time, CastContext::Explicit)?;
+                Ok((e, DataType::Time))
+            }
+            "extract" | "date_part" => {
+                if n != 2 {
+                    return Err(no_such(name));
+                }
+                let source = match &arg_types[1] {
+                    DataType::Unknown => DataType::TimestampTz,
+                    t @ (DataType::Date | DataType::Time | DataType::Timestamp | DataType::TimestampTz | DataType::Interval) => t.clone(),
+                    _ => return Err(no_such(name)),
+                };
+                let out = coerce_all!(text, source);
+                if name == "extract" {
+                    call(Func::DateTime(DateTimeFunc::Extract), out, DataType::Numeric(None))
+                } else {
+                    call(Func::DateTime(DateTimeFunc::DatePart), out, DataType::Float8)
+                }
+            }
+            "date_trunc" => {
+                if n != 2 {
+                    return Err(no_such(name));
+                }
+                let source = match &arg_types[1] {
+                    DataType::Unknown => DataType::TimestampTz,
+                    DataType::Date => DataType::TimestampTz,
+                    t @ (DataType::Timestamp | DataType::TimestampTz | DataType::Interval) => t.clone(),
+                    _ => return Err(no_such(name)),
+                };
+                let out = coerce_all!(text, source);
+                call(Func::DateTime(DateTimeFunc::DateTrunc), out, source)
+            }
+            "age" => {
+                let t = if arg_types.iter().any(|t| *t == DataType::TimestampTz) { DataType::TimestampTz } else { DataType::Timestamp };
+                let out = match n {
+                    2 => coerce_all!(t, t),
+                    _ => return Err(Error::unsupported("age() with one argument")),
+                };
+                call(Func::DateTime(DateTimeFunc::Age), out, DataType::Interval)
+            }
+            "make_date" => {
+                let out = coerce_all!(int4, int4, int4);
+                call(Func::DateTime(DateTimeFunc::MakeDate), out, DataType::Date)
+            }
+            "to_timestamp" if n == 1 => {
+                let f8 = DataType::Float8;
+                let out = coerce_all!(f8);
+                call(Func::DateTime(DateTimeFunc::ToTimestamp), out, DataType::TimestampTz)
+            }
+            "array_length" => {
+                let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
+                let out = coerce_all!(arr, int4);
+                call(Func::ArrayLength, out, int4)
+            }
+            "cardinality" => {
+                let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
+                let out = coerce_all!(arr);
+                call(Func::Cardinality, out, int4)
+            }
+            "array_position" => {
+                let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
+                let elem = arr.element().cloned().unwrap_or(DataType::Text);
+                let out = coerce_all!(arr, elem);
+                call(Func::ArrayPosition, out, int4)
+            }
+            "array_append" => {
+                let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
+                let elem = arr.element().cloned().unwrap_or(DataType::Text);
+                let out = coerce_all!(arr, elem);
+                call(Func::ArrayAppend, out, arr)
+            }
+            "array_cat" => {
+                let arr = array_arg(&arg_types, 0).or_else(|| array_arg(&arg_types, 1)).ok_or_else(|| no_such(name))?;
+                let out = coerce_all!(arr, arr);
+                call(Func::ArrayCat, out, arr)
+            }
+            // Session facts, constant for the statement.
+            "version" => Ok(self.constant_text(format!(
+                "PostgreSQL 15.0 (Freshet {}) on x86_64-pc-linux-gnu, a streaming database",
+                env!("CARGO_PKG_VERSION")
+            ), n, no_such(name))?),
+            "current_database" | "current_catalog" => {
+                let db = self.catalog.database().to_string();
+                self.constant_name(db, n, no_such(name))
+            }
+            "current_schema" => {
+                let schema = self.catalog.search_path().into_iter().find(|s| s != "pg_catalog" && self.catalog.schema_exists(s));
+                match schema {
+                    Some(s) => self.constant_name(s, n, no_such(name)),
+                    None => Ok((ScalarExpr::Literal(Datum::Null), DataType::Name)),
+                }
+            }
+            "current_user" | "session_user" | "user" | "current_role" => {
+                let user = self.catalog.user().to_string();
+                self.constant_name(user, n, no_such(name))
+            }
+            "pg_backend_pid" => {
+                if n != 0 {
+                    return Err(no_such(name));
+                }
+                Ok((ScalarExpr::Literal(Datum::Int4(self.catalog.backend_pid())), int4))
+            }
+            "current_setting" => {
+                let Some((ScalarExpr::Literal(Datum::Text(setting)), _)) = args.first() else {
+                    return Err(Error::unsupported("current_setting() with a non-constant name"));
+                };
+                let missing_ok = matches!(args.get(1), Some((ScalarExpr::Literal(Datum::Bool(true)), _)));
+                match self.catalog.setting(&setting.to_lowercase()) {
+                    Some(v) => Ok((ScalarExpr::Literal(Datum::Text(v)), text)),
+                    None if missing_ok => Ok((ScalarExpr::Literal(Datum::Null), text)),
+                    None => Err(Error::new(
+                        SqlState::UndefinedObject,
+                        format!("unrecognized configuration parameter \"{setting}\""),
+                    )),
+                }
+            }
+            "pg_typeof" => {
+                if n != 1 {
+                    return Err(no_such(name));
+                }
+                let t = if arg_types[0] == DataType::Unknown { DataType::Unknown } else { arg_types[0].clone() };
+                Ok((ScalarExpr::Literal(Datum::Oid(t.oid())), DataType::RegType))
+            }
+            "nextval" | "currval" | "setval" => {
+                if n == 0 || (name != "setval" && n != 1) || (name == "setval" && !(2..=3).contains(&n)) {
+                    return Err(no_such(name));
+                }
+                let mut it = args.into_iter();
+                let (seq, _) = it.next().ok_or_else(|| no_such(name))?;
+                let oid = match seq {
+                    ScalarExpr::Literal(Datum::Text(s)) => self.regclass_literal(&s)?,
+                    ScalarExpr::Literal(Datum::Oid(o)) => o,
+                    _ => return Err(Error::unsupported(format!("{name}() with a non-constant sequence"))),
+                };
+                match self.catalog.relation_by_oid(oid) {
+                    Some(r) if r.kind == crate::catalog::RelationKind::Sequence => {}
+                    Some(r) => {
+                        return Err(Error::new(SqlState::WrongObjectType, format!("\"{}\" is not a sequence", r.name)))
+                    }
+                    None => return Err(Error::undefined_table(&oid.to_string())),
+                }
+                let mut out = vec![ScalarExpr::Literal(Datum::Oid(oid))];
+                let rest: Vec<Bound> = it.collect();
+                let mut rest = rest.into_iter();
+                if let Some(v) = rest.next() {
+                    out.push(self.arg(v, &DataType::Int8)?);
+                }
+                if let Some(b) = rest.next() {
+                    out.push(self.arg(b, &DataType::Bool)?);
+                }
+                let func = match name {
+                    "nextval" => Func::NextVal,
+                    "currval" => Func::CurrVal,
+                    _ => Func::SetVal,
+                };
+                call(func, out, DataType::Int8)
+            }
+            "gen_random_uuid" => Err(Error::unsupported("gen_random_uuid()")),
+            _ => Err(no_such(name)),
+        }
+    }
+
+    fn constant_text(&self, value: String, n: usize, err: Error) -> Result<Bound> {
+        if n != 0 {
+            return Err(err);
+        }
+        Ok((ScalarExpr::Literal(Datum::Text(value)), DataType::Text))
+    }
+
+    fn constant_name(&self, value: String, n: usize, err: Error) -> Result<Bound> {
+        if n != 0 {
+            return Err(err);
+        }
+        Ok((ScalarExpr::Literal(Datum::Text(value)), DataType::Name))
+    }
+}
+
+fn array_arg(types: &[DataType], i: usize) -> Option<DataType> {
+    match types.get(i)? {
+        t @ DataType::Array(_) => Some(t.clone()),
+        _ => None,
+    }
+}

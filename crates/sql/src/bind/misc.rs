@@ -1,0 +1,209 @@
+//! Binding session and utility statements: transactions, SET/SHOW/RESET,
+//! COPY, EXPLAIN, and statements accepted as no-ops.
+
+use freshet_common::{Error, Result};
+use sqlparser::ast;
+
+use super::Binder;
+use crate::names;
+use crate::plan::{CopyOptions, CopyPlan, Plan, TransactionPlan};
+
+impl Binder<'_> {
+    pub(crate) fn bind_misc(&mut self, stmt: &ast::Statement) -> Result<Plan> {
+        use ast::Statement as S;
+        match stmt {
+            S::StartTransaction { .. } => Ok(Plan::Transaction(TransactionPlan::Begin)),
+            S::Commit { .. } => Ok(Plan::Transaction(TransactionPlan::Commit)),
+            S::Rollback { savepoint: Some(name), .. } => {
+                Ok(Plan::Transaction(TransactionPlan::RollbackTo(names::ident(name))))
+            }
+            S::Rollback { .. } => Ok(Plan::Transaction(TransactionPlan::Rollback)),
+            S::Savepoint { name } => Ok(Plan::Transaction(TransactionPlan::Savepoint(names::ident(name)))),
+            S::ReleaseSavepoint { name } => Ok(Plan::Transaction(TransactionPlan::Release(names::ident(name)))),
+            S::Set(set) => self.bind_set(set),
+            S::ShowVariable { variable } => {
+                let name = variable.iter().map(names::ident).collect::<Vec<_>>().join(" ");
+                Ok(Plan::Show { name })
+            }
+            S::Explain { statement, .. } => {
+                let plan = self.bind_statement(statement)?;
+                Ok(Plan::Explain(match &plan {
+                    Plan::Query(q) => q.expr.to_string(),
+                    other => format!("{other:?}\n"),
+                }))
+            }
+            S::Deallocate { name, .. } => {
+                let n = names::ident(name);
+                Ok(Plan::Deallocate { name: if n == "all" { None } else { Some(n) } })
+            }
+            S::Discard { .. } => Ok(Plan::NoOp { tag: "DISCARD ALL".into() }),
+            S::Comment { .. } => Ok(Plan::NoOp { tag: "COMMENT".into() }),
+            S::Analyze { .. } => Ok(Plan::NoOp { tag: "ANALYZE".into() }),
+            S::Grant { .. } => Ok(Plan::NoOp { tag: "GRANT".into() }),
+            S::Revoke { .. } => Ok(Plan::NoOp { tag: "REVOKE".into() }),
+            other => Err(Error::unsupported(format!("statement {}", super::ddl::statement_kind(other)))),
+        }
+    }
+
+    fn bind_set(&mut self, set: &ast::Set) -> Result<Plan> {
+        match set {
+            ast::Set::SingleAssignment { scope, variable, values, .. } => {
+                let name = names::object_name(variable).join(".");
+                let local = matches!(scope, Some(ast::ContextModifier::Local));
+                let value = set_value(values)?;
+                Ok(Plan::Set { name, value, local })
+            }
+            ast::Set::SetTimeZone { local, value } => {
+                Ok(Plan::Set { name: "timezone".into(), value: set_value(std::slice::from_ref(value))?, local: *local })
+            }
+            ast::Set::SetNames { charset_name, .. } => {
+                Ok(Plan::Set { name: "client_encoding".into(), value: Some(charset_name.value.clone()), local: false })
+            }
+            ast::Set::SetTransaction { .. } => Ok(Plan::NoOp { tag: "SET".into() }),
+            ast::Set::SetSessionParam(_) | ast::Set::SetRole { .. } | ast::Set::SetSessionAuthorization(_) => {
+                Ok(Plan::NoOp { tag: "SET".into() })
+            }
+            other => Err(Error::unsupported(format!("{other}"))),
+        }
+    }
+
+    pub(crate) fn bind_copy(&mut self, stmt: &ast::Statement) -> Result<Plan> {
+        let ast::Statement::Copy { source, to, target, options, legacy_options, .. } = stmt else {
+            return Err(Error::internal("bind_copy on a non-COPY statement"));
+        };
+        let mut opts = CopyOptions {
+            csv: false,
+            binary: false,
+            delimiter: '\t',
+            null: "\\N".into(),
+            header: false,
+            quote: '"',
+            escape: '"',
+        };
+        let mut delimiter_set = false;
+        let mut null_set = false;
+        for o in options {
+            match o {
+                ast::CopyOption::Format(f) => match f.value.to_lowercase().as_str() {
+                    "csv" => opts.csv = true,
+                    "text" => {}
+                    "binary" => opts.binary = true,
+                    other => return Err(Error::new(freshet_common::SqlState::InvalidParameterValue, format!("COPY format \"{other}\" not recognized"))),
+                },
+                ast::CopyOption::Delimiter(c) => {
+                    opts.delimiter = *c;
+                    delimiter_set = true;
+                }
+                ast::CopyOption::Null(n) => {
+                    opts.null = n.clone();
+                    null_set = true;
+                }
+                ast::CopyOption::Header(h) => opts.header = *h,
+                ast::CopyOption::Quote(c) => opts.quote = *c,
+                ast::CopyOption::Escape(c) => opts.escape = *c,
+                ast::CopyOption::Encoding(_) | ast::CopyOption::Freeze(_) => {}
+                other => return Err(Error::unsupported(format!("COPY option {other}"))),
+            }
+        }
+        for o in legacy_options {
+            match o {
+                ast::CopyLegacyOption::Binary => opts.binary = true,
+                ast::CopyLegacyOption::Delimiter(c) => {
+                    opts.delimiter = *c;
+                    delimiter_set = true;
+                }
+                ast::CopyLegacyOption::Null(n) => {
+                    opts.null = n.clone();
+                    null_set = true;
+                }
+                ast::CopyLegacyOption::Csv(_) => opts.csv = true,
+                ast::CopyLegacyOption::Header => opts.header = true,
+                other => return Err(Error::unsupported(format!("COPY option {other}"))),
+            }
+        }
+        if opts.csv {
+            if !delimiter_set {
+                opts.delimiter = ',';
+            }
+            if !null_set {
+                opts.null = String::new();
+            }
+        }
+        if opts.binary {
+            return Err(Error::unsupported("COPY in binary format"));
+        }
+        match (to, target) {
+            (false, ast::CopyTarget::Stdin) => {
+                let ast::CopySource::Table { table_name, columns } = source else {
+                    return Err(Error::syntax("COPY FROM needs a table"));
+                };
+                let rel = self.target_table(table_name, "copy to")?;
+                let cols = if columns.is_empty() {
+                    (0..rel.columns.len()).collect()
+                } else {
+                    let mut v = Vec::new();
+                    for c in columns {
+                        let name = names::ident(c);
+                        let idx = rel.columns.iter().position(|col| col.name == name).ok_or_else(|| {
+                            Error::new(
+                                freshet_common::SqlState::UndefinedColumn,
+                                format!("column \"{name}\" of relation \"{}\" does not exist", rel.name),
+                            )
+                        })?;
+                        v.push(idx);
+                    }
+                    v
+                };
+                Ok(Plan::Copy(CopyPlan::From { table: rel.oid, columns: cols, options: opts }))
+            }
+            (true, ast::CopyTarget::Stdout) => {
+                let query = match source {
+                    ast::CopySource::Table { table_name, columns } => {
+                        let cols = if columns.is_empty() {
+                            "*".to_string()
+                        } else {
+                            columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+                        };
+                        let sql = format!("SELECT {cols} FROM {table_name}");
+                        let stmts = crate::parse::parse_statements(&sql)?;
+                        let Some(ast::Statement::Query(q)) = stmts.first() else {
+                            return Err(Error::internal("COPY source did not parse as a query"));
+                        };
+                        self.bind_query(q)?
+                    }
+                    ast::CopySource::Query(q) => self.bind_query(q)?,
+                };
+                Ok(Plan::Copy(CopyPlan::To { query, options: opts }))
+            }
+            _ => Err(Error::new(
+                freshet_common::SqlState::InsufficientPrivilege,
+                "COPY to or from a file or program is not allowed; use STDIN/STDOUT",
+            )),
+        }
+    }
+}
+
+/// The value of `SET name = value` (`None` for DEFAULT).
+fn set_value(values: &[ast::Expr]) -> Result<Option<String>> {
+    let mut parts = Vec::new();
+    for v in values {
+        let text = match v {
+            ast::Expr::Value(val) => match &val.value {
+                ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+                ast::Value::Number(n, _) => n.clone(),
+                ast::Value::Boolean(b) => if *b { "on".into() } else { "off".into() },
+                other => other.to_string(),
+            },
+            ast::Expr::Identifier(id) => {
+                if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default") {
+                    return Ok(None);
+                }
+                id.value.clone()
+            }
+            ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{expr}"),
+            other => other.to_string(),
+        };
+        parts.push(text);
+    }
+    Ok(Some(parts.join(", ")))
+}

@@ -1,0 +1,975 @@
+//! Binding queries: SELECT, set operations, VALUES, FROM clauses, GROUP BY,
+//! ORDER BY and LIMIT.
+
+use std::collections::HashMap;
+
+use freshet_common::cast::CastContext;
+use freshet_common::{DataType, Datum, Error, Result, SqlState};
+use freshet_expr::{AggregateExpr, JoinKind, RelExpr, ScalarExpr, SetOpKind, SortKey, TableRef};
+use sqlparser::ast::{self, Expr, SelectItem, SetExpr, TableFactor};
+
+use super::scope::{Scope, ScopeItem};
+use super::{contains_aggregate, Binder, CteDef};
+use crate::catalog::RelationKind;
+use crate::names;
+use crate::plan::{OutputColumn, QueryPlan};
+
+/// A SELECT's plan with its ORDER BY resolved against it.
+struct Ordered {
+    plan: RelExpr,
+    columns: Vec<OutputColumn>,
+    /// Sort keys over `plan`'s columns (which may include hidden ones).
+    order: Vec<SortKey>,
+}
+
+impl Binder<'_> {
+    /// Binds a complete query (WITH, body, ORDER BY, LIMIT/OFFSET).
+    pub(crate) fn bind_query(&mut self, q: &ast::Query) -> Result<QueryPlan> {
+        if !q.locks.is_empty() {
+            // FOR UPDATE/SHARE: writes are serialized at commit, so row locks
+            // add nothing; accept them as PostgreSQL clients expect.
+        }
+        if q.fetch.is_some() {
+            return Err(Error::unsupported("FETCH FIRST"));
+        }
+        let pushed_ctes = if let Some(with) = &q.with {
+            if with.recursive {
+                return Err(Error::unsupported("WITH RECURSIVE"));
+            }
+            self.ctes.push(HashMap::new());
+            for cte in &with.cte_tables {
+                let name = names::ident(&cte.alias.name);
+                let mut bound = self.bind_query(&cte.query)?;
+                for (col, alias) in bound.columns.iter_mut().zip(&cte.alias.columns) {
+                    col.name = names::ident(&alias.name);
+                }
+                if let Some(frame) = self.ctes.last_mut() {
+                    frame.insert(name, CteDef { plan: bound.expr, columns: bound.columns });
+                }
+            }
+            true
+        } else {
+            false
+        };
+        let result = self.bind_query_body(q);
+        if pushed_ctes {
+            self.ctes.pop();
+        }
+        result
+    }
+
+    fn bind_query_body(&mut self, q: &ast::Query) -> Result<QueryPlan> {
+        let order_by: Vec<ast::OrderByExpr> = match &q.order_by {
+            Some(ob) => match &ob.kind {
+                ast::OrderByKind::Expressions(exprs) => exprs.clone(),
+                ast::OrderByKind::All(_) => return Err(Error::unsupported("ORDER BY ALL")),
+            },
+            None => vec![],
+        };
+        let ordered = match q.body.as_ref() {
+            SetExpr::Select(select) => self.bind_select(select, &order_by)?,
+            body => {
+                let (plan, columns) = self.bind_set_expr(body)?;
+                let order = self.bind_output_order(&order_by, &columns)?;
+                Ordered { plan, columns, order }
+            }
+        };
+        let (limit, offset) = match &q.limit_clause {
+            Some(ast::LimitClause::LimitOffset { limit, offset, limit_by }) => {
+                if !limit_by.is_empty() {
+                    return Err(Error::unsupported("LIMIT BY"));
+                }
+                (limit.clone(), offset.as_ref().map(|o| o.value.clone()))
+            }
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit.clone()), Some(offset.clone())),
+            None => (None, None),
+        };
+        let visible = ordered.columns.len();
+        let mut plan = ordered.plan;
+        if !ordered.order.is_empty() || limit.is_some() || offset.is_some() {
+            let limit = match limit {
+                Some(e) => Some(self.bind_limit_value(&e, "LIMIT")?),
+                None => None,
+            };
+            let offset = match offset {
+                Some(e) => Some(self.bind_limit_value(&e, "OFFSET")?),
+                None => None,
+            };
+            let constant = |v: &Option<ScalarExpr>| match v {
+                None => Some(None),
+                Some(ScalarExpr::Literal(Datum::Null)) => Some(None),
+                Some(ScalarExpr::Literal(d)) => d.as_i64().map(|n| Some(n.max(0) as u64)),
+                _ => None,
+            };
+            plan = match (constant(&limit), constant(&offset)) {
+                (Some(l), Some(o)) => RelExpr::TopK {
+                    input: Box::new(plan),
+                    order_by: ordered.order,
+                    limit: l,
+                    offset: o.unwrap_or(0),
+                },
+                _ => RelExpr::DynamicTopK { input: Box::new(plan), order_by: ordered.order, limit, offset },
+            };
+        }
+        if plan.arity() != visible {
+            plan = plan.project((0..visible).collect());
+        }
+        Ok(QueryPlan { expr: plan, columns: ordered.columns })
+    }
+
+    fn bind_limit_value(&mut self, e: &Expr, clause: &str) -> Result<ScalarExpr> {
+        let empty = Scope::default();
+        let (b, t) = self.bind_expr(e, &empty)?;
+        if !b.is_constant() {
+            return Err(Error::new(
+                SqlState::SyntaxError,
+                format!("argument of {clause} must not contain variables"),
+            ));
+        }
+        let b = self.coerce(b, &t, &DataType::Int8, CastContext::Implicit)?;
+        if let ScalarExpr::Literal(Datum::Int8(n)) = &b {
+            if *n < 0 {
+                return Err(Error::new(
+                    SqlState::InvalidParameterValue,
+                    format!("{clause} must not be negative"),
+                ));
+            }
+        }
+        Ok(b)
+    }
+
+    /// ORDER BY over a set operation or VALUES: output names and ordinals only.
+    fn bind_output_order(&mut self, order_by: &[ast::OrderByExpr], columns: &[OutputColumn]) -> Result<Vec<SortKey>> {
+        let mut keys = Vec::new();
+        for item in order_by {
+            let column = match &item.expr {
+                Expr::Value(v) => match &v.value {
+                    ast::Value::Number(n, _) => ordinal(n, columns.len())?,
+                    _ => return Err(Error::unsupported("ORDER BY a constant")),
+                },
+                Expr::Identifier(id) => {
+                    let name = names::ident(id);
+                    columns.iter().position(|c| c.name == name).ok_or_else(|| Error::undefined_column(&name))?
+                }
+                other => {
+                    return Err(Error::unsupported(format!(
+                        "ORDER BY expression \"{other}\" over a set operation (only output columns)"
+                    )))
+                }
+            };
+            keys.push(sort_key(column, &item.options));
+        }
+        Ok(keys)
+    }
+
+    /// Binds UNION/INTERSECT/EXCEPT, VALUES, parenthesized queries.
+    fn bind_set_expr(&mut self, body: &SetExpr) -> Result<(RelExpr, Vec<OutputColumn>)> {
+        match body {
+            SetExpr::Select(select) => {
+                let o = self.bind_select(select, &[])?;
+                Ok((o.plan, o.columns))
+            }
+            SetExpr::Query(q) => {
+                let p = self.bind_query(q)?;
+                Ok((p.expr, p.columns))
+            }
+            SetExpr::Values(values) => self.bind_values(values, None),
+            SetExpr::SetOperation { left, op, set_quantifier, right } => {
+                let (lp, lc) = self.bind_set_expr(left)?;
+                let (rp, rc) = self.bind_set_expr(right)?;
+                let op_name = match op {
+                    ast::SetOperator::Union => "UNION",
+                    ast::SetOperator::Intersect => "INTERSECT",
+                    _ => "EXCEPT",
+                };
+                if lc.len() != rc.len() {
+                    return Err(Error::new(
+                        SqlState::SyntaxError,
+                        format!("each {op_name} query must have the same number of columns"),
+                    ));
+                }
+                let mut types = Vec::new();
+                for (l, r) in lc.iter().zip(&rc) {
+                    let t = crate::typing::common_type(&l.ty, &r.ty)
+                        .ok_or_else(|| crate::typing::mismatch(op_name, &l.ty, &r.ty))?;
+                    types.push(if t == DataType::Unknown { DataType::Text } else { t });
+                }
+                let lp = self.cast_columns(lp, &lc, &types)?;
+                let rp = self.cast_columns(rp, &rc, &types)?;
+                let all = matches!(set_quantifier, ast::SetQuantifier::All);
+                let plan = match op {
+                    ast::SetOperator::Union => {
+                        let u = RelExpr::Union { inputs: vec![lp, rp] };
+                        if all {
+                            u
+                        } else {
+                            RelExpr::Distinct { input: Box::new(u) }
+                        }
+                    }
+                    ast::SetOperator::Intersect => {
+                        RelExpr::SetOp { left: Box::new(lp), right: Box::new(rp), op: SetOpKind::Intersect, all }
+                    }
+                    _ => RelExpr::SetOp { left: Box::new(lp), right: Box::new(rp), op: SetOpKind::Except, all },
+                };
+                let columns = lc
+                    .into_iter()
+                    .zip(types)
+                    .map(|(c, ty)| OutputColumn { name: c.name, ty, table_oid: 0, column_id: 0 })
+                    .collect();
+                Ok((plan, columns))
+            }
+            SetExpr::Table(_) => Err(Error::unsupported("TABLE statement")),
+            _ => Err(Error::unsupported("this kind of query body")),
+        }
+    }
+
+    /// Casts a plan's columns to `types` where they differ.
+    fn cast_columns(&mut self, plan: RelExpr, columns: &[OutputColumn], types: &[DataType]) -> Result<RelExpr> {
+        if columns.iter().zip(types).all(|(c, t)| c.ty == *t) {
+            return Ok(plan);
+        }
+        let arity = plan.arity();
+        let mut exprs = Vec::new();
+        for (i, (c, t)) in columns.iter().zip(types).enumerate() {
+            exprs.push(self.coerce(ScalarExpr::Column(i), &c.ty, t, CastContext::Implicit)?);
+        }
+        Ok(plan.map(exprs).project((arity..arity + types.len()).collect()))
+    }
+
+    /// Binds VALUES; `target` gives column types to coerce to (INSERT).
+    pub(crate) fn bind_values(&mut self, values: &ast::Values, target: Option<&[DataType]>) -> Result<(RelExpr, Vec<OutputColumn>)> {
+        let empty = Scope::default();
+        let mut rows: Vec<Vec<(ScalarExpr, DataType)>> = Vec::new();
+        let width = values.rows.first().map(|r| r.len()).unwrap_or(0);
+        for row in &values.rows {
+            if row.len() != width {
+                return Err(Error::new(SqlState::SyntaxError, "VALUES lists must all be the same length"));
+            }
+            let mut bound = Vec::new();
+            for e in row.iter() {
+                if is_default_keyword(e) {
+                    bound.push((ScalarExpr::Literal(Datum::Text("\u{0}DEFAULT".into())), DataType::Unknown));
+                } else {
+                    bound.push(self.bind_expr(e, &empty)?);
+                }
+            }
+            rows.push(bound);
+        }
+        let mut types = Vec::new();
+        for col in 0..width {
+            let t = match target.and_then(|t| t.get(col)) {
+                Some(t) => t.clone(),
+                None => {
+                    let mut t = DataType::Unknown;
+                    for row in &rows {
+                        t = crate::typing::common_type(&t, &row[col].1)
+                            .ok_or_else(|| crate::typing::mismatch("VALUES", &t, &row[col].1))?;
+                    }
+                    if t == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        t
+                    }
+                }
+            };
+            types.push(t);
+        }
+        let mut out_rows = Vec::new();
+        for row in rows {
+            let mut out = Vec::new();
+            for ((e, t), target_ty) in row.into_iter().zip(&types) {
+                if matches!(&e, ScalarExpr::Literal(Datum::Text(s)) if s == "\u{0}DEFAULT") {
+                    out.push(e);
+                    continue;
+                }
+                let context = if target.is_some() { CastContext::Assignment } else { CastContext::Implicit };
+                out.push(self.coerce(e, &t, target_ty, context).map_err(|err| match target {
+                    Some(_) if err.state == SqlState::DatatypeMismatch => Error::new(
+                        SqlState::DatatypeMismatch,
+                        format!("column is of type {} but expression is of type {}", target_ty.pg_name(), t.pg_name()),
+                    )
+                    .with_hint("You will need to rewrite or cast the expression."),
+                    _ => err,
+                })?);
+            }
+            out_rows.push(out);
+        }
+        let columns = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| OutputColumn { name: format!("column{}", i + 1), ty: t.clone(), table_oid: 0, column_id: 0 })
+            .collect();
+        Ok((RelExpr::Values { rows: out_rows, column_types: types }, columns))
+    }
+
+    /// Binds one SELECT with the ORDER BY that applies to it.
+    fn bind_select(&mut self, select: &ast::Select, order_by: &[ast::OrderByExpr]) -> Result<Ordered> {
+        if select.into.is_some() {
+            return Err(Error::unsupported("SELECT INTO"));
+        }
+        if !select.named_window.is_empty() {
+            return Err(Error::unsupported("WINDOW clauses"));
+        }
+        let (mut plan, scope) = self.bind_from(&select.from)?;
+        if let Some(selection) = &select.selection {
+            let pred = self.bind_condition(selection, &scope, "WHERE")?;
+            if contains_aggregate(&pred) {
+                return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in WHERE"));
+            }
+            plan = plan.filter(split_conjuncts(pred));
+        }
+
+        // Select list.
+        let mut exprs: Vec<ScalarExpr> = Vec::new();
+        let mut columns: Vec<OutputColumn> = Vec::new();
+        for item in &select.projection {
+            match item {
+                SelectItem::Wildcard(_) => {
+                    let mut any = false;
+                    for (i, it) in scope.items.iter().enumerate() {
+                        if it.hidden || it.internal {
+                            continue;
+                        }
+                        any = true;
+                        exprs.push(ScalarExpr::Column(i));
+                        columns.push(output_from_item(it));
+                    }
+                    if !any && select.from.is_empty() {
+                        return Err(Error::new(SqlState::SyntaxError, "SELECT * with no tables specified is not valid"));
+                    }
+                }
+                SelectItem::QualifiedWildcard(kind, _) => {
+                    let q = match kind {
+                        ast::SelectItemQualifiedWildcardKind::ObjectName(n) => {
+                            names::object_name(n).pop().unwrap_or_default()
+                        }
+                        ast::SelectItemQualifiedWildcardKind::Expr(_) => {
+                            return Err(Error::unsupported("expression.*"))
+                        }
+                    };
+                    if !scope.has_qualifier(&q) {
+                        return Err(Error::new(
+                            SqlState::UndefinedTable,
+                            format!("missing FROM-clause entry for table \"{q}\""),
+                        ));
+                    }
+                    for (i, it) in scope.items.iter().enumerate() {
+                        if it.internal || it.qualifier.as_deref() != Some(q.as_str()) {
+                            continue;
+                        }
+                        exprs.push(ScalarExpr::Column(i));
+                        columns.push(output_from_item(it));
+                    }
+                }
+                SelectItem::UnnamedExpr(e) => {
+                    let (b, t) = self.bind_expr(e, &scope)?;
+                    columns.push(self.output_column(e, None, &b, &t, &scope));
+                    exprs.push(b);
+                }
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    let (b, t) = self.bind_expr(expr, &scope)?;
+                    columns.push(self.output_column(expr, Some(&names::ident(alias)), &b, &t, &scope));
+                    exprs.push(b);
+                }
+                SelectItem::ExprWithAliases { .. } => return Err(Error::unsupported("multiple aliases")),
+            }
+        }
+        // Unknown-typed outputs (bare string literals) become text.
+        for (e, c) in exprs.iter_mut().zip(columns.iter_mut()) {
+            if c.ty == DataType::Unknown {
+                *e = self.coerce(e.clone(), &DataType::Unknown, &DataType::Text, CastContext::Implicit)?;
+                c.ty = DataType::Text;
+            }
+        }
+
+        // GROUP BY.
+        let group_exprs: Vec<Expr> = match &select.group_by {
+            ast::GroupByExpr::Expressions(exprs, modifiers) => {
+                if !modifiers.is_empty() {
+                    return Err(Error::unsupported("GROUP BY modifiers (ROLLUP/CUBE)"));
+                }
+                exprs.clone()
+            }
+            ast::GroupByExpr::All(_) => return Err(Error::unsupported("GROUP BY ALL")),
+        };
+        let mut keys: Vec<ScalarExpr> = Vec::new();
+        for g in &group_exprs {
+            let key = match g {
+                Expr::Value(v) => match &v.value {
+                    ast::Value::Number(n, _) => exprs[ordinal(n, exprs.len())?].clone(),
+                    _ => self.bind_expr(g, &scope)?.0,
+                },
+                Expr::Identifier(id) => {
+                    let name = names::ident(id);
+                    match scope.lookup(None, &name)? {
+                        super::scope::Lookup::Found(i) => ScalarExpr::Column(i),
+                        super::scope::Lookup::NotFound => match columns.iter().position(|c| c.name == name) {
+                            Some(i) => exprs[i].clone(),
+                            None => self.bind_expr(g, &scope)?.0,
+                        },
+                    }
+                }
+                Expr::GroupingSets(_) | Expr::Cube(_) | Expr::Rollup(_) => {
+                    return Err(Error::unsupported("GROUPING SETS, CUBE and ROLLUP"))
+                }
+                _ => self.bind_expr(g, &scope)?.0,
+            };
+            if contains_aggregate(&key) {
+                return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in GROUP BY"));
+            }
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        let having = match &select.having {
+            Some(h) => Some(self.bind_condition(h, &scope, "HAVING")?),
+            None => None,
+        };
+
+        // ORDER BY: output columns by name/ordinal, else expressions over FROM.
+        let distinct = match &select.distinct {
+            None | Some(ast::Distinct::All) => false,
+            Some(ast::Distinct::Distinct) => true,
+            Some(ast::Distinct::On(_)) => return Err(Error::unsupported("DISTINCT ON")),
+        };
+        let mut order: Vec<(usize, &ast::OrderByOptions)> = Vec::new();
+        let mut extra: Vec<ScalarExpr> = Vec::new();
+        for item in order_by {
+            let target = match &item.expr {
+                Expr::Value(v) if matches!(v.value, ast::Value::Number(_, _)) => {
+                    let ast::Value::Number(n, _) = &v.value else { unreachable!("matched above") };
+                    Some(ordinal(n, columns.len())?)
+                }
+                Expr::Identifier(id) => {
+                    let name = names::ident(id);
+                    let matches: Vec<usize> =
+                        columns.iter().enumerate().filter(|(_, c)| c.name == name).map(|(i, _)| i).collect();
+                    match matches.as_slice() {
+                        [i] => Some(*i),
+                        [first, rest @ ..] if rest.iter().all(|r| exprs[*r] == exprs[*first]) => Some(*first),
+                        [] => None,
+                        _ => {
+                            return Err(Error::new(
+                                SqlState::AmbiguousColumn,
+                                format!("ORDER BY \"{name}\" is ambiguous"),
+                            ))
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let column = match target {
+                Some(i) => i,
+                None => {
+                    let (b, _) = self.bind_expr(&item.expr, &scope)?;
+                    match exprs.iter().position(|e| *e == b) {
+                        Some(i) => i,
+                        None => {
+                            if distinct {
+                                return Err(Error::new(
+                                    SqlState::InvalidColumnReference,
+                                    "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                                ));
+                            }
+                            let pos = match extra.iter().position(|e| *e == b) {
+                                Some(p) => p,
+                                None => {
+                                    extra.push(b);
+                                    extra.len() - 1
+                                }
+                            };
+                            columns.len() + pos
+                        }
+                    }
+                }
+            };
+            order.push((column, &item.options));
+        }
+
+        let aggregating = !keys.is_empty()
+            || exprs.iter().chain(extra.iter()).any(contains_aggregate)
+            || having.as_ref().is_some_and(contains_aggregate);
+        let visible = exprs.len();
+        let mut all_exprs = exprs;
+        all_exprs.extend(extra);
+        if aggregating {
+            let (reduce_keys, aggs, rewritten, having) = self.plan_aggregation(keys, all_exprs, having, &scope)?;
+            plan = RelExpr::Reduce { input: Box::new(plan), group_key: reduce_keys.clone(), aggregates: aggs.clone() };
+            if let Some(h) = having {
+                plan = plan.filter(split_conjuncts(h));
+            }
+            let arity = reduce_keys.len() + aggs.len();
+            let n = rewritten.len();
+            plan = plan.map(rewritten).project((arity..arity + n).collect());
+        } else {
+            if having.is_some() {
+                // HAVING without aggregates or GROUP BY groups everything into one row.
+                let (reduce_keys, aggs, rewritten, having) =
+                    self.plan_aggregation(keys, all_exprs, having, &scope)?;
+                plan = RelExpr::Reduce { input: Box::new(plan), group_key: reduce_keys.clone(), aggregates: aggs.clone() };
+                if let Some(h) = having {
+                    plan = plan.filter(split_conjuncts(h));
+                }
+                let arity = reduce_keys.len() + aggs.len();
+                let n = rewritten.len();
+                plan = plan.map(rewritten).project((arity..arity + n).collect());
+            } else {
+                let arity = plan.arity();
+                let n = all_exprs.len();
+                plan = plan.map(all_exprs).project((arity..arity + n).collect());
+            }
+        }
+        if distinct {
+            plan = RelExpr::Distinct { input: Box::new(plan) };
+        }
+        let order = order.into_iter().map(|(c, opts)| sort_key(c, opts)).collect();
+        let _ = visible;
+        Ok(Ordered { plan, columns, order })
+    }
+
+    /// Splits grouped expressions into group keys and aggregates and
+    /// rewrites the select/having expressions over the Reduce output.
+    #[allow(clippy::type_complexity)]
+    fn plan_aggregation(
+        &mut self,
+        mut keys: Vec<ScalarExpr>,
+        exprs: Vec<ScalarExpr>,
+        having: Option<ScalarExpr>,
+        scope: &Scope,
+    ) -> Result<(Vec<ScalarExpr>, Vec<AggregateExpr>, Vec<ScalarExpr>, Option<ScalarExpr>)> {
+        // Columns functionally dependent on a grouped primary key may be
+        // selected (PostgreSQL allows it and Django relies on it): group by
+        // them too, which does not change the groups.
+        let grouped_tables = self.tables_grouped_by_key(&keys, scope);
+        let add_dependent = |e: &ScalarExpr, keys: &mut Vec<ScalarExpr>| {
+            e.visit(&mut |n| {
+                if let ScalarExpr::Column(i) = n {
+                    let oid = scope.items.get(*i).map(|it| it.table_oid).unwrap_or(0);
+                    if oid != 0 && grouped_tables.contains(&oid) && !keys.contains(n) {
+                        keys.push(n.clone());
+                    }
+                }
+            })
+        };
+        for e in &exprs {
+            add_dependent(e, &mut keys);
+        }
+        if let Some(h) = &having {
+            add_dependent(h, &mut keys);
+        }
+
+        let mut aggs: Vec<AggregateExpr> = Vec::new();
+        let key_count = keys.len();
+        let rewrite = |e: ScalarExpr, aggs: &mut Vec<AggregateExpr>| -> Result<ScalarExpr> {
+            // Mark replaced references as Outer{level: 0} so that leftover
+            // plain columns can be detected, then turn marks into columns.
+            let marked = e.replace_top_down(&mut |n| {
+                if let Some(k) = keys.iter().position(|k| k == n) {
+                    return Some(ScalarExpr::Outer { level: 0, index: k });
+                }
+                if let ScalarExpr::Aggregate(agg) = n {
+                    let pos = match aggs.iter().position(|a| a == agg.as_ref()) {
+                        Some(p) => p,
+                        None => {
+                            aggs.push((**agg).clone());
+                            aggs.len() - 1
+                        }
+                    };
+                    return Some(ScalarExpr::Outer { level: 0, index: key_count + pos });
+                }
+                None
+            })?;
+            let mut leftover: Option<usize> = None;
+            marked.visit(&mut |n| {
+                if let ScalarExpr::Column(i) = n {
+                    leftover.get_or_insert(*i);
+                }
+            });
+            if let Some(i) = leftover {
+                let item = &scope.items[i];
+                let shown = match &item.qualifier {
+                    Some(q) => format!("{q}.{}", item.name),
+                    None => item.name.clone(),
+                };
+                return Err(Error::new(
+                    SqlState::GroupingError,
+                    format!("column \"{shown}\" must appear in the GROUP BY clause or be used in an aggregate function"),
+                ));
+            }
+            marked.rewrite(&mut |n| {
+                Ok(match n {
+                    ScalarExpr::Outer { level: 0, index } => ScalarExpr::Column(index),
+                    other => other,
+                })
+            })
+        };
+        let mut out = Vec::new();
+        for e in exprs {
+            out.push(rewrite(e, &mut aggs)?);
+        }
+        let having = match having {
+            Some(h) => Some(rewrite(h, &mut aggs)?),
+            None => None,
+        };
+        // Aggregate arguments refer to the Reduce input: already bound so.
+        Ok((keys, aggs, out, having))
+    }
+
+    /// Tables whose whole primary key appears among the group keys as
+    /// plain columns.
+    fn tables_grouped_by_key(&self, keys: &[ScalarExpr], scope: &Scope) -> Vec<u32> {
+        let mut tables = Vec::new();
+        let key_columns: Vec<&ScopeItem> = keys
+            .iter()
+            .filter_map(|k| match k {
+                ScalarExpr::Column(i) => scope.items.get(*i),
+                _ => None,
+            })
+            .collect();
+        let mut oids: Vec<u32> = key_columns.iter().map(|it| it.table_oid).filter(|o| *o != 0).collect();
+        oids.dedup();
+        for oid in oids {
+            if tables.contains(&oid) {
+                continue;
+            }
+            let Some(item) = key_columns.iter().find(|it| it.table_oid == oid) else { continue };
+            let qualifier = item.qualifier.clone();
+            let Some(rel) = self.relation_by_oid_hint(oid, qualifier.as_deref(), scope) else { continue };
+            if rel.primary_key.is_empty() {
+                continue;
+            }
+            let all = rel.primary_key.iter().all(|pk| {
+                key_columns.iter().any(|it| it.table_oid == oid && it.column_id as usize == pk + 1)
+            });
+            if all {
+                tables.push(oid);
+            }
+        }
+        tables
+    }
+
+    fn relation_by_oid_hint(&self, oid: u32, _qualifier: Option<&str>, scope: &Scope) -> Option<crate::catalog::RelationInfo> {
+        // Scope items don't carry the relation name; find it by OID through
+        // the catalog's search path using any column's table name.
+        let _ = scope;
+        self.catalog.relation_by_oid(oid)
+    }
+
+    /// Binds a FROM list (comma-separated items are cross joined).
+    pub(crate) fn bind_from(&mut self, from: &[ast::TableWithJoins]) -> Result<(RelExpr, Scope)> {
+        if from.is_empty() {
+            return Ok((RelExpr::Values { rows: vec![vec![]], column_types: vec![] }, Scope::default()));
+        }
+        let mut result: Option<(RelExpr, Scope)> = None;
+        for twj in from {
+            let (p, s) = self.bind_table_with_joins(twj)?;
+            result = Some(match result {
+                None => (p, s),
+                Some((lp, ls)) => (
+                    RelExpr::Join { left: Box::new(lp), right: Box::new(p), kind: JoinKind::Inner, on: ScalarExpr::bool(true) },
+                    ls.concat(s),
+                ),
+            });
+        }
+        result.ok_or_else(|| Error::internal("empty FROM"))
+    }
+
+    fn bind_table_with_joins(&mut self, twj: &ast::TableWithJoins) -> Result<(RelExpr, Scope)> {
+        let (mut plan, mut scope) = self.bind_table_factor(&twj.relation)?;
+        for join in &twj.joins {
+            let (rp, mut rs) = self.bind_table_factor(&join.relation)?;
+            use ast::JoinOperator as J;
+            let (kind, constraint) = match &join.join_operator {
+                J::Join(c) | J::Inner(c) => (JoinKind::Inner, Some(c)),
+                J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, Some(c)),
+                J::Right(c) | J::RightOuter(c) => (JoinKind::Right, Some(c)),
+                J::FullOuter(c) => (JoinKind::Full, Some(c)),
+                J::CrossJoin(_) => (JoinKind::Inner, None),
+                other => return Err(Error::unsupported(format!("join type {other:?}"))),
+            };
+            let left_len = scope.len();
+            let on = match constraint {
+                None | Some(ast::JoinConstraint::None) => ScalarExpr::bool(true),
+                Some(ast::JoinConstraint::On(e)) => {
+                    let combined = scope.clone().concat(rs.clone());
+                    self.bind_condition(e, &combined, "JOIN/ON")?
+                }
+                Some(ast::JoinConstraint::Using(cols)) => {
+                    let names: Vec<String> = cols.iter().filter_map(|c| names::object_name(c).pop()).collect();
+                    self.using_condition(&names, &scope, &mut rs, left_len)?
+                }
+                Some(ast::JoinConstraint::Natural) => {
+                    let names: Vec<String> = scope
+                        .items
+                        .iter()
+                        .filter(|i| !i.hidden && !i.internal)
+                        .map(|i| i.name.clone())
+                        .filter(|n| rs.items.iter().any(|r| !r.hidden && !r.internal && &r.name == n))
+                        .collect();
+                    self.using_condition(&names, &scope, &mut rs, left_len)?
+                }
+                Some(other) => return Err(Error::unsupported(format!("join constraint {other:?}"))),
+            };
+            if contains_aggregate(&on) {
+                return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in JOIN conditions"));
+            }
+            plan = RelExpr::Join { left: Box::new(plan), right: Box::new(rp), kind, on };
+            scope = scope.concat(rs);
+        }
+        Ok((plan, scope))
+    }
+
+    /// `USING (cols)`: equality on each column; the right-hand copies are
+    /// hidden from `*` and unqualified references.
+    fn using_condition(&mut self, cols: &[String], left: &Scope, right: &mut Scope, left_len: usize) -> Result<ScalarExpr> {
+        let mut conds = Vec::new();
+        for name in cols {
+            let li = match left.lookup(None, name)? {
+                super::scope::Lookup::Found(i) => i,
+                super::scope::Lookup::NotFound => {
+                    return Err(Error::undefined_column(name)
+                        .with_detail(format!("column \"{name}\" specified in USING clause does not exist in left table")))
+                }
+            };
+            let ri = match right.lookup(None, name)? {
+                super::scope::Lookup::Found(i) => i,
+                super::scope::Lookup::NotFound => {
+                    return Err(Error::undefined_column(name)
+                        .with_detail(format!("column \"{name}\" specified in USING clause does not exist in right table")))
+                }
+            };
+            let l = (ScalarExpr::Column(li), left.items[li].ty.clone());
+            let r = (ScalarExpr::Column(left_len + ri), right.items[ri].ty.clone());
+            conds.push(self.resolve_binary(freshet_expr::BinaryOp::Eq, l, r)?.0);
+            right.items[ri].hidden = true;
+        }
+        Ok(match conds.len() {
+            0 => ScalarExpr::bool(true),
+            1 => conds.pop().unwrap_or_else(|| ScalarExpr::bool(true)),
+            _ => ScalarExpr::And(conds),
+        })
+    }
+
+    fn bind_table_factor(&mut self, factor: &TableFactor) -> Result<(RelExpr, Scope)> {
+        match factor {
+            TableFactor::Table { name, alias, args, .. } => {
+                if args.is_some() {
+                    return Err(Error::unsupported(format!("table function {name}")));
+                }
+                let (schema, rel_name) = names::schema_and_name(name);
+                // CTEs shadow tables for unqualified names.
+                if schema.is_none() {
+                    if let Some(cte) = self.ctes.iter().rev().find_map(|f| f.get(&rel_name)).cloned() {
+                        let qualifier = alias.as_ref().map(|a| names::ident(&a.name)).unwrap_or(rel_name.clone());
+                        let mut scope = Scope::from_columns(
+                            Some(&qualifier),
+                            cte.columns.iter().map(|c| (c.name.clone(), c.ty.clone())),
+                        );
+                        apply_column_aliases(&mut scope, alias.as_ref())?;
+                        return Ok((cte.plan, scope));
+                    }
+                }
+                let rel = self.catalog.relation(schema.as_deref(), &rel_name).ok_or_else(|| {
+                    Error::undefined_table(&match &schema {
+                        Some(s) => format!("{s}.{rel_name}"),
+                        None => rel_name.clone(),
+                    })
+                })?;
+                let qualifier = alias.as_ref().map(|a| names::ident(&a.name)).unwrap_or(rel.name.clone());
+                let plan = match &rel.kind {
+                    RelationKind::Table => RelExpr::Get {
+                        table: TableRef(rel.oid),
+                        column_types: rel.columns.iter().map(|c| c.ty.clone()).collect(),
+                        with_row_id: false,
+                    },
+                    RelationKind::System => RelExpr::System {
+                        name: format!("{}.{}", rel.schema, rel.name),
+                        column_types: rel.columns.iter().map(|c| c.ty.clone()).collect(),
+                    },
+                    RelationKind::Sequence => {
+                        return Err(Error::unsupported(format!("selecting from sequence \"{}\"", rel.name)))
+                    }
+                    RelationKind::View { sql } => {
+                        let stmts = crate::parse::parse_statements(sql)?;
+                        let Some(ast::Statement::Query(q)) = stmts.first() else {
+                            return Err(Error::internal(format!("view \"{}\" has no query", rel.name)));
+                        };
+                        // A view is bound without access to the referencing query's scopes.
+                        let saved_outer = std::mem::take(&mut self.outer);
+                        let saved_ctes = std::mem::take(&mut self.ctes);
+                        let bound = self.bind_query(q);
+                        self.outer = saved_outer;
+                        self.ctes = saved_ctes;
+                        let bound = bound?;
+                        // Keep the view's declared column names.
+                        let declared: Vec<DataType> = rel.columns.iter().map(|c| c.ty.clone()).collect();
+                        self.cast_columns(bound.expr, &bound.columns, &declared)?
+                    }
+                };
+                let mut scope = Scope {
+                    items: rel
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| ScopeItem {
+                            qualifier: Some(qualifier.clone()),
+                            name: c.name.clone(),
+                            ty: c.ty.clone(),
+                            table_oid: if rel.kind == RelationKind::Table || rel.kind == RelationKind::System { rel.oid } else { 0 },
+                            column_id: (i + 1) as i16,
+                            hidden: false,
+                            internal: false,
+                        })
+                        .collect(),
+                };
+                apply_column_aliases(&mut scope, alias.as_ref())?;
+                Ok((plan, scope))
+            }
+            TableFactor::Derived { subquery, alias, lateral, .. } => {
+                if *lateral {
+                    return Err(Error::unsupported("LATERAL"));
+                }
+                let bound = self.bind_query(subquery)?;
+                let qualifier = alias.as_ref().map(|a| names::ident(&a.name));
+                let mut scope = Scope::from_columns(
+                    qualifier.as_deref(),
+                    bound.columns.iter().map(|c| (c.name.clone(), c.ty.clone())),
+                );
+                apply_column_aliases(&mut scope, alias.as_ref())?;
+                Ok((bound.expr, scope))
+            }
+            TableFactor::NestedJoin { table_with_joins, alias } => {
+                let (plan, mut scope) = self.bind_table_with_joins(table_with_joins)?;
+                if let Some(a) = alias {
+                    let q = names::ident(&a.name);
+                    for it in &mut scope.items {
+                        it.qualifier = Some(q.clone());
+                    }
+                }
+                Ok((plan, scope))
+            }
+            other => Err(Error::unsupported(format!("FROM item {other}"))),
+        }
+    }
+
+    /// Names a select-list column as PostgreSQL does.
+    fn output_column(&self, e: &Expr, alias: Option<&str>, bound: &ScalarExpr, ty: &DataType, scope: &Scope) -> OutputColumn {
+        let (table_oid, column_id) = match bound {
+            ScalarExpr::Column(i) => scope.items.get(*i).map(|it| (it.table_oid, it.column_id)).unwrap_or((0, 0)),
+            _ => (0, 0),
+        };
+        OutputColumn {
+            name: alias.map(str::to_string).unwrap_or_else(|| column_name(e)),
+            ty: ty.clone(),
+            table_oid,
+            column_id,
+        }
+    }
+}
+
+fn output_from_item(it: &ScopeItem) -> OutputColumn {
+    OutputColumn { name: it.name.clone(), ty: it.ty.clone(), table_oid: it.table_oid, column_id: it.column_id }
+}
+
+fn apply_column_aliases(scope: &mut Scope, alias: Option<&ast::TableAlias>) -> Result<()> {
+    let Some(alias) = alias else { return Ok(()) };
+    if alias.columns.len() > scope.items.len() {
+        return Err(Error::new(
+            SqlState::InvalidColumnReference,
+            format!(
+                "table \"{}\" has {} columns available but {} columns specified",
+                names::ident(&alias.name),
+                scope.items.len(),
+                alias.columns.len()
+            ),
+        ));
+    }
+    for (item, col) in scope.items.iter_mut().zip(&alias.columns) {
+        item.name = names::ident(&col.name);
+    }
+    Ok(())
+}
+
+/// The name PostgreSQL gives an unaliased select-list expression.
+pub(crate) fn column_name(e: &Expr) -> String {
+    match e {
+        Expr::Identifier(id) => names::ident(id),
+        Expr::CompoundIdentifier(parts) => parts.last().map(names::ident).unwrap_or_default(),
+        Expr::Function(f) => names::object_name(&f.name).pop().unwrap_or_default(),
+        Expr::Cast { expr, data_type, .. } => match expr.as_ref() {
+            Expr::Value(_) => cast_type_name(data_type),
+            inner => {
+                let n = column_name(inner);
+                if n == "?column?" {
+                    cast_type_name(data_type)
+                } else {
+                    n
+                }
+            }
+        },
+        Expr::Nested(inner) => column_name(inner),
+        Expr::Case { .. } => "case".into(),
+        Expr::Exists { .. } => "exists".into(),
+        Expr::Extract { .. } => "extract".into(),
+        Expr::Substring { .. } => "substring".into(),
+        Expr::Trim { .. } => "btrim".into(),
+        Expr::Position { .. } => "position".into(),
+        Expr::Ceil { .. } => "ceil".into(),
+        Expr::Floor { .. } => "floor".into(),
+        Expr::Array(_) => "array".into(),
+        Expr::Interval(_) => "interval".into(),
+        Expr::Collate { expr, .. } => column_name(expr),
+        Expr::TypedString(ts) => cast_type_name(&ts.data_type),
+        Expr::Subquery(q) => match q.body.as_ref() {
+            SetExpr::Select(s) => match s.projection.first() {
+                Some(SelectItem::UnnamedExpr(e)) if s.projection.len() == 1 => column_name(e),
+                Some(SelectItem::ExprWithAlias { alias, .. }) if s.projection.len() == 1 => names::ident(alias),
+                _ => "?column?".into(),
+            },
+            _ => "?column?".into(),
+        },
+        Expr::Value(v) => match &v.value {
+            ast::Value::Boolean(_) => "bool".into(),
+            _ => "?column?".into(),
+        },
+        _ => "?column?".into(),
+    }
+}
+
+fn cast_type_name(ty: &ast::DataType) -> String {
+    match crate::typing::data_type(ty) {
+        Ok(t) => match t {
+            DataType::Varchar(_) => "varchar".into(),
+            DataType::Char(_) => "bpchar".into(),
+            DataType::Array(_) => t.typname().trim_start_matches('_').to_string(),
+            _ => t.typname(),
+        },
+        Err(_) => "?column?".into(),
+    }
+}
+
+fn ordinal(n: &str, len: usize) -> Result<usize> {
+    let i: usize = n.parse().map_err(|_| Error::new(SqlState::InvalidColumnReference, format!("position {n} is not in select list")))?;
+    if i == 0 || i > len {
+        return Err(Error::new(SqlState::InvalidColumnReference, format!("position {n} is not in select list")));
+    }
+    Ok(i - 1)
+}
+
+fn sort_key(column: usize, options: &ast::OrderByOptions) -> SortKey {
+    let descending = matches!(options.sort, Some(ast::OrderBySort::Desc));
+    SortKey { column, descending, nulls_first: options.nulls_first.unwrap_or(descending) }
+}
+
+/// Splits a predicate into its top-level AND terms.
+pub(crate) fn split_conjuncts(e: ScalarExpr) -> Vec<ScalarExpr> {
+    match e {
+        ScalarExpr::And(items) => items.into_iter().flat_map(split_conjuncts).collect(),
+        other => vec![other],
+    }
+}
+
+/// Whether an expression is the DEFAULT keyword (in VALUES).
+pub(crate) fn is_default_keyword(e: &Expr) -> bool {
+    matches!(e, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+}

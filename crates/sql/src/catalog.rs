@@ -1,0 +1,70 @@
+//! What the binder needs to know about stored objects, supplied by the
+//! session layer.
+
+use freshet_common::DataType;
+
+/// The kind of a relation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RelationKind {
+    /// A stored table.
+    Table,
+    /// A plain view: its defining query is bound in place of the reference.
+    View { sql: String },
+    /// A system relation computed on read (pg_catalog, information_schema).
+    System,
+    /// A sequence (only usable through nextval/currval/setval).
+    Sequence,
+}
+
+/// One column of a relation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub ty: DataType,
+    pub not_null: bool,
+    /// The DEFAULT expression's SQL text, bound when a row needs it.
+    pub default: Option<String>,
+}
+
+/// A relation the binder can reference.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelationInfo {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub kind: RelationKind,
+    pub columns: Vec<ColumnInfo>,
+    /// Column positions of the primary key (empty if none).
+    pub primary_key: Vec<usize>,
+    /// Column positions of each UNIQUE constraint.
+    pub unique_keys: Vec<Vec<usize>>,
+}
+
+/// Name resolution and session facts for the binder.
+pub trait Catalog {
+    /// Name of the session's database.
+    fn database(&self) -> &str;
+    /// The effective search path (schemas tried in order for unqualified
+    /// names, `pg_catalog` included where PostgreSQL puts it).
+    fn search_path(&self) -> Vec<String>;
+    /// Looks up a relation; `schema` None searches the search path.
+    fn relation(&self, schema: Option<&str>, name: &str) -> Option<RelationInfo>;
+    /// Looks up a relation by OID.
+    fn relation_by_oid(&self, oid: u32) -> Option<RelationInfo>;
+    /// Whether a schema of that name exists in the session's database.
+    fn schema_exists(&self, name: &str) -> bool;
+    /// The current value of a session setting (for `current_setting`).
+    fn setting(&self, name: &str) -> Option<String>;
+    /// The session user.
+    fn user(&self) -> &str;
+    /// The session's backend process id.
+    fn backend_pid(&self) -> i32;
+    /// OID of a relation named like `regclass` input (`'orders'::regclass`).
+    fn regclass(&self, name: &str) -> Option<u32> {
+        let (schema, rel) = match name.split_once('.') {
+            Some((s, r)) => (Some(s), r),
+            None => (None, name),
+        };
+        self.relation(schema, rel).map(|r| r.oid)
+    }
+}

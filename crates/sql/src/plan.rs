@@ -1,0 +1,181 @@
+//! Statement-level plans: what the session executes.
+
+use freshet_common::DataType;
+use freshet_expr::{RelExpr, ScalarExpr};
+
+use crate::catalog::ColumnInfo;
+
+/// A result column of a query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputColumn {
+    pub name: String,
+    pub ty: DataType,
+    /// Source table OID and attribute number for plain column references.
+    pub table_oid: u32,
+    pub column_id: i16,
+}
+
+/// A bound query: its plan and result columns.
+#[derive(Clone, Debug)]
+pub struct QueryPlan {
+    pub expr: RelExpr,
+    pub columns: Vec<OutputColumn>,
+}
+
+/// RETURNING: expressions over the statement's row layout and their columns.
+#[derive(Clone, Debug)]
+pub struct Returning {
+    pub exprs: Vec<ScalarExpr>,
+    pub columns: Vec<OutputColumn>,
+}
+
+/// INSERT ... ON CONFLICT.
+#[derive(Clone, Debug)]
+pub enum OnConflict {
+    /// DO NOTHING, optionally only for conflicts on `key` (column positions).
+    DoNothing { key: Option<Vec<usize>> },
+    /// DO UPDATE SET ...: assignments and predicate evaluated over the
+    /// existing row followed by the proposed (EXCLUDED) row.
+    DoUpdate { key: Vec<usize>, assignments: Vec<(usize, ScalarExpr)>, predicate: Option<ScalarExpr> },
+}
+
+/// INSERT.
+#[derive(Clone, Debug)]
+pub struct InsertPlan {
+    pub table: u32,
+    /// Produces complete rows of the table (defaults filled, values coerced).
+    pub source: RelExpr,
+    pub on_conflict: Option<OnConflict>,
+    /// Over the inserted row.
+    pub returning: Option<Returning>,
+}
+
+/// UPDATE.
+#[derive(Clone, Debug)]
+pub struct UpdatePlan {
+    pub table: u32,
+    /// Rows to update: the table's columns, its row id, then FROM columns.
+    pub source: RelExpr,
+    /// New values, evaluated over a `source` row.
+    pub assignments: Vec<(usize, ScalarExpr)>,
+    /// Over the source row layout with the table's columns replaced by
+    /// their new values.
+    pub returning: Option<Returning>,
+}
+
+/// DELETE.
+#[derive(Clone, Debug)]
+pub struct DeletePlan {
+    pub table: u32,
+    /// Rows to delete: the table's columns, its row id, then USING columns.
+    pub source: RelExpr,
+    pub returning: Option<Returning>,
+}
+
+/// CREATE TABLE.
+#[derive(Clone, Debug)]
+pub struct CreateTablePlan {
+    pub schema: String,
+    pub name: String,
+    pub columns: Vec<ColumnInfo>,
+    pub primary_key: Vec<usize>,
+    pub unique_keys: Vec<Vec<usize>>,
+    pub if_not_exists: bool,
+    /// Sequences to create for serial/identity columns: (sequence name, column).
+    pub sequences: Vec<(String, usize)>,
+    /// CREATE TABLE ... AS query: rows to insert.
+    pub as_query: Option<RelExpr>,
+}
+
+/// ALTER TABLE actions.
+#[derive(Clone, Debug)]
+pub enum AlterTableAction {
+    AddColumn { column: ColumnInfo, if_not_exists: bool, sequence: Option<String> },
+    DropColumn { name: String, if_exists: bool },
+    RenameColumn { old: String, new: String },
+    RenameTable { new: String },
+    SetDefault { column: String, default: Option<String> },
+    SetNotNull { column: String, not_null: bool },
+    AlterType { column: String, ty: DataType },
+    AddPrimaryKey { columns: Vec<usize> },
+    AddUnique { columns: Vec<usize> },
+}
+
+/// Transaction control.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TransactionPlan {
+    Begin,
+    Commit,
+    Rollback,
+    Savepoint(String),
+    Release(String),
+    RollbackTo(String),
+}
+
+/// Kinds of objects DROP handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    Table,
+    View,
+    MaterializedView,
+    Index,
+    Sequence,
+    Schema,
+}
+
+/// COPY direction and target.
+#[derive(Clone, Debug)]
+pub enum CopyPlan {
+    /// COPY table [(cols)] FROM STDIN: data columns map to these table columns.
+    From { table: u32, columns: Vec<usize>, options: CopyOptions },
+    /// COPY table|query TO STDOUT.
+    To { query: QueryPlan, options: CopyOptions },
+}
+
+/// COPY format options.
+#[derive(Clone, Debug)]
+pub struct CopyOptions {
+    pub csv: bool,
+    pub binary: bool,
+    pub delimiter: char,
+    pub null: String,
+    pub header: bool,
+    pub quote: char,
+    pub escape: char,
+}
+
+/// A bound statement.
+#[derive(Clone, Debug)]
+pub enum Plan {
+    Query(QueryPlan),
+    Insert(InsertPlan),
+    Update(UpdatePlan),
+    Delete(DeletePlan),
+    CreateTable(CreateTablePlan),
+    AlterTable { table: u32, actions: Vec<AlterTableAction> },
+    Drop { kind: ObjectKind, names: Vec<(Option<String>, String)>, if_exists: bool, cascade: bool },
+    Truncate { tables: Vec<u32> },
+    CreateDatabase { name: String, if_not_exists: bool },
+    DropDatabase { name: String, if_exists: bool },
+    CreateSchema { name: String, if_not_exists: bool },
+    CreateView { schema: String, name: String, sql: String, columns: Vec<OutputColumn>, or_replace: bool },
+    CreateSequence { schema: String, name: String, if_not_exists: bool, start: i64, increment: i64 },
+    CreateIndex { name: Option<String>, table: u32, columns: Vec<usize>, unique: bool, if_not_exists: bool },
+    Transaction(TransactionPlan),
+    Set { name: String, value: Option<String>, local: bool },
+    Show { name: String },
+    Reset { name: Option<String> },
+    Copy(CopyPlan),
+    Explain(String),
+    Deallocate { name: Option<String> },
+    /// A statement accepted and ignored (e.g. SET TRANSACTION ISOLATION
+    /// LEVEL, COMMENT ON, ANALYZE, GRANT), answered with `tag`.
+    NoOp { tag: String },
+}
+
+impl Plan {
+    /// Whether the statement only reads (allowed in a read-only snapshot).
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Plan::Query(_) | Plan::Show { .. } | Plan::Explain(_))
+    }
+}
