@@ -17,18 +17,34 @@
 # .ci/tmp/pg-oracle, owned by the `postgres` user when run as root (initdb
 # refuses root), with trust authentication, listening on 127.0.0.1 only.
 # It is configured the way Freshet behaves, so that results are comparable:
-# locale C (text sorts by bytes), encoding UTF8, TimeZone UTC, DateStyle ISO,
+# locale C.UTF-8 (text sorts by code point, which for UTF-8 is byte order;
+# upper/lower map all of Unicode), encoding UTF8, TimeZone UTC, DateStyle ISO,
 # English messages. Durability is switched off (fsync=off): it is a test
 # oracle, not a store.
 #
 # Environment overrides: PG_ORACLE_PORT (default 54329), PG_ORACLE_DIR
-# (default <repo>/.ci/tmp/pg-oracle), PG_ORACLE_BINDIR (default: the newest
-# /usr/lib/postgresql/*/bin).
+# (default <repo>/.ci/tmp/pg-oracle, or /tmp/freshet-pg-oracle-<checksum> when
+# the postgres user cannot reach the checkout), PG_ORACLE_BINDIR (default:
+# the newest /usr/lib/postgresql/*/bin). To start from scratch, stop the
+# oracle and delete its directory.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PG_ORACLE_PORT:-54329}"
-base_dir="${PG_ORACLE_DIR:-$repo_root/.ci/tmp/pg-oracle}"
+
+# The cluster lives under .ci/tmp/pg-oracle unless the `postgres` user cannot
+# reach the checkout (e.g. a clone under a private home directory): then it
+# lives in a /tmp directory named after the checkout's path, so start, stop
+# and status still agree on where it is.
+default_base_dir() {
+    local preferred="$repo_root/.ci/tmp/pg-oracle"
+    if [[ "$(id -u)" -eq 0 ]] && ! runuser -u postgres -- test -x "$repo_root" 2>/dev/null; then
+        printf '/tmp/freshet-pg-oracle-%s\n' "$(printf '%s' "$repo_root" | cksum | cut -d' ' -f1)"
+    else
+        printf '%s\n' "$preferred"
+    fi
+}
+base_dir="${PG_ORACLE_DIR:-$(default_base_dir)}"
 data_dir="$base_dir/data"
 socket_dir="$base_dir/socket"
 log_file="$base_dir/server.log"
@@ -92,7 +108,7 @@ cmd_start() {
     if [[ ! -f "$data_dir/PG_VERSION" ]]; then
         log "initdb into $data_dir"
         as_owner "$bindir/initdb" -D "$data_dir" -U postgres --auth=trust \
-            --encoding=UTF8 --locale=C --no-sync >"$base_dir/initdb.log" 2>&1 \
+            --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$base_dir/initdb.log" 2>&1 \
             || { cat "$base_dir/initdb.log" >&2; die "initdb failed"; }
         as_owner tee -a "$data_dir/postgresql.conf" >/dev/null <<EOF
 

@@ -16,10 +16,13 @@
 
 pub mod cast;
 pub mod datetime;
+pub mod datetime_io;
 pub mod datum;
 pub mod error;
+pub mod float_fmt;
 pub mod io;
 pub mod json;
+pub mod numeric;
 pub mod row_codec;
 pub mod types;
 

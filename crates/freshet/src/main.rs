@@ -1,1 +1,185 @@
-fn main() {}
+//! The `freshet` command: starts a Freshet server.
+//!
+//! `freshet serve` opens (and exclusively locks) the data directory through
+//! `freshet_session::open_server`, then serves PostgreSQL clients on the
+//! listen address with `freshet_pgwire::serve` until SIGINT or SIGTERM.
+//!
+//! Exit status: 0 after a signal-initiated shutdown, 1 when the server
+//! cannot start (data directory unusable or locked by another server,
+//! listen address unavailable), 2 for command-line usage errors (clap).
+//!
+//! This binary owns only process concerns: arguments, logging, signals and
+//! exit codes. It owns no protocol or engine logic.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use freshet_session::ServerConfig;
+use tracing::{error, info};
+use tracing_subscriber::EnvFilter;
+
+/// Freshet: a streaming SQL database that speaks the PostgreSQL wire
+/// protocol.
+#[derive(Debug, Parser)]
+#[command(name = "freshet", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the server and serve PostgreSQL clients until SIGINT/SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Data directory; created if absent and locked exclusively while the
+    /// server runs.
+    #[arg(long, value_name = "DIR", default_value = "./freshet-data")]
+    data_dir: PathBuf,
+
+    /// Address to listen on for PostgreSQL clients (host:port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
+    listen: String,
+
+    /// Number of dataflow workers.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    workers: u32,
+
+    /// Require this password from every user (SCRAM-SHA-256). Without it,
+    /// clients are trusted.
+    #[arg(
+        long,
+        value_name = "PW",
+        env = "FRESHET_PASSWORD",
+        hide_env_values = true
+    )]
+    password: Option<String>,
+}
+
+/// How long in-flight statements may run after a shutdown signal before the
+/// process exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default `info` level.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("freshet")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("freshet: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run(args));
+    // Statements still running on blocking threads get a grace period;
+    // anything committed was made durable before it was acknowledged.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    code
+}
+
+async fn run(args: ServeArgs) -> ExitCode {
+    info!(data_dir = %args.data_dir.display(), listen = %args.listen, workers = args.workers, "starting freshet");
+    let config = ServerConfig {
+        data_dir: args.data_dir.clone(),
+        workers: args.workers as usize,
+        password: args.password.clone(),
+    };
+    let server =
+        match tokio::task::spawn_blocking(move || freshet_session::open_server(config)).await {
+            Ok(Ok(server)) => server,
+            Ok(Err(e)) => {
+                eprintln!(
+                    "freshet: cannot open data directory {}: {e}",
+                    args.data_dir.display()
+                );
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!(
+                    "freshet: opening data directory {} failed: {e}",
+                    args.data_dir.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+    let listener = match tokio::net::TcpListener::bind(&args.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("freshet: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let local: Option<SocketAddr> = listener.local_addr().ok();
+    info!(
+        listen = %local.map_or_else(|| args.listen.clone(), |a| a.to_string()),
+        data_dir = %args.data_dir.display(),
+        "listening for PostgreSQL connections"
+    );
+
+    tokio::select! {
+        result = freshet_pgwire::serve(listener, server) => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                error!(error = %e, "server stopped");
+                eprintln!("freshet: server stopped: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        signal = shutdown_signal() => {
+            info!(signal, "shutting down");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Resolves with the name of the first SIGINT or SIGTERM received.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = match signal(SignalKind::terminate()) {
+            Ok(stream) => stream,
+            Err(e) => {
+                error!(error = %e, "cannot install the SIGTERM handler");
+                let _ = tokio::signal::ctrl_c().await;
+                return "SIGINT";
+            }
+        };
+        tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}

@@ -45,10 +45,16 @@ use sqllogictest::{
 
 /// Upper bound on one (file, protocol) run, so a hung server fails the run
 /// instead of hanging CI.
-const FILE_DEADLINE: Duration = Duration::from_secs(300);
+const FILE_DEADLINE: Duration = Duration::from_secs(120);
 
-/// Upper bound on a single network read by the raw client.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Upper bound on the whole suite: files not started by then fail at once.
+const SUITE_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
+/// Upper bound on one statement (simple protocol).
+const STATEMENT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Upper bound on a single network read by the raw client (extended protocol).
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Protocol {
@@ -80,6 +86,15 @@ impl std::fmt::Display for SltError {
 }
 
 impl std::error::Error for SltError {}
+
+impl From<String> for SltError {
+    fn from(message: String) -> Self {
+        SltError {
+            message,
+            code: None,
+        }
+    }
+}
 
 impl From<tokio_postgres::Error> for SltError {
     fn from(e: tokio_postgres::Error) -> Self {
@@ -149,7 +164,16 @@ impl AsyncDB for SimpleDb {
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
         use tokio_postgres::SimpleQueryMessage;
-        let messages = self.client.simple_query(sql).await?;
+        let messages =
+            match tokio::time::timeout(STATEMENT_DEADLINE, self.client.simple_query(sql)).await {
+                Ok(result) => result?,
+                Err(_) => {
+                    return Err(SltError {
+                        message: format!("statement timed out after {STATEMENT_DEADLINE:?}"),
+                        code: None,
+                    })
+                }
+            };
         // The output of a multi-statement query is that of its last
         // row-returning statement, else the last command's count.
         let mut columns: Option<usize> = None;
@@ -249,7 +273,11 @@ impl sqllogictest::DB for ExtendedDb {
 /// an external server.
 enum Target {
     Freshet(common::TestServer),
-    External { url: String, scratch_db: Option<String>, admin_url: String },
+    External {
+        url: String,
+        scratch_db: Option<String>,
+        admin_url: String,
+    },
 }
 
 impl Target {
@@ -267,7 +295,10 @@ async fn open_target(external: Option<&str>, run_index: usize) -> Target {
     };
     let name = format!("slt_{}_{}", std::process::id(), run_index);
     let client = common::connect(admin_url).await;
-    match client.batch_execute(&format!("CREATE DATABASE {name}")).await {
+    match client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+    {
         Ok(()) => Target::External {
             url: common::url_with_dbname(admin_url, &name),
             scratch_db: Some(name),
@@ -310,7 +341,13 @@ fn labels(external: bool, protocol: Protocol) -> Vec<String> {
         protocol.name().to_string(),
     ];
     if let Ok(extra) = std::env::var("FRESHET_SLT_LABELS") {
-        labels.extend(extra.split(',').map(str::trim).filter(|l| !l.is_empty()).map(String::from));
+        labels.extend(
+            extra
+                .split(',')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from),
+        );
     }
     labels
 }
@@ -425,7 +462,9 @@ fn expected_error_still_matches(
         RecordOutput::Query { error: Some(e), .. } => e,
         _ => return false,
     };
-    let code = error.downcast_ref::<SltError>().and_then(|e| e.code.clone());
+    let code = error
+        .downcast_ref::<SltError>()
+        .and_then(|e| e.code.clone());
     expected.is_match(&error.to_string(), code.as_deref())
 }
 
@@ -436,8 +475,13 @@ fn warn_if_new_error(
 ) {
     let old_error = matches!(
         old,
-        Record::Statement { expected: StatementExpect::Error(_), .. }
-            | Record::Query { expected: QueryExpect::Error(_), .. }
+        Record::Statement {
+            expected: StatementExpect::Error(_),
+            ..
+        } | Record::Query {
+            expected: QueryExpect::Error(_),
+            ..
+        }
     );
     let new_error = match new {
         Record::Statement {
@@ -455,7 +499,11 @@ fn warn_if_new_error(
         _ => None,
     };
     if let Some((sql, loc)) = new_error {
-        let verb = if old_error { "changed expected error" } else { "now FAILS" };
+        let verb = if old_error {
+            "changed expected error"
+        } else {
+            "now FAILS"
+        };
         eprintln!("warning: {} {verb} at {loc}: {sql}", path.display());
     }
 }
@@ -480,8 +528,13 @@ fn main() -> ExitCode {
     let slt_root = slt_root
         .canonicalize()
         .unwrap_or_else(|e| panic!("{}: {e}", slt_root.display()));
-    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let external = std::env::var("FRESHET_SLT_URL").ok().filter(|u| !u.trim().is_empty());
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let external = std::env::var("FRESHET_SLT_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
     let updating = std::env::var("UPDATE_GOLDENFILES").is_ok_and(|v| !v.is_empty() && v != "0");
     let protocols: Vec<Protocol> = match std::env::var("FRESHET_SLT_PROTOCOLS") {
         Ok(list) => list
@@ -498,7 +551,11 @@ fn main() -> ExitCode {
     let mut files = Vec::new();
     find_files(&slt_root, &mut files);
     files.retain(|f| {
-        let shown = f.strip_prefix(&slt_root).unwrap_or(f).to_string_lossy().into_owned();
+        let shown = f
+            .strip_prefix(&slt_root)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .into_owned();
         filters.is_empty() || filters.iter().any(|flt| shown.contains(flt.as_str()))
     });
 
@@ -523,7 +580,11 @@ fn main() -> ExitCode {
         };
         let mut failed = 0;
         for (index, file) in files.iter().enumerate() {
-            let shown = file.strip_prefix(&slt_root).unwrap_or(file).display().to_string();
+            let shown = file
+                .strip_prefix(&slt_root)
+                .unwrap_or(file)
+                .display()
+                .to_string();
             let result = runtime.block_on(async {
                 let target = open_target(Some(url), index).await;
                 let result =
@@ -540,23 +601,58 @@ fn main() -> ExitCode {
             }
         }
         println!("{} passed, {} failed", files.len() - failed, failed);
-        return if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
 
     let mut passed = 0;
     let mut failed = 0;
     let mut run_index = 0;
+    let suite_started = Instant::now();
     for file in &files {
-        let shown = file.strip_prefix(&slt_root).unwrap_or(file).display().to_string();
+        let shown = file
+            .strip_prefix(&slt_root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         let started = Instant::now();
         let mut failures = Vec::new();
         for &protocol in &protocols {
+            if suite_started.elapsed() > SUITE_DEADLINE {
+                failures.push(format!(
+                    "[{}] not run: the suite exceeded {SUITE_DEADLINE:?}",
+                    protocol.name()
+                ));
+                continue;
+            }
             run_index += 1;
             let target = if external.is_some() {
                 runtime.block_on(open_target(external.as_deref(), run_index))
             } else {
                 // Started outside the runtime: it polls with blocking sleeps.
-                Target::Freshet(common::TestServer::start())
+                // A server that fails to start fails this file, not the run.
+                let hook = std::panic::take_hook();
+                std::panic::set_hook(Box::new(|_| {}));
+                let started = std::panic::catch_unwind(common::TestServer::start);
+                std::panic::set_hook(hook);
+                match started {
+                    Ok(server) => Target::Freshet(server),
+                    Err(panic) => {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "unknown panic".to_string());
+                        failures.push(format!(
+                            "[{}] server start failed: {message}",
+                            protocol.name()
+                        ));
+                        continue;
+                    }
+                }
             };
             let labels = labels(external.is_some(), protocol);
             let failure = runtime.block_on(run_file(file, &target.url(), protocol, &labels));

@@ -7,20 +7,30 @@
 //! making each commit durable through `freshet-storage` before it is
 //! acknowledged.
 //!
-//! It does not own the wire protocol (`freshet-pgwire` drives a [`Session`]),
-//! SQL parsing and planning (`freshet-sql`) or query execution
-//! (`freshet-compute`).
+//! It does not own the wire protocol (`freshet-pgwire` drives a session
+//! through [`SessionApi`]), SQL parsing and planning (`freshet-sql`) or
+//! query execution (`freshet-compute`).
 //!
-//! Most important types: [`Server`] (shared state, one per process),
-//! [`Session`] (one per client connection) and [`ExecuteResult`].
+//! Most important types: [`server::Server`] (shared state, one per
+//! process), [`session::Session`] (one per client connection) and
+//! [`txn::Txn`].
 
 mod api;
+pub mod catalog;
+mod copy;
+mod exec;
+pub mod server;
+pub mod session;
+pub mod settings;
+pub mod state;
+pub mod system;
+pub mod txn;
 
 pub use api::*;
 
 /// Opens the data directory and starts the engine; the returned server is
 /// shared by every connection.
 pub fn open_server(config: ServerConfig) -> Result<std::sync::Arc<dyn ServerApi>, StartupError> {
-    let _ = config;
-    Err(StartupError { message: "the engine is not implemented yet".into() })
+    let server = server::Server::open(config)?;
+    Ok(std::sync::Arc::new(server::ServerHandle(server)))
 }

@@ -14,6 +14,7 @@
 //! part of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod rng;
 pub mod wire;
 
 use std::fs;
@@ -74,9 +75,23 @@ pub async fn connect(url: &str) -> tokio_postgres::Client {
         .unwrap_or_else(|e| panic!("connect to {url}: {e}"))
 }
 
-/// Like [`connect`] but returns the error, for tests that expect failures.
-pub async fn try_connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+/// Bound on connecting, including the startup handshake.
+pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Like [`connect`] but returns the error (as text), for tests that expect
+/// failures. Fails after [`CONNECT_DEADLINE`] if the server does not finish
+/// the handshake.
+pub async fn try_connect(url: &str) -> Result<tokio_postgres::Client, String> {
+    let connecting = tokio_postgres::connect(url, tokio_postgres::NoTls);
+    let (client, connection) = match tokio::time::timeout(CONNECT_DEADLINE, connecting).await {
+        Ok(Ok(pair)) => pair,
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => {
+            return Err(format!(
+                "connecting to {url} timed out after {CONNECT_DEADLINE:?}"
+            ))
+        }
+    };
     tokio::spawn(async move {
         // The connection ends with an error when the server is killed; the
         // client sees that on its next call, so nothing to report here.
@@ -193,9 +208,13 @@ impl TestServer {
     /// another free port) and waits at most `deadline` for it to exit.
     /// Returns its exit status (None if it was still running at the
     /// deadline and had to be killed) and its stderr.
-    pub fn start_second_on_same_data_dir(&self, deadline: Duration) -> (Option<ExitStatus>, String) {
+    pub fn start_second_on_same_data_dir(
+        &self,
+        deadline: Duration,
+    ) -> (Option<ExitStatus>, String) {
         let stderr_path = self.scratch.path().join("logs").join("second.stderr");
-        let stderr = fs::File::create(&stderr_path).expect("create the second server's stderr file");
+        let stderr =
+            fs::File::create(&stderr_path).expect("create the second server's stderr file");
         let mut child = Command::new(freshet_bin())
             .args(serve_args(&self.data_dir, free_port()))
             .stdin(Stdio::null())
@@ -308,13 +327,25 @@ pub fn parse_url(url: &str) -> (SocketAddr, String, String) {
     let rest = url
         .strip_prefix("postgresql://")
         .or_else(|| url.strip_prefix("postgres://"))
-        .unwrap_or_else(|| panic!("unsupported URL {url:?}: expected postgresql://user@host:port/db"));
-    let rest = rest.split('?').next().expect("split yields at least one item");
+        .unwrap_or_else(|| {
+            panic!("unsupported URL {url:?}: expected postgresql://user@host:port/db")
+        });
+    let rest = rest
+        .split('?')
+        .next()
+        .expect("split yields at least one item");
     let (authority, dbname) = rest.split_once('/').unwrap_or((rest, ""));
     let (user, hostport) = authority.split_once('@').unwrap_or(("root", authority));
-    let user = user.split(':').next().expect("split yields at least one item");
+    let user = user
+        .split(':')
+        .next()
+        .expect("split yields at least one item");
     let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "5432"));
-    let host = if host == "localhost" { "127.0.0.1" } else { host };
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
     let addr: SocketAddr = format!("{host}:{port}")
         .parse()
         .unwrap_or_else(|e| panic!("URL {url:?}: bad host:port: {e}"));
@@ -329,6 +360,9 @@ pub fn url_with_dbname(url: &str, dbname: &str) -> String {
         Some((r, q)) => (r, format!("?{q}")),
         None => (rest, String::new()),
     };
-    let authority = rest.split('/').next().expect("split yields at least one item");
+    let authority = rest
+        .split('/')
+        .next()
+        .expect("split yields at least one item");
     format!("{scheme}://{authority}/{dbname}{query}")
 }

@@ -69,7 +69,7 @@ impl Binder<'_> {
     }
 
     /// Binds a column's DEFAULT (NULL when it has none).
-    pub(crate) fn bind_default(&mut self, column: &ColumnInfo) -> Result<ScalarExpr> {
+    pub fn bind_default(&mut self, column: &ColumnInfo) -> Result<ScalarExpr> {
         let Some(text) = &column.default else { return Ok(ScalarExpr::null()) };
         let dialect = PostgreSqlDialect {};
         let expr = Parser::new(&dialect)

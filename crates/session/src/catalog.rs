@@ -1,0 +1,180 @@
+//! The durable catalog: databases, schemas and relations (tables, views,
+//! sequences) with their columns, keys and indexes.
+//!
+//! The whole catalog is one immutable value shared by snapshots
+//! (`Arc<CatalogState>`); DDL clones and edits it inside a transaction and
+//! it is persisted whole, as JSON, in the commit that changes it.
+
+use std::collections::BTreeMap;
+
+use freshet_common::DataType;
+use freshet_sql::{ColumnInfo, RelationInfo, RelationKind};
+use serde::{Deserialize, Serialize};
+
+/// First OID handed to user objects, as in PostgreSQL.
+pub const FIRST_USER_OID: u32 = 16384;
+
+/// OIDs of the built-in schemas (fixed, as PostgreSQL's).
+pub const PG_CATALOG_OID: u32 = 11;
+pub const PUBLIC_OID: u32 = 2200;
+pub const INFORMATION_SCHEMA_OID: u32 = 13000;
+
+/// A column of a stored relation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: DataType,
+    pub not_null: bool,
+    pub default: Option<String>,
+}
+
+/// An index (used for uniqueness today; lookups later).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexDef {
+    pub oid: u32,
+    pub name: String,
+    pub columns: Vec<usize>,
+    pub unique: bool,
+    pub primary: bool,
+}
+
+/// What kind of relation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RelKind {
+    Table,
+    View { sql: String },
+    Sequence { start: i64, increment: i64, owner: Option<(u32, usize)> },
+}
+
+/// A table, view or sequence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RelationDef {
+    pub oid: u32,
+    pub database: String,
+    pub schema: String,
+    pub name: String,
+    pub kind: RelKind,
+    pub columns: Vec<ColumnDef>,
+    /// Index definitions; the primary key (if any) has `primary`, every
+    /// unique constraint has `unique`.
+    pub indexes: Vec<IndexDef>,
+}
+
+impl RelationDef {
+    /// Column positions of the primary key (empty if none).
+    pub fn primary_key(&self) -> Vec<usize> {
+        self.indexes.iter().find(|i| i.primary).map(|i| i.columns.clone()).unwrap_or_default()
+    }
+
+    /// Every uniqueness constraint, primary key first; table data keeps one
+    /// key index per entry, in this order.
+    pub fn unique_constraints(&self) -> Vec<&IndexDef> {
+        let mut v: Vec<&IndexDef> = self.indexes.iter().filter(|i| i.primary).collect();
+        v.extend(self.indexes.iter().filter(|i| i.unique && !i.primary));
+        v
+    }
+
+    /// The binder's view of this relation.
+    pub fn info(&self) -> RelationInfo {
+        RelationInfo {
+            oid: self.oid,
+            schema: self.schema.clone(),
+            name: self.name.clone(),
+            kind: match &self.kind {
+                RelKind::Table => RelationKind::Table,
+                RelKind::View { sql } => RelationKind::View { sql: sql.clone() },
+                RelKind::Sequence { .. } => RelationKind::Sequence,
+            },
+            columns: self
+                .columns
+                .iter()
+                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: c.not_null, default: c.default.clone() })
+                .collect(),
+            primary_key: self.primary_key(),
+            unique_keys: self.indexes.iter().filter(|i| i.unique && !i.primary).map(|i| i.columns.clone()).collect(),
+        }
+    }
+}
+
+/// A database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseDef {
+    pub oid: u32,
+    pub name: String,
+}
+
+/// A schema within a database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchemaDef {
+    pub oid: u32,
+    pub database: String,
+    pub name: String,
+}
+
+/// The whole catalog.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogState {
+    pub next_oid: u32,
+    pub databases: BTreeMap<String, DatabaseDef>,
+    /// By OID. `public` of each database is a user schema like any other.
+    pub schemas: BTreeMap<u32, SchemaDef>,
+    pub relations: BTreeMap<u32, RelationDef>,
+}
+
+/// The default database every new data directory has.
+pub const DEFAULT_DATABASE: &str = "dev";
+
+impl CatalogState {
+    /// A fresh catalog with the default database (`dev`) and `postgres`.
+    pub fn bootstrap() -> CatalogState {
+        let mut c = CatalogState {
+            next_oid: FIRST_USER_OID,
+            databases: BTreeMap::new(),
+            schemas: BTreeMap::new(),
+            relations: BTreeMap::new(),
+        };
+        c.create_database(DEFAULT_DATABASE);
+        c.create_database("postgres");
+        c
+    }
+
+    /// Allocates a fresh OID.
+    pub fn allocate_oid(&mut self) -> u32 {
+        let oid = self.next_oid;
+        self.next_oid += 1;
+        oid
+    }
+
+    /// Creates a database with its `public` schema.
+    pub fn create_database(&mut self, name: &str) -> u32 {
+        let oid = self.allocate_oid();
+        self.databases.insert(name.to_string(), DatabaseDef { oid, name: name.to_string() });
+        let schema_oid = self.allocate_oid();
+        self.schemas.insert(schema_oid, SchemaDef { oid: schema_oid, database: name.to_string(), name: "public".into() });
+        oid
+    }
+
+    /// The schema named `name` in `database`.
+    pub fn schema(&self, database: &str, name: &str) -> Option<&SchemaDef> {
+        self.schemas.values().find(|s| s.database == database && s.name == name)
+    }
+
+    /// OID of a schema (built-in ones included).
+    pub fn schema_oid(&self, database: &str, name: &str) -> Option<u32> {
+        match name {
+            "pg_catalog" => Some(PG_CATALOG_OID),
+            "information_schema" => Some(INFORMATION_SCHEMA_OID),
+            _ => self.schema(database, name).map(|s| s.oid),
+        }
+    }
+
+    /// The relation `schema.name` in `database`.
+    pub fn relation(&self, database: &str, schema: &str, name: &str) -> Option<&RelationDef> {
+        self.relations.values().find(|r| r.database == database && r.schema == schema && r.name == name)
+    }
+
+    /// Relations of a database.
+    pub fn relations_in<'a>(&'a self, database: &'a str) -> impl Iterator<Item = &'a RelationDef> + 'a {
+        self.relations.values().filter(move |r| r.database == database)
+    }
+}

@@ -1,0 +1,790 @@
+//! Executing writes and DDL inside a transaction.
+
+use std::collections::HashSet;
+
+use freshet_common::cast::CastContext;
+use freshet_common::{DataType, Datum, Error, Result, Row, SqlState};
+use freshet_compute::Executor;
+use freshet_sql::plan::{AlterTableAction, CreateTablePlan, DeletePlan, InsertPlan, ObjectKind, OnConflict, Returning, UpdatePlan};
+use freshet_sql::Plan;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::api::ExecuteResult;
+use crate::catalog::{ColumnDef, IndexDef, RelKind, RelationDef, SchemaDef};
+use crate::session::{columns, Session, StateSource};
+use crate::state::{key_of, DbState};
+use crate::txn::Txn;
+
+impl Session {
+    /// Executes a write or DDL plan in `txn`.
+    pub(crate) fn execute_write(&mut self, txn: &mut Txn, plan: Plan, params: &[Datum]) -> Result<ExecuteResult> {
+        let cmd = |tag: &str| Ok(ExecuteResult::Command { tag: tag.to_string() });
+        match plan {
+            Plan::Insert(p) => self.insert(txn, p, params),
+            Plan::Update(p) => self.update(txn, p, params),
+            Plan::Delete(p) => self.delete(txn, p, params),
+            Plan::CreateTable(p) => {
+                self.create_table(txn, p, params)?;
+                cmd("CREATE TABLE")
+            }
+            Plan::AlterTable { table, actions } => {
+                for a in actions {
+                    self.alter_table(txn, table, a)?;
+                }
+                cmd("ALTER TABLE")
+            }
+            Plan::Drop { kind, names, if_exists, cascade } => self.drop_objects(txn, kind, names, if_exists, cascade),
+            Plan::Truncate { tables } => {
+                for oid in tables {
+                    let rel = relation(&txn.work, oid)?;
+                    txn.truncate(&rel)?;
+                }
+                cmd("TRUNCATE TABLE")
+            }
+            Plan::CreateSchema { name, if_not_exists } => {
+                if txn.work.catalog.schema_oid(&self.database, &name).is_some() {
+                    if if_not_exists {
+                        return cmd("CREATE SCHEMA");
+                    }
+                    return Err(Error::new(SqlState::DuplicateSchema, format!("schema \"{name}\" already exists")));
+                }
+                let db = self.database.clone();
+                let cat = txn.work.catalog_mut();
+                let oid = cat.allocate_oid();
+                cat.schemas.insert(oid, SchemaDef { oid, database: db, name });
+                txn.structural = true;
+                cmd("CREATE SCHEMA")
+            }
+            Plan::CreateView { schema, name, sql, columns: cols, or_replace } => {
+                let existing = txn.work.catalog.relation(&self.database, &schema, &name).cloned();
+                let oid = match existing {
+                    Some(r) if or_replace && matches!(r.kind, RelKind::View { .. }) => r.oid,
+                    Some(_) => return Err(duplicate_relation(&name)),
+                    None => txn.work.catalog_mut().allocate_oid(),
+                };
+                let def = RelationDef {
+                    oid,
+                    database: self.database.clone(),
+                    schema,
+                    name,
+                    kind: RelKind::View { sql },
+                    columns: cols
+                        .iter()
+                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None })
+                        .collect(),
+                    indexes: vec![],
+                };
+                txn.work.catalog_mut().relations.insert(oid, def);
+                txn.structural = true;
+                cmd("CREATE VIEW")
+            }
+            Plan::CreateSequence { schema, name, if_not_exists, start, increment } => {
+                if txn.work.catalog.relation(&self.database, &schema, &name).is_some() {
+                    if if_not_exists {
+                        return cmd("CREATE SEQUENCE");
+                    }
+                    return Err(duplicate_relation(&name));
+                }
+                self.create_sequence(txn, &schema, &name, start, increment, None);
+                cmd("CREATE SEQUENCE")
+            }
+            Plan::CreateIndex { name, table, columns: cols, unique, if_not_exists } => {
+                let mut rel = relation(&txn.work, table)?;
+                let col_names: Vec<&str> = cols.iter().filter_map(|c| rel.columns.get(*c).map(|c| c.name.as_str())).collect();
+                let name = name.unwrap_or_else(|| format!("{}_{}_{}", rel.name, col_names.join("_"), if unique { "key" } else { "idx" }));
+                if txn.work.catalog.relations_in(&self.database).any(|r| r.indexes.iter().any(|i| i.name == name)) {
+                    if if_not_exists {
+                        return cmd("CREATE INDEX");
+                    }
+                    return Err(duplicate_relation(&name));
+                }
+                let oid = txn.work.catalog_mut().allocate_oid();
+                rel.indexes.push(IndexDef { oid, name, columns: cols, unique, primary: false });
+                self.replace_relation(txn, rel)?;
+                cmd("CREATE INDEX")
+            }
+            other => Err(Error::internal(format!("plan not executable as a write: {other:?}"))),
+        }
+    }
+
+    /// Stores a changed relation definition and rebuilds its key indexes.
+    fn replace_relation(&self, txn: &mut Txn, rel: RelationDef) -> Result<()> {
+        let oid = rel.oid;
+        txn.work.catalog_mut().relations.insert(oid, rel.clone());
+        txn.structural = true;
+        if matches!(rel.kind, RelKind::Table) {
+            let table = txn.work.table_mut(oid)?;
+            table.rebuild_keys(&rel)?;
+        }
+        Ok(())
+    }
+
+    fn create_sequence(&self, txn: &mut Txn, schema: &str, name: &str, start: i64, increment: i64, owner: Option<(u32, usize)>) -> u32 {
+        let db = self.database.clone();
+        let cat = txn.work.catalog_mut();
+        let oid = cat.allocate_oid();
+        cat.relations.insert(
+            oid,
+            RelationDef {
+                oid,
+                database: db,
+                schema: schema.to_string(),
+                name: name.to_string(),
+                kind: RelKind::Sequence { start, increment, owner },
+                columns: vec![
+                    ColumnDef { name: "last_value".into(), ty: DataType::Int8, not_null: true, default: None },
+                    ColumnDef { name: "log_cnt".into(), ty: DataType::Int8, not_null: true, default: None },
+                    ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None },
+                ],
+                indexes: vec![],
+            },
+        );
+        txn.structural = true;
+        self.server.register_sequence(oid, start, increment);
+        oid
+    }
+
+    fn create_table(&mut self, txn: &mut Txn, p: CreateTablePlan, params: &[Datum]) -> Result<()> {
+        if txn.work.catalog.relation(&self.database, &p.schema, &p.name).is_some() {
+            if p.if_not_exists {
+                return Ok(());
+            }
+            return Err(duplicate_relation(&p.name));
+        }
+        let oid = txn.work.catalog_mut().allocate_oid();
+        let mut indexes = Vec::new();
+        if !p.primary_key.is_empty() {
+            let ioid = txn.work.catalog_mut().allocate_oid();
+            indexes.push(IndexDef { oid: ioid, name: format!("{}_pkey", p.name), columns: p.primary_key.clone(), unique: true, primary: true });
+        }
+        for key in &p.unique_keys {
+            let ioid = txn.work.catalog_mut().allocate_oid();
+            let names: Vec<&str> = key.iter().filter_map(|c| p.columns.get(*c).map(|c| c.name.as_str())).collect();
+            indexes.push(IndexDef { oid: ioid, name: format!("{}_{}_key", p.name, names.join("_")), columns: key.clone(), unique: true, primary: false });
+        }
+        let def = RelationDef {
+            oid,
+            database: self.database.clone(),
+            schema: p.schema.clone(),
+            name: p.name.clone(),
+            kind: RelKind::Table,
+            columns: p
+                .columns
+                .iter()
+                .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: c.not_null, default: c.default.clone() })
+                .collect(),
+            indexes,
+        };
+        txn.work.catalog_mut().relations.insert(oid, def);
+        txn.structural = true;
+        for (seq, col) in &p.sequences {
+            if txn.work.catalog.relation(&self.database, &p.schema, seq).is_some() {
+                return Err(duplicate_relation(seq));
+            }
+            self.create_sequence(txn, &p.schema, seq, 1, 1, Some((oid, *col)));
+        }
+        if let Some(query) = &p.as_query {
+            let rel = relation(&txn.work, oid)?;
+            let snapshot = txn.work.clone();
+            let rows = self.run_query(query, &snapshot, params)?;
+            for row in rows {
+                let row = check_row(&rel, row)?;
+                let id = self.server.next_row_id();
+                txn.insert(&rel, id, row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, txn: &mut Txn, p: InsertPlan, params: &[Datum]) -> Result<ExecuteResult> {
+        let rel = relation(&txn.work, p.table)?;
+        let snapshot = txn.work.clone();
+        let rows = self.run_query(&p.source, &snapshot, params)?;
+        let text = self.settings.text_context();
+        let source = StateSource { state: &snapshot, session: self };
+        let seqs = self.sequences();
+        let exec = Executor::new(&source, params, &text, txn.start).with_sequences(&seqs);
+        let ctx = exec.context(&[]);
+        let constraints: Vec<Vec<usize>> = rel.unique_constraints().iter().map(|c| c.columns.clone()).collect();
+        let mut returned = Vec::new();
+        let mut count = 0u64;
+        let mut touched: HashSet<u64> = HashSet::new();
+        for row in rows {
+            let row = check_row(&rel, row)?;
+            if let Some(oc) = &p.on_conflict {
+                // Find a conflicting row on the arbiter key(s).
+                let arbiters: Vec<&Vec<usize>> = match oc {
+                    OnConflict::DoNothing { key: Some(k) } | OnConflict::DoUpdate { key: k, .. } => {
+                        constraints.iter().filter(|c| sorted(c) == sorted(k)).collect()
+                    }
+                    OnConflict::DoNothing { key: None } => constraints.iter().collect(),
+                };
+                let mut existing: Option<u64> = None;
+                if let Some(table) = txn.work.table(rel.oid) {
+                    for cols in &arbiters {
+                        let Some(k) = constraints.iter().position(|c| c == *cols) else { continue };
+                        if let Some(key) = key_of(&row, cols) {
+                            if let Some(id) = table.keys.get(k).and_then(|idx| idx.get(&key)) {
+                                existing = Some(*id);
+                                break;
+                            }
+                        }
+                    }
+                }
+                if let Some(id) = existing {
+                    match oc {
+                        OnConflict::DoNothing { .. } => continue,
+                        OnConflict::DoUpdate { assignments, predicate, .. } => {
+                            if !touched.insert(id) {
+                                return Err(Error::new(
+                                    SqlState::CardinalityViolation,
+                                    "ON CONFLICT DO UPDATE command cannot affect row a second time",
+                                )
+                                .with_hint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values."));
+                            }
+                            let old = txn
+                                .work
+                                .table(rel.oid)
+                                .and_then(|t| t.rows.get(&id).cloned())
+                                .ok_or_else(|| Error::internal("conflicting row vanished"))?;
+                            let mut combined = old.clone();
+                            combined.extend(row.iter().cloned());
+                            if let Some(pred) = predicate {
+                                if pred.eval(&combined, &ctx)? != Datum::Bool(true) {
+                                    continue;
+                                }
+                            }
+                            let mut new = old.clone();
+                            for (col, e) in assignments {
+                                new[*col] = e.eval(&combined, &ctx)?;
+                            }
+                            let new = check_row(&rel, new)?;
+                            txn.update_many(&rel, vec![(id, new.clone())])?;
+                            count += 1;
+                            if let Some(r) = &p.returning {
+                                returned.push(eval_returning(r, &new, &ctx)?);
+                            }
+                            continue;
+                        }
+                    }
+                }
+            }
+            let id = self.server.next_row_id();
+            txn.insert(&rel, id, row.clone())?;
+            count += 1;
+            if let Some(r) = &p.returning {
+                returned.push(eval_returning(r, &row, &ctx)?);
+            }
+        }
+        let tag = format!("INSERT 0 {count}");
+        Ok(match p.returning {
+            Some(r) => ExecuteResult::Rows { columns: columns(&r.columns), rows: returned, tag },
+            None => ExecuteResult::Command { tag },
+        })
+    }
+
+    fn update(&mut self, txn: &mut Txn, p: UpdatePlan, params: &[Datum]) -> Result<ExecuteResult> {
+        let rel = relation(&txn.work, p.table)?;
+        let n = rel.columns.len();
+        let snapshot = txn.work.clone();
+        let rows = self.run_query(&p.source, &snapshot, params)?;
+        let text = self.settings.text_context();
+        let source = StateSource { state: &snapshot, session: self };
+        let seqs = self.sequences();
+        let exec = Executor::new(&source, params, &text, txn.start).with_sequences(&seqs);
+        let ctx = exec.context(&[]);
+        let mut seen = HashSet::new();
+        let mut updates = Vec::new();
+        let mut returned = Vec::new();
+        for row in rows {
+            let id = row_id(&row, n)?;
+            if !seen.insert(id) {
+                continue;
+            }
+            let mut new: Row = row[..n].to_vec();
+            for (col, e) in &p.assignments {
+                new[*col] = e.eval(&row, &ctx)?;
+            }
+            let new = check_row(&rel, new)?;
+            if let Some(r) = &p.returning {
+                let mut layout = new.clone();
+                layout.extend(row[n..].iter().cloned());
+                returned.push(eval_returning(r, &layout, &ctx)?);
+            }
+            updates.push((id, new));
+        }
+        let count = updates.len();
+        txn.update_many(&rel, updates)?;
+        let tag = format!("UPDATE {count}");
+        Ok(match p.returning {
+            Some(r) => ExecuteResult::Rows { columns: columns(&r.columns), rows: returned, tag },
+            None => ExecuteResult::Command { tag },
+        })
+    }
+
+    fn delete(&mut self, txn: &mut Txn, p: DeletePlan, params: &[Datum]) -> Result<ExecuteResult> {
+        let rel = relation(&txn.work, p.table)?;
+        let n = rel.columns.len();
+        let snapshot = txn.work.clone();
+        let rows = self.run_query(&p.source, &snapshot, params)?;
+        let text = self.settings.text_context();
+        let source = StateSource { state: &snapshot, session: self };
+        let exec = Executor::new(&source, params, &text, txn.start);
+        let ctx = exec.context(&[]);
+        let mut seen = HashSet::new();
+        let mut returned = Vec::new();
+        for row in rows {
+            let id = row_id(&row, n)?;
+            if !seen.insert(id) {
+                continue;
+            }
+            txn.delete(&rel, id)?;
+            if let Some(r) = &p.returning {
+                returned.push(eval_returning(r, &row, &ctx)?);
+            }
+        }
+        let tag = format!("DELETE {}", seen.len());
+        Ok(match p.returning {
+            Some(r) => ExecuteResult::Rows { columns: columns(&r.columns), rows: returned, tag },
+            None => ExecuteResult::Command { tag },
+        })
+    }
+
+    fn drop_objects(
+        &mut self,
+        txn: &mut Txn,
+        kind: ObjectKind,
+        names: Vec<(Option<String>, String)>,
+        if_exists: bool,
+        _cascade: bool,
+    ) -> Result<ExecuteResult> {
+        let tag = match kind {
+            ObjectKind::Table => "DROP TABLE",
+            ObjectKind::View => "DROP VIEW",
+            ObjectKind::MaterializedView => "DROP MATERIALIZED VIEW",
+            ObjectKind::Index => "DROP INDEX",
+            ObjectKind::Sequence => "DROP SEQUENCE",
+            ObjectKind::Schema => "DROP SCHEMA",
+        };
+        for (schema, name) in names {
+            match kind {
+                ObjectKind::Schema => {
+                    let Some(oid) = txn.work.catalog.schema(&self.database, &name).map(|s| s.oid) else {
+                        if if_exists {
+                            continue;
+                        }
+                        return Err(Error::new(SqlState::InvalidSchemaName, format!("schema \"{name}\" does not exist")));
+                    };
+                    let db = self.database.clone();
+                    let cat = txn.work.catalog_mut();
+                    cat.schemas.remove(&oid);
+                    cat.relations.retain(|_, r| !(r.database == db && r.schema == name));
+                    txn.structural = true;
+                }
+                ObjectKind::Index => {
+                    let found = txn
+                        .work
+                        .catalog
+                        .relations_in(&self.database)
+                        .find(|r| r.indexes.iter().any(|i| i.name == name))
+                        .cloned();
+                    match found {
+                        Some(mut rel) => {
+                            rel.indexes.retain(|i| i.name != name);
+                            self.replace_relation(txn, rel)?;
+                        }
+                        None if if_exists => continue,
+                        None => {
+                            return Err(Error::new(SqlState::UndefinedObject, format!("index \"{name}\" does not exist")))
+                        }
+                    }
+                }
+                _ => {
+                    let rel = self.find_relation(&txn.work, schema.as_deref(), &name);
+                    let wanted = |r: &RelationDef| match kind {
+                        ObjectKind::Table => matches!(r.kind, RelKind::Table),
+                        ObjectKind::View => matches!(r.kind, RelKind::View { .. }),
+                        ObjectKind::Sequence => matches!(r.kind, RelKind::Sequence { .. }),
+                        _ => false,
+                    };
+                    let kind_name = match kind {
+                        ObjectKind::Table => "table",
+                        ObjectKind::View => "view",
+                        ObjectKind::Sequence => "sequence",
+                        _ => "materialized view",
+                    };
+                    match rel {
+                        Some(r) if wanted(&r) => {
+                            let cat = txn.work.catalog_mut();
+                            cat.relations.remove(&r.oid);
+                            // Sequences owned by the table go with it.
+                            cat.relations.retain(|_, s| !matches!(s.kind, RelKind::Sequence { owner: Some((o, _)), .. } if o == r.oid));
+                            txn.work.tables.remove(&r.oid);
+                            txn.writes.retain(|w| w.table != r.oid);
+                            txn.structural = true;
+                        }
+                        Some(r) => {
+                            return Err(Error::new(
+                                SqlState::WrongObjectType,
+                                format!("\"{}\" is not a {kind_name}", r.name),
+                            )
+                            .with_hint(format!("Use DROP {} to remove a {}.", drop_keyword(&r.kind), relation_kind_name(&r.kind))))
+                        }
+                        None if if_exists => continue,
+                        None => {
+                            return Err(Error::new(
+                                SqlState::UndefinedTable,
+                                format!("{kind_name} \"{name}\" does not exist"),
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        Ok(ExecuteResult::Command { tag: tag.into() })
+    }
+
+    fn find_relation(&self, state: &DbState, schema: Option<&str>, name: &str) -> Option<RelationDef> {
+        let catalog = crate::session::BindCatalog { state, session: self };
+        let info = freshet_sql::Catalog::relation(&catalog, schema, name)?;
+        state.catalog.relations.get(&info.oid).cloned()
+    }
+
+    fn alter_table(&mut self, txn: &mut Txn, table: u32, action: AlterTableAction) -> Result<()> {
+        let mut rel = relation(&txn.work, table)?;
+        let column_index = |rel: &RelationDef, name: &str| {
+            rel.columns.iter().position(|c| c.name == name).ok_or_else(|| {
+                Error::new(SqlState::UndefinedColumn, format!("column \"{name}\" of relation \"{}\" does not exist", rel.name))
+            })
+        };
+        match action {
+            AlterTableAction::AddColumn { column, if_not_exists, sequence } => {
+                if rel.columns.iter().any(|c| c.name == column.name) {
+                    if if_not_exists {
+                        return Ok(());
+                    }
+                    return Err(Error::new(
+                        SqlState::DuplicateColumn,
+                        format!("column \"{}\" of relation \"{}\" already exists", column.name, rel.name),
+                    ));
+                }
+                if let Some(seq) = &sequence {
+                    self.create_sequence(txn, &rel.schema.clone(), seq, 1, 1, Some((rel.oid, rel.columns.len())));
+                }
+                let def = ColumnDef { name: column.name.clone(), ty: column.ty.clone(), not_null: column.not_null, default: column.default.clone() };
+                rel.columns.push(def);
+                self.replace_relation(txn, rel.clone())?;
+                // Existing rows get the default, evaluated per row.
+                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.clone())).collect()).unwrap_or_default();
+                if !rows.is_empty() {
+                    let info = rel.info();
+                    let default = {
+                        let catalog = crate::session::BindCatalog { state: &txn.work, session: self };
+                        let mut binder = freshet_sql::Binder::new(&catalog, vec![], self.settings.text_context());
+                        binder.bind_default(info.columns.last().ok_or_else(|| Error::internal("no column"))?)?
+                    };
+                    let snapshot = txn.work.clone();
+                    let text = self.settings.text_context();
+                    let source = StateSource { state: &snapshot, session: self };
+                    let seqs = self.sequences();
+                    let exec = Executor::new(&source, &[], &text, txn.start).with_sequences(&seqs);
+                    let ctx = exec.context(&[]);
+                    let mut updates = Vec::new();
+                    for (id, mut row) in rows {
+                        row.push(default.eval(&[], &ctx)?);
+                        updates.push((id, check_row(&rel, row)?));
+                    }
+                    rewrite_rows(txn, &rel, updates)?;
+                }
+            }
+            AlterTableAction::DropColumn { name, if_exists } => {
+                let Some(idx) = rel.columns.iter().position(|c| c.name == name) else {
+                    if if_exists {
+                        return Ok(());
+                    }
+                    return Err(column_index(&rel, &name).err().unwrap_or_else(|| Error::internal("column lookup")));
+                };
+                rel.columns.remove(idx);
+                rel.indexes.retain(|i| !i.columns.contains(&idx));
+                for i in &mut rel.indexes {
+                    for c in &mut i.columns {
+                        if *c > idx {
+                            *c -= 1;
+                        }
+                    }
+                }
+                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.clone())).collect()).unwrap_or_default();
+                self.replace_relation_unchecked(txn, rel.clone());
+                let updates = rows
+                    .into_iter()
+                    .map(|(id, mut row)| {
+                        row.remove(idx);
+                        (id, row)
+                    })
+                    .collect();
+                rewrite_rows(txn, &rel, updates)?;
+            }
+            AlterTableAction::RenameColumn { old, new } => {
+                let idx = column_index(&rel, &old)?;
+                if rel.columns.iter().any(|c| c.name == new) {
+                    return Err(Error::new(
+                        SqlState::DuplicateColumn,
+                        format!("column \"{new}\" of relation \"{}\" already exists", rel.name),
+                    ));
+                }
+                rel.columns[idx].name = new;
+                self.replace_relation(txn, rel)?;
+            }
+            AlterTableAction::RenameTable { new } => {
+                if txn.work.catalog.relation(&self.database, &rel.schema, &new).is_some() {
+                    return Err(duplicate_relation(&new));
+                }
+                rel.name = new;
+                self.replace_relation(txn, rel)?;
+            }
+            AlterTableAction::SetDefault { column, default } => {
+                let idx = column_index(&rel, &column)?;
+                rel.columns[idx].default = default;
+                self.replace_relation(txn, rel)?;
+            }
+            AlterTableAction::SetNotNull { column, not_null } => {
+                let idx = column_index(&rel, &column)?;
+                if not_null {
+                    if let Some(t) = txn.work.table(table) {
+                        if t.rows.values().any(|r| r[idx].is_null()) {
+                            return Err(Error::new(
+                                SqlState::NotNullViolation,
+                                format!("column \"{column}\" of relation \"{}\" contains null values", rel.name),
+                            ));
+                        }
+                    }
+                }
+                rel.columns[idx].not_null = not_null;
+                self.replace_relation(txn, rel)?;
+            }
+            AlterTableAction::AlterType { column, ty } => {
+                let idx = column_index(&rel, &column)?;
+                let from = rel.columns[idx].ty.clone();
+                if !freshet_common::cast::can_cast(&from, &ty, CastContext::Assignment)
+                    && !freshet_common::cast::can_cast(&from, &ty, CastContext::Explicit)
+                {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        format!("column \"{column}\" cannot be cast automatically to type {}", ty.pg_name()),
+                    ));
+                }
+                rel.columns[idx].ty = ty.clone();
+                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.clone())).collect()).unwrap_or_default();
+                let text = self.settings.text_context();
+                let mut updates = Vec::new();
+                for (id, mut row) in rows {
+                    let v = std::mem::replace(&mut row[idx], Datum::Null);
+                    row[idx] = if v.is_null() { v } else { freshet_common::cast::cast(v, &from, &ty, &text)? };
+                    updates.push((id, check_row(&rel, row)?));
+                }
+                self.replace_relation_unchecked(txn, rel.clone());
+                rewrite_rows(txn, &rel, updates)?;
+                txn.work.table_mut(table)?.rebuild_keys(&rel)?;
+            }
+            AlterTableAction::AddPrimaryKey { columns: cols } => {
+                if let Some(t) = txn.work.table(table) {
+                    for c in &cols {
+                        if t.rows.values().any(|r| r[*c].is_null()) {
+                            return Err(Error::new(
+                                SqlState::NotNullViolation,
+                                format!("column \"{}\" of relation \"{}\" contains null values", rel.columns[*c].name, rel.name),
+                            ));
+                        }
+                    }
+                }
+                for c in &cols {
+                    rel.columns[*c].not_null = true;
+                }
+                let oid = txn.work.catalog_mut().allocate_oid();
+                rel.indexes.push(IndexDef { oid, name: format!("{}_pkey", rel.name), columns: cols, unique: true, primary: true });
+                self.replace_relation(txn, rel)?;
+            }
+            AlterTableAction::AddUnique { columns: cols } => {
+                let names: Vec<String> = cols.iter().map(|c| rel.columns[*c].name.clone()).collect();
+                let oid = txn.work.catalog_mut().allocate_oid();
+                rel.indexes.push(IndexDef { oid, name: format!("{}_{}_key", rel.name, names.join("_")), columns: cols, unique: true, primary: false });
+                self.replace_relation(txn, rel)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn replace_relation_unchecked(&self, txn: &mut Txn, rel: RelationDef) {
+        txn.work.catalog_mut().relations.insert(rel.oid, rel);
+        txn.structural = true;
+    }
+}
+
+/// Replaces rows wholesale after a schema change (no key checks beyond a rebuild).
+fn rewrite_rows(txn: &mut Txn, rel: &RelationDef, updates: Vec<(u64, Row)>) -> Result<()> {
+    let table = txn.work.table_mut(rel.oid)?;
+    let mut writes = Vec::with_capacity(updates.len());
+    for (id, row) in updates {
+        let old = table.rows.insert(id, row.clone());
+        writes.push(crate::txn::Write { table: rel.oid, row: id, old, new: Some(row) });
+    }
+    table.rebuild_keys(rel)?;
+    txn.writes.extend(writes);
+    Ok(())
+}
+
+fn sorted(v: &[usize]) -> Vec<usize> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v
+}
+
+fn row_id(row: &[Datum], n: usize) -> Result<u64> {
+    match row.get(n) {
+        Some(Datum::Int8(id)) => Ok(*id as u64),
+        _ => Err(Error::internal("DML source row has no row id")),
+    }
+}
+
+fn eval_returning(r: &Returning, row: &[Datum], ctx: &freshet_expr::EvalContext<'_>) -> Result<Row> {
+    r.exprs.iter().map(|e| e.eval(row, ctx)).collect()
+}
+
+/// The definition of relation `oid`.
+pub(crate) fn relation(state: &DbState, oid: u32) -> Result<RelationDef> {
+    state
+        .catalog
+        .relations
+        .get(&oid)
+        .cloned()
+        .ok_or_else(|| Error::new(SqlState::UndefinedTable, format!("relation with OID {oid} does not exist")))
+}
+
+fn duplicate_relation(name: &str) -> Error {
+    Error::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists"))
+}
+
+fn drop_keyword(kind: &RelKind) -> &'static str {
+    match kind {
+        RelKind::Table => "TABLE",
+        RelKind::View { .. } => "VIEW",
+        RelKind::Sequence { .. } => "SEQUENCE",
+    }
+}
+
+fn relation_kind_name(kind: &RelKind) -> &'static str {
+    match kind {
+        RelKind::Table => "table",
+        RelKind::View { .. } => "view",
+        RelKind::Sequence { .. } => "sequence",
+    }
+}
+
+/// Checks a row about to be stored against the table's columns: NOT NULL
+/// (23502) and type modifiers with assignment semantics (varchar length
+/// 22001, char padding, numeric precision/scale 22003).
+pub(crate) fn check_row(rel: &RelationDef, mut row: Row) -> Result<Row> {
+    if row.len() != rel.columns.len() {
+        return Err(Error::internal(format!(
+            "row of {} values for table \"{}\" of {} columns",
+            row.len(),
+            rel.name,
+            rel.columns.len()
+        )));
+    }
+    for (i, col) in rel.columns.iter().enumerate() {
+        if row[i].is_null() {
+            if col.not_null {
+                let ctx = freshet_common::io::TextContext::default();
+                let shown: Vec<String> = row
+                    .iter()
+                    .zip(&rel.columns)
+                    .map(|(d, c)| {
+                        if d.is_null() {
+                            "null".to_string()
+                        } else {
+                            let mut s = String::new();
+                            freshet_common::io::format_text(d, &c.ty, &ctx, &mut s);
+                            s
+                        }
+                    })
+                    .collect();
+                return Err(Error::new(
+                    SqlState::NotNullViolation,
+                    format!("null value in column \"{}\" of relation \"{}\" violates not-null constraint", col.name, rel.name),
+                )
+                .with_detail(format!("Failing row contains ({}).", shown.join(", "))));
+            }
+            continue;
+        }
+        let v = std::mem::replace(&mut row[i], Datum::Null);
+        row[i] = enforce_typmod(v, &col.ty)?;
+    }
+    Ok(row)
+}
+
+/// Applies a column's type modifier to a value being stored.
+pub(crate) fn enforce_typmod(v: Datum, ty: &DataType) -> Result<Datum> {
+    Ok(match (v, ty) {
+        (Datum::Text(s), DataType::Varchar(Some(n))) => {
+            let n = *n as usize;
+            if s.chars().count() > n {
+                let (head, tail): (String, String) = {
+                    let idx = s.char_indices().nth(n).map(|(i, _)| i).unwrap_or(s.len());
+                    (s[..idx].to_string(), s[idx..].to_string())
+                };
+                if tail.chars().all(|c| c == ' ') {
+                    Datum::Text(head)
+                } else {
+                    return Err(Error::new(
+                        SqlState::StringDataRightTruncation,
+                        format!("value too long for type character varying({n})"),
+                    ));
+                }
+            } else {
+                Datum::Text(s)
+            }
+        }
+        (Datum::Text(s), DataType::Char(Some(n))) => {
+            let n = *n as usize;
+            let len = s.chars().count();
+            if len > n {
+                let idx = s.char_indices().nth(n).map(|(i, _)| i).unwrap_or(s.len());
+                if s[idx..].chars().all(|c| c == ' ') {
+                    Datum::Text(s[..idx].to_string())
+                } else {
+                    return Err(Error::new(
+                        SqlState::StringDataRightTruncation,
+                        format!("value too long for type character({n})"),
+                    ));
+                }
+            } else {
+                let mut s = s;
+                s.extend(std::iter::repeat_n(' ', n - len));
+                Datum::Text(s)
+            }
+        }
+        (Datum::Numeric(d), DataType::Numeric(Some((p, s)))) => {
+            let mut r = d.round_dp_with_strategy(*s, RoundingStrategy::MidpointAwayFromZero);
+            r.rescale(*s);
+            let limit_digits = p - s;
+            let int_digits = {
+                let t = r.abs().trunc();
+                if t.is_zero() {
+                    0
+                } else {
+                    t.to_string().trim_start_matches('-').len() as u32
+                }
+            };
+            if int_digits > limit_digits {
+                return Err(Error::new(SqlState::NumericValueOutOfRange, "numeric field overflow").with_detail(format!(
+                    "A field with precision {p}, scale {s} must round to an absolute value less than {}.",
+                    if limit_digits == 0 { "1".to_string() } else { format!("10^{limit_digits}") }
+                )));
+            }
+            let _ = Decimal::ZERO;
+            Datum::Numeric(r)
+        }
+        (v, _) => v,
+    })
+}

@@ -1,0 +1,310 @@
+//! The process-wide server: the latest committed state, the commit
+//! pipeline (timestamps, durability, installation), sequences and the
+//! registry of sessions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use freshet_common::{Error, Result, SqlState};
+use freshet_storage::{Commit, RowWrite, Store, StorageError};
+use parking_lot::{Mutex, MutexGuard, RwLock};
+use serde::{Deserialize, Serialize};
+use tracing::{error, info};
+
+use crate::api::{CancelHandle, ConnectParams, ServerApi, ServerConfig, SessionApi, StartupError};
+use crate::catalog::CatalogState;
+use crate::state::{DbState, TableData};
+use crate::txn::{final_writes, rebase, Txn};
+
+const META_CATALOG: &[u8] = b"catalog";
+const META_SEQUENCES: &[u8] = b"sequences";
+
+/// A sequence's current position.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct SequenceState {
+    pub value: i64,
+    /// Whether `value` has been returned by nextval (false right after
+    /// creation or `setval(.., false)`).
+    pub called: bool,
+    #[serde(default = "one")]
+    pub increment: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// Shared server state.
+pub struct Server {
+    pub(crate) config: ServerConfig,
+    state: RwLock<DbState>,
+    /// Serializes commits (and autocommit statements).
+    commit_lock: Mutex<()>,
+    store: Store,
+    next_row_id: AtomicU64,
+    pub(crate) sequences: Mutex<BTreeMap<u32, SequenceState>>,
+    sequences_dirty: AtomicBool,
+    sessions: Mutex<HashMap<i32, (i32, CancelHandle)>>,
+    next_pid: AtomicI32,
+    /// Set when storage failed in a way that makes further commits unsafe.
+    storage_failed: AtomicBool,
+}
+
+impl Server {
+    /// Opens the data directory and loads the committed state.
+    pub fn open(config: ServerConfig) -> std::result::Result<Arc<Server>, StartupError> {
+        let started = std::time::Instant::now();
+        let store = Store::open(&config.data_dir).map_err(|e| StartupError { message: storage_message(&e) })?;
+        let loaded = store.load().map_err(|e| StartupError { message: storage_message(&e) })?;
+        let mut catalog = None;
+        let mut sequences = BTreeMap::new();
+        for (key, value) in &loaded.meta {
+            if key.as_slice() == META_CATALOG {
+                catalog = Some(serde_json::from_slice::<CatalogState>(value).map_err(|e| StartupError {
+                    message: format!("the catalog in {} is corrupt: {e}", config.data_dir.display()),
+                })?);
+            } else if key.as_slice() == META_SEQUENCES {
+                sequences = serde_json::from_slice(value).map_err(|e| StartupError {
+                    message: format!("the sequence state in {} is corrupt: {e}", config.data_dir.display()),
+                })?;
+            }
+        }
+        let fresh = catalog.is_none();
+        let catalog = catalog.unwrap_or_else(CatalogState::bootstrap);
+        let mut tables = imbl::HashMap::new();
+        let mut max_row = 0u64;
+        let mut row_count = 0usize;
+        for (oid, rows) in loaded.collections {
+            let oid = u32::try_from(oid).map_err(|_| StartupError { message: format!("collection id {oid} is not a table oid") })?;
+            let Some(rel) = catalog.relations.get(&oid) else {
+                return Err(StartupError {
+                    message: format!("stored rows for unknown table oid {oid} in {}", config.data_dir.display()),
+                });
+            };
+            let mut data = TableData::new(rel);
+            for (id, bytes) in rows {
+                let row = freshet_common::row_codec::decode_row(&bytes).map_err(|e| StartupError {
+                    message: format!("row {id} of table \"{}\" is corrupt: {}", rel.name, e.message),
+                })?;
+                // Check what we read back against the schema it claims.
+                if row.len() != rel.columns.len() {
+                    return Err(StartupError {
+                        message: format!(
+                            "row {id} of table \"{}\" has {} columns, the table has {}",
+                            rel.name,
+                            row.len(),
+                            rel.columns.len()
+                        ),
+                    });
+                }
+                max_row = max_row.max(id);
+                row_count += 1;
+                data.rows.insert(id, row);
+            }
+            data.rebuild_keys(rel).map_err(|e| StartupError { message: format!("table \"{}\": {}", rel.name, e.message) })?;
+            tables.insert(oid, data);
+        }
+        let state = DbState { catalog: Arc::new(catalog), tables, ts: loaded.last_ts };
+        let server = Arc::new(Server {
+            config,
+            state: RwLock::new(state),
+            commit_lock: Mutex::new(()),
+            store,
+            next_row_id: AtomicU64::new(max_row + 1),
+            sequences: Mutex::new(sequences),
+            sequences_dirty: AtomicBool::new(false),
+            sessions: Mutex::new(HashMap::new()),
+            next_pid: AtomicI32::new(1000),
+            storage_failed: AtomicBool::new(false),
+        });
+        if fresh {
+            // Persist the bootstrap catalog so the databases exist durably.
+            let guard = server.commit_lock.lock();
+            let snapshot = server.snapshot();
+            let mut txn = Txn::new(snapshot, freshet_common::datetime::now(), false);
+            txn.structural = true;
+            server.commit_locked(&guard, txn).map_err(|e| StartupError { message: e.message })?;
+        }
+        info!(
+            data_dir = %server.config.data_dir.display(),
+            rows = row_count,
+            ts = server.snapshot().ts,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "recovered state"
+        );
+        Ok(server)
+    }
+
+    /// The latest committed state.
+    pub fn snapshot(&self) -> DbState {
+        self.state.read().clone()
+    }
+
+    /// A fresh, never reused row id.
+    pub fn next_row_id(&self) -> u64 {
+        self.next_row_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Takes the commit lock (autocommit statements hold it while running).
+    pub fn lock_commits(&self) -> MutexGuard<'_, ()> {
+        self.commit_lock.lock()
+    }
+
+    /// Commits `txn` (taking the commit lock).
+    pub fn commit(&self, txn: Txn) -> Result<()> {
+        let guard = self.commit_lock.lock();
+        self.commit_locked(&guard, txn)
+    }
+
+    /// Commits `txn`; the caller holds the commit lock.
+    pub fn commit_locked(&self, _guard: &MutexGuard<'_, ()>, txn: Txn) -> Result<()> {
+        let sequences_dirty = self.sequences_dirty.swap(false, Ordering::SeqCst);
+        if txn.is_empty() && !sequences_dirty {
+            return Ok(());
+        }
+        if self.storage_failed.load(Ordering::SeqCst) {
+            return Err(Error::new(
+                SqlState::IoError,
+                "the server can no longer write to its data directory; restart it after fixing the cause",
+            ));
+        }
+        let current = self.snapshot();
+        let mut new_state = if current.ts == txn.base_ts {
+            txn.work.clone()
+        } else {
+            rebase(&txn, current.clone())?
+        };
+        let ts = current.ts + 1;
+        new_state.ts = ts;
+
+        let mut commit = Commit { ts, ..Default::default() };
+        if txn.structural {
+            let bytes = serde_json::to_vec(new_state.catalog.as_ref())
+                .map_err(|e| Error::internal(format!("cannot serialize the catalog: {e}")))?;
+            commit.meta_puts.push((META_CATALOG.to_vec(), bytes));
+            // Tables dropped since the base state lose their rows.
+            let dropped: Vec<u32> = current
+                .catalog
+                .relations
+                .keys()
+                .filter(|oid| !new_state.catalog.relations.contains_key(oid))
+                .copied()
+                .collect();
+            commit.drop_collections.extend(dropped.iter().map(|o| *o as u64));
+            for oid in dropped {
+                new_state.tables.remove(&oid);
+            }
+        }
+        commit.drop_collections.extend(txn.truncated.iter().map(|o| *o as u64));
+        if sequences_dirty {
+            let seqs = self.sequences.lock().clone();
+            let bytes = serde_json::to_vec(&seqs).map_err(|e| Error::internal(format!("cannot serialize sequences: {e}")))?;
+            commit.meta_puts.push((META_SEQUENCES.to_vec(), bytes));
+        }
+        for (table, row, value) in final_writes(&txn.writes) {
+            if !new_state.catalog.relations.contains_key(&table) {
+                continue;
+            }
+            commit.writes.push(match value {
+                Some(r) => {
+                    let mut bytes = Vec::new();
+                    freshet_common::row_codec::encode_row(r, &mut bytes);
+                    RowWrite::Put { collection: table as u64, row, value: bytes }
+                }
+                None => RowWrite::Delete { collection: table as u64, row },
+            });
+        }
+        if let Err(e) = self.store.commit(&commit) {
+            if matches!(e, StorageError::Io { .. } | StorageError::Unavailable { .. }) {
+                self.storage_failed.store(true, Ordering::SeqCst);
+                error!(error = %storage_message(&e), "storage failed; refusing further writes");
+            }
+            if sequences_dirty {
+                self.sequences_dirty.store(true, Ordering::SeqCst);
+            }
+            return Err(storage_error(&e));
+        }
+        *self.state.write() = new_state;
+        Ok(())
+    }
+
+    /// Marks sequence state as needing persistence with the next commit.
+    pub fn mark_sequences_dirty(&self) {
+        self.sequences_dirty.store(true, Ordering::SeqCst);
+    }
+
+    /// Persists sequence state now if it changed (after a read-only
+    /// statement or a rollback that advanced sequences).
+    pub fn flush_sequences(&self) -> Result<()> {
+        if !self.sequences_dirty.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let guard = self.commit_lock.lock();
+        let snapshot = self.snapshot();
+        let txn = Txn::new(snapshot, freshet_common::datetime::now(), false);
+        self.commit_locked(&guard, txn)
+    }
+
+    /// Sequence OIDs that belong to a relation being created.
+    pub fn register_sequence(&self, oid: u32, start: i64, increment: i64) {
+        self.sequences.lock().insert(oid, SequenceState { value: start, called: false, increment });
+        self.mark_sequences_dirty();
+    }
+
+    pub(crate) fn register_session(&self, cancel: CancelHandle) -> (i32, i32) {
+        let pid = self.next_pid.fetch_add(1, Ordering::Relaxed);
+        let secret = (pid.wrapping_mul(2_654_435_761u32 as i32)) ^ 0x5bd1_e995;
+        self.sessions.lock().insert(pid, (secret, cancel));
+        (pid, secret)
+    }
+}
+
+/// The user-facing text of a storage error, with its causes.
+pub fn storage_message(e: &StorageError) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+fn storage_error(e: &StorageError) -> Error {
+    let msg = storage_message(e);
+    let state = match e {
+        StorageError::Corrupt { .. } | StorageError::Incompatible { .. } => SqlState::DataCorrupted,
+        _ if msg.contains("No space left") => SqlState::DiskFull,
+        StorageError::Io { .. } | StorageError::Unavailable { .. } => SqlState::IoError,
+        _ => SqlState::InternalError,
+    };
+    Error::new(state, format!("could not commit: {msg}"))
+}
+
+impl ServerApi for ServerHandle {
+    fn connect(&self, params: &ConnectParams) -> Result<Box<dyn SessionApi>, Error> {
+        let session = crate::session::Session::connect(self.0.clone(), params)?;
+        Ok(Box::new(session))
+    }
+
+    fn password_for(&self, _user: &str) -> Option<String> {
+        self.0.config.password.clone()
+    }
+
+    fn cancel(&self, process_id: i32, secret_key: i32) {
+        if let Some((secret, handle)) = self.0.sessions.lock().get(&process_id) {
+            if *secret == secret_key {
+                handle.cancel();
+            }
+        }
+    }
+
+    fn disconnect(&self, process_id: i32) {
+        self.0.sessions.lock().remove(&process_id);
+    }
+}
+
+/// The [`ServerApi`] implementation handed to the wire layer.
+pub struct ServerHandle(pub Arc<Server>);

@@ -1,0 +1,593 @@
+//! One client session: settings, the open transaction, and statement
+//! execution from a parsed statement to its result.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use freshet_common::io::TextContext;
+use freshet_common::{DataType, Datum, Error, Result, Row, SqlState, TimestampTz};
+use freshet_compute::{DataSource, Executor};
+use freshet_expr::{SequenceAccess, TableRef};
+use freshet_sql::plan::{OutputColumn, TransactionPlan};
+use freshet_sql::{Binder, Catalog, Plan, RelationInfo, Statement};
+use tracing::debug;
+
+use crate::api::{CancelHandle, Column, ConnectParams, CopyInRequest, ExecuteResult, Prepared, SessionApi, TransactionStatus};
+use crate::server::Server;
+use crate::settings::Settings;
+use crate::state::DbState;
+use crate::system::{self, SystemContext};
+use crate::txn::Txn;
+
+/// A statement as stored in a [`Prepared`].
+pub(crate) struct PreparedStatement {
+    pub ast: Option<Statement>,
+}
+
+/// A client session.
+pub struct Session {
+    pub(crate) server: Arc<Server>,
+    pub(crate) database: String,
+    pub(crate) user: String,
+    pid: i32,
+    secret: i32,
+    pub(crate) settings: Settings,
+    /// The explicit transaction (BEGIN ... COMMIT), if any.
+    pub(crate) txn: Option<Txn>,
+    /// Whether the explicit transaction failed (25P02 until ROLLBACK).
+    failed: bool,
+    cancel: Arc<AtomicBool>,
+    /// Last nextval result per sequence (currval).
+    currval: parking_lot::Mutex<std::collections::HashMap<u32, i64>>,
+}
+
+impl Session {
+    /// Opens a session on `params.database`.
+    pub fn connect(server: Arc<Server>, params: &ConnectParams) -> Result<Session> {
+        let database = if params.database.is_empty() { params.user.clone() } else { params.database.clone() };
+        if !server.snapshot().catalog.databases.contains_key(&database) {
+            return Err(Error::new(SqlState::InvalidCatalogName, format!("database \"{database}\" does not exist")));
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (pid, secret) = server.register_session(CancelHandle { flag: cancel.clone() });
+        let mut settings = Settings::new(&params.user);
+        for (k, v) in &params.options {
+            match k.as_str() {
+                "user" | "database" | "replication" => {}
+                "options" => {
+                    // `-c name=value` pairs.
+                    for part in v.split_whitespace().collect::<Vec<_>>().windows(2) {
+                        if part[0] == "-c" {
+                            if let Some((name, value)) = part[1].split_once('=') {
+                                let _ = settings.set(name, Some(value.to_string()));
+                            }
+                        }
+                    }
+                }
+                other => {
+                    // Unknown startup parameters are ignored, as PostgreSQL
+                    // ignores none but clients send many harmless ones.
+                    let _ = settings.set(other, Some(v.clone()));
+                }
+            }
+        }
+        Ok(Session {
+            server,
+            database,
+            user: params.user.clone(),
+            pid,
+            secret,
+            settings,
+            txn: None,
+            failed: false,
+            cancel,
+            currval: parking_lot::Mutex::new(Default::default()),
+        })
+    }
+
+    /// The state statements read: the transaction's working copy or the
+    /// latest committed state.
+    pub(crate) fn read_state(&self) -> DbState {
+        match &self.txn {
+            Some(t) => t.work.clone(),
+            None => self.server.snapshot(),
+        }
+    }
+
+    fn statement_time(&self) -> TimestampTz {
+        match &self.txn {
+            Some(t) => t.start,
+            None => freshet_common::datetime::now(),
+        }
+    }
+
+    /// Binds `stmt` against `state`.
+    pub(crate) fn bind(&self, stmt: &Statement, state: &DbState, params: &[DataType]) -> Result<(Plan, Vec<DataType>)> {
+        let catalog = BindCatalog { state, session: self };
+        let mut binder = Binder::new(&catalog, params.to_vec(), self.settings.text_context());
+        let plan = binder.bind_statement(stmt)?;
+        Ok((plan, binder.param_types()))
+    }
+
+    /// Runs a read-only query plan over `state`.
+    pub(crate) fn run_query(&self, plan: &freshet_expr::RelExpr, state: &DbState, params: &[Datum]) -> Result<Vec<Row>> {
+        let text = self.settings.text_context();
+        let source = StateSource { state, session: self };
+        let seqs = SessionSequences { session: self };
+        let exec = Executor::new(&source, params, &text, self.statement_time())
+            .with_cancel(&self.cancel)
+            .with_sequences(&seqs);
+        exec.run(plan)
+    }
+
+    /// Executes one statement with its parameters.
+    fn execute_statement(&mut self, stmt: &Statement, params: &[Datum], param_types: &[DataType]) -> Result<ExecuteResult> {
+        if self.failed {
+            let allowed = matches!(stmt, Statement::Rollback { .. } | Statement::Commit { .. });
+            if !allowed {
+                return Err(Error::new(
+                    SqlState::InFailedSqlTransaction,
+                    "current transaction is aborted, commands ignored until end of transaction block",
+                ));
+            }
+        }
+        self.cancel.store(false, Ordering::SeqCst);
+        let state = self.read_state();
+        let (plan, _) = self.bind(stmt, &state, param_types)?;
+        debug!(pid = self.pid, "executing");
+        let result = match plan {
+            Plan::Query(q) => {
+                let rows = self.run_query(&q.expr, &state, params)?;
+                self.server.flush_sequences()?;
+                let tag = format!("SELECT {}", rows.len());
+                Ok(ExecuteResult::Rows { columns: columns(&q.columns), rows, tag })
+            }
+            Plan::Transaction(t) => self.transaction(t),
+            Plan::Set { name, value, .. } => {
+                self.settings.set(&name, value)?;
+                Ok(ExecuteResult::Command { tag: "SET".into() })
+            }
+            Plan::Reset { name } => {
+                self.settings.reset(name.as_deref())?;
+                Ok(ExecuteResult::Command { tag: "RESET".into() })
+            }
+            Plan::Show { name } => self.show(&name),
+            Plan::Explain(text) => Ok(ExecuteResult::Rows {
+                columns: vec![Column { name: "QUERY PLAN".into(), ty: DataType::Text, table_oid: 0, column_id: 0 }],
+                rows: text.lines().map(|l| vec![Datum::Text(l.to_string())]).collect(),
+                tag: "EXPLAIN".into(),
+            }),
+            Plan::Deallocate { .. } => Ok(ExecuteResult::Command { tag: "DEALLOCATE".into() }),
+            Plan::NoOp { tag } => Ok(ExecuteResult::Command { tag }),
+            Plan::CreateDatabase { name, if_not_exists } => self.create_database(&name, if_not_exists),
+            Plan::DropDatabase { name, if_exists } => self.drop_database(&name, if_exists),
+            Plan::Copy(copy) => self.copy(copy, params),
+            other => self.in_transaction(|session, txn| session.execute_write(txn, other.clone(), params)),
+        };
+        result
+    }
+
+    /// Runs `f` inside the explicit transaction, or in an autocommit
+    /// transaction committed right after (holding the commit lock so that
+    /// autocommit statements never conflict).
+    pub(crate) fn in_transaction<F>(&mut self, f: F) -> Result<ExecuteResult>
+    where
+        F: FnOnce(&mut Session, &mut Txn) -> Result<ExecuteResult>,
+    {
+        if let Some(mut txn) = self.txn.take() {
+            let result = f(self, &mut txn);
+            self.txn = Some(txn);
+            return result;
+        }
+        let server = self.server.clone();
+        let guard = server.lock_commits();
+        let mut txn = Txn::new(server.snapshot(), freshet_common::datetime::now(), false);
+        let result = f(self, &mut txn)?;
+        server.commit_locked(&guard, txn)?;
+        Ok(result)
+    }
+
+    fn transaction(&mut self, t: TransactionPlan) -> Result<ExecuteResult> {
+        let cmd = |tag: &str| Ok(ExecuteResult::Command { tag: tag.into() });
+        match t {
+            TransactionPlan::Begin => {
+                if self.txn.is_some() {
+                    // PostgreSQL warns and carries on.
+                    return cmd("BEGIN");
+                }
+                self.txn = Some(Txn::new(self.server.snapshot(), freshet_common::datetime::now(), true));
+                cmd("BEGIN")
+            }
+            TransactionPlan::Commit => {
+                let failed = std::mem::take(&mut self.failed);
+                match self.txn.take() {
+                    None => cmd("COMMIT"),
+                    Some(_) if failed => {
+                        self.server.flush_sequences()?;
+                        cmd("ROLLBACK")
+                    }
+                    Some(txn) => {
+                        self.server.commit(txn)?;
+                        cmd("COMMIT")
+                    }
+                }
+            }
+            TransactionPlan::Rollback => {
+                self.failed = false;
+                self.txn = None;
+                self.server.flush_sequences()?;
+                cmd("ROLLBACK")
+            }
+            TransactionPlan::Savepoint(name) => {
+                let txn = self.txn.as_mut().ok_or_else(|| {
+                    Error::new(SqlState::NoActiveSqlTransaction, "SAVEPOINT can only be used in transaction blocks")
+                })?;
+                txn.savepoint(name);
+                cmd("SAVEPOINT")
+            }
+            TransactionPlan::Release(name) => {
+                let txn = self.txn.as_mut().ok_or_else(|| {
+                    Error::new(SqlState::NoActiveSqlTransaction, "RELEASE SAVEPOINT can only be used in transaction blocks")
+                })?;
+                txn.release(&name)?;
+                cmd("RELEASE")
+            }
+            TransactionPlan::RollbackTo(name) => {
+                let txn = self.txn.as_mut().ok_or_else(|| {
+                    Error::new(SqlState::NoActiveSqlTransaction, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
+                })?;
+                txn.rollback_to(&name)?;
+                self.failed = false;
+                cmd("ROLLBACK")
+            }
+        }
+    }
+
+    fn show(&self, name: &str) -> Result<ExecuteResult> {
+        let lower = name.to_lowercase();
+        if lower == "all" {
+            let rows = self
+                .settings
+                .all()
+                .into_iter()
+                .map(|(k, v)| vec![Datum::Text(k), Datum::Text(v), Datum::Text(String::new())])
+                .collect();
+            return Ok(ExecuteResult::Rows {
+                columns: vec![
+                    Column { name: "name".into(), ty: DataType::Text, table_oid: 0, column_id: 0 },
+                    Column { name: "setting".into(), ty: DataType::Text, table_oid: 0, column_id: 0 },
+                    Column { name: "description".into(), ty: DataType::Text, table_oid: 0, column_id: 0 },
+                ],
+                rows,
+                tag: "SHOW".into(),
+            });
+        }
+        let key = if lower == "time zone" { "timezone".to_string() } else { lower.clone() };
+        let value = self.settings.get(&key).ok_or_else(|| {
+            Error::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))
+        })?;
+        let column_name = crate::settings::REPORTED
+            .iter()
+            .find(|r| r.to_lowercase() == key)
+            .map(|r| r.to_string())
+            .unwrap_or(key.clone());
+        Ok(ExecuteResult::Rows {
+            columns: vec![Column { name: column_name, ty: DataType::Text, table_oid: 0, column_id: 0 }],
+            rows: vec![vec![Datum::Text(value.to_string())]],
+            tag: "SHOW".into(),
+        })
+    }
+
+    fn create_database(&mut self, name: &str, if_not_exists: bool) -> Result<ExecuteResult> {
+        if self.txn.is_some() {
+            return Err(Error::new(SqlState::ActiveSqlTransaction, "CREATE DATABASE cannot run inside a transaction block"));
+        }
+        self.in_transaction(|_, txn| {
+            if txn.work.catalog.databases.contains_key(name) {
+                if if_not_exists {
+                    return Ok(ExecuteResult::Command { tag: "CREATE DATABASE".into() });
+                }
+                return Err(Error::new(SqlState::DuplicateDatabase, format!("database \"{name}\" already exists")));
+            }
+            txn.work.catalog_mut().create_database(name);
+            txn.structural = true;
+            Ok(ExecuteResult::Command { tag: "CREATE DATABASE".into() })
+        })
+    }
+
+    fn drop_database(&mut self, name: &str, if_exists: bool) -> Result<ExecuteResult> {
+        if self.txn.is_some() {
+            return Err(Error::new(SqlState::ActiveSqlTransaction, "DROP DATABASE cannot run inside a transaction block"));
+        }
+        if name == self.database {
+            return Err(Error::new(SqlState::ObjectInUse, "cannot drop the currently open database"));
+        }
+        self.in_transaction(|_, txn| {
+            if !txn.work.catalog.databases.contains_key(name) {
+                if if_exists {
+                    return Ok(ExecuteResult::Command { tag: "DROP DATABASE".into() });
+                }
+                return Err(Error::new(SqlState::InvalidCatalogName, format!("database \"{name}\" does not exist")));
+            }
+            let cat = txn.work.catalog_mut();
+            cat.databases.remove(name);
+            cat.schemas.retain(|_, s| s.database != name);
+            cat.relations.retain(|_, r| r.database != name);
+            txn.structural = true;
+            Ok(ExecuteResult::Command { tag: "DROP DATABASE".into() })
+        })
+    }
+
+    /// Records a failure: inside an explicit transaction it aborts it.
+    fn note_error(&mut self) {
+        if self.txn.is_some() {
+            self.failed = true;
+        }
+    }
+
+    pub(crate) fn sequences(&self) -> SessionSequences<'_> {
+        SessionSequences { session: self }
+    }
+}
+
+/// Converts planner columns to wire columns.
+pub(crate) fn columns(cols: &[OutputColumn]) -> Vec<Column> {
+    cols.iter()
+        .map(|c| Column { name: c.name.clone(), ty: c.ty.clone(), table_oid: c.table_oid, column_id: c.column_id })
+        .collect()
+}
+
+impl SessionApi for Session {
+    fn parameter_status(&self) -> Vec<(String, String)> {
+        self.settings.reported()
+    }
+
+    fn backend_key(&self) -> (i32, i32) {
+        (self.pid, self.secret)
+    }
+
+    fn prepare_simple(&mut self, sql: &str) -> Result<Vec<Prepared>, Error> {
+        let stmts = freshet_sql::parse_statements(sql).inspect_err(|_| self.note_error())?;
+        Ok(stmts
+            .into_iter()
+            .map(|s| Prepared {
+                sql: s.to_string(),
+                param_types: vec![],
+                columns: None,
+                plan: Arc::new(PreparedStatement { ast: Some(s) }),
+            })
+            .collect())
+    }
+
+    fn prepare(&mut self, sql: &str, param_types: &[u32]) -> Result<Prepared, Error> {
+        let result = (|| {
+            let mut stmts = freshet_sql::parse_statements(sql)?;
+            if stmts.len() > 1 {
+                return Err(Error::syntax("cannot insert multiple commands into a prepared statement"));
+            }
+            let declared: Vec<DataType> = param_types
+                .iter()
+                .map(|oid| if *oid == 0 { DataType::Unknown } else { DataType::from_oid(*oid).unwrap_or(DataType::Unknown) })
+                .collect();
+            let Some(stmt) = stmts.pop() else {
+                return Ok(Prepared { sql: sql.to_string(), param_types: vec![], columns: None, plan: Arc::new(PreparedStatement { ast: None }) });
+            };
+            if self.failed {
+                return Ok(Prepared { sql: sql.to_string(), param_types: declared, columns: None, plan: Arc::new(PreparedStatement { ast: Some(stmt) }) });
+            }
+            let state = self.read_state();
+            let (plan, types) = self.bind(&stmt, &state, &declared)?;
+            let cols = match &plan {
+                Plan::Query(q) => Some(columns(&q.columns)),
+                Plan::Insert(i) => i.returning.as_ref().map(|r| columns(&r.columns)),
+                Plan::Update(u) => u.returning.as_ref().map(|r| columns(&r.columns)),
+                Plan::Delete(d) => d.returning.as_ref().map(|r| columns(&r.columns)),
+                Plan::Show { name } => Some(vec![Column { name: name.clone(), ty: DataType::Text, table_oid: 0, column_id: 0 }]),
+                Plan::Explain(_) => Some(vec![Column { name: "QUERY PLAN".into(), ty: DataType::Text, table_oid: 0, column_id: 0 }]),
+                _ => None,
+            };
+            Ok(Prepared { sql: sql.to_string(), param_types: types, columns: cols, plan: Arc::new(PreparedStatement { ast: Some(stmt) }) })
+        })();
+        result.inspect_err(|_| self.note_error())
+    }
+
+    fn execute(&mut self, stmt: &Prepared, params: &[Datum]) -> Result<ExecuteResult, Error> {
+        let Some(prepared) = stmt.plan.downcast_ref::<PreparedStatement>() else {
+            return Err(Error::internal("foreign prepared statement"));
+        };
+        let Some(ast) = &prepared.ast else { return Ok(ExecuteResult::Empty) };
+        let result = self.execute_statement(ast, params, &stmt.param_types);
+        if result.is_err() {
+            self.note_error();
+        }
+        result
+    }
+
+    fn copy_in(&mut self, request: &CopyInRequest, data: &[u8]) -> Result<String, Error> {
+        let result = crate::copy::copy_in(self, request, data);
+        if result.is_err() {
+            self.note_error();
+        }
+        result
+    }
+
+    fn copy_fail(&mut self, message: &str) -> Error {
+        self.note_error();
+        Error::new(SqlState::QueryCanceled, format!("COPY from stdin failed: {message}"))
+    }
+
+    fn transaction_status(&self) -> TransactionStatus {
+        match (&self.txn, self.failed) {
+            (Some(_), true) => TransactionStatus::Failed,
+            (Some(_), false) => TransactionStatus::InBlock,
+            (None, _) => TransactionStatus::Idle,
+        }
+    }
+
+    fn sync(&mut self) {}
+
+    fn text_context(&self) -> TextContext {
+        self.settings.text_context()
+    }
+
+    fn format_special(&self, datum: &Datum, ty: &DataType) -> Option<String> {
+        let Datum::Oid(oid) = datum else { return None };
+        match ty {
+            DataType::RegClass => {
+                let state = self.server.snapshot();
+                if let Some(r) = state.catalog.relations.get(oid) {
+                    return Some(r.name.clone());
+                }
+                system::relation_by_oid(*oid).map(|r| r.name)
+            }
+            DataType::RegType => Some(match DataType::from_oid(*oid) {
+                Some(t) => t.to_string(),
+                None => oid.to_string(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle { flag: self.cancel.clone() }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        use crate::api::ServerApi;
+        crate::server::ServerHandle(self.server.clone()).disconnect(self.pid);
+    }
+}
+
+/// The binder's catalog over one state, for one session.
+pub(crate) struct BindCatalog<'a> {
+    pub state: &'a DbState,
+    pub session: &'a Session,
+}
+
+impl Catalog for BindCatalog<'_> {
+    fn database(&self) -> &str {
+        &self.session.database
+    }
+
+    fn search_path(&self) -> Vec<String> {
+        let raw = self.session.settings.get("search_path").unwrap_or("public");
+        let mut path = vec!["pg_catalog".to_string()];
+        for part in raw.split(',') {
+            let p = part.trim().trim_matches('"');
+            let p = if p == "$user" { self.session.user.as_str() } else { p };
+            if !p.is_empty() && !path.iter().any(|x| x == p) {
+                path.push(p.to_string());
+            }
+        }
+        path
+    }
+
+    fn relation(&self, schema: Option<&str>, name: &str) -> Option<RelationInfo> {
+        let lookup = |schema: &str| -> Option<RelationInfo> {
+            if schema == "pg_catalog" || schema == "information_schema" {
+                return system::relation(schema, name);
+            }
+            self.state.catalog.relation(&self.session.database, schema, name).map(|r| r.info())
+        };
+        match schema {
+            Some(s) => lookup(s),
+            None => self.search_path().iter().find_map(|s| lookup(s)),
+        }
+    }
+
+    fn relation_by_oid(&self, oid: u32) -> Option<RelationInfo> {
+        match self.state.catalog.relations.get(&oid) {
+            Some(r) => Some(r.info()),
+            None => system::relation_by_oid(oid),
+        }
+    }
+
+    fn schema_exists(&self, name: &str) -> bool {
+        self.state.catalog.schema_oid(&self.session.database, name).is_some()
+    }
+
+    fn setting(&self, name: &str) -> Option<String> {
+        self.session.settings.get(name).map(str::to_string)
+    }
+
+    fn user(&self) -> &str {
+        &self.session.user
+    }
+
+    fn backend_pid(&self) -> i32 {
+        self.session.pid
+    }
+}
+
+/// Table rows and system relations for the executor.
+pub(crate) struct StateSource<'a> {
+    pub state: &'a DbState,
+    pub session: &'a Session,
+}
+
+impl DataSource for StateSource<'_> {
+    fn scan(&self, table: TableRef, f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>) -> Result<()> {
+        if let Some(data) = self.state.table(table.0) {
+            for (id, row) in data.rows.iter() {
+                f(*id, row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn system(&self, name: &str) -> Result<Vec<Row>> {
+        let settings = self.session.settings.all();
+        let ctx = SystemContext {
+            catalog: &self.state.catalog,
+            database: &self.session.database,
+            user: &self.session.user,
+            settings: &settings,
+        };
+        system::rows(name, &ctx)
+    }
+}
+
+/// Sequence functions for one session.
+pub(crate) struct SessionSequences<'a> {
+    session: &'a Session,
+}
+
+impl SequenceAccess for SessionSequences<'_> {
+    fn nextval(&self, oid: u32) -> Result<i64> {
+        let server = &self.session.server;
+        let value = {
+            let mut seqs = server.sequences.lock();
+            let st = seqs.get_mut(&oid).ok_or_else(|| Error::undefined_table(&oid.to_string()))?;
+            if st.called {
+                st.value = st.value.checked_add(st.increment).ok_or_else(|| {
+                    Error::new(SqlState::ObjectInUse, "nextval: reached maximum value of sequence")
+                })?;
+            } else {
+                st.called = true;
+            }
+            st.value
+        };
+        server.mark_sequences_dirty();
+        self.session.currval.lock().insert(oid, value);
+        Ok(value)
+    }
+
+    fn currval(&self, oid: u32) -> Result<i64> {
+        self.session.currval.lock().get(&oid).copied().ok_or_else(|| {
+            Error::new(SqlState::ObjectInUse, "currval of sequence is not yet defined in this session")
+        })
+    }
+
+    fn setval(&self, oid: u32, value: i64, is_called: bool) -> Result<i64> {
+        let server = &self.session.server;
+        let mut seqs = server.sequences.lock();
+        let st = seqs.get_mut(&oid).ok_or_else(|| Error::undefined_table(&oid.to_string()))?;
+        st.value = value;
+        st.called = is_called;
+        drop(seqs);
+        server.mark_sequences_dirty();
+        Ok(value)
+    }
+}

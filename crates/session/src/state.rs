@@ -1,0 +1,115 @@
+//! Database state: the catalog plus every table's rows, as one cheaply
+//! clonable value. A snapshot is a clone; a transaction edits its own clone
+//! (persistent maps share structure, so a clone is O(1)).
+
+use std::sync::Arc;
+
+use freshet_common::{Datum, Error, Result, Row, SqlState};
+use imbl::{HashMap as PHashMap, OrdMap};
+
+use crate::catalog::{CatalogState, RelationDef};
+
+/// One table's rows and its unique-key indexes.
+#[derive(Clone, Debug, Default)]
+pub struct TableData {
+    /// Rows by row id.
+    pub rows: OrdMap<u64, Row>,
+    /// One index per uniqueness constraint, in
+    /// [`RelationDef::unique_constraints`] order: key values -> row id.
+    /// Keys containing NULL are not indexed (NULLs never conflict).
+    pub keys: Vec<PHashMap<Vec<Datum>, u64>>,
+}
+
+impl TableData {
+    /// An empty table shaped for `rel`.
+    pub fn new(rel: &RelationDef) -> TableData {
+        TableData { rows: OrdMap::new(), keys: vec![PHashMap::new(); rel.unique_constraints().len()] }
+    }
+
+    /// Rebuilds the key indexes after the constraints changed; 23505 if
+    /// existing rows violate a new constraint.
+    pub fn rebuild_keys(&mut self, rel: &RelationDef) -> Result<()> {
+        let constraints = rel.unique_constraints();
+        let mut keys = vec![PHashMap::new(); constraints.len()];
+        for (id, row) in self.rows.iter() {
+            for (k, c) in constraints.iter().enumerate() {
+                if let Some(key) = key_of(row, &c.columns) {
+                    if keys[k].insert(key.clone(), *id).is_some() {
+                        return Err(unique_violation(rel, &c.name, &c.columns, &key));
+                    }
+                }
+            }
+        }
+        self.keys = keys;
+        Ok(())
+    }
+}
+
+/// The key of `row` over `columns`, or `None` if any part is NULL.
+pub fn key_of(row: &[Datum], columns: &[usize]) -> Option<Vec<Datum>> {
+    let mut key = Vec::with_capacity(columns.len());
+    for c in columns {
+        let d = row.get(*c)?;
+        if d.is_null() {
+            return None;
+        }
+        key.push(d.clone());
+    }
+    Some(key)
+}
+
+/// 23505 with PostgreSQL's message and detail.
+pub fn unique_violation(rel: &RelationDef, constraint: &str, columns: &[usize], key: &[Datum]) -> Error {
+    let names: Vec<&str> = columns.iter().filter_map(|c| rel.columns.get(*c).map(|c| c.name.as_str())).collect();
+    let ctx = freshet_common::io::TextContext::default();
+    let values: Vec<String> = key
+        .iter()
+        .zip(columns)
+        .map(|(d, c)| {
+            let mut s = String::new();
+            if let Some(col) = rel.columns.get(*c) {
+                freshet_common::io::format_text(d, &col.ty, &ctx, &mut s);
+            }
+            s
+        })
+        .collect();
+    Error::new(
+        SqlState::UniqueViolation,
+        format!("duplicate key value violates unique constraint \"{constraint}\""),
+    )
+    .with_detail(format!("Key ({})=({}) already exists.", names.join(", "), values.join(", ")))
+}
+
+/// The catalog and all table data at one commit timestamp.
+#[derive(Clone, Debug)]
+pub struct DbState {
+    pub catalog: Arc<CatalogState>,
+    pub tables: PHashMap<u32, TableData>,
+    /// Timestamp of the commit that produced this state.
+    pub ts: u64,
+}
+
+impl DbState {
+    /// Rows of a table (empty if it has none).
+    pub fn table(&self, oid: u32) -> Option<&TableData> {
+        self.tables.get(&oid)
+    }
+
+    /// Mutable table data, created on first write.
+    pub fn table_mut(&mut self, oid: u32) -> Result<&mut TableData> {
+        if !self.tables.contains_key(&oid) {
+            let rel = self
+                .catalog
+                .relations
+                .get(&oid)
+                .ok_or_else(|| Error::internal(format!("no relation with oid {oid}")))?;
+            self.tables.insert(oid, TableData::new(rel));
+        }
+        self.tables.get_mut(&oid).ok_or_else(|| Error::internal("table vanished"))
+    }
+
+    /// Mutable catalog (copy on write).
+    pub fn catalog_mut(&mut self) -> &mut CatalogState {
+        Arc::make_mut(&mut self.catalog)
+    }
+}
