@@ -129,6 +129,8 @@ pub enum Func {
     SetVal,
     /// Evaluated by the binder-provided closure-free datetime library.
     DateTime(crate::func::DateTimeFunc),
+    /// System-information and catalog functions (format_type, ...).
+    Catalog(crate::catalog_func::CatalogFunc),
     /// A constant computed at plan time but kept for display (e.g. `version()`).
     Constant(String),
 }
@@ -651,6 +653,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             }));
         }
         Func::DateTime(f) => return crate::datetime_ops::call(*f, args, ctx),
+        Func::Catalog(f) => return crate::catalog_func::call(f, args, ctx),
         Func::ArrayAppend | Func::ArrayCat => {
             let mut it = args.into_iter();
             let a = it.next().unwrap_or(Null);
@@ -987,6 +990,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::NextVal
         | Func::CurrVal
         | Func::SetVal
+        | Func::Catalog(_)
         | Func::DateTime(_) => unreachable!("handled before the strictness check"),
     })
 }

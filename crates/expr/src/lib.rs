@@ -13,6 +13,7 @@
 //! tables (that is the caller, through [`EvalContext`]).
 
 pub mod agg;
+pub mod catalog_func;
 pub mod datetime_ops;
 pub mod func;
 pub mod like;

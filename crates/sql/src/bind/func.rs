@@ -590,7 +590,10 @@ impl Binder<'_> {
                 call(func, out, DataType::Int8)
             }
             "gen_random_uuid" => Err(Error::unsupported("gen_random_uuid()")),
-            _ => Err(no_such(name)),
+            _ => match self.call_catalog_function(name, args)? {
+                Some(bound) => Ok(bound),
+                None => Err(no_such(name)),
+            },
         }
     }
 

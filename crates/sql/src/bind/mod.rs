@@ -5,6 +5,7 @@
 //! parameters as it learns them from context, a stack of enclosing scopes
 //! for correlated subqueries, and the CTEs in scope.
 
+mod catalog_func;
 mod ddl;
 mod dml;
 mod expr;
