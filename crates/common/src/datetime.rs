@@ -689,10 +689,7 @@ impl Timestamp {
     /// and time.
     pub fn age(self, other: Timestamp) -> Result<Interval> {
         if !self.is_finite() || !other.is_finite() {
-            return Err(Error::new(
-                SqlState::DatetimeFieldOverflow,
-                "cannot subtract infinite timestamps",
-            ));
+            return Err(timestamp_out_of_range());
         }
         age_local(self.0, other.0)
     }
@@ -768,10 +765,7 @@ impl TimestampTz {
     /// `age(self, other)` computed on local times in zone `tz`.
     pub fn age(self, other: TimestampTz, tz: &TimeZone) -> Result<Interval> {
         if !self.is_finite() || !other.is_finite() {
-            return Err(Error::new(
-                SqlState::DatetimeFieldOverflow,
-                "cannot subtract infinite timestamps",
-            ));
+            return Err(timestamp_out_of_range());
         }
         let a = self.to_local(tz)?;
         let b = other.to_local(tz)?;
@@ -993,10 +987,39 @@ pub enum DateUnit {
     OtherReserved,
 }
 
-/// Looks up a unit name (already lowercased) the way PostgreSQL does: unit
-/// words are compared on their first 10 characters, so `microseconds` and
-/// `milliseconds` are recognized.
+/// Looks up a unit name (already lowercased) the way `extract` does in
+/// PostgreSQL: first in the interval-unit table (`DecodeUnits`, compared on
+/// the first 10 characters, so `microseconds` is recognized), then in the
+/// date keyword table (`DecodeSpecial`: `dow`, `julian`, `epoch` ...).
 pub fn decode_unit(name: &str) -> Option<DateUnit> {
+    use DateUnit::*;
+    if let Some(u) = decode_delta_unit(name) {
+        return Some(u);
+    }
+    let key: String = name.chars().take(10).collect();
+    Some(match key.as_str() {
+        "d" => Day,
+        "h" => Hour,
+        "m" => Month,
+        "mm" => Minute,
+        "s" => Second,
+        "y" => Year,
+        "dow" => Dow,
+        "doy" => Doy,
+        "isodow" => IsoDow,
+        "isoyear" => IsoYear,
+        "j" | "jd" | "julian" => Julian,
+        "epoch" => Epoch,
+        "now" | "today" | "tomorrow" | "yesterday" | "infinity" | "-infinity" | "allballs" => {
+            OtherReserved
+        }
+        _ => return None,
+    })
+}
+
+/// Looks up a unit name in PostgreSQL's interval-unit table only
+/// (`DecodeUnits`), as `date_trunc` does.
+pub fn decode_delta_unit(name: &str) -> Option<DateUnit> {
     use DateUnit::*;
     let key: String = name.chars().take(10).collect();
     Some(match key.as_str() {
@@ -1016,15 +1039,6 @@ pub fn decode_unit(name: &str) -> Option<DateUnit> {
         "timezone_m" => TimezoneMinute,
         "w" | "week" | "weeks" => Week,
         "y" | "year" | "years" | "yr" | "yrs" => Year,
-        "dow" => Dow,
-        "doy" => Doy,
-        "isodow" => IsoDow,
-        "isoyear" => IsoYear,
-        "j" | "jd" | "julian" => Julian,
-        "epoch" => Epoch,
-        "now" | "today" | "tomorrow" | "yesterday" | "infinity" | "-infinity" | "allballs" => {
-            OtherReserved
-        }
         _ => return None,
     })
 }
@@ -1198,8 +1212,7 @@ fn extract_ts_common(
                 Ok(PartValue::Infinity(positive))
             }
             Microseconds | Milliseconds | Second | Minute | Hour | Day | Month | Quarter | Week
-            | Dow | IsoDow | Doy => Ok(PartValue::Null),
-            Timezone | TimezoneHour | TimezoneMinute if tz_offset.is_some() => Ok(PartValue::Null),
+            | Dow | IsoDow | Doy | Timezone | TimezoneHour | TimezoneMinute => Ok(PartValue::Null),
             _ => Err(unit_not_supported(&lower, type_name)),
         };
     }
@@ -1287,7 +1300,9 @@ pub fn extract_time(field: &str, time: Time) -> Result<PartValue> {
     use DateUnit::*;
     let name = "time without time zone";
     let lower = field.to_lowercase();
-    let unit = decode_unit(&lower).ok_or_else(|| unit_not_recognized(&lower, name))?;
+    let unit = decode_unit(&lower)
+        .filter(|u| *u != DateUnit::OtherReserved)
+        .ok_or_else(|| unit_not_recognized(&lower, name))?;
     let (h, m, s, us) = time.to_hms_micro();
     let secs_us = s as i64 * USECS_PER_SEC + us as i64;
     Ok(PartValue::Numeric(match unit {
@@ -1334,7 +1349,9 @@ impl Interval {
 pub fn extract_interval(field: &str, iv: &Interval) -> Result<PartValue> {
     use DateUnit::*;
     let lower = field.to_lowercase();
-    let unit = decode_unit(&lower).ok_or_else(|| unit_not_recognized(&lower, "interval"))?;
+    let unit = decode_unit(&lower)
+        .filter(|u| *u != DateUnit::OtherReserved)
+        .ok_or_else(|| unit_not_recognized(&lower, "interval"))?;
     let f = iv.to_fields();
     let secs_us = f.seconds * USECS_PER_SEC + f.micros;
     Ok(PartValue::Numeric(match unit {
@@ -1389,53 +1406,86 @@ pub fn extract(field: &str, value: &crate::Datum, tz: &TimeZone) -> Result<crate
 }
 
 /// `date_part(field, value)`: like [`extract`] but as double precision
-/// (PostgreSQL's float8 `date_part`); `None` is NULL.
+/// (PostgreSQL's float8 `date_part`, whose float formulas for seconds,
+/// epoch and julian are mirrored so results round identically); `None`
+/// is NULL.
 pub fn date_part(field: &str, value: &crate::Datum, tz: &TimeZone) -> Result<Option<f64>> {
     use crate::Datum;
     let lower = field.to_lowercase();
-    let part = match value {
-        Datum::Null => return Ok(None),
-        Datum::Date(d) => {
-            // date_part(text, date) is implemented through timestamp.
-            let ts = d.to_timestamp()?;
-            extract_timestamp(&lower, ts)?
+    let unit = decode_unit(&lower);
+    let to_f = |p: PartValue| -> Option<f64> {
+        match p {
+            PartValue::Numeric(d) => rust_decimal::prelude::ToPrimitive::to_f64(&d),
+            PartValue::Null => None,
+            PartValue::Infinity(pos) => Some(if pos { f64::INFINITY } else { f64::NEG_INFINITY }),
         }
-        Datum::Time(t) => extract_time(&lower, *t)?,
-        Datum::Timestamp(t) => extract_timestamp(&lower, *t)?,
-        Datum::TimestampTz(t) => extract_timestamptz(&lower, *t, tz)?,
-        Datum::Interval(i) => {
-            if decode_unit(&lower) == Some(DateUnit::Epoch) {
-                let m = i.months as f64;
-                let mut r = i.micros as f64 / 1_000_000.0;
-                r += 365.25 * SECS_PER_DAY as f64 * (i.months / 12) as f64;
-                r += 30.0 * SECS_PER_DAY as f64 * (i.months % 12) as f64;
-                r += SECS_PER_DAY as f64 * i.days as f64;
-                let _ = m;
-                return Ok(Some(r));
-            }
-            extract_interval(&lower, i)?
-        }
-        _ => return extract(&lower, value, tz).map(|d| d.as_f64()),
     };
-    Ok(match part {
-        PartValue::Numeric(d) => {
-            // Mirror PostgreSQL's float formulas where they round differently.
-            let unit = decode_unit(&lower);
-            let micros_sec = |d: Decimal| -> Option<f64> {
-                let whole = d.trunc();
-                let frac = d - whole;
-                let w: f64 = rust_decimal::prelude::ToPrimitive::to_f64(&whole)?;
-                let f: f64 = rust_decimal::prelude::ToPrimitive::to_f64(&(frac * Decimal::from(1_000_000)))?;
-                Some(w + f / 1_000_000.0)
-            };
-            match unit {
-                Some(DateUnit::Second) => micros_sec(d),
-                _ => rust_decimal::prelude::ToPrimitive::to_f64(&d),
-            }
+    // Seconds-with-fraction formulas shared by every type.
+    let secs = |unit: DateUnit, sec: i64, fsec: i64| -> Option<f64> {
+        match unit {
+            DateUnit::Microseconds => Some(sec as f64 * 1_000_000.0 + fsec as f64),
+            DateUnit::Milliseconds => Some(sec as f64 * 1000.0 + fsec as f64 / 1000.0),
+            DateUnit::Second => Some(sec as f64 + fsec as f64 / 1_000_000.0),
+            _ => None,
         }
-        PartValue::Null => None,
-        PartValue::Infinity(p) => Some(if p { f64::INFINITY } else { f64::NEG_INFINITY }),
-    })
+    };
+    let epoch_us = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+    let ts_part = |raw: i64, offset: Option<i32>| -> Result<Option<f64>> {
+        let type_name =
+            if offset.is_some() { "timestamp with time zone" } else { "timestamp without time zone" };
+        let part = extract_ts_common(&lower, raw, offset, type_name)?;
+        if raw == i64::MIN || raw == i64::MAX {
+            return Ok(to_f(part));
+        }
+        let local = raw + offset.unwrap_or(0) as i64 * USECS_PER_SEC;
+        let f = timestamp_to_fields(local).ok_or_else(timestamp_out_of_range)?;
+        Ok(match unit {
+            Some(DateUnit::Epoch) => Some(match raw.checked_sub(-epoch_us) {
+                Some(v) => v as f64 / 1_000_000.0,
+                None => (raw as f64 + epoch_us as f64) / 1_000_000.0,
+            }),
+            Some(DateUnit::Julian) => Some(
+                date2j(f.year, f.month, f.day) as f64
+                    + (((f.hour as i64 * 60 + f.minute as i64) * 60 + f.second as i64) as f64
+                        + f.micros as f64 / 1_000_000.0)
+                        / SECS_PER_DAY as f64,
+            ),
+            Some(u) => secs(u, f.second as i64, f.micros as i64).or_else(|| to_f(part)),
+            None => to_f(part),
+        })
+    };
+    match value {
+        Datum::Null => Ok(None),
+        // date_part(text, date) is implemented through timestamp.
+        Datum::Date(d) => ts_part(d.to_timestamp()?.0, None),
+        Datum::Timestamp(t) => ts_part(t.0, None),
+        Datum::TimestampTz(t) => ts_part(t.0, Some(tz.offset_seconds())),
+        Datum::Time(t) => {
+            let part = extract_time(&lower, *t)?;
+            let (_, _, s, us) = t.to_hms_micro();
+            Ok(match unit {
+                Some(DateUnit::Epoch) => Some(t.0 as f64 / 1_000_000.0),
+                Some(u) => secs(u, s as i64, us as i64).or_else(|| to_f(part)),
+                None => to_f(part),
+            })
+        }
+        Datum::Interval(i) => {
+            let part = extract_interval(&lower, i)?;
+            let f = i.to_fields();
+            Ok(match unit {
+                Some(DateUnit::Epoch) => {
+                    let mut r = i.micros as f64 / 1_000_000.0;
+                    r += 365.25 * SECS_PER_DAY as f64 * (i.months / 12) as f64;
+                    r += 30.0 * SECS_PER_DAY as f64 * (i.months % 12) as f64;
+                    r += SECS_PER_DAY as f64 * i.days as f64;
+                    Some(r)
+                }
+                Some(u) => secs(u, f.seconds, f.micros).or_else(|| to_f(part)),
+                None => to_f(part),
+            })
+        }
+        _ => extract(&lower, value, tz).map(|d| d.as_f64()),
+    }
 }
 
 fn trunc_fields(unit: DateUnit, f: &mut DateTimeFields) -> bool {
@@ -1511,11 +1561,12 @@ fn trunc_fields(unit: DateUnit, f: &mut DateTimeFields) -> bool {
 }
 
 fn trunc_ts_common(field: &str, ts: i64, offset: i32, type_name: &str) -> Result<i64> {
-    let lower = field.to_lowercase();
-    let unit = decode_unit(&lower).ok_or_else(|| unit_not_recognized(&lower, type_name))?;
+    // PostgreSQL returns infinities unchanged before looking at the unit.
     if ts == i64::MIN || ts == i64::MAX {
         return Ok(ts);
     }
+    let lower = field.to_lowercase();
+    let unit = decode_delta_unit(&lower).ok_or_else(|| unit_not_recognized(&lower, type_name))?;
     let off = offset as i64 * USECS_PER_SEC;
     let mut f = timestamp_to_fields(ts + off).ok_or_else(timestamp_out_of_range)?;
     if !trunc_fields(unit, &mut f) {
@@ -1538,7 +1589,7 @@ pub fn date_trunc_timestamptz(field: &str, ts: TimestampTz, tz: &TimeZone) -> Re
 pub fn date_trunc_interval(field: &str, iv: &Interval) -> Result<Interval> {
     use DateUnit::*;
     let lower = field.to_lowercase();
-    let unit = decode_unit(&lower).ok_or_else(|| unit_not_recognized(&lower, "interval"))?;
+    let unit = decode_delta_unit(&lower).ok_or_else(|| unit_not_recognized(&lower, "interval"))?;
     let mut f = iv.to_fields();
     match unit {
         Millennium | Century | Decade | Year | Quarter | Month | Day | Hour | Minute | Second => {

@@ -1601,7 +1601,6 @@ enum IUnit {
 enum IWord {
     Unit(IUnit),
     Ago,
-    Ignore,
 }
 
 fn decode_interval_word(w: &str) -> Option<IWord> {
@@ -1626,7 +1625,6 @@ fn decode_interval_word(w: &str) -> Option<IWord> {
     }
     match w {
         "ago" => Some(IWord::Ago),
-        "at" | "on" => Some(IWord::Ignore),
         _ => None,
     }
 }
@@ -1683,7 +1681,6 @@ fn decode_interval(fields: &[Field]) -> DtResult<Interval> {
             }
             Ft::Date | Ft::Number => number = Some(&f.text),
             Ft::String | Ft::Special => match decode_interval_word(&f.text) {
-                Some(IWord::Ignore) => continue,
                 Some(IWord::Ago) => {
                     is_before = true;
                     // A number directly before "ago" has no unit.
@@ -1783,9 +1780,9 @@ fn decode_interval(fields: &[Field]) -> DtResult<Interval> {
                 }
                 IUnit::Unhandled => return Err(DtErr::BadFormat),
             }
-            if unit != IUnit::Hour {
-                ty = None;
-            }
+            // The unit stays in force for numbers further left (so "1 2
+            // days" repeats the unit and fails), as in PostgreSQL 15.
+            ty = Some(if unit == IUnit::Hour { IUnit::Day } else { unit });
         }
         if tmask & fmask != 0 {
             return Err(DtErr::BadFormat);

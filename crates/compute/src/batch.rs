@@ -250,10 +250,12 @@ impl<'a> Executor<'a> {
                             d => {
                                 let n = d.as_i64().ok_or_else(|| Error::internal("non-integer LIMIT"))?;
                                 if n < 0 {
-                                    return Err(Error::new(
-                                        SqlState::InvalidParameterValue,
-                                        format!("{what} must not be negative"),
-                                    ));
+                                    let state = if what == "LIMIT" {
+                                        SqlState::InvalidRowCountInLimitClause
+                                    } else {
+                                        SqlState::InvalidRowCountInResultOffsetClause
+                                    };
+                                    return Err(Error::new(state, format!("{what} must not be negative")));
                                 }
                                 Ok(Some(n as u64))
                             }

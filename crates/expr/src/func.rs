@@ -129,6 +129,9 @@ pub enum Func {
     SetVal,
     /// Evaluated by the binder-provided closure-free datetime library.
     DateTime(crate::func::DateTimeFunc),
+    /// A value's text output (the type's output function), as `concat()`
+    /// and `||` use it.
+    OutputText(freshet_common::DataType),
     /// System-information and catalog functions (format_type, ...).
     Catalog(crate::catalog_func::CatalogFunc),
     /// A constant computed at plan time but kept for display (e.g. `version()`).
@@ -639,6 +642,15 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::Random => return Ok(Float8(F64(pseudo_random()))),
         Func::Pi => return Ok(Float8(F64(std::f64::consts::PI))),
         Func::Constant(s) => return Ok(Text(s.clone())),
+        Func::OutputText(ty) => {
+            let v = args.into_iter().next().unwrap_or(Null);
+            if v.is_null() {
+                return Ok(Null);
+            }
+            let mut out = String::new();
+            freshet_common::io::format_text(&v, ty, ctx.text, &mut out);
+            return Ok(Text(out));
+        }
         Func::NextVal | Func::CurrVal | Func::SetVal => {
             let seqs = ctx.sequences.ok_or_else(|| Error::unsupported("sequence functions in this context"))?;
             let Some(Oid(oid)) = args.first().cloned() else { return Ok(Null) };
@@ -991,6 +1003,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::CurrVal
         | Func::SetVal
         | Func::Catalog(_)
+        | Func::OutputText(_)
         | Func::DateTime(_) => unreachable!("handled before the strictness check"),
     })
 }

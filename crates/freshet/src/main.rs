@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use freshet_session::ServerConfig;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 use tracing_subscriber::EnvFilter;
 
 /// Freshet: a streaming SQL database that speaks the PostgreSQL wire
@@ -63,6 +63,12 @@ struct ServeArgs {
     password: Option<String>,
 }
 
+/// Stack size of every runtime thread, including the blocking threads that
+/// run statements: deeply nested SQL recurses in the parser and planner, and
+/// a stack overflow aborts the whole process rather than failing one
+/// statement. Only touched pages are committed, so this costs address space.
+const THREAD_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// How long in-flight statements may run after a shutdown signal before the
 /// process exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -89,6 +95,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("freshet")
+        .thread_stack_size(THREAD_STACK_BYTES)
         .build()
     {
         Ok(runtime) => runtime,
@@ -167,7 +174,7 @@ async fn shutdown_signal() -> &'static str {
         let mut terminate = match signal(SignalKind::terminate()) {
             Ok(stream) => stream,
             Err(e) => {
-                error!(error = %e, "cannot install the SIGTERM handler");
+                warn!(error = %e, "cannot install the SIGTERM handler; only SIGINT stops the server");
                 let _ = tokio::signal::ctrl_c().await;
                 return "SIGINT";
             }

@@ -254,3 +254,63 @@ pub(crate) fn copy_out_data(out: &mut BytesMut, format: CopyFormat, data: Vec<u8
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The payloads of the CopyData messages in `out`.
+    fn copy_payloads(out: &BytesMut) -> Vec<Vec<u8>> {
+        let mut payloads = Vec::new();
+        let mut rest = &out[..];
+        while !rest.is_empty() {
+            assert_eq!(rest[0], b'd');
+            let length = i32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+            payloads.push(rest[5..1 + length].to_vec());
+            rest = &rest[1 + length..];
+        }
+        payloads
+    }
+
+    #[test]
+    fn copy_out_sends_one_row_per_message() {
+        let mut out = BytesMut::new();
+        copy_out_data(&mut out, CopyFormat::Text, b"1\ta\\nb\n2\tc\n3".to_vec());
+        assert_eq!(
+            copy_payloads(&out),
+            vec![b"1\ta\\nb\n".to_vec(), b"2\tc\n".to_vec(), b"3".to_vec()]
+        );
+
+        let mut out = BytesMut::new();
+        copy_out_data(
+            &mut out,
+            CopyFormat::Csv,
+            b"1,\"x\ny\"\n2,\"\"\"\"\n".to_vec(),
+        );
+        assert_eq!(
+            copy_payloads(&out),
+            vec![b"1,\"x\ny\"\n".to_vec(), b"2,\"\"\"\"\n".to_vec()]
+        );
+
+        let mut out = BytesMut::new();
+        copy_out_data(&mut out, CopyFormat::Binary, vec![7; 100 * 1024]);
+        let payloads = copy_payloads(&out);
+        assert_eq!(
+            payloads.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![65536, 36864]
+        );
+    }
+
+    #[test]
+    fn error_response_fields() {
+        let mut error = Error::syntax("syntax error at or near \"x\"").with_hint("Fix it.");
+        error.position = Some(8);
+        let mut out = BytesMut::new();
+        super::error(&mut out, Severity::Error, &error);
+        let body = &out[5..];
+        assert_eq!(
+            body,
+            &b"SERROR\0VERROR\0C42601\0Msyntax error at or near \"x\"\0HFix it.\0P8\0\0"[..]
+        );
+    }
+}

@@ -17,10 +17,13 @@
 //! GSSAPI, the fast-path function call protocol, replication, or
 //! NOTICE/NOTIFY messages (the session API has no way to produce them).
 //!
-//! Message pgwire helps with: the backend message types and their encoding
-//! (`pgwire::messages`) and the SCRAM-SHA-256 verifier. Frontend messages are
-//! decoded here because malformed input must become 08P01, never a panic or
-//! a lossy UTF-8 conversion.
+//! From the `pgwire` crate it uses the backend message types and their
+//! encoding (`pgwire::messages`) and the sans-IO SCRAM-SHA-256 verifier. It
+//! does not use pgwire's handler traits or its connection loop, because the
+//! state machine here needs full control (panic containment around every
+//! engine call, COPY inside multi-statement queries, row-limited portals),
+//! and it decodes frontend messages itself because malformed input must
+//! become an error with a SQLSTATE, never a panic or a lossy conversion.
 //!
 //! Most important types: [`WireConfig`] (limits of one listener),
 //! `protocol::Protocol` (the sans-IO per-connection state machine) and

@@ -216,7 +216,8 @@ impl Protocol {
             // still sends after a COPY failed.
             FrontendMessage::CopyData(_)
             | FrontendMessage::CopyDone
-            | FrontendMessage::CopyFail { .. } => Next::Continue,
+            | FrontendMessage::CopyFail { .. }
+            | FrontendMessage::Invalid { tag: b'f', .. } => Next::Continue,
             FrontendMessage::FunctionCall => {
                 let error = Error::new(
                     SqlState::FeatureNotSupported,

@@ -271,6 +271,9 @@ impl Session {
             }
             let id = self.server.next_row_id();
             txn.insert(&rel, id, row.clone())?;
+            if p.on_conflict.is_some() {
+                touched.insert(id);
+            }
             count += 1;
             if let Some(r) = &p.returning {
                 returned.push(eval_returning(r, &row, &ctx)?);

@@ -11,9 +11,9 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use freshet_common::{DataType, Datum, Error, SqlState};
 use freshet_session::{
@@ -60,15 +60,19 @@ pub struct Journal {
 pub struct FakeServer {
     password: Option<String>,
     next_process_id: AtomicI32,
-    cancel_flags: Mutex<HashMap<i32, (i32, Arc<AtomicBool>)>>,
+    cancel_flags: Mutex<HashMap<i32, (i32, CancelFlag)>>,
     disconnects: mpsc::UnboundedSender<i32>,
     pub journal: Arc<Mutex<Journal>>,
 }
 
+/// Set by a CancelRequest; the running (or next) `sleep` statement waits on
+/// it and clears it.
+type CancelFlag = Arc<(Mutex<bool>, Condvar)>;
+
 pub struct FakeSession {
     process_id: i32,
     secret_key: i32,
-    cancel: Arc<AtomicBool>,
+    cancel: CancelFlag,
     status: TransactionStatus,
     application_name: String,
     journal: Arc<Mutex<Journal>>,
@@ -105,7 +109,7 @@ impl ServerApi for FakeServer {
         }
         let process_id = self.next_process_id.fetch_add(1, Ordering::SeqCst);
         let secret_key = process_id.wrapping_mul(7919) ^ 0x5a5a;
-        let cancel = Arc::new(AtomicBool::new(false));
+        let cancel: CancelFlag = Arc::new((Mutex::new(false), Condvar::new()));
         self.cancel_flags
             .lock()
             .unwrap()
@@ -132,7 +136,9 @@ impl ServerApi for FakeServer {
     fn cancel(&self, process_id: i32, secret_key: i32) {
         if let Some((secret, flag)) = self.cancel_flags.lock().unwrap().get(&process_id) {
             if *secret == secret_key {
-                flag.store(true, Ordering::SeqCst);
+                let (cancelled, wakeup) = &**flag;
+                *cancelled.lock().unwrap() = true;
+                wakeup.notify_all();
             }
         }
     }
@@ -319,15 +325,16 @@ impl SessionApi for FakeSession {
             Plan::Boom => Err(Error::division_by_zero()),
             Plan::Panic => panic!("fake engine panic"),
             Plan::Sleep => {
-                let start = Instant::now();
-                while start.elapsed() < Duration::from_secs(10) {
-                    if self.cancel.swap(false, Ordering::SeqCst) {
-                        return Err(Error::new(
-                            SqlState::QueryCanceled,
-                            "canceling statement due to user request",
-                        ));
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
+                let (cancelled, wakeup) = &*self.cancel;
+                let guard = cancelled.lock().unwrap();
+                let (mut guard, _) = wakeup
+                    .wait_timeout_while(guard, Duration::from_secs(10), |c| !*c)
+                    .unwrap();
+                if std::mem::take(&mut *guard) {
+                    return Err(Error::new(
+                        SqlState::QueryCanceled,
+                        "canceling statement due to user request",
+                    ));
                 }
                 command("SLEPT")
             }

@@ -144,7 +144,10 @@ impl Binder<'_> {
                     RelExpr::Values { rows: full_rows, column_types: rel.columns.iter().map(|c| c.ty.clone()).collect() }
                 }
                 _ => {
-                    let bound = self.bind_query(q)?;
+                    self.keep_unknown_outputs = true;
+                    let bound = self.bind_query(q);
+                    self.keep_unknown_outputs = false;
+                    let bound = bound?;
                     if bound.columns.len() > targets.len() {
                         return Err(Error::new(SqlState::SyntaxError, "INSERT has more expressions than target columns"));
                     }

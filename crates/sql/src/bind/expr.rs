@@ -42,6 +42,11 @@ impl Binder<'_> {
             Expr::Nested(inner) => self.bind_expr(inner, scope),
             Expr::Cast { expr, data_type, .. } => {
                 let target = typing::data_type(data_type)?;
+                if let (Expr::Array(arr), DataType::Array(_)) = (expr.as_ref(), &target) {
+                    if arr.elem.is_empty() {
+                        return Ok((ScalarExpr::Literal(Datum::Array(vec![])), target));
+                    }
+                }
                 let (bound, from) = self.bind_expr(expr, scope)?;
                 let cast = self.coerce(bound, &from, &target, CastContext::Explicit)?;
                 Ok((cast, target))
@@ -450,8 +455,8 @@ impl Binder<'_> {
                         if !(lt.is_string() || lt == T::Unknown) && !(rt.is_string() || rt == T::Unknown) {
                             return Err(undefined(&lt, &rt));
                         }
-                        let l = self.to_text(l, &lt)?;
-                        let r = self.to_text(r, &rt)?;
+                        let l = self.cast_to_text(l, &lt)?;
+                        let r = self.cast_to_text(r, &rt)?;
                         Ok((ScalarExpr::Binary { op, left: Box::new(l), right: Box::new(r) }, T::Text))
                     }
                 }
@@ -466,12 +471,24 @@ impl Binder<'_> {
         }
     }
 
-    /// Converts any value to text (explicitly, as `||` and concat do).
-    pub(crate) fn to_text(&mut self, e: ScalarExpr, ty: &DataType) -> Result<ScalarExpr> {
-        if ty.is_string() && *ty != DataType::Char(None) {
+    /// Converts any value to text with a cast, as `||` does.
+    pub(crate) fn cast_to_text(&mut self, e: ScalarExpr, ty: &DataType) -> Result<ScalarExpr> {
+        if ty.is_string() && !matches!(ty, DataType::Char(_)) {
             return Ok(e);
         }
         self.coerce(e, ty, &DataType::Text, CastContext::Explicit)
+    }
+
+    /// Converts any value to text with its output function, as concat() does.
+    pub(crate) fn to_text(&mut self, e: ScalarExpr, ty: &DataType) -> Result<ScalarExpr> {
+        if ty.is_string() && !matches!(ty, DataType::Char(_)) {
+            return Ok(e);
+        }
+        if *ty == DataType::Unknown || matches!(ty, DataType::Char(_)) {
+            return self.coerce(e, ty, &DataType::Text, CastContext::Explicit);
+        }
+        // The type's output function, as concat() and || use it.
+        Ok(ScalarExpr::Call { func: Func::OutputText(ty.clone()), args: vec![e] })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -733,6 +750,10 @@ pub(crate) fn comparison_type(a: &DataType, b: &DataType) -> Option<DataType> {
     use DataType as T;
     match (a, b) {
         (T::Unknown, T::Unknown) => Some(T::Text),
+        // bpchar compares without trailing blanks: compare as text.
+        (T::Char(_), T::Char(_) | T::Unknown | T::Text | T::Varchar(_)) | (T::Unknown | T::Text | T::Varchar(_), T::Char(_)) => {
+            Some(T::Text)
+        }
         // A string literal compared with a number takes the number's type.
         _ => common_type(a, b),
     }
@@ -857,8 +878,21 @@ pub(crate) fn number_literal(text: &str) -> Result<Bound> {
     } else {
         text.parse::<Decimal>()
     }
-    .map_err(|_| Error::new(SqlState::NumericValueOutOfRange, format!("numeric literal {text} is out of range")))?;
-    Ok((ScalarExpr::Literal(Datum::Numeric(d)), DataType::Numeric(None)))
+    ;
+    match d {
+        Ok(d) => Ok((ScalarExpr::Literal(Datum::Numeric(d)), DataType::Numeric(None))),
+        // Beyond numeric's 28 digits: keep the value as double precision
+        // when it is one (1e300), else report the limit.
+        Err(_) => match text.parse::<f64>() {
+            Ok(f) if f.is_finite() && text.contains(['e', 'E']) => {
+                Ok((ScalarExpr::Literal(Datum::Float8(freshet_common::F64(f))), DataType::Float8))
+            }
+            _ => Err(Error::new(
+                SqlState::NumericValueOutOfRange,
+                format!("numeric literal {text} has more digits than Freshet's numeric supports (28)"),
+            )),
+        },
+    }
 }
 
 fn decode_hex(h: &str) -> Result<Vec<u8>> {

@@ -48,6 +48,9 @@ pub struct Binder<'a> {
     /// Whether the statement is planned for a materialized view (restricts
     /// non-deterministic functions).
     pub(crate) for_view: bool,
+    /// Set by INSERT for its source query: leave unknown-typed select
+    /// outputs unresolved so the target columns decide their types.
+    pub(crate) keep_unknown_outputs: bool,
 }
 
 impl<'a> Binder<'a> {
@@ -62,6 +65,7 @@ impl<'a> Binder<'a> {
             ctes: Vec::new(),
             text,
             for_view: false,
+            keep_unknown_outputs: false,
         }
     }
 
@@ -124,8 +128,13 @@ impl<'a> Binder<'a> {
                     Ok(ScalarExpr::Literal(Datum::Oid(self.regclass_literal(&s)?)))
                 }
                 ScalarExpr::Literal(Datum::Text(s)) => {
-                    let target = if context == CastContext::Explicit { to.clone() } else { to.without_modifiers() };
-                    Ok(ScalarExpr::Literal(freshet_common::io::parse_text(&s, &target, &self.text)?))
+                    let base = to.without_modifiers();
+                    let d = freshet_common::io::parse_text(&s, &base, &self.text)?;
+                    if context == CastContext::Explicit && base != *to {
+                        // Explicit casts apply modifiers with truncation/rounding.
+                        return Ok(ScalarExpr::Literal(freshet_common::cast::cast(d, &base, to, &self.text)?));
+                    }
+                    Ok(ScalarExpr::Literal(d))
                 }
                 ScalarExpr::Param(i) => {
                     if self.params.get(i) == Some(&DataType::Unknown) {

@@ -29,8 +29,10 @@ impl Binder<'_> {
             // FOR UPDATE/SHARE: writes are serialized at commit, so row locks
             // add nothing; accept them as PostgreSQL clients expect.
         }
-        if q.fetch.is_some() {
-            return Err(Error::unsupported("FETCH FIRST"));
+        if let Some(fetch) = &q.fetch {
+            if fetch.with_ties || fetch.percent {
+                return Err(Error::unsupported("FETCH FIRST ... WITH TIES / PERCENT"));
+            }
         }
         let pushed_ctes = if let Some(with) = &q.with {
             if with.recursive {
@@ -84,6 +86,13 @@ impl Binder<'_> {
             Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit.clone()), Some(offset.clone())),
             None => (None, None),
         };
+        // FETCH FIRST n ROWS ONLY is LIMIT n.
+        let limit = match (&q.fetch, limit) {
+            (Some(fetch), None) => Some(fetch.quantity.clone().unwrap_or_else(|| {
+                Expr::Value(ast::Value::Number("1".into(), false).into())
+            })),
+            (_, l) => l,
+        };
         let visible = ordered.columns.len();
         let mut plan = ordered.plan;
         if !ordered.order.is_empty() || limit.is_some() || offset.is_some() {
@@ -129,10 +138,12 @@ impl Binder<'_> {
         let b = self.coerce(b, &t, &DataType::Int8, CastContext::Implicit)?;
         if let ScalarExpr::Literal(Datum::Int8(n)) = &b {
             if *n < 0 {
-                return Err(Error::new(
-                    SqlState::InvalidParameterValue,
-                    format!("{clause} must not be negative"),
-                ));
+                let state = if clause == "LIMIT" {
+                    SqlState::InvalidRowCountInLimitClause
+                } else {
+                    SqlState::InvalidRowCountInResultOffsetClause
+                };
+                return Err(Error::new(state, format!("{clause} must not be negative")));
             }
         }
         Ok(b)
@@ -310,6 +321,7 @@ impl Binder<'_> {
         if !select.named_window.is_empty() {
             return Err(Error::unsupported("WINDOW clauses"));
         }
+        let keep_unknown = std::mem::take(&mut self.keep_unknown_outputs);
         let (mut plan, scope) = self.bind_from(&select.from)?;
         if let Some(selection) = &select.selection {
             let pred = self.bind_condition(selection, &scope, "WHERE")?;
@@ -374,8 +386,13 @@ impl Binder<'_> {
                 SelectItem::ExprWithAliases { .. } => return Err(Error::unsupported("multiple aliases")),
             }
         }
-        // Unknown-typed outputs (bare string literals) become text.
+        // Unknown-typed outputs (bare string literals) become text, except
+        // in the top level of INSERT ... SELECT, where the target column
+        // types resolve them (as in PostgreSQL).
         for (e, c) in exprs.iter_mut().zip(columns.iter_mut()) {
+            if keep_unknown {
+                continue;
+            }
             if c.ty == DataType::Unknown {
                 *e = self.coerce(e.clone(), &DataType::Unknown, &DataType::Text, CastContext::Implicit)?;
                 c.ty = DataType::Text;
@@ -713,8 +730,48 @@ impl Binder<'_> {
             if contains_aggregate(&on) {
                 return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in JOIN conditions"));
             }
+            let using: Vec<String> = match constraint {
+                Some(ast::JoinConstraint::Using(cols)) => cols.iter().filter_map(|c| names::object_name(c).pop()).collect(),
+                Some(ast::JoinConstraint::Natural) => rs
+                    .items
+                    .iter()
+                    .filter(|i| i.hidden && !i.internal && scope.lookup(None, &i.name).is_ok_and(|l| matches!(l, super::scope::Lookup::Found(_))))
+                    .map(|i| i.name.clone())
+                    .collect(),
+                _ => vec![],
+            };
             plan = RelExpr::Join { left: Box::new(plan), right: Box::new(rp), kind, on };
+            let right_len = rs.len();
             scope = scope.concat(rs);
+            if !using.is_empty() && matches!(kind, JoinKind::Right | JoinKind::Full) {
+                // The merged USING column is the right value (RIGHT JOIN) or
+                // COALESCE(left, right) (FULL JOIN); it replaces the left
+                // copy for unqualified references.
+                let mut merged = Vec::new();
+                let mut items = Vec::new();
+                for name in &using {
+                    let li = scope.items[..left_len].iter().position(|i| !i.hidden && !i.internal && i.name == *name);
+                    let ri = scope.items[left_len..left_len + right_len].iter().position(|i| i.name == *name).map(|i| i + left_len);
+                    let (Some(li), Some(ri)) = (li, ri) else { continue };
+                    let ty = crate::typing::common_type(&scope.items[li].ty, &scope.items[ri].ty).unwrap_or(scope.items[li].ty.clone());
+                    let l = self.coerce(ScalarExpr::Column(li), &scope.items[li].ty.clone(), &ty, CastContext::Implicit)?;
+                    let r = self.coerce(ScalarExpr::Column(ri), &scope.items[ri].ty.clone(), &ty, CastContext::Implicit)?;
+                    merged.push(if kind == JoinKind::Full {
+                        ScalarExpr::Call { func: freshet_expr::Func::Coalesce, args: vec![l, r] }
+                    } else {
+                        r
+                    });
+                    let mut item = scope.items[li].clone();
+                    item.qualifier = None;
+                    item.ty = ty;
+                    item.table_oid = 0;
+                    item.column_id = 0;
+                    items.push(item);
+                    scope.items[li].hidden = true;
+                }
+                plan = plan.map(merged);
+                scope.items.extend(items);
+            }
         }
         Ok((plan, scope))
     }
@@ -755,6 +812,11 @@ impl Binder<'_> {
             TableFactor::Table { name, alias, args, .. } => {
                 if args.is_some() {
                     return Err(Error::unsupported(format!("table function {name}")));
+                }
+                if let Some(ast::ObjectNamePart::Identifier(id)) = name.0.last() {
+                    if id.quote_style.is_none() && is_reserved_keyword(&id.value) {
+                        return Err(Error::syntax(format!("syntax error at or near \"{}\"", id.value)));
+                    }
                 }
                 let (schema, rel_name) = names::schema_and_name(name);
                 // CTEs shadow tables for unqualified names.
@@ -972,4 +1034,19 @@ pub(crate) fn split_conjuncts(e: ScalarExpr) -> Vec<ScalarExpr> {
 /// Whether an expression is the DEFAULT keyword (in VALUES).
 pub(crate) fn is_default_keyword(e: &Expr) -> bool {
     matches!(e, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+}
+
+/// Keywords PostgreSQL reserves, which cannot name a table unquoted.
+fn is_reserved_keyword(word: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
+        "check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
+        "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do",
+        "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in",
+        "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
+        "null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
+        "session_user", "some", "symmetric", "table", "then", "to", "trailing", "true", "union", "unique", "user",
+        "using", "variadic", "when", "where", "window", "with",
+    ];
+    RESERVED.contains(&word.to_lowercase().as_str())
 }
