@@ -418,11 +418,26 @@ enum Special {
     Tz(i32, bool),
     DtzMod,
     IsoTime,
-    Julian,
-    /// Other ISO unit labels (`y`, `m`, `d`, `h`, `mm`, `s`) that we do not
-    /// interpret in date input.
-    OtherUnits,
+    /// A unit label such as `y`, `m`, `j` that names the next number's
+    /// field (`y2001m02d04`, `J2451187`).
+    Units(PUnit),
     Ignore,
+}
+
+/// Field named by a unit label (PostgreSQL's `ptype`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PUnit {
+    Year,
+    Month,
+    Day,
+    Hour,
+    Minute,
+    Second,
+    Julian,
+    /// `t`: the next field is an ISO time.
+    Time,
+    /// `dow`, `doy`, `isodow`, `isoyear`: recognized but never valid here.
+    Other,
 }
 
 /// PostgreSQL's `datetktbl` plus the zone abbreviations Freshet knows.
@@ -460,8 +475,14 @@ fn decode_special(word: &str) -> Option<Special> {
         | "saturday" => Dow,
         "dst" => DtzMod,
         "t" => IsoTime,
-        "j" | "jd" | "julian" => Julian,
-        "y" | "m" | "d" | "h" | "mm" | "s" | "dow" | "doy" | "isodow" | "isoyear" => OtherUnits,
+        "j" | "jd" | "julian" => Units(PUnit::Julian),
+        "y" => Units(PUnit::Year),
+        "m" => Units(PUnit::Month),
+        "d" => Units(PUnit::Day),
+        "h" => Units(PUnit::Hour),
+        "mm" => Units(PUnit::Minute),
+        "s" => Units(PUnit::Second),
+        "dow" | "doy" | "isodow" | "isoyear" => Units(PUnit::Other),
         // Zone abbreviations (a subset of PostgreSQL's "Default" set).
         "utc" | "gmt" | "ut" | "z" | "zulu" | "wet" => Tz(0, false),
         "bst" | "west" => Tz(3600, true),
@@ -949,7 +970,7 @@ impl Session {
 /// zone offset (seconds east) when the string named one.
 fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType, Tm, Option<i32>)> {
     let mut fmask: u32 = 0;
-    let mut ptype: Option<Special> = None;
+    let mut ptype: Option<PUnit> = None;
     let mut tm = Tm::default();
     let mut dtype = DType::Date;
     let mut tz: Option<i32> = None;
@@ -965,7 +986,7 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
         let tmask: u32;
         match fields[i].ft {
             Ft::Date => {
-                if ptype == Some(Special::Julian) {
+                if ptype == Some(PUnit::Julian) {
                     let (val, rest) = strtoint(&text)?;
                     if val < 0 {
                         return Err(DtErr::FieldOverflow);
@@ -981,7 +1002,7 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                 } else if ptype.is_some() || fmask & (m(MONTH) | m(DAY)) == (m(MONTH) | m(DAY)) {
                     if text.as_bytes()[0].is_ascii_digit() || ptype.is_some() {
                         if ptype.is_some() {
-                            if ptype != Some(Special::IsoTime) {
+                            if ptype != Some(PUnit::Time) {
                                 return Err(DtErr::BadFormat);
                             }
                             ptype = None;
@@ -1014,7 +1035,7 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
             }
             Ft::Time => {
                 if ptype.is_some() {
-                    if ptype != Some(Special::IsoTime) {
+                    if ptype != Some(PUnit::Time) {
                         return Err(DtErr::BadFormat);
                     }
                     ptype = None;
@@ -1032,14 +1053,48 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                 if let Some(p) = ptype {
                     let (val, rest) = strtoint(&text)?;
                     if rest.starts_with('.') {
-                        if !matches!(p, Special::Julian | Special::IsoTime) {
+                        if !matches!(p, PUnit::Julian | PUnit::Time | PUnit::Second) {
                             return Err(DtErr::BadFormat);
                         }
                     } else if !rest.is_empty() {
                         return Err(DtErr::BadFormat);
                     }
                     match p {
-                        Special::Julian => {
+                        PUnit::Year => {
+                            tm.year = val;
+                            tmask = m(YEAR);
+                        }
+                        PUnit::Month => {
+                            if fmask & m(MONTH) != 0 && fmask & m(HOUR) != 0 {
+                                tm.min = val;
+                                tmask = m(MINUTE);
+                            } else {
+                                tm.mon = val;
+                                tmask = m(MONTH);
+                            }
+                        }
+                        PUnit::Day => {
+                            tm.mday = val;
+                            tmask = m(DAY);
+                        }
+                        PUnit::Hour => {
+                            tm.hour = val;
+                            tmask = m(HOUR);
+                        }
+                        PUnit::Minute => {
+                            tm.min = val;
+                            tmask = m(MINUTE);
+                        }
+                        PUnit::Second => {
+                            tm.sec = val;
+                            if rest.starts_with('.') {
+                                tm.fsec = parse_fractional_second(rest)?;
+                                tmask = ALL_SECS_M;
+                            } else {
+                                tmask = m(SECOND);
+                            }
+                        }
+                        PUnit::Julian => {
                             if val < 0 {
                                 return Err(DtErr::FieldOverflow);
                             }
@@ -1061,14 +1116,14 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                             }
                             tmask = t;
                         }
-                        Special::IsoTime => {
+                        PUnit::Time => {
                             let t = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
                             if t != TIME_M {
                                 return Err(DtErr::BadFormat);
                             }
                             tmask = t;
                         }
-                        _ => return Err(DtErr::BadFormat),
+                        PUnit::Other => return Err(DtErr::BadFormat),
                     }
                     ptype = None;
                     dtype = DType::Date;
@@ -1077,7 +1132,11 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                     let dot = text.find('.');
                     if dot.is_some() && fmask & DATE_M == 0 {
                         tmask = decode_date(&text, fmask, &mut is2digits, &mut tm)?;
-                    } else if dot.map(|d| d > 2).unwrap_or(false) || (dot.is_none() && flen > 4) {
+                    } else if dot.map(|d| d > 2).unwrap_or(false)
+                        || (flen >= 6 && (fmask & DATE_M == 0 || fmask & TIME_M == 0))
+                    {
+                        // Six or more digits are YMD or HMS unless both a
+                        // date and a time were already seen (then a year).
                         tmask = decode_number_field(&text, fmask, &mut tm, &mut is2digits)?;
                     } else {
                         tmask = decode_number(&text, have_text_month, fmask, &mut tm, &mut is2digits)?;
@@ -1177,8 +1236,8 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                         tmask = m(ADBC);
                     }
                     Special::Dow => tmask = m(DOW),
-                    Special::Julian => {
-                        ptype = Some(Special::Julian);
+                    Special::Units(u) => {
+                        ptype = Some(u);
                         tmask = 0;
                     }
                     Special::IsoTime => {
@@ -1190,10 +1249,9 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                         {
                             return Err(DtErr::BadFormat);
                         }
-                        ptype = Some(Special::IsoTime);
+                        ptype = Some(PUnit::Time);
                         tmask = 0;
                     }
-                    Special::OtherUnits => return Err(DtErr::BadFormat),
                 }
             }
         }
@@ -1202,9 +1260,6 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
         }
         fmask |= tmask;
         i += 1;
-    }
-    if fmask & m(DTZMOD) != 0 && fmask & m(TZ) == 0 {
-        return Err(DtErr::BadFormat);
     }
     validate_date(fmask, isjulian, is2digits, bc, &mut tm)?;
     if let Some(pm) = mer {
@@ -1217,37 +1272,40 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
             tm.hour += 12;
         }
     }
-    if dtype == DType::Date && fmask & DATE_M != DATE_M {
-        return Err(DtErr::BadFormat);
+    if dtype == DType::Date {
+        if fmask & DATE_M != DATE_M {
+            return Err(DtErr::BadFormat);
+        }
+        if fmask & m(DTZMOD) != 0 && fmask & m(TZ) == 0 {
+            return Err(DtErr::BadFormat);
+        }
     }
     Ok((dtype, tm, tz))
 }
 
-/// PostgreSQL's `DecodeTimeOnly` (simplified: dates are accepted and
-/// ignored). Returns the fields and the zone if one was given.
+/// PostgreSQL's `DecodeTimeOnly`. Returns the fields and the zone if one
+/// was given.
 fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Option<i32>)> {
     let mut fmask: u32 = 0;
     let mut tm = Tm::default();
     let mut tz = None;
     let mut mer: Option<bool> = None;
     let mut is2digits = false;
+    let mut isjulian = false;
     let mut bc = false;
-    let mut have_text_month = false;
-    let mut ptype_isotime = false;
+    let mut ptype: Option<PUnit> = None;
     let nf = fields.len();
     for i in 0..nf {
         let text = fields[i].text.clone();
         let tmask: u32;
         match fields[i].ft {
             Ft::Date => {
-                if fmask & DATE_M == 0 && text.as_bytes()[0].is_ascii_digit() && !ptype_isotime {
-                    let mut dtm = Tm::default();
-                    tmask = decode_date(&text, fmask, &mut is2digits, &mut dtm)?;
-                    tm.year = dtm.year;
-                    tm.mon = dtm.mon;
-                    tm.mday = dtm.mday;
+                if i == 0 && nf >= 2 && (fields[nf - 1].ft == Ft::Date || fields[1].ft == Ft::Time) {
+                    tmask = decode_date(&text, fmask, &mut is2digits, &mut tm)?;
                 } else if text.as_bytes()[0].is_ascii_digit() {
-                    ptype_isotime = false;
+                    if fmask & TIME_M == TIME_M {
+                        return Err(DtErr::BadFormat);
+                    }
                     let dash = text.find('-').ok_or(DtErr::BadFormat)?;
                     tz = Some(decode_timezone(&text[dash..])?);
                     let t = decode_number_field(&text[..dash], fmask | DATE_M, &mut tm, &mut is2digits)?;
@@ -1268,7 +1326,6 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
                 }
             }
             Ft::Time => {
-                ptype_isotime = false;
                 tmask = decode_time(&text, &mut tm)?;
             }
             Ft::Tz => {
@@ -1276,34 +1333,97 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
                 tmask = m(TZ);
             }
             Ft::Number => {
-                let flen = text.len();
-                let dot = text.find('.');
-                if ptype_isotime {
-                    ptype_isotime = false;
-                    let t = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
-                    if t != TIME_M {
+                if let Some(p) = ptype {
+                    let (val, rest) = strtoint(&text)?;
+                    if rest.starts_with('.') {
+                        if !matches!(p, PUnit::Julian | PUnit::Time | PUnit::Second) {
+                            return Err(DtErr::BadFormat);
+                        }
+                    } else if !rest.is_empty() {
                         return Err(DtErr::BadFormat);
                     }
-                    tmask = t;
-                } else if let Some(d) = dot {
-                    if i == 0 && nf >= 2 && fields[nf - 1].ft == Ft::Date {
-                        let mut dtm = Tm::default();
-                        tmask = decode_date(&text, fmask, &mut is2digits, &mut dtm)?;
-                    } else if d > 2 {
+                    match p {
+                        PUnit::Year => {
+                            tm.year = val;
+                            tmask = m(YEAR);
+                        }
+                        PUnit::Month => {
+                            if fmask & m(MONTH) != 0 && fmask & m(HOUR) != 0 {
+                                tm.min = val;
+                                tmask = m(MINUTE);
+                            } else {
+                                tm.mon = val;
+                                tmask = m(MONTH);
+                            }
+                        }
+                        PUnit::Day => {
+                            tm.mday = val;
+                            tmask = m(DAY);
+                        }
+                        PUnit::Hour => {
+                            tm.hour = val;
+                            tmask = m(HOUR);
+                        }
+                        PUnit::Minute => {
+                            tm.min = val;
+                            tmask = m(MINUTE);
+                        }
+                        PUnit::Second => {
+                            tm.sec = val;
+                            if rest.starts_with('.') {
+                                tm.fsec = parse_fractional_second(rest)?;
+                                tmask = ALL_SECS_M;
+                            } else {
+                                tmask = m(SECOND);
+                            }
+                        }
+                        PUnit::Julian => {
+                            if val < 0 {
+                                return Err(DtErr::FieldOverflow);
+                            }
+                            let (y, mo, d) = j2date(val);
+                            tm.year = y;
+                            tm.mon = mo as i64;
+                            tm.mday = d as i64;
+                            isjulian = true;
+                            let mut t = DATE_M;
+                            if rest.starts_with('.') {
+                                let frac = parse_fraction(rest)?;
+                                let us = (frac * USECS_PER_DAY as f64) as i64;
+                                let (h, mi, s, f) = split_time(us.clamp(0, USECS_PER_DAY - 1));
+                                tm.hour = h as i64;
+                                tm.min = mi as i64;
+                                tm.sec = s as i64;
+                                tm.fsec = f as i64;
+                                t |= TIME_M;
+                            }
+                            tmask = t;
+                        }
+                        PUnit::Time => {
+                            let t = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
+                            if t != TIME_M {
+                                return Err(DtErr::BadFormat);
+                            }
+                            tmask = t;
+                        }
+                        _ => return Err(DtErr::BadFormat),
+                    }
+                    ptype = None;
+                } else {
+                    let flen = text.len();
+                    if let Some(d) = text.find('.') {
+                        if i == 0 && nf >= 2 && fields[nf - 1].ft == Ft::Date {
+                            tmask = decode_date(&text, fmask, &mut is2digits, &mut tm)?;
+                        } else if d > 2 {
+                            tmask = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
+                        } else {
+                            return Err(DtErr::BadFormat);
+                        }
+                    } else if flen > 4 {
                         tmask = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
                     } else {
-                        return Err(DtErr::BadFormat);
+                        tmask = decode_number(&text, false, fmask | DATE_M, &mut tm, &mut is2digits)?;
                     }
-                } else if flen > 4 {
-                    tmask = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
-                } else {
-                    let mut dtm = tm;
-                    let t = decode_number(&text, have_text_month, fmask | DATE_M, &mut dtm, &mut is2digits)?;
-                    tm.hour = dtm.hour;
-                    tm.min = dtm.min;
-                    tm.sec = dtm.sec;
-                    tm.fsec = dtm.fsec;
-                    tmask = t;
                 }
             }
             Ft::String | Ft::Special => {
@@ -1329,22 +1449,16 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
                         tm.min = n.min;
                         tm.sec = n.sec;
                         tm.fsec = n.fsec;
-                        tz = Some(session.offset);
-                        tmask = TIME_M | m(TZ);
+                        tmask = TIME_M;
                     }
                     Special::Reserved(Reserved::Zulu) => {
                         tm.hour = 0;
                         tm.min = 0;
                         tm.sec = 0;
-                        tm.fsec = 0;
-                        tz = Some(0);
                         tmask = TIME_M | m(TZ);
                     }
-                    Special::Reserved(_) => return Err(DtErr::BadFormat),
-                    Special::Month(mo) => {
-                        have_text_month = true;
-                        tm.mon = mo;
-                        tmask = m(MONTH);
+                    Special::Reserved(_) | Special::Month(_) | Special::Dow => {
+                        return Err(DtErr::BadFormat)
                     }
                     Special::Tz(off, dst) => {
                         tz = Some(off);
@@ -1362,15 +1476,17 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
                         bc = b;
                         tmask = m(ADBC);
                     }
-                    Special::Dow => tmask = m(DOW),
+                    Special::Units(u) => {
+                        ptype = Some(u);
+                        tmask = 0;
+                    }
                     Special::IsoTime => {
                         if i + 1 >= nf || !matches!(fields[i + 1].ft, Ft::Number | Ft::Time | Ft::Date) {
                             return Err(DtErr::BadFormat);
                         }
-                        ptype_isotime = true;
+                        ptype = Some(PUnit::Time);
                         tmask = 0;
                     }
-                    Special::Julian | Special::OtherUnits => return Err(DtErr::BadFormat),
                 }
             }
         }
@@ -1379,7 +1495,7 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
         }
         fmask |= tmask;
     }
-    validate_date(fmask, false, is2digits, bc, &mut tm)?;
+    validate_date(fmask, isjulian, is2digits, bc, &mut tm)?;
     if let Some(pm) = mer {
         if tm.hour > 12 {
             return Err(DtErr::FieldOverflow);
@@ -1390,17 +1506,27 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
             tm.hour += 12;
         }
     }
-    if tm.hour < 0
+    // time_overflows(): each field, then the total against 24:00:00.
+    if !(0..=24).contains(&tm.hour)
         || !(0..=59).contains(&tm.min)
         || !(0..=60).contains(&tm.sec)
-        || tm.hour > 24
-        || (tm.hour == 24 && (tm.min > 0 || tm.sec > 0 || tm.fsec > 0))
         || !(0..=USECS_PER_SEC).contains(&tm.fsec)
+        || tm_time_micros(&tm) > USECS_PER_DAY
     {
         return Err(DtErr::FieldOverflow);
     }
     if fmask & TIME_M != TIME_M {
         return Err(DtErr::BadFormat);
+    }
+    if fmask & m(TZ) == 0 {
+        // Without a zone PostgreSQL resolves the session zone's offset,
+        // which needs either no date or a complete one.
+        if fmask & m(DTZMOD) != 0 {
+            return Err(DtErr::BadFormat);
+        }
+        if fmask & DATE_M != 0 && fmask & DATE_M != DATE_M {
+            return Err(DtErr::BadFormat);
+        }
     }
     Ok((tm, tz))
 }
@@ -1741,7 +1867,6 @@ fn decode_interval(fields: &[Field]) -> DtResult<Interval> {
                 IUnit::Hour => {
                     adjust_micros(val, fval, USECS_PER_HOUR, &mut itm)?;
                     tmask = m(HOUR);
-                    ty = Some(IUnit::Day);
                 }
                 IUnit::Day => {
                     adjust_days(val, 1, &mut itm)?;

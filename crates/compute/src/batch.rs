@@ -169,7 +169,15 @@ impl<'a> Executor<'a> {
                         for a in &agg.args {
                             args.push(a.eval(row, &ctx)?);
                         }
-                        acc.add(args, &ctx)?;
+                        if agg.order_by.is_empty() {
+                            acc.add(args, &ctx)?;
+                        } else {
+                            let mut keys = Vec::with_capacity(agg.order_by.len());
+                            for o in &agg.order_by {
+                                keys.push(o.expr.eval(row, &ctx)?);
+                            }
+                            acc.add_ordered(keys, args, &ctx)?;
+                        }
                     }
                 }
                 if group_key.is_empty() && groups.is_empty() {
@@ -191,6 +199,13 @@ impl<'a> Executor<'a> {
                 let rows = self.run_with(input, outer)?;
                 let mut seen = HashSet::new();
                 rows.into_iter().filter(|r| seen.insert(r.clone())).collect()
+            }
+            RelExpr::DistinctOn { input, keys, order_by } => {
+                let rows = sort::top_k(self.run_with(input, outer)?, order_by, None, 0);
+                let mut seen = HashSet::new();
+                rows.into_iter()
+                    .filter(|r| seen.insert(keys.iter().map(|k| r[*k].clone()).collect::<Vec<_>>()))
+                    .collect()
             }
             RelExpr::Union { inputs } => {
                 let mut out = Vec::new();

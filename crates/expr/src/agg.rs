@@ -41,10 +41,20 @@ pub struct AggregateExpr {
     pub distinct: bool,
     /// `FILTER (WHERE ...)`.
     pub filter: Option<ScalarExpr>,
+    /// `agg(x ORDER BY ...)`: the order in which rows are fed.
+    pub order_by: Vec<AggOrder>,
     /// Type of the (first) argument; decides the accumulator.
     pub input_type: DataType,
     /// Type of the result.
     pub output_type: DataType,
+}
+
+/// One ORDER BY key inside an aggregate call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggOrder {
+    pub expr: ScalarExpr,
+    pub descending: bool,
+    pub nulls_first: bool,
 }
 
 impl fmt::Display for AggregateExpr {
@@ -106,6 +116,10 @@ pub struct Accumulator {
     text: Option<String>,
     flag: Option<bool>,
     input_type: DataType,
+    /// For ordered aggregates: (descending, nulls_first) per key and the
+    /// buffered (keys, args) rows, fed in order at finish.
+    ordered: Option<(Vec<(bool, bool)>, Vec<(Vec<Datum>, Vec<Datum>)>)>,
+    template: Option<Box<AggregateExpr>>,
 }
 
 impl Accumulator {
@@ -123,6 +137,24 @@ impl Accumulator {
             text: None,
             flag: None,
             input_type: agg.input_type.clone(),
+            ordered: (!agg.order_by.is_empty())
+                .then(|| (agg.order_by.iter().map(|o| (o.descending, o.nulls_first)).collect(), Vec::new())),
+            template: (!agg.order_by.is_empty()).then(|| {
+                let mut t = agg.clone();
+                t.order_by.clear();
+                Box::new(t)
+            }),
+        }
+    }
+
+    /// Feeds one row of an ordered aggregate: its sort keys and arguments.
+    pub fn add_ordered(&mut self, keys: Vec<Datum>, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result<()> {
+        match &mut self.ordered {
+            Some((_, rows)) => {
+                rows.push((keys, args));
+                Ok(())
+            }
+            None => self.add(args, ctx),
         }
     }
 
@@ -215,6 +247,32 @@ impl Accumulator {
     /// The aggregate's value for the rows fed so far (PostgreSQL's result
     /// for an empty group: 0 for count, NULL otherwise).
     pub fn finish(&self, ctx: &EvalContext<'_>) -> Result<Datum> {
+        if let (Some((dirs, rows)), Some(template)) = (&self.ordered, &self.template) {
+            let mut rows: Vec<&(Vec<Datum>, Vec<Datum>)> = rows.iter().collect();
+            rows.sort_by(|a, b| {
+                for (i, (desc, nulls_first)) in dirs.iter().enumerate() {
+                    let (x, y) = (&a.0[i], &b.0[i]);
+                    let ord = match (x.is_null(), y.is_null()) {
+                        (true, true) => std::cmp::Ordering::Equal,
+                        (true, false) => if *nulls_first { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater },
+                        (false, true) => if *nulls_first { std::cmp::Ordering::Greater } else { std::cmp::Ordering::Less },
+                        _ => {
+                            let o = compare(x, y).unwrap_or(std::cmp::Ordering::Equal);
+                            if *desc { o.reverse() } else { o }
+                        }
+                    };
+                    if ord != std::cmp::Ordering::Equal {
+                        return ord;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+            let mut inner = Accumulator::new(template);
+            for (_, args) in rows {
+                inner.add(args.clone(), ctx)?;
+            }
+            return inner.finish(ctx);
+        }
         Ok(match self.func {
             AggregateFunc::CountStar | AggregateFunc::Count => Datum::Int8(self.count),
             _ if self.count == 0

@@ -279,6 +279,9 @@ fn numeric_overflow() -> Error {
 fn div_scale(x: &Decimal, y: &Decimal) -> u32 {
     fn weight_and_first(d: &Decimal) -> (i64, u32) {
         // Weight and leading digit in base 10000, as PostgreSQL stores numerics.
+        if d.is_zero() {
+            return (0, 0);
+        }
         let s = d.abs().normalize().to_string();
         let (int_part, frac_part) = s.split_once('.').unwrap_or((&s, ""));
         let int_part = int_part.trim_start_matches('0');

@@ -20,7 +20,7 @@ pub mod like;
 pub mod relation;
 pub mod scalar;
 
-pub use agg::{AggregateExpr, AggregateFunc};
+pub use agg::{AggOrder, AggregateExpr, AggregateFunc};
 pub use func::{BinaryOp, Func, UnaryOp};
 pub use relation::{JoinKind, RelExpr, SetOpKind, SortKey, TableRef};
 pub use scalar::{EvalContext, ScalarExpr, SequenceAccess, SubqueryExpr, SubqueryKind, SubqueryRunner};

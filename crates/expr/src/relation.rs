@@ -59,6 +59,9 @@ pub enum RelExpr {
     Reduce { input: Box<RelExpr>, group_key: Vec<ScalarExpr>, aggregates: Vec<AggregateExpr> },
     /// Removes duplicate rows.
     Distinct { input: Box<RelExpr> },
+    /// DISTINCT ON: sorts by `order_by` and keeps the first row of each
+    /// distinct combination of the `keys` columns.
+    DistinctOn { input: Box<RelExpr>, keys: Vec<usize>, order_by: Vec<SortKey> },
     /// Concatenates inputs (UNION ALL); all have the same arity.
     Union { inputs: Vec<RelExpr> },
     /// INTERSECT / EXCEPT with or without ALL.
@@ -90,6 +93,7 @@ impl RelExpr {
             RelExpr::Project { columns, .. } => columns.len(),
             RelExpr::Filter { input, .. }
             | RelExpr::Distinct { input }
+            | RelExpr::DistinctOn { input, .. }
             | RelExpr::TopK { input, .. }
             | RelExpr::DynamicTopK { input, .. } => input.arity(),
             RelExpr::Join { left, right, kind, .. } => match kind {
@@ -153,6 +157,7 @@ impl RelExpr {
             }
             RelExpr::Project { input, .. }
             | RelExpr::Distinct { input }
+            | RelExpr::DistinctOn { input, .. }
             | RelExpr::TopK { input, .. }
             | RelExpr::DynamicTopK { input, .. } => input.visit(f),
             RelExpr::Join { left, right, on, .. } => {
@@ -208,6 +213,10 @@ impl RelExpr {
             }
             RelExpr::Distinct { input } => {
                 writeln!(f, "{pad}Distinct")?;
+                input.fmt_indent(f, depth + 1)
+            }
+            RelExpr::DistinctOn { input, keys, order_by } => {
+                writeln!(f, "{pad}DistinctOn keys={keys:?} order={order_by:?}")?;
                 input.fmt_indent(f, depth + 1)
             }
             RelExpr::Union { inputs } => {

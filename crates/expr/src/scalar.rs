@@ -267,7 +267,13 @@ impl ScalarExpr {
                     expr.visit(f);
                 }
             }
-            ScalarExpr::Aggregate(agg) => agg.args.iter().for_each(|a| a.visit(f)),
+            ScalarExpr::Aggregate(agg) => {
+                agg.args.iter().for_each(|a| a.visit(f));
+                agg.order_by.iter().for_each(|o| o.expr.visit(f));
+                if let Some(filter) = &agg.filter {
+                    filter.visit(f);
+                }
+            }
         }
     }
 
@@ -307,6 +313,10 @@ impl ScalarExpr {
             }
             ScalarExpr::Aggregate(mut agg) => {
                 agg.args = agg.args.into_iter().map(&mut *g).collect::<Result<_>>()?;
+                for o in agg.order_by.iter_mut() {
+                    let e = std::mem::replace(&mut o.expr, ScalarExpr::null());
+                    o.expr = g(e)?;
+                }
                 if let Some(f) = agg.filter.take() {
                     agg.filter = Some(g(f)?);
                 }

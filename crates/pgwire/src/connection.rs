@@ -23,7 +23,7 @@ use tracing::{debug, error, info};
 use crate::backend::{self, Severity};
 use crate::frontend::{self, FrontendMessage};
 use crate::protocol::{Next, Protocol};
-use crate::startup::{startup, ScramKeyCache};
+use crate::startup::{authenticate, open_session, ScramKeyCache};
 use crate::{WireConfig, WireError};
 
 /// State shared by every connection of one [`crate::serve`] call.
@@ -103,9 +103,9 @@ pub(crate) async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared
         read: BytesMut::with_capacity(8 * 1024),
     };
     let timeout = Duration::from_millis(shared.config.startup_timeout_ms);
-    let (protocol, process_id) =
-        match tokio::time::timeout(timeout, startup(&mut io, &shared)).await {
-            Ok(Ok(Some(opened))) => opened,
+    let (connect, pending) =
+        match tokio::time::timeout(timeout, authenticate(&mut io, &shared)).await {
+            Ok(Ok(Some(authenticated))) => authenticated,
             Ok(Ok(None)) => return,
             Ok(Err(e)) => {
                 debug!(%peer, error = %e, "connection ended during startup");
@@ -114,7 +114,7 @@ pub(crate) async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared
             Err(_elapsed) => {
                 let mut out = BytesMut::new();
                 let error = freshet_common::Error::new(
-                    freshet_common::SqlState::ProtocolViolation,
+                    freshet_common::SqlState::QueryCanceled,
                     "canceling authentication due to timeout",
                 );
                 backend::error(&mut out, Severity::Fatal, &error);
@@ -123,9 +123,21 @@ pub(crate) async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared
                 return;
             }
         };
+    let (protocol, process_id, greeting) =
+        match open_session(&mut io, &shared, connect, pending).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                debug!(%peer, error = %e, "session could not be opened");
+                return;
+            }
+        };
     debug!(%peer, process_id, "session started");
     let mut protocol = Some(protocol);
-    match run(&mut io, &mut protocol, &shared).await {
+    let served = match io.write(&greeting).await {
+        Ok(()) => run(&mut io, &mut protocol, &shared).await,
+        Err(e) => Err(WireError::Io(e)),
+    };
+    match served {
         Ok(()) => debug!(%peer, process_id, "session ended"),
         Err(e) => debug!(%peer, process_id, error = %e, "session ended with an error"),
     }

@@ -82,14 +82,17 @@ impl ScramKeyCache {
     }
 }
 
-/// Runs the startup phase. Returns the connection's protocol state and
-/// process id once the client is authenticated and greeted, or `None` when
-/// the connection ends normally during startup (CancelRequest, or the
-/// client hung up, as psql does after learning a password is needed).
-pub(crate) async fn startup(
+/// Runs the startup phase up to successful authentication. Returns the
+/// parameters to open a session with and the messages still to send
+/// (NegotiateProtocolVersion, AuthenticationOk), or `None` when the
+/// connection ends normally during startup (CancelRequest, or the client
+/// hung up, as psql does after learning a password is needed).
+///
+/// Holds no engine resources, so the caller may abandon it at a timeout.
+pub(crate) async fn authenticate(
     io: &mut Io,
     shared: &Arc<Shared>,
-) -> Result<Option<(Protocol, i32)>, WireError> {
+) -> Result<Option<(ConnectParams, BytesMut)>, WireError> {
     let mut negotiations = 0;
     let (major, minor, params) = loop {
         let Some(packet) = read_startup_packet(io).await? else {
@@ -189,7 +192,19 @@ pub(crate) async fn startup(
         }
     }
     backend::authentication(&mut out, Authentication::Ok);
+    Ok(Some((connect, out)))
+}
 
+/// Opens the session for an authenticated client. Returns the protocol
+/// state, the session's process id and the output to send: `pending` (from
+/// [`authenticate`]) followed by the greeting. On failure (e.g. 3D000) the
+/// FATAL error has been sent.
+pub(crate) async fn open_session(
+    io: &mut Io,
+    shared: &Arc<Shared>,
+    connect: ConnectParams,
+    mut pending: BytesMut,
+) -> Result<(Protocol, i32, BytesMut), WireError> {
     let server = shared.server.clone();
     let limits = Limits {
         copy_in_bytes_max: shared.config.copy_in_bytes_max,
@@ -203,24 +218,17 @@ pub(crate) async fn startup(
         Ok::<_, Error>((protocol, greeting, process_id))
     })
     .await;
-    match opened {
+    let error = match opened {
         Ok(Ok((protocol, greeting, process_id))) => {
-            out.extend_from_slice(&greeting);
-            io.write(&out).await?;
-            Ok(Some((protocol, process_id)))
+            pending.extend_from_slice(&greeting);
+            return Ok((protocol, process_id, pending));
         }
-        Ok(Err(error)) => {
-            backend::error(&mut out, Severity::Fatal, &error);
-            io.write(&out).await?;
-            Err(WireError::Rejected(error))
-        }
-        Err(panic) => {
-            let error = Error::internal(format!("internal error: {panic}"));
-            backend::error(&mut out, Severity::Fatal, &error);
-            io.write(&out).await?;
-            Err(WireError::Rejected(error))
-        }
-    }
+        Ok(Err(error)) => error,
+        Err(panic) => Error::internal(format!("internal error: {panic}")),
+    };
+    backend::error(&mut pending, Severity::Fatal, &error);
+    io.write(&pending).await?;
+    Err(WireError::Rejected(error))
 }
 
 /// Sends `error` as FATAL and returns it as the reason the connection ends.
@@ -252,6 +260,8 @@ async fn read_password_message(io: &mut Io) -> Result<Option<Bytes>, WireError> 
     loop {
         match frontend::split_frame(&mut io.read, frontend::AUTH_MESSAGE_BYTES_MAX) {
             Ok(Some((b'p', body))) => return Ok(Some(body)),
+            // A client may give up (Terminate) instead of authenticating.
+            Ok(Some((b'X', _))) => return Ok(None),
             Ok(Some((tag, _))) => {
                 let error =
                     protocol_violation(format!("expected SASL response, got message type {tag}"));

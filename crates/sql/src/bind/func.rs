@@ -29,8 +29,8 @@ impl Binder<'_> {
         if f.over.is_some() {
             return Err(Error::unsupported("window functions"));
         }
-        let (arg_exprs, distinct, star, order_by) = match &f.args {
-            FunctionArguments::None => (vec![], false, false, false),
+        let (arg_exprs, distinct, star, order_by): (Vec<Expr>, bool, bool, Vec<ast::OrderByExpr>) = match &f.args {
+            FunctionArguments::None => (vec![], false, false, vec![]),
             FunctionArguments::Subquery(_) => return Err(Error::unsupported("subquery as a function argument")),
             FunctionArguments::List(list) => {
                 let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
@@ -44,15 +44,37 @@ impl Binder<'_> {
                         _ => return Err(Error::unsupported(format!("argument form in {}", f.name))),
                     }
                 }
-                let order_by = list.clauses.iter().any(|c| matches!(c, ast::FunctionArgumentClause::OrderBy(_)));
+                let mut order_by = Vec::new();
+                for c in &list.clauses {
+                    match c {
+                        ast::FunctionArgumentClause::OrderBy(items) => order_by.extend(items.iter().cloned()),
+                        other => return Err(Error::unsupported(format!("{other} in a function call"))),
+                    }
+                }
                 (exprs, distinct, star, order_by)
             }
         };
         if is_aggregate(&name) && parts.len() <= 2 {
-            if order_by {
-                return Err(Error::unsupported(format!("ORDER BY inside {name}()")));
-            }
-            return self.bind_aggregate(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope);
+            let (bound, ty) = self.bind_aggregate(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope)?;
+            let bound = match bound {
+                ScalarExpr::Aggregate(mut agg) if !order_by.is_empty() => {
+                    for item in &order_by {
+                        let (e, _) = self.bind_expr(&item.expr, scope)?;
+                        let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
+                        agg.order_by.push(freshet_expr::AggOrder {
+                            expr: e,
+                            descending,
+                            nulls_first: item.options.nulls_first.unwrap_or(descending),
+                        });
+                    }
+                    ScalarExpr::Aggregate(agg)
+                }
+                other => other,
+            };
+            return Ok((bound, ty));
+        }
+        if !order_by.is_empty() {
+            return Err(Error::syntax(format!("ORDER BY specified, but {name} is not an aggregate function")));
         }
         if f.filter.is_some() {
             return Err(Error::new(
@@ -162,7 +184,7 @@ impl Binder<'_> {
             _ => return Err(wrong_args()),
         };
         let output_type = func.output_type(&input_type);
-        let agg = AggregateExpr { func, args, distinct, filter, input_type, output_type: output_type.clone() };
+        let agg = AggregateExpr { func, args, distinct, filter, order_by: vec![], input_type, output_type: output_type.clone() };
         Ok((ScalarExpr::Aggregate(Box::new(agg)), output_type))
     }
 
@@ -233,7 +255,12 @@ impl Binder<'_> {
                 call(Func::Length, out, int4)
             }
             "octet_length" => {
-                let t = if arg_types.first() == Some(&DataType::Bytea) { DataType::Bytea } else { text.clone() };
+                let t = match arg_types.first() {
+                    Some(DataType::Bytea) => DataType::Bytea,
+                    // bpchar counts its padding.
+                    Some(t @ DataType::Char(_)) => t.clone(),
+                    _ => text.clone(),
+                };
                 let out = coerce_all!(t);
                 call(Func::OctetLength, out, int4)
             }

@@ -444,10 +444,10 @@ impl Binder<'_> {
         };
 
         // ORDER BY: output columns by name/ordinal, else expressions over FROM.
-        let distinct = match &select.distinct {
-            None | Some(ast::Distinct::All) => false,
-            Some(ast::Distinct::Distinct) => true,
-            Some(ast::Distinct::On(_)) => return Err(Error::unsupported("DISTINCT ON")),
+        let (distinct, distinct_on) = match &select.distinct {
+            None | Some(ast::Distinct::All) => (false, None),
+            Some(ast::Distinct::Distinct) => (true, None),
+            Some(ast::Distinct::On(exprs)) => (false, Some(exprs.clone())),
         };
         let mut order: Vec<(usize, &ast::OrderByOptions)> = Vec::new();
         let mut extra: Vec<ScalarExpr> = Vec::new();
@@ -503,6 +503,42 @@ impl Binder<'_> {
             order.push((column, &item.options));
         }
 
+        // DISTINCT ON keys: output columns by ordinal/name, else expressions.
+        let mut distinct_keys: Vec<usize> = Vec::new();
+        if let Some(on) = &distinct_on {
+            for e in on {
+                let col = match e {
+                    Expr::Value(v) if matches!(v.value, ast::Value::Number(_, _)) => {
+                        let ast::Value::Number(n, _) = &v.value else { unreachable!("matched above") };
+                        ordinal(n, columns.len())?
+                    }
+                    _ => {
+                        let by_name = match e {
+                            Expr::Identifier(id) => columns.iter().position(|c| c.name == names::ident(id)),
+                            _ => None,
+                        };
+                        match by_name {
+                            Some(i) => i,
+                            None => {
+                                let (b, _) = self.bind_expr(e, &scope)?;
+                                match exprs.iter().position(|x| *x == b) {
+                                    Some(i) => i,
+                                    None => match extra.iter().position(|x| *x == b) {
+                                        Some(p) => columns.len() + p,
+                                        None => {
+                                            extra.push(b);
+                                            columns.len() + extra.len() - 1
+                                        }
+                                    },
+                                }
+                            }
+                        }
+                    }
+                };
+                distinct_keys.push(col);
+            }
+        }
+
         let aggregating = !keys.is_empty()
             || exprs.iter().chain(extra.iter()).any(contains_aggregate)
             || having.as_ref().is_some_and(contains_aggregate);
@@ -539,7 +575,10 @@ impl Binder<'_> {
         if distinct {
             plan = RelExpr::Distinct { input: Box::new(plan) };
         }
-        let order = order.into_iter().map(|(c, opts)| sort_key(c, opts)).collect();
+        let order: Vec<SortKey> = order.into_iter().map(|(c, opts)| sort_key(c, opts)).collect();
+        if distinct_on.is_some() {
+            plan = RelExpr::DistinctOn { input: Box::new(plan), keys: distinct_keys, order_by: order.clone() };
+        }
         let _ = visible;
         Ok(Ordered { plan, columns, order })
     }
