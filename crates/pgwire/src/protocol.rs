@@ -590,7 +590,16 @@ impl Protocol {
                 }
             }
             Target::Portal => {
-                let portal = self.portals.get(name).ok_or_else(|| missing_portal(name))?;
+                let Some(portal) = self.portals.get(name) else {
+                    // A cursor opened with DECLARE is a portal too.
+                    return match self.session.cursor_columns(name) {
+                        Some(columns) => {
+                            backend::row_description(out, &columns, &[]);
+                            Ok(())
+                        }
+                        None => Err(missing_portal(name)),
+                    };
+                };
                 let columns = match &portal.state {
                     PortalState::Rows { columns, .. } => Some(columns),
                     _ => portal.statement.columns.as_ref(),

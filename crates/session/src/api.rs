@@ -185,4 +185,10 @@ pub trait SessionApi: Send {
     fn format_special(&self, datum: &Datum, ty: &DataType) -> Option<String>;
     /// Handle for CancelRequest.
     fn cancel_handle(&self) -> CancelHandle;
+    /// Result columns of a cursor opened with DECLARE (Describe of a portal
+    /// the protocol layer does not know), if one has that name.
+    fn cursor_columns(&self, name: &str) -> Option<Vec<Column>> {
+        let _ = name;
+        None
+    }
 }

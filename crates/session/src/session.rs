@@ -39,6 +39,15 @@ pub struct Session {
     cancel: Arc<AtomicBool>,
     /// Last nextval result per sequence (currval).
     currval: parking_lot::Mutex<std::collections::HashMap<u32, i64>>,
+    /// Open cursors (DECLARE), materialized when declared.
+    cursors: std::collections::HashMap<String, Cursor>,
+}
+
+/// An open cursor: its remaining rows.
+struct Cursor {
+    columns: Vec<Column>,
+    rows: std::collections::VecDeque<Row>,
+    hold: bool,
 }
 
 impl Session {
@@ -82,6 +91,7 @@ impl Session {
             failed: false,
             cancel,
             currval: parking_lot::Mutex::new(Default::default()),
+            cursors: Default::default(),
         })
     }
 
@@ -162,6 +172,42 @@ impl Session {
             Plan::CreateDatabase { name, if_not_exists } => self.create_database(&name, if_not_exists),
             Plan::DropDatabase { name, if_exists } => self.drop_database(&name, if_exists),
             Plan::Copy(copy) => self.copy(copy, params),
+            Plan::DeclareCursor { name, query, hold } => {
+                if self.txn.is_none() && !hold {
+                    return Err(Error::new(
+                        SqlState::NoActiveSqlTransaction,
+                        "DECLARE CURSOR can only be used in transaction blocks",
+                    ));
+                }
+                if self.cursors.contains_key(&name) {
+                    return Err(Error::new(SqlState::DuplicateObject, format!("cursor \"{name}\" already exists")));
+                }
+                let rows = self.run_query(&query.expr, &state, params)?;
+                self.cursors.insert(name, Cursor { columns: columns(&query.columns), rows: rows.into(), hold });
+                Ok(ExecuteResult::Command { tag: "DECLARE CURSOR".into() })
+            }
+            Plan::Fetch { name, count, move_only } => {
+                let cursor = self.cursors.get_mut(&name).ok_or_else(|| {
+                    Error::new(SqlState::InvalidCursorName, format!("cursor \"{name}\" does not exist"))
+                })?;
+                let n = count.map(|c| c as usize).unwrap_or(cursor.rows.len()).min(cursor.rows.len());
+                let rows: Vec<Row> = cursor.rows.drain(..n).collect();
+                if move_only {
+                    return Ok(ExecuteResult::Command { tag: format!("MOVE {}", rows.len()) });
+                }
+                Ok(ExecuteResult::Rows { columns: cursor.columns.clone(), tag: format!("FETCH {}", rows.len()), rows })
+            }
+            Plan::CloseCursor { name } => {
+                match name {
+                    None => self.cursors.clear(),
+                    Some(n) => {
+                        if self.cursors.remove(&n).is_none() {
+                            return Err(Error::new(SqlState::InvalidCursorName, format!("cursor \"{n}\" does not exist")));
+                        }
+                    }
+                }
+                Ok(ExecuteResult::Command { tag: "CLOSE CURSOR".into() })
+            }
             other => self.in_transaction(|session, txn| session.execute_write(txn, other.clone(), params)),
         };
         result
@@ -199,6 +245,7 @@ impl Session {
                 cmd("BEGIN")
             }
             TransactionPlan::Commit => {
+                self.cursors.retain(|_, c| c.hold);
                 let failed = std::mem::take(&mut self.failed);
                 match self.txn.take() {
                     None => cmd("COMMIT"),
@@ -213,6 +260,7 @@ impl Session {
                 }
             }
             TransactionPlan::Rollback => {
+                self.cursors.retain(|_, c| c.hold);
                 self.failed = false;
                 self.txn = None;
                 self.server.flush_sequences()?;
@@ -384,6 +432,7 @@ impl SessionApi for Session {
                 Plan::Delete(d) => d.returning.as_ref().map(|r| columns(&r.columns)),
                 Plan::Show { name } => Some(vec![Column { name: name.clone(), ty: DataType::Text, table_oid: 0, column_id: 0 }]),
                 Plan::Explain(_) => Some(vec![Column { name: "QUERY PLAN".into(), ty: DataType::Text, table_oid: 0, column_id: 0 }]),
+                Plan::Fetch { name, move_only: false, .. } => self.cursors.get(name).map(|c| c.columns.clone()),
                 _ => None,
             };
             Ok(Prepared { sql: sql.to_string(), param_types: types, columns: cols, plan: Arc::new(PreparedStatement { ast: Some(stmt) }) })
@@ -450,6 +499,10 @@ impl SessionApi for Session {
 
     fn cancel_handle(&self) -> CancelHandle {
         CancelHandle { flag: self.cancel.clone() }
+    }
+
+    fn cursor_columns(&self, name: &str) -> Option<Vec<Column>> {
+        self.cursors.get(name).map(|c| c.columns.clone())
     }
 }
 

@@ -168,6 +168,12 @@ pub enum Plan {
     Copy(CopyPlan),
     Explain(String),
     Deallocate { name: Option<String> },
+    /// DECLARE name CURSOR [WITH HOLD] FOR query.
+    DeclareCursor { name: String, query: QueryPlan, hold: bool },
+    /// FETCH/MOVE: `count` rows forward (None = ALL); `move_only` for MOVE.
+    Fetch { name: String, count: Option<u64>, move_only: bool },
+    /// CLOSE name / CLOSE ALL.
+    CloseCursor { name: Option<String> },
     /// A statement accepted and ignored (e.g. SET TRANSACTION ISOLATION
     /// LEVEL, COMMENT ON, ANALYZE, GRANT), answered with `tag`.
     NoOp { tag: String },

@@ -36,6 +36,33 @@ impl Binder<'_> {
                 let n = names::ident(name);
                 Ok(Plan::Deallocate { name: if n == "all" { None } else { Some(n) } })
             }
+            S::Declare { stmts, .. } => {
+                let [decl] = stmts.as_slice() else { return Err(Error::unsupported("DECLARE of several cursors")) };
+                let name = decl.names.first().map(names::ident).ok_or_else(|| Error::syntax("DECLARE needs a cursor name"))?;
+                let q = decl.for_query.as_ref().ok_or_else(|| Error::unsupported("DECLARE without FOR query"))?;
+                let query = self.bind_query(q)?;
+                Ok(Plan::DeclareCursor { name, query, hold: decl.hold.unwrap_or(false) })
+            }
+            S::Fetch { name, direction, .. } => {
+                let count = match direction {
+                    ast::FetchDirection::Count { limit } | ast::FetchDirection::Forward { limit: Some(limit) } => {
+                        match &limit.value {
+                            ast::Value::Number(n, _) => Some(n.parse::<u64>().map_err(|_| Error::syntax(format!("invalid FETCH count {n}")))?),
+                            other => return Err(Error::syntax(format!("invalid FETCH count {other}"))),
+                        }
+                    }
+                    ast::FetchDirection::Next | ast::FetchDirection::Forward { limit: None } => Some(1),
+                    ast::FetchDirection::All | ast::FetchDirection::ForwardAll => None,
+                    other => return Err(Error::unsupported(format!("FETCH {other}"))),
+                };
+                Ok(Plan::Fetch { name: names::ident(name), count, move_only: false })
+            }
+            S::Close { cursor } => Ok(Plan::CloseCursor {
+                name: match cursor {
+                    ast::CloseCursor::All => None,
+                    ast::CloseCursor::Specific { name } => Some(names::ident(name)),
+                },
+            }),
             S::Discard { .. } => Ok(Plan::NoOp { tag: "DISCARD ALL".into() }),
             S::Comment { .. } => Ok(Plan::NoOp { tag: "COMMENT".into() }),
             S::Analyze { .. } => Ok(Plan::NoOp { tag: "ANALYZE".into() }),
