@@ -102,6 +102,10 @@ struct Lexer<'a> {
     tok: Tok,
     /// Whether strings are de-escaped (jsonb) or only validated (json).
     de_escape: bool,
+    /// The first number that could not be converted to a numeric; reported
+    /// only if the document is otherwise well-formed, because PostgreSQL
+    /// would have accepted the number and reported the syntax error.
+    number_error: Option<Error>,
 }
 
 fn json_error(detail: impl Into<String>) -> Error {
@@ -115,7 +119,7 @@ fn is_json_alnum(c: u8) -> bool {
 
 impl<'a> Lexer<'a> {
     fn new(input: &'a str, de_escape: bool) -> Lexer<'a> {
-        Lexer { input, pos: 0, tok_start: 0, tok_end: 0, tok: Tok::End, de_escape }
+        Lexer { input, pos: 0, tok_start: 0, tok_end: 0, tok: Tok::End, de_escape, number_error: None }
     }
 
     fn token_text(&self) -> &str {
@@ -378,8 +382,13 @@ fn parse_value(lex: &mut Lexer<'_>, build: bool, depth: usize) -> Result<Option<
         Tok::Number => {
             let v = if build {
                 let text = lex.token_text();
-                let d = crate::numeric::parse_numeric(text)?;
-                Some(Jsonb::Number(d))
+                match crate::numeric::parse_numeric(text) {
+                    Ok(d) => Some(Jsonb::Number(d)),
+                    Err(e) => {
+                        lex.number_error.get_or_insert(e);
+                        Some(Jsonb::Null)
+                    }
+                }
             } else {
                 None
             };
@@ -492,6 +501,9 @@ fn parse_document(input: &str, build: bool) -> Result<Option<Jsonb>> {
     let v = parse_value(&mut lex, build, 0)?;
     if lex.tok != Tok::End {
         return Err(json_error(format!("Expected end of input, but found \"{}\".", lex.found())));
+    }
+    if let Some(e) = lex.number_error {
+        return Err(e);
     }
     Ok(v)
 }

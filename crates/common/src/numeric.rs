@@ -37,6 +37,12 @@ pub fn decimal_from_digits(negative: bool, digits: &str, scale: i64) -> Result<D
         z.rescale(scale.clamp(0, MAX_SCALE as i64) as u32);
         return Ok(z);
     }
+    if scale - digits.len() as i64 > MAX_SCALE as i64 {
+        // Below 10^-29: rounds to zero at the largest scale we can hold.
+        let mut z = Decimal::ZERO;
+        z.rescale(MAX_SCALE);
+        return Ok(z);
+    }
     if scale < 0 {
         // Integer with a positive exponent: append zeros.
         let zeros = (-scale) as usize;
@@ -92,18 +98,43 @@ pub fn decimal_from_digits(negative: bool, digits: &str, scale: i64) -> Result<D
     }
 }
 
-/// Parses numeric input like PostgreSQL's `numeric_in` (without typmod):
-/// surrounding whitespace, sign, `.5`, `5.`, exponents (`1.5e3`).
-pub fn parse_numeric(input: &str) -> Result<Decimal> {
+/// A numeric literal split into its parts: `digits * 10^-scale`, or one
+/// of the special values.
+struct NumParts {
+    negative: bool,
+    digits: String,
+    scale: i64,
+    special: Option<Special>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Special {
+    NaN,
+    Infinity,
+}
+
+/// Lexes numeric input like PostgreSQL's `numeric_in`: surrounding
+/// whitespace, sign, `.5`, `5.`, an exponent read as `strtol` would
+/// (`1e 5` is accepted), and the special values `NaN`, `[+-]Infinity`,
+/// `[+-]inf`.
+fn lex_numeric(input: &str) -> Result<NumParts> {
     let s = trim_c_space(input);
     let bad = || Error::invalid_text("numeric", input);
     let lower = s.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if matches!(unsigned, "nan" | "infinity" | "inf") && lower.len() - unsigned.len() <= 1 {
-        if unsigned == "nan" && lower.len() != unsigned.len() {
-            return Err(bad());
-        }
-        return Err(special_unsupported(s));
+    let (sign_len, unsigned) = match lower.as_bytes().first() {
+        Some(b'+') | Some(b'-') => (1, &lower[1..]),
+        _ => (0, lower.as_str()),
+    };
+    if unsigned == "nan" && sign_len == 0 {
+        return Ok(NumParts { negative: false, digits: String::new(), scale: 0, special: Some(Special::NaN) });
+    }
+    if unsigned == "infinity" || unsigned == "inf" {
+        return Ok(NumParts {
+            negative: lower.starts_with('-'),
+            digits: String::new(),
+            scale: 0,
+            special: Some(Special::Infinity),
+        });
     }
     let b = s.as_bytes();
     let mut i = 0;
@@ -134,6 +165,10 @@ pub fn parse_numeric(input: &str) -> Result<Decimal> {
     }
     if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
         i += 1;
+        // strtol: leading whitespace, optional sign, at least one digit.
+        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            i += 1;
+        }
         let mut eneg = false;
         if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
             eneg = b[i] == b'-';
@@ -142,23 +177,101 @@ pub fn parse_numeric(input: &str) -> Result<Decimal> {
         let start = i;
         let mut exp: i64 = 0;
         while i < b.len() && b[i].is_ascii_digit() {
-            exp = (exp * 10 + (b[i] - b'0') as i64).min(10_000_000);
+            exp = exp.saturating_mul(10).saturating_add((b[i] - b'0') as i64);
             i += 1;
         }
         if i == start {
             return Err(bad());
         }
-        if exp > 1000 {
-            return Err(bad());
+        if exp >= (i32::MAX / 2) as i64 {
+            return Err(numeric_overflow());
         }
         scale += if eneg { exp } else { -exp };
     }
     if i != b.len() {
         return Err(bad());
     }
-    // PostgreSQL's display scale is never negative.
-    let d = decimal_from_digits(negative, &digits, scale)?;
+    Ok(NumParts { negative, digits, scale, special: None })
+}
+
+/// Parses numeric input like PostgreSQL's `numeric_in` (without typmod):
+/// surrounding whitespace, sign, `.5`, `5.`, exponents (`1.5e3`).
+pub fn parse_numeric(input: &str) -> Result<Decimal> {
+    let parts = lex_numeric(input)?;
+    if parts.special.is_some() {
+        return Err(special_unsupported(trim_c_space(input)));
+    }
+    let d = decimal_from_digits(parts.negative, &parts.digits, parts.scale)?;
     Ok(normalize_zero(d))
+}
+
+fn field_overflow(precision: u32, scale: u32) -> Error {
+    let maxdigits = precision as i64 - scale as i64;
+    let bound = if maxdigits != 0 { format!("10^{maxdigits}") } else { "1".to_string() };
+    Error::new(SqlState::NumericValueOutOfRange, "numeric field overflow").with_detail(format!(
+        "A field with precision {precision}, scale {scale} must round to an absolute value less than {bound}."
+    ))
+}
+
+/// Parses input for `numeric(precision, scale)`: like `numeric_in` with a
+/// typmod, the precision check happens on the exact digits, so values too
+/// large for Freshet's numeric still report `numeric field overflow` as
+/// PostgreSQL does.
+pub fn parse_numeric_typmod(input: &str, precision: u32, scale: u32) -> Result<Decimal> {
+    let parts = lex_numeric(input)?;
+    match parts.special {
+        Some(Special::Infinity) => {
+            return Err(Error::new(SqlState::NumericValueOutOfRange, "numeric field overflow").with_detail(
+                format!("A field with precision {precision}, scale {scale} cannot hold an infinite value."),
+            ))
+        }
+        Some(Special::NaN) => return Err(special_unsupported(trim_c_space(input))),
+        None => {}
+    }
+    // Round the exact digit string to `scale` places, half away from zero.
+    let digits = parts.digits.trim_start_matches('0');
+    let target = scale as i64;
+    let mut rounded: Vec<u8> = digits.bytes().map(|c| c - b'0').collect();
+    if parts.scale > target {
+        let cut = (parts.scale - target) as usize;
+        if cut > rounded.len() {
+            rounded.clear();
+        } else {
+            let keep = rounded.len() - cut;
+            let up = rounded[keep] >= 5;
+            rounded.truncate(keep);
+            if up {
+                let mut k = rounded.len();
+                loop {
+                    if k == 0 {
+                        rounded.insert(0, 1);
+                        break;
+                    }
+                    k -= 1;
+                    if rounded[k] == 9 {
+                        rounded[k] = 0;
+                    } else {
+                        rounded[k] += 1;
+                        break;
+                    }
+                }
+            }
+        }
+    } else {
+        // Pad to the target scale.
+        let pad = (target - parts.scale).min(1_000) as usize;
+        if !rounded.is_empty() {
+            rounded.extend(std::iter::repeat_n(0, pad));
+        }
+    }
+    let lead = rounded.iter().take_while(|d| **d == 0).count();
+    rounded.drain(..lead);
+    if !rounded.is_empty() && rounded.len() as i64 - target > precision as i64 - scale as i64 {
+        return Err(field_overflow(precision, scale));
+    }
+    let text: String = rounded.iter().map(|d| (b'0' + d) as char).collect();
+    let d = decimal_from_digits(parts.negative, &text, target)?;
+    apply_typmod(d, precision, scale)
 }
 
 /// Makes a zero positive (PostgreSQL has no negative zero numeric).
@@ -192,11 +305,7 @@ pub fn apply_typmod(d: Decimal, precision: u32, scale: u32) -> Result<Decimal> {
     let maxdigits = precision as i64 - scale as i64;
     if let Some(dd) = integer_digits(&r) {
         if dd > maxdigits {
-            let bound = if maxdigits != 0 { format!("10^{maxdigits}") } else { "1".to_string() };
-            return Err(Error::new(SqlState::NumericValueOutOfRange, "numeric field overflow")
-                .with_detail(format!(
-                    "A field with precision {precision}, scale {scale} must round to an absolute value less than {bound}."
-                )));
+            return Err(field_overflow(precision, scale));
         }
     }
     Ok(normalize_zero(r))

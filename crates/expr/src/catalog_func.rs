@@ -1,20 +1,811 @@
 //! System information and catalog functions (`format_type`,
 //! `pg_get_expr`, `array_to_string`, ...) that psql, drivers and ORMs call
 //! when they introspect.
+//!
+//! Evaluation has no catalog (see [`crate::scalar`]), so a function that
+//! needs catalog facts at run time carries them: the binder takes a
+//! [`CatalogSnapshot`] of the state the statement is bound against (which is
+//! the state it runs on) and stores it in the [`CatalogFunc`] variant.
+//!
+//! Also home of [`BUILTIN_TYPES`], the `pg_type` facts of every built-in type
+//! (shared by `format_type` here and by the `pg_type` system relation).
 
-use freshet_common::{Datum, Error, Result};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use freshet_common::io::{format_text, TextContext};
+use freshet_common::json::{escape_json_string, format_jsonb};
+use freshet_common::{DataType, Datum, Error, Result, TimestampTz};
 
 use crate::scalar::EvalContext;
 
-/// A catalog/system-information function.
+/// The `pg_type` facts of one built-in type, as PostgreSQL 15 has them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuiltinType {
+    pub oid: u32,
+    /// `pg_type.typname` (`int4`, `_int4`).
+    pub typname: &'static str,
+    /// What `format_type(oid, NULL)` prints (`integer`, `integer[]`).
+    pub display: &'static str,
+    pub typlen: i16,
+    pub typbyval: bool,
+    /// `b` base, `p` pseudo.
+    pub typtype: char,
+    pub typcategory: char,
+    pub typispreferred: bool,
+    /// Element type of an array type, else 0.
+    pub typelem: u32,
+    /// The array type of this type, else 0.
+    pub typarray: u32,
+    pub typalign: char,
+    pub typstorage: char,
+    /// 100 (`default`) for collatable types, 950 (`C`) for `name`, else 0.
+    pub typcollation: u32,
+}
+
+macro_rules! builtin {
+    ($oid:expr, $name:expr, $display:expr, $len:expr, $byval:expr, $typtype:expr, $cat:expr, $pref:expr, $elem:expr, $array:expr, $align:expr, $storage:expr, $coll:expr) => {
+        BuiltinType {
+            oid: $oid,
+            typname: $name,
+            display: $display,
+            typlen: $len,
+            typbyval: $byval,
+            typtype: $typtype,
+            typcategory: $cat,
+            typispreferred: $pref,
+            typelem: $elem,
+            typarray: $array,
+            typalign: $align,
+            typstorage: $storage,
+            typcollation: $coll,
+        }
+    };
+}
+
+/// Every built-in type Freshet knows, with PostgreSQL 15's values (taken
+/// from a PostgreSQL 15 `pg_type`). Types Freshet cannot store (`xid`,
+/// `aclitem`, `pg_node_tree`, the vector types) are here because catalog
+/// columns are declared with them.
+pub static BUILTIN_TYPES: &[BuiltinType] = &[
+    builtin!(16, "bool", "boolean", 1, true, 'b', 'B', true, 0, 1000, 'c', 'p', 0),
+    builtin!(17, "bytea", "bytea", -1, false, 'b', 'U', false, 0, 1001, 'i', 'x', 0),
+    builtin!(18, "char", "\"char\"", 1, true, 'b', 'Z', false, 0, 1002, 'c', 'p', 0),
+    builtin!(19, "name", "name", 64, false, 'b', 'S', false, 18, 1003, 'c', 'p', 950),
+    builtin!(20, "int8", "bigint", 8, true, 'b', 'N', false, 0, 1016, 'd', 'p', 0),
+    builtin!(21, "int2", "smallint", 2, true, 'b', 'N', false, 0, 1005, 's', 'p', 0),
+    builtin!(22, "int2vector", "int2vector", -1, false, 'b', 'A', false, 21, 1006, 'i', 'p', 0),
+    builtin!(23, "int4", "integer", 4, true, 'b', 'N', false, 0, 1007, 'i', 'p', 0),
+    builtin!(24, "regproc", "regproc", 4, true, 'b', 'N', false, 0, 1008, 'i', 'p', 0),
+    builtin!(25, "text", "text", -1, false, 'b', 'S', true, 0, 1009, 'i', 'x', 100),
+    builtin!(26, "oid", "oid", 4, true, 'b', 'N', true, 0, 1028, 'i', 'p', 0),
+    builtin!(28, "xid", "xid", 4, true, 'b', 'U', false, 0, 1011, 'i', 'p', 0),
+    builtin!(30, "oidvector", "oidvector", -1, false, 'b', 'A', false, 26, 1013, 'i', 'p', 0),
+    builtin!(114, "json", "json", -1, false, 'b', 'U', false, 0, 199, 'i', 'x', 0),
+    builtin!(194, "pg_node_tree", "pg_node_tree", -1, false, 'b', 'Z', false, 0, 0, 'i', 'x', 100),
+    builtin!(199, "_json", "json[]", -1, false, 'b', 'A', false, 114, 0, 'i', 'x', 0),
+    builtin!(700, "float4", "real", 4, true, 'b', 'N', false, 0, 1021, 'i', 'p', 0),
+    builtin!(701, "float8", "double precision", 8, true, 'b', 'N', true, 0, 1022, 'd', 'p', 0),
+    builtin!(705, "unknown", "unknown", -2, false, 'p', 'X', false, 0, 0, 'c', 'p', 0),
+    builtin!(1000, "_bool", "boolean[]", -1, false, 'b', 'A', false, 16, 0, 'i', 'x', 0),
+    builtin!(1001, "_bytea", "bytea[]", -1, false, 'b', 'A', false, 17, 0, 'i', 'x', 0),
+    builtin!(1002, "_char", "\"char\"[]", -1, false, 'b', 'A', false, 18, 0, 'i', 'x', 0),
+    builtin!(1003, "_name", "name[]", -1, false, 'b', 'A', false, 19, 0, 'i', 'x', 950),
+    builtin!(1005, "_int2", "smallint[]", -1, false, 'b', 'A', false, 21, 0, 'i', 'x', 0),
+    builtin!(1006, "_int2vector", "int2vector[]", -1, false, 'b', 'A', false, 22, 0, 'i', 'x', 0),
+    builtin!(1007, "_int4", "integer[]", -1, false, 'b', 'A', false, 23, 0, 'i', 'x', 0),
+    builtin!(1008, "_regproc", "regproc[]", -1, false, 'b', 'A', false, 24, 0, 'i', 'x', 0),
+    builtin!(1009, "_text", "text[]", -1, false, 'b', 'A', false, 25, 0, 'i', 'x', 100),
+    builtin!(1011, "_xid", "xid[]", -1, false, 'b', 'A', false, 28, 0, 'i', 'x', 0),
+    builtin!(1013, "_oidvector", "oidvector[]", -1, false, 'b', 'A', false, 30, 0, 'i', 'x', 0),
+    builtin!(1014, "_bpchar", "bpchar[]", -1, false, 'b', 'A', false, 1042, 0, 'i', 'x', 100),
+    builtin!(1015, "_varchar", "character varying[]", -1, false, 'b', 'A', false, 1043, 0, 'i', 'x', 100),
+    builtin!(1016, "_int8", "bigint[]", -1, false, 'b', 'A', false, 20, 0, 'd', 'x', 0),
+    builtin!(1021, "_float4", "real[]", -1, false, 'b', 'A', false, 700, 0, 'i', 'x', 0),
+    builtin!(1022, "_float8", "double precision[]", -1, false, 'b', 'A', false, 701, 0, 'd', 'x', 0),
+    builtin!(1028, "_oid", "oid[]", -1, false, 'b', 'A', false, 26, 0, 'i', 'x', 0),
+    builtin!(1033, "aclitem", "aclitem", 12, false, 'b', 'U', false, 0, 1034, 'i', 'p', 0),
+    builtin!(1034, "_aclitem", "aclitem[]", -1, false, 'b', 'A', false, 1033, 0, 'i', 'x', 0),
+    builtin!(1042, "bpchar", "bpchar", -1, false, 'b', 'S', false, 0, 1014, 'i', 'x', 100),
+    builtin!(1043, "varchar", "character varying", -1, false, 'b', 'S', false, 0, 1015, 'i', 'x', 100),
+    builtin!(1082, "date", "date", 4, true, 'b', 'D', false, 0, 1182, 'i', 'p', 0),
+    builtin!(1083, "time", "time without time zone", 8, true, 'b', 'D', false, 0, 1183, 'd', 'p', 0),
+    builtin!(1114, "timestamp", "timestamp without time zone", 8, true, 'b', 'D', false, 0, 1115, 'd', 'p', 0),
+    builtin!(1115, "_timestamp", "timestamp without time zone[]", -1, false, 'b', 'A', false, 1114, 0, 'd', 'x', 0),
+    builtin!(1182, "_date", "date[]", -1, false, 'b', 'A', false, 1082, 0, 'i', 'x', 0),
+    builtin!(1183, "_time", "time without time zone[]", -1, false, 'b', 'A', false, 1083, 0, 'd', 'x', 0),
+    builtin!(1184, "timestamptz", "timestamp with time zone", 8, true, 'b', 'D', true, 0, 1185, 'd', 'p', 0),
+    builtin!(1185, "_timestamptz", "timestamp with time zone[]", -1, false, 'b', 'A', false, 1184, 0, 'd', 'x', 0),
+    builtin!(1186, "interval", "interval", 16, false, 'b', 'T', true, 0, 1187, 'd', 'p', 0),
+    builtin!(1187, "_interval", "interval[]", -1, false, 'b', 'A', false, 1186, 0, 'd', 'x', 0),
+    builtin!(1231, "_numeric", "numeric[]", -1, false, 'b', 'A', false, 1700, 0, 'i', 'x', 0),
+    builtin!(1700, "numeric", "numeric", -1, false, 'b', 'N', false, 0, 1231, 'i', 'm', 0),
+    builtin!(2205, "regclass", "regclass", 4, true, 'b', 'N', false, 0, 2210, 'i', 'p', 0),
+    builtin!(2206, "regtype", "regtype", 4, true, 'b', 'N', false, 0, 2211, 'i', 'p', 0),
+    builtin!(2210, "_regclass", "regclass[]", -1, false, 'b', 'A', false, 2205, 0, 'i', 'x', 0),
+    builtin!(2211, "_regtype", "regtype[]", -1, false, 'b', 'A', false, 2206, 0, 'i', 'x', 0),
+    builtin!(2950, "uuid", "uuid", 16, false, 'b', 'U', false, 0, 2951, 'c', 'p', 0),
+    builtin!(2951, "_uuid", "uuid[]", -1, false, 'b', 'A', false, 2950, 0, 'i', 'x', 0),
+    builtin!(3802, "jsonb", "jsonb", -1, false, 'b', 'U', false, 0, 3807, 'i', 'x', 0),
+    builtin!(3807, "_jsonb", "jsonb[]", -1, false, 'b', 'A', false, 3802, 0, 'i', 'x', 0),
+    builtin!(4089, "regnamespace", "regnamespace", 4, true, 'b', 'N', false, 0, 4090, 'i', 'p', 0),
+    builtin!(4090, "_regnamespace", "regnamespace[]", -1, false, 'b', 'A', false, 4089, 0, 'i', 'x', 0),
+];
+
+/// The built-in type with this OID.
+pub fn builtin_type(oid: u32) -> Option<&'static BuiltinType> {
+    BUILTIN_TYPES.iter().find(|t| t.oid == oid)
+}
+
+/// `format_type(oid, typmod)`: the SQL name of a type with its modifier
+/// (`character varying(20)`, `numeric(10,2)`, `integer[]`). `typmod` is
+/// `None` when the caller passed NULL, which PostgreSQL treats differently
+/// from -1 for `bpchar` only. Unknown OIDs print as `???`, as in PostgreSQL.
+pub fn format_type(oid: u32, typmod: Option<i32>) -> String {
+    if oid == 0 {
+        return "-".into();
+    }
+    let Some(t) = builtin_type(oid) else { return "???".into() };
+    let (base, array) = match t.typcategory {
+        'A' if t.typlen == -1 && t.typname.starts_with('_') => {
+            (builtin_type(t.typelem).map(|e| e.oid).unwrap_or(0), true)
+        }
+        _ => (oid, false),
+    };
+    let mut out = match (base, typmod) {
+        (1042, None) => "character".to_string(),
+        (1042, Some(m)) if m >= 4 => format!("character({})", m - 4),
+        (1043, Some(m)) if m >= 4 => format!("character varying({})", m - 4),
+        (1700, Some(m)) if m >= 4 => {
+            let m = m - 4;
+            format!("numeric({},{})", (m >> 16) & 0xffff, m & 0xffff)
+        }
+        (1083, Some(m)) if m >= 0 => format!("time({m}) without time zone"),
+        (1114, Some(m)) if m >= 0 => format!("timestamp({m}) without time zone"),
+        (1184, Some(m)) if m >= 0 => format!("timestamp({m}) with time zone"),
+        (b, Some(m)) if m >= 0 && !matches!(b, 1042 | 1043 | 1700) => {
+            let name = builtin_type(b).map(|e| e.display).unwrap_or("???");
+            format!("{name}({m})")
+        }
+        (b, _) => builtin_type(b).map(|e| e.display).unwrap_or("???").to_string(),
+    };
+    if array {
+        // The display names of array types already end in `[]`; rebuild
+        // from the element so that a modifier lands before the brackets.
+        if !out.ends_with("[]") {
+            out.push_str("[]");
+        }
+    }
+    out
+}
+
+/// Quotes an identifier as PostgreSQL's `quote_ident` does: unless it is
+/// all lowercase letters, digits and underscores, does not start with a
+/// digit and is not a reserved keyword.
+pub fn quote_ident(name: &str) -> String {
+    let safe = !name.is_empty()
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && RESERVED_KEYWORDS.binary_search(&name).is_err();
+    if safe {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// PostgreSQL 15's keywords that are not `UNRESERVED_KEYWORD` (from
+/// `pg_get_keywords()`), sorted: these need quoting as identifiers.
+const RESERVED_KEYWORDS: &[&str] = &[
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
+    "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character",
+    "check", "coalesce", "collate", "collation", "column", "concurrently", "constraint", "create",
+    "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time",
+    "current_timestamp", "current_user", "dec", "decimal", "default", "deferrable", "desc",
+    "distinct", "do", "else", "end", "except", "exists", "extract", "false", "fetch", "float",
+    "for", "foreign", "freeze", "from", "full", "grant", "greatest", "group", "grouping", "having",
+    "ilike", "in", "initially", "inner", "inout", "int", "integer", "intersect", "interval",
+    "into", "is", "isnull", "join", "lateral", "leading", "least", "left", "like", "limit",
+    "localtime", "localtimestamp", "national", "natural", "nchar", "none", "normalize", "not",
+    "notnull", "null", "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer",
+    "overlaps", "overlay", "placing", "position", "precision", "primary", "real", "references",
+    "returning", "right", "row", "select", "session_user", "setof", "similar", "smallint", "some",
+    "substring", "symmetric", "table", "tablesample", "then", "time", "timestamp", "to",
+    "trailing", "treat", "trim", "true", "union", "unique", "user", "using", "values", "varchar",
+    "variadic", "verbose", "when", "where", "window", "with", "xmlattributes", "xmlconcat",
+    "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot",
+    "xmlserialize", "xmltable",
+];
+
+/// What catalog functions evaluated at run time know about the session's
+/// database: taken by the session when a statement is bound, from the
+/// same state the statement then runs on. O(relations + columns) memory;
+/// built once per function call site that needs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CatalogSnapshot {
+    /// Every relation (tables, views, sequences, indexes and system
+    /// relations) by OID.
+    pub relations: BTreeMap<u32, RelationFacts>,
+    /// Schema names by OID (built-in schemas included).
+    pub schemas: BTreeMap<u32, String>,
+    /// Role names by OID.
+    pub roles: BTreeMap<u32, String>,
+    /// The effective search path, `pg_catalog` included where it is searched.
+    pub search_path: Vec<String>,
+}
+
+/// One relation as [`CatalogSnapshot`] records it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RelationFacts {
+    pub schema: String,
+    pub name: String,
+    /// `pg_class.relkind`: `r`, `v`, `S` or `i`.
+    pub relkind: char,
+    /// Column names in attribute-number order.
+    pub columns: Vec<String>,
+    /// Whether an unqualified reference to the name finds this relation
+    /// (`pg_table_is_visible`).
+    pub visible: bool,
+    /// For an index: its table and key.
+    pub index: Option<IndexFacts>,
+    /// For a view: the definition as `pg_get_viewdef` prints it.
+    pub view_definition: Option<String>,
+    /// For a table: (column position, sequence OID) of each column that owns
+    /// a sequence (serial and identity columns).
+    pub owned_sequences: Vec<(usize, u32)>,
+}
+
+/// An index as [`CatalogSnapshot`] records it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IndexFacts {
+    /// OID of the indexed table.
+    pub table: u32,
+    /// Key column positions (0-based) in the table.
+    pub columns: Vec<usize>,
+    pub unique: bool,
+    pub primary: bool,
+    /// Whether the index implements a constraint (PRIMARY KEY or UNIQUE).
+    /// Freshet gives such a constraint the OID of its index.
+    pub constraint: bool,
+}
+
+impl CatalogSnapshot {
+    /// The relation named like `regclass` input (`users`, `public.users`,
+    /// `"Mixed"`): qualified names look in that schema, others along the
+    /// search path.
+    pub fn resolve_relation(&self, text: &str) -> Option<u32> {
+        let parts = split_qualified_name(text)?;
+        let (schema, name) = match parts.as_slice() {
+            [name] => (None, name.as_str()),
+            [schema, name] => (Some(schema.as_str()), name.as_str()),
+            [_db, schema, name] => (Some(schema.as_str()), name.as_str()),
+            _ => return None,
+        };
+        let find = |schema: &str| {
+            self.relations.iter().find(|(_, r)| r.schema == schema && r.name == name).map(|(oid, _)| *oid)
+        };
+        match schema {
+            Some(s) => find(s),
+            None => self.search_path.iter().find_map(|s| find(s)),
+        }
+    }
+
+    /// `regclass` output: the name, schema-qualified unless visible, each
+    /// part quoted as needed; the number for an unknown OID.
+    pub fn regclass_name(&self, oid: u32) -> String {
+        match self.relations.get(&oid) {
+            Some(r) if r.visible => quote_ident(&r.name),
+            Some(r) => format!("{}.{}", quote_ident(&r.schema), quote_ident(&r.name)),
+            None => oid.to_string(),
+        }
+    }
+}
+
+/// Splits `schema.name` (with PostgreSQL's identifier quoting and case
+/// folding) into parts; `None` when the text is not a valid name.
+pub fn split_qualified_name(text: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut chars = text.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    '"' => break,
+                    c => part.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' {
+                    break;
+                }
+                part.extend(c.to_lowercase());
+                chars.next();
+            }
+            part = part.trim().to_string();
+        }
+        if part.is_empty() {
+            return None;
+        }
+        parts.push(part);
+        match chars.next() {
+            None => return Some(parts),
+            Some('.') => continue,
+            Some(_) => return None,
+        }
+    }
+}
+
+/// A shared [`CatalogSnapshot`] held by a function call. Compared and
+/// hashed by identity (one snapshot per bound statement), and printed
+/// without its contents so that plans stay readable.
+#[derive(Clone)]
+pub struct SnapshotRef(pub Arc<CatalogSnapshot>);
+
+impl PartialEq for SnapshotRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SnapshotRef {}
+
+impl Hash for SnapshotRef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (Arc::as_ptr(&self.0) as usize).hash(state);
+    }
+}
+
+impl fmt::Debug for SnapshotRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "catalog({} relations)", self.0.relations.len())
+    }
+}
+
+/// A catalog/system-information function. Arguments are already coerced
+/// to the signature the binder chose (noted per variant).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CatalogFunc {
-    /// Placeholder until the first real function lands.
-    Unused,
+    /// `format_type(oid, int4)`; the modifier may be NULL.
+    FormatType,
+    /// `pg_get_expr(text, oid [, bool])`: catalog expressions are stored as
+    /// SQL text already, so this returns its first argument.
+    GetExpr,
+    /// `pg_table_is_visible(oid)`.
+    TableIsVisible(SnapshotRef),
+    /// `pg_type_is_visible(oid)`: built-in types live in `pg_catalog`.
+    TypeIsVisible,
+    /// `pg_get_userbyid(oid)`.
+    UserById(SnapshotRef),
+    /// `pg_get_indexdef(oid [, int4, bool])`.
+    IndexDef(SnapshotRef),
+    /// `pg_get_constraintdef(oid [, bool])`.
+    ConstraintDef(SnapshotRef),
+    /// `pg_get_viewdef(oid [, bool])`.
+    ViewDef(SnapshotRef),
+    /// `pg_get_serial_sequence(text, text)`.
+    SerialSequence(SnapshotRef),
+    /// `to_regclass(text)`.
+    ToRegClass(SnapshotRef),
+    /// `to_regtype(text)`, for built-in type names.
+    ToRegType,
+    /// `regclass` to text: the relation's (possibly qualified) name.
+    RegClassText(SnapshotRef),
+    /// `regtype` to text: `format_type(oid, NULL)`.
+    RegTypeText,
+    /// `regnamespace` to text: the schema's name.
+    RegNamespaceText(SnapshotRef),
+    /// `pg_encoding_to_char(int4)`.
+    EncodingToChar,
+    /// `array_to_string(array, text [, text])` over arrays of this element type.
+    ArrayToString(DataType),
+    /// `array_upper(array, int4)` / `array_lower(array, int4)`.
+    ArrayBound { upper: bool },
+    /// `pg_size_pretty(int8)`.
+    SizePretty,
+    /// `quote_ident(text)`.
+    QuoteIdent,
+    /// `json_build_object(k1, v1, ...)` with the arguments' types.
+    JsonBuildObject(Vec<DataType>),
+    /// A fixed result for non-NULL arguments (`has_table_privilege` is
+    /// true, `pg_relation_size` is 0, ...); NULL when an argument is NULL.
+    Constant(Datum),
+    /// Always NULL (`obj_description` and other functions over catalogs
+    /// Freshet keeps empty).
+    Null,
+    /// `pg_postmaster_start_time()`: when this process first evaluated it.
+    PostmasterStartTime,
+    /// `txid_current()`: Freshet has no transaction ids; the transaction's
+    /// start time in microseconds stands in (constant within a
+    /// transaction, increasing between them).
+    TxidCurrent,
+    /// A set-returning function used where Freshet cannot run it yet
+    /// (in FROM with arguments that change per row): reached only when the
+    /// function would produce rows.
+    UnsupportedSetFunction(String),
 }
 
 /// Evaluates a catalog function.
 pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result<Datum> {
-    let _ = (args, ctx);
-    Err(Error::unsupported(format!("{func:?}")))
+    use CatalogFunc as F;
+    // Functions that look at NULL arguments themselves.
+    match func {
+        F::FormatType => {
+            return Ok(match args.first() {
+                Some(Datum::Oid(oid)) => {
+                    let typmod = match args.get(1) {
+                        Some(Datum::Int4(m)) => Some(*m),
+                        _ => None,
+                    };
+                    Datum::Text(format_type(*oid, typmod))
+                }
+                _ => Datum::Null,
+            })
+        }
+        F::ArrayToString(elem) => return array_to_string(elem, &args, ctx.text),
+        F::JsonBuildObject(types) => return json_build_object(types, &args, ctx.text),
+        F::Null => return Ok(Datum::Null),
+        F::PostmasterStartTime => {
+            static START: OnceLock<TimestampTz> = OnceLock::new();
+            return Ok(Datum::TimestampTz(*START.get_or_init(freshet_common::datetime::now)));
+        }
+        F::TxidCurrent => return Ok(Datum::Int8(ctx.now.0)),
+        F::UnsupportedSetFunction(name) => {
+            return Err(Error::unsupported(format!(
+                "set-returning function {name}() in FROM with arguments that vary per row"
+            )))
+        }
+        _ => {}
+    }
+    if args.iter().any(Datum::is_null) {
+        return Ok(Datum::Null);
+    }
+    let oid_arg = |i: usize| match args.get(i) {
+        Some(Datum::Oid(o)) => *o,
+        Some(d) => d.as_i64().unwrap_or(0) as u32,
+        None => 0,
+    };
+    let text_arg = |i: usize| args.get(i).and_then(Datum::as_str).unwrap_or("").to_string();
+    Ok(match func {
+        F::GetExpr => args.into_iter().next().unwrap_or(Datum::Null),
+        F::TableIsVisible(s) => match s.0.relations.get(&oid_arg(0)) {
+            Some(r) => Datum::Bool(r.visible),
+            None => Datum::Null,
+        },
+        F::TypeIsVisible => match builtin_type(oid_arg(0)) {
+            Some(_) => Datum::Bool(true),
+            None => Datum::Null,
+        },
+        F::UserById(s) => {
+            let oid = oid_arg(0);
+            Datum::Text(s.0.roles.get(&oid).cloned().unwrap_or_else(|| format!("unknown (OID={oid})")))
+        }
+        F::IndexDef(s) => {
+            let column = args.get(1).and_then(Datum::as_i64).unwrap_or(0);
+            index_definition(&s.0, oid_arg(0), column).map(Datum::Text).unwrap_or(Datum::Null)
+        }
+        F::ConstraintDef(s) => constraint_definition(&s.0, oid_arg(0)).map(Datum::Text).unwrap_or(Datum::Null),
+        F::ViewDef(s) => {
+            let oid = match args.first() {
+                Some(Datum::Text(name)) => s.0.resolve_relation(name).unwrap_or(0),
+                _ => oid_arg(0),
+            };
+            s.0.relations
+                .get(&oid)
+                .and_then(|r| r.view_definition.clone())
+                .map(Datum::Text)
+                .unwrap_or(Datum::Null)
+        }
+        F::SerialSequence(s) => serial_sequence(&s.0, &text_arg(0), &text_arg(1))?,
+        F::ToRegClass(s) => s.0.resolve_relation(&text_arg(0)).map(Datum::Oid).unwrap_or(Datum::Null),
+        F::ToRegType => regtype_by_name(&text_arg(0)).map(Datum::Oid).unwrap_or(Datum::Null),
+        F::RegClassText(s) => Datum::Text(s.0.regclass_name(oid_arg(0))),
+        F::RegTypeText => {
+            let oid = oid_arg(0);
+            Datum::Text(match builtin_type(oid) {
+                Some(_) => format_type(oid, None),
+                None => oid.to_string(),
+            })
+        }
+        F::RegNamespaceText(s) => {
+            let oid = oid_arg(0);
+            Datum::Text(s.0.schemas.get(&oid).map(|n| quote_ident(n)).unwrap_or_else(|| oid.to_string()))
+        }
+        F::EncodingToChar => Datum::Text(
+            match args.first().and_then(Datum::as_i64) {
+                Some(0) => "SQL_ASCII",
+                Some(6) => "UTF8",
+                Some(8) => "LATIN1",
+                _ => "",
+            }
+            .to_string(),
+        ),
+        F::ArrayBound { upper } => match args.first() {
+            Some(Datum::Array(items)) if !items.is_empty() && args.get(1).and_then(Datum::as_i64) == Some(1) => {
+                Datum::Int4(if *upper { items.len() as i32 } else { 1 })
+            }
+            _ => Datum::Null,
+        },
+        F::SizePretty => Datum::Text(size_pretty(args.first().and_then(Datum::as_i64).unwrap_or(0))),
+        F::QuoteIdent => Datum::Text(quote_ident(&text_arg(0))),
+        F::Constant(d) => d.clone(),
+        F::FormatType
+        | F::ArrayToString(_)
+        | F::JsonBuildObject(_)
+        | F::Null
+        | F::PostmasterStartTime
+        | F::TxidCurrent
+        | F::UnsupportedSetFunction(_) => unreachable!("handled before the strictness check"),
+    })
+}
+
+/// `pg_get_indexdef`: the whole `CREATE INDEX` statement for `column` 0,
+/// else the name of key column `column` (1-based).
+fn index_definition(snapshot: &CatalogSnapshot, oid: u32, column: i64) -> Option<String> {
+    let index_rel = snapshot.relations.get(&oid)?;
+    let index = index_rel.index.as_ref()?;
+    let table = snapshot.relations.get(&index.table)?;
+    let names: Vec<String> =
+        index.columns.iter().map(|c| quote_ident(table.columns.get(*c).map(String::as_str).unwrap_or("?"))).collect();
+    if column > 0 {
+        return names.get(column as usize - 1).cloned();
+    }
+    Some(format!(
+        "CREATE {}INDEX {} ON {}.{} USING btree ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        quote_ident(&index_rel.name),
+        quote_ident(&table.schema),
+        quote_ident(&table.name),
+        names.join(", ")
+    ))
+}
+
+/// `pg_get_constraintdef` for PRIMARY KEY and UNIQUE constraints (whose
+/// OID is their index's).
+fn constraint_definition(snapshot: &CatalogSnapshot, oid: u32) -> Option<String> {
+    let index = snapshot.relations.get(&oid)?.index.as_ref()?;
+    if !index.constraint {
+        return None;
+    }
+    let table = snapshot.relations.get(&index.table)?;
+    let names: Vec<String> =
+        index.columns.iter().map(|c| quote_ident(table.columns.get(*c).map(String::as_str).unwrap_or("?"))).collect();
+    Some(format!("{} ({})", if index.primary { "PRIMARY KEY" } else { "UNIQUE" }, names.join(", ")))
+}
+
+/// `pg_get_serial_sequence(table, column)`: the qualified name of the
+/// sequence the column owns, NULL if none; errors as PostgreSQL does for an
+/// unknown table or column.
+fn serial_sequence(snapshot: &CatalogSnapshot, table: &str, column: &str) -> Result<Datum> {
+    let oid = snapshot.resolve_relation(table).ok_or_else(|| Error::undefined_table(table))?;
+    let rel = &snapshot.relations[&oid];
+    let position = rel.columns.iter().position(|c| c == column).ok_or_else(|| {
+        Error::new(
+            freshet_common::SqlState::UndefinedColumn,
+            format!("column \"{column}\" of relation \"{}\" does not exist", rel.name),
+        )
+    })?;
+    Ok(match rel.owned_sequences.iter().find(|(c, _)| *c == position) {
+        Some((_, seq)) => match snapshot.relations.get(seq) {
+            Some(s) => Datum::Text(format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.name))),
+            None => Datum::Null,
+        },
+        None => Datum::Null,
+    })
+}
+
+/// The OID of a built-in type named like `regtype` input (`int4`,
+/// `integer`, `character varying(10)`, `text[]`).
+pub fn regtype_by_name(text: &str) -> Option<u32> {
+    let mut name = text.trim().to_lowercase();
+    if let Some(rest) = name.strip_prefix("pg_catalog.") {
+        name = rest.to_string();
+    }
+    let (base, array) = match name.strip_suffix("[]") {
+        Some(b) => (b.trim().to_string(), true),
+        None => (name.clone(), false),
+    };
+    // Drop a modifier: `varchar(10)`, `numeric(10,2)`.
+    let base = match base.find('(') {
+        Some(i) if base.ends_with(')') => base[..i].trim().to_string(),
+        _ => base,
+    };
+    let alias = match base.as_str() {
+        "int" | "integer" => "int4",
+        "smallint" => "int2",
+        "bigint" => "int8",
+        "boolean" => "bool",
+        "real" => "float4",
+        "double precision" | "float" => "float8",
+        "decimal" => "numeric",
+        "character varying" => "varchar",
+        "character" | "char" => "bpchar",
+        "\"char\"" => "char",
+        "timestamp without time zone" => "timestamp",
+        "timestamp with time zone" => "timestamptz",
+        "time without time zone" => "time",
+        other => other,
+    };
+    let t = BUILTIN_TYPES.iter().find(|t| t.typname == alias)?;
+    if array {
+        (t.typarray != 0).then_some(t.typarray)
+    } else {
+        Some(t.oid)
+    }
+}
+
+/// `pg_size_pretty(int8)`, with PostgreSQL 15's rounding and units.
+pub fn size_pretty(size: i64) -> String {
+    const LIMIT: i64 = 10 * 1024;
+    const LIMIT2: i64 = LIMIT * 2 - 1;
+    let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
+    if size.abs() < LIMIT {
+        return format!("{size} bytes");
+    }
+    let mut size = size >> 9;
+    for unit in ["kB", "MB", "GB", "TB"] {
+        if size.abs() < LIMIT2 {
+            return format!("{} {unit}", half_rounded(size));
+        }
+        size >>= 10;
+    }
+    format!("{} PB", half_rounded(size))
+}
+
+fn array_to_string(elem: &DataType, args: &[Datum], text: &TextContext) -> Result<Datum> {
+    let (Some(Datum::Array(items)), Some(Datum::Text(sep))) = (args.first(), args.get(1)) else {
+        return Ok(Datum::Null);
+    };
+    let null_text = match args.get(2) {
+        Some(Datum::Text(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let mut out = String::new();
+    let mut first = true;
+    for item in items {
+        let piece = match item {
+            Datum::Null => match null_text {
+                Some(n) => n.to_string(),
+                None => continue,
+            },
+            d => {
+                let mut s = String::new();
+                format_text(d, elem, text, &mut s);
+                s
+            }
+        };
+        if !first {
+            out.push_str(sep);
+        }
+        out.push_str(&piece);
+        first = false;
+    }
+    Ok(Datum::Text(out))
+}
+
+fn json_build_object(types: &[DataType], args: &[Datum], text: &TextContext) -> Result<Datum> {
+    if args.len() % 2 != 0 {
+        return Err(Error::new(
+            freshet_common::SqlState::InvalidParameterValue,
+            "argument list must have even number of elements",
+        )
+        .with_hint("The arguments of json_build_object() must consist of alternating keys and values."));
+    }
+    let mut out = String::from("{");
+    for (i, pair) in args.chunks(2).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let key = match &pair[0] {
+            Datum::Null => {
+                return Err(Error::new(freshet_common::SqlState::InvalidParameterValue, "null value not allowed for object key"))
+            }
+            d => {
+                let mut s = String::new();
+                format_text(d, &types[2 * i], text, &mut s);
+                s
+            }
+        };
+        escape_json_string(&key, &mut out);
+        out.push_str(" : ");
+        json_value(&pair[1], &types[2 * i + 1], text, &mut out);
+    }
+    out.push('}');
+    Ok(Datum::Json(out))
+}
+
+/// Appends a datum as a JSON value (numbers and booleans bare, JSON as is,
+/// everything else as a string of its text form).
+fn json_value(d: &Datum, ty: &DataType, text: &TextContext, out: &mut String) {
+    match d {
+        Datum::Null => out.push_str("null"),
+        Datum::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Datum::Int2(_) | Datum::Int4(_) | Datum::Int8(_) | Datum::Numeric(_) | Datum::Oid(_) => {
+            format_text(d, ty, text, out)
+        }
+        Datum::Float4(f) if f.0.is_finite() => format_text(d, ty, text, out),
+        Datum::Float8(f) if f.0.is_finite() => format_text(d, ty, text, out),
+        Datum::Json(s) => out.push_str(s),
+        Datum::Jsonb(j) => format_jsonb(j, out),
+        Datum::Array(items) => {
+            let elem = ty.element().cloned().unwrap_or(DataType::Text);
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_value(item, &elem, text, out);
+            }
+            out.push(']');
+        }
+        other => {
+            let mut s = String::new();
+            format_text(other, ty, text, &mut s);
+            escape_json_string(&s, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_type_matches_postgres() {
+        assert_eq!(format_type(1042, None), "character");
+        assert_eq!(format_type(1042, Some(-1)), "bpchar");
+        assert_eq!(format_type(1042, Some(9)), "character(5)");
+        assert_eq!(format_type(1043, Some(24)), "character varying(20)");
+        assert_eq!(format_type(1700, Some(((10 << 16) | 2) + 4)), "numeric(10,2)");
+        assert_eq!(format_type(1015, Some(24)), "character varying(20)[]");
+        assert_eq!(format_type(1014, Some(-1)), "bpchar[]");
+        assert_eq!(format_type(18, Some(-1)), "\"char\"");
+        assert_eq!(format_type(1002, Some(-1)), "\"char\"[]");
+        assert_eq!(format_type(99999, Some(-1)), "???");
+        assert_eq!(format_type(0, Some(-1)), "-");
+        assert_eq!(format_type(25, Some(10)), "text(10)");
+        assert_eq!(format_type(1184, None), "timestamp with time zone");
+    }
+
+    #[test]
+    fn keywords_are_sorted_for_binary_search() {
+        assert!(RESERVED_KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn quote_ident_matches_postgres() {
+        assert_eq!(quote_ident("Abc"), "\"Abc\"");
+        assert_eq!(quote_ident("abc"), "abc");
+        assert_eq!(quote_ident("select"), "\"select\"");
+        assert_eq!(quote_ident("a b"), "\"a b\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident("_x1"), "_x1");
+        assert_eq!(quote_ident("1x"), "\"1x\"");
+    }
+
+    #[test]
+    fn size_pretty_matches_postgres() {
+        assert_eq!(size_pretty(123456789), "118 MB");
+        assert_eq!(size_pretty(0), "0 bytes");
+        assert_eq!(size_pretty(10239), "10239 bytes");
+        assert_eq!(size_pretty(10240), "10 kB");
+    }
+
+    #[test]
+    fn qualified_names_split_with_quoting() {
+        assert_eq!(split_qualified_name("Public.Users"), Some(vec!["public".to_string(), "users".to_string()]));
+        assert_eq!(split_qualified_name("\"My\"\"T\".x"), Some(vec!["My\"T".to_string(), "x".to_string()]));
+        assert_eq!(split_qualified_name("a..b"), None);
+        assert_eq!(regtype_by_name("varchar(10)"), Some(1043));
+        assert_eq!(regtype_by_name("integer[]"), Some(1007));
+        assert_eq!(regtype_by_name("nope"), None);
+    }
 }

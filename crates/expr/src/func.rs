@@ -127,6 +127,8 @@ pub enum Func {
     NextVal,
     CurrVal,
     SetVal,
+    /// `set_config(name, value, is_local)`.
+    SetConfig,
     /// Evaluated by the binder-provided closure-free datetime library.
     DateTime(crate::func::DateTimeFunc),
     /// A value's text output (the type's output function), as `concat()`
@@ -654,6 +656,13 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             freshet_common::io::format_text(&v, ty, ctx.text, &mut out);
             return Ok(Text(out));
         }
+        Func::SetConfig => {
+            let seqs = ctx.sequences.ok_or_else(|| Error::unsupported("set_config() in this context"))?;
+            let (Some(Text(name)), Some(value)) = (args.first(), args.get(1)) else { return Ok(Null) };
+            let value = value.as_str().unwrap_or("");
+            let local = args.get(2).and_then(|b| b.as_bool()).unwrap_or(false);
+            return Ok(Text(seqs.set_config(name, value, local)?));
+        }
         Func::NextVal | Func::CurrVal | Func::SetVal => {
             let seqs = ctx.sequences.ok_or_else(|| Error::unsupported("sequence functions in this context"))?;
             let Some(Oid(oid)) = args.first().cloned() else { return Ok(Null) };
@@ -1003,6 +1012,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::Pi
         | Func::Constant(_)
         | Func::NextVal
+        | Func::SetConfig
         | Func::CurrVal
         | Func::SetVal
         | Func::Catalog(_)

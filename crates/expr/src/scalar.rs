@@ -106,6 +106,12 @@ pub trait SequenceAccess {
     fn currval(&self, oid: u32) -> Result<i64>;
     /// Sets the sequence's value; `is_called` false makes the next nextval return `value`.
     fn setval(&self, oid: u32, value: i64, is_called: bool) -> Result<i64>;
+    /// `set_config(name, value, is_local)`: changes a session setting
+    /// (applied when the statement completes) and returns the new value.
+    fn set_config(&self, name: &str, value: &str, is_local: bool) -> Result<String> {
+        let _ = (name, value, is_local);
+        Err(Error::unsupported("set_config() in this context"))
+    }
 }
 
 impl ScalarExpr {

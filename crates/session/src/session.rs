@@ -39,6 +39,8 @@ pub struct Session {
     cancel: Arc<AtomicBool>,
     /// Last nextval result per sequence (currval).
     currval: parking_lot::Mutex<std::collections::HashMap<u32, i64>>,
+    /// set_config() calls of the running statement, applied when it ends.
+    pending_settings: parking_lot::Mutex<Vec<(String, String)>>,
     /// Open cursors (DECLARE), materialized when declared.
     cursors: std::collections::HashMap<String, Cursor>,
 }
@@ -92,6 +94,7 @@ impl Session {
             cancel,
             currval: parking_lot::Mutex::new(Default::default()),
             cursors: Default::default(),
+            pending_settings: Default::default(),
         })
     }
 
@@ -445,7 +448,16 @@ impl SessionApi for Session {
             return Err(Error::internal("foreign prepared statement"));
         };
         let Some(ast) = &prepared.ast else { return Ok(ExecuteResult::Empty) };
-        let result = self.execute_statement(ast, params, &stmt.param_types);
+        let mut result = self.execute_statement(ast, params, &stmt.param_types);
+        let pending = std::mem::take(&mut *self.pending_settings.lock());
+        if result.is_ok() {
+            for (name, value) in pending {
+                if let Err(e) = self.settings.set(&name, Some(value)) {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
         if result.is_err() {
             self.note_error();
         }
@@ -625,6 +637,15 @@ impl SequenceAccess for SessionSequences<'_> {
         server.mark_sequences_dirty();
         self.session.currval.lock().insert(oid, value);
         Ok(value)
+    }
+
+    fn set_config(&self, name: &str, value: &str, _is_local: bool) -> Result<String> {
+        // Validate now (unknown names fail the statement), apply at its end.
+        let mut probe = self.session.settings.clone();
+        probe.set(name, Some(value.to_string()))?;
+        let applied = probe.get(name).unwrap_or(value).to_string();
+        self.session.pending_settings.lock().push((name.to_string(), value.to_string()));
+        Ok(applied)
     }
 
     fn currval(&self, oid: u32) -> Result<i64> {

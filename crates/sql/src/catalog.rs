@@ -59,6 +59,12 @@ pub trait Catalog {
     fn user(&self) -> &str;
     /// The session's backend process id.
     fn backend_pid(&self) -> i32;
+    /// What catalog functions evaluated at run time (`pg_table_is_visible`,
+    /// `pg_get_indexdef`, ...) need to know, taken from the same state the
+    /// statement is bound against. The default knows nothing.
+    fn catalog_snapshot(&self) -> std::sync::Arc<freshet_expr::catalog_func::CatalogSnapshot> {
+        std::sync::Arc::default()
+    }
     /// OID of a relation named like `regclass` input (`'orders'::regclass`).
     fn regclass(&self, name: &str) -> Option<u32> {
         let (schema, rel) = match name.split_once('.') {

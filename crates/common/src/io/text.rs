@@ -151,10 +151,9 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TextContext) -> Result<Datum
         DataType::Float4 => Datum::Float4(crate::F32(float_fmt::parse_f32(input)?)),
         DataType::Float8 => Datum::Float8(crate::F64(float_fmt::parse_f64(input)?)),
         DataType::Numeric(typmod) => {
-            let d = numeric::parse_numeric(input)?;
             Datum::Numeric(match typmod {
-                Some((p, s)) => numeric::apply_typmod(d, *p, *s)?,
-                None => d,
+                Some((p, s)) => numeric::parse_numeric_typmod(input, *p, *s)?,
+                None => numeric::parse_numeric(input)?,
             })
         }
         DataType::Text | DataType::Unknown => Datum::Text(input.to_string()),
@@ -467,7 +466,19 @@ struct ArrayParser<'a> {
 }
 
 impl<'a> ArrayParser<'a> {
+    /// An error about the braces part: PostgreSQL quotes the input after
+    /// its leading whitespace there.
     fn malformed(&self, detail: impl Into<String>) -> Error {
+        let shown = self.input.trim_start_matches(array_isspace);
+        Error::new(
+            SqlState::InvalidTextRepresentation,
+            format!("malformed array literal: \"{shown}\""),
+        )
+        .with_detail(detail.into())
+    }
+
+    /// An error about the start of the literal, quoting the whole input.
+    fn malformed_full(&self, detail: impl Into<String>) -> Error {
         Error::new(
             SqlState::InvalidTextRepresentation,
             format!("malformed array literal: \"{}\"", self.input),
@@ -652,19 +663,19 @@ pub fn parse_array(input: &str, elem: &DataType, ctx: &TextContext) -> Result<Da
                 p.pos += 1;
             }
             if p.peek() != Some(']') {
-                return Err(p.malformed("Missing \"]\" after array dimensions."));
+                return Err(p.malformed_full("Missing \"]\" after array dimensions."));
             }
             p.pos += 1;
         }
         p.skip_space();
         if p.peek() != Some('=') {
-            return Err(p.malformed("Missing \"=\" after array dimensions."));
+            return Err(p.malformed_full("Missing \"=\" after array dimensions."));
         }
         p.pos += 1;
         p.skip_space();
     }
     if p.peek() != Some('{') {
-        return Err(p.malformed("Array value must start with \"{\" or dimension information."));
+        return Err(p.malformed_full("Array value must start with \"{\" or dimension information."));
     }
     let items = p.parse_level(1)?;
     p.skip_space();

@@ -41,6 +41,9 @@ impl Binder<'_> {
             }
             Expr::Nested(inner) => self.bind_expr(inner, scope),
             Expr::Cast { expr, data_type, .. } => {
+                if let Some(bound) = self.bind_catalog_cast(expr, data_type, scope)? {
+                    return Ok(bound);
+                }
                 let target = typing::data_type(data_type)?;
                 if let (Expr::Array(arr), DataType::Array(_)) = (expr.as_ref(), &target) {
                     if arr.elem.is_empty() {
@@ -117,7 +120,13 @@ impl Binder<'_> {
             }
             Expr::AnyOp { left, compare_op, right, .. } => self.bind_quantified(left, compare_op, right, false, scope),
             Expr::AllOp { left, compare_op, right } => self.bind_quantified(left, compare_op, right, true, scope),
-            Expr::Function(f) => self.bind_function(f, scope),
+            Expr::Function(f) => match &f.args {
+                // `ARRAY(SELECT ...)` parses as a function call.
+                ast::FunctionArguments::Subquery(q) if names::object_name(&f.name) == ["array"] => {
+                    self.bind_array_subquery(q, scope)
+                }
+                _ => self.bind_function(f, scope),
+            },
             Expr::Extract { field, expr, .. } => {
                 let field_name = datetime_field_name(field);
                 self.bind_named_call("extract", vec![(ScalarExpr::Literal(Datum::Text(field_name)), DataType::Text)], Some(expr), scope)

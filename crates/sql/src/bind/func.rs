@@ -575,6 +575,11 @@ impl Binder<'_> {
                     )),
                 }
             }
+            "set_config" => {
+                let b = DataType::Bool;
+                let out = coerce_all!(text, text, b);
+                call(Func::SetConfig, out, text)
+            }
             "pg_typeof" => {
                 if n != 1 {
                     return Err(no_such(name));

@@ -848,9 +848,10 @@ impl Binder<'_> {
 
     fn bind_table_factor(&mut self, factor: &TableFactor) -> Result<(RelExpr, Scope)> {
         match factor {
-            TableFactor::Table { name, alias, args, .. } => {
-                if args.is_some() {
-                    return Err(Error::unsupported(format!("table function {name}")));
+            TableFactor::Table { name, alias, args, with_ordinality, .. } => {
+                if let Some(args) = args {
+                    let exprs = function_arg_exprs(&args.args)?;
+                    return self.bind_from_function(name, &exprs, *with_ordinality, alias.as_ref());
                 }
                 if let Some(ast::ObjectNamePart::Identifier(id)) = name.0.last() {
                     if id.quote_style.is_none() && is_reserved_keyword(&id.value) {
@@ -949,6 +950,15 @@ impl Binder<'_> {
                 }
                 Ok((plan, scope))
             }
+            TableFactor::Function { lateral: false, name, args, with_ordinality, alias } => {
+                let exprs = function_arg_exprs(args)?;
+                self.bind_from_function(name, &exprs, *with_ordinality, alias.as_ref())
+            }
+            TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality, .. } => {
+                let name = ast::ObjectName::from(vec![ast::Ident::new("unnest")]);
+                let exprs: Vec<&Expr> = array_exprs.iter().collect();
+                self.bind_from_function(&name, &exprs, *with_ordinality, alias.as_ref())
+            }
             other => Err(Error::unsupported(format!("FROM item {other}"))),
         }
     }
@@ -970,6 +980,16 @@ impl Binder<'_> {
 
 fn output_from_item(it: &ScopeItem) -> OutputColumn {
     OutputColumn { name: it.name.clone(), ty: it.ty.clone(), table_oid: it.table_oid, column_id: it.column_id }
+}
+
+/// The expressions of a FROM function's arguments (positional only).
+fn function_arg_exprs(args: &[ast::FunctionArg]) -> Result<Vec<&Expr>> {
+    args.iter()
+        .map(|a| match a {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+            other => Err(Error::unsupported(format!("argument {other} of a function in FROM"))),
+        })
+        .collect()
 }
 
 fn apply_column_aliases(scope: &mut Scope, alias: Option<&ast::TableAlias>) -> Result<()> {
