@@ -39,6 +39,9 @@ pub struct Session {
     cancel: Arc<AtomicBool>,
     /// Last nextval result per sequence (currval).
     currval: parking_lot::Mutex<std::collections::HashMap<u32, i64>>,
+    /// Statements left in the implicit transaction of a multi-statement
+    /// simple query (PostgreSQL runs them as one transaction).
+    implicit_remaining: usize,
     /// set_config() calls of the running statement, applied when it ends.
     pending_settings: parking_lot::Mutex<Vec<(String, String)>>,
     /// Open cursors (DECLARE), materialized when declared.
@@ -95,6 +98,7 @@ impl Session {
             currval: parking_lot::Mutex::new(Default::default()),
             cursors: Default::default(),
             pending_settings: Default::default(),
+            implicit_remaining: 0,
         })
     }
 
@@ -399,6 +403,24 @@ impl SessionApi for Session {
 
     fn prepare_simple(&mut self, sql: &str) -> Result<Vec<Prepared>, Error> {
         let stmts = freshet_sql::parse_statements(sql).inspect_err(|_| self.note_error())?;
+        // Several statements outside a transaction block form one implicit
+        // transaction, unless they manage transactions themselves.
+        self.implicit_remaining = 0;
+        let controls_transactions = stmts.iter().any(|s| {
+            matches!(
+                s,
+                Statement::StartTransaction { .. }
+                    | Statement::Commit { .. }
+                    | Statement::Rollback { .. }
+                    | Statement::Savepoint { .. }
+                    | Statement::ReleaseSavepoint { .. }
+                    | Statement::CreateDatabase { .. }
+            ) || matches!(s, Statement::Drop { object_type: sqlparser::ast::ObjectType::Database, .. })
+        });
+        if stmts.len() > 1 && self.txn.is_none() && !controls_transactions {
+            self.implicit_remaining = stmts.len();
+            self.txn = Some(Txn::new(self.server.snapshot(), freshet_common::datetime::now(), false));
+        }
         Ok(stmts
             .into_iter()
             .map(|s| Prepared {
@@ -457,6 +479,20 @@ impl SessionApi for Session {
                     break;
                 }
             }
+        }
+        if self.implicit_remaining > 0 {
+            self.implicit_remaining -= 1;
+            if result.is_err() {
+                self.implicit_remaining = 0;
+                self.txn = None;
+                return result;
+            }
+            if self.implicit_remaining == 0 {
+                if let Some(txn) = self.txn.take() {
+                    self.server.commit(txn)?;
+                }
+            }
+            return result;
         }
         if result.is_err() {
             self.note_error();
