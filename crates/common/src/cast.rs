@@ -31,7 +31,11 @@ pub enum CastContext {
 fn is_text_like(t: &DataType) -> bool {
     matches!(
         t,
-        DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Name | DataType::InternalChar
+        DataType::Text
+            | DataType::Varchar(_)
+            | DataType::Char(_)
+            | DataType::Name
+            | DataType::InternalChar
     )
 }
 
@@ -147,8 +151,12 @@ pub fn cast_with_context(
 
 fn int_range(v: i64, to: &DataType) -> Result<Datum> {
     Ok(match to {
-        DataType::Int2 => Datum::Int2(i16::try_from(v).map_err(|_| Error::out_of_range("smallint"))?),
-        DataType::Int4 => Datum::Int4(i32::try_from(v).map_err(|_| Error::out_of_range("integer"))?),
+        DataType::Int2 => {
+            Datum::Int2(i16::try_from(v).map_err(|_| Error::out_of_range("smallint"))?)
+        }
+        DataType::Int4 => {
+            Datum::Int4(i32::try_from(v).map_err(|_| Error::out_of_range("integer"))?)
+        }
         DataType::Int8 => Datum::Int8(v),
         other => return Err(Error::internal(format!("int_range to {other}"))),
     })
@@ -190,7 +198,10 @@ pub fn float_to_numeric(v: f64, significant_digits: usize) -> Result<Decimal> {
         return Err(Error::new(SqlState::NumericValueOutOfRange, "cannot convert NaN to numeric"));
     }
     if v.is_infinite() {
-        return Err(Error::new(SqlState::NumericValueOutOfRange, "cannot convert infinity to numeric"));
+        return Err(Error::new(
+            SqlState::NumericValueOutOfRange,
+            "cannot convert infinity to numeric",
+        ));
     }
     if v == 0.0 {
         return Ok(Decimal::ZERO);
@@ -254,10 +265,16 @@ fn convert_number(n: Num, to: &DataType) -> Result<Datum> {
         (Num::F8(v), Float4) => {
             let r = v as f32;
             if r.is_infinite() && !v.is_infinite() {
-                return Err(Error::new(SqlState::NumericValueOutOfRange, "value out of range: overflow"));
+                return Err(Error::new(
+                    SqlState::NumericValueOutOfRange,
+                    "value out of range: overflow",
+                ));
             }
             if r == 0.0 && v != 0.0 {
-                return Err(Error::new(SqlState::NumericValueOutOfRange, "value out of range: underflow"));
+                return Err(Error::new(
+                    SqlState::NumericValueOutOfRange,
+                    "value out of range: underflow",
+                ));
             }
             Datum::Float4(F32(r))
         }
@@ -300,7 +317,13 @@ fn jsonb_kind(j: &Jsonb) -> &'static str {
     }
 }
 
-fn convert(datum: Datum, from: &DataType, to: &DataType, ctx: &TextContext, explicit: bool) -> Result<Datum> {
+fn convert(
+    datum: Datum,
+    from: &DataType,
+    to: &DataType,
+    ctx: &TextContext,
+    explicit: bool,
+) -> Result<Datum> {
     use DataType::*;
     let f = from.without_modifiers();
     // Arrays: element by element (nested arrays recurse).
@@ -310,7 +333,9 @@ fn convert(datum: Datum, from: &DataType, to: &DataType, ctx: &TextContext, expl
             .iter()
             .map(|d| match d {
                 Datum::Null => Ok(Datum::Null),
-                Datum::Array(_) => convert(d.clone(), &Array(Box::new(fe.clone())), to, ctx, explicit),
+                Datum::Array(_) => {
+                    convert(d.clone(), &Array(Box::new(fe.clone())), to, ctx, explicit)
+                }
                 other => convert(other.clone(), &fe, te, ctx, explicit),
             })
             .collect();
@@ -321,7 +346,11 @@ fn convert(datum: Datum, from: &DataType, to: &DataType, ctx: &TextContext, expl
         if !(-128..=127).contains(&v) {
             return Err(Error::new(SqlState::NumericValueOutOfRange, "\"char\" out of range"));
         }
-        return Ok(Datum::Text(if v == 0 { String::new() } else { char::from(v as i8 as u8).to_string() }));
+        return Ok(Datum::Text(if v == 0 {
+            String::new()
+        } else {
+            char::from(v as i8 as u8).to_string()
+        }));
     }
     // To string types: text form of the source.
     if is_text_like(to) {
@@ -360,9 +389,10 @@ fn convert(datum: Datum, from: &DataType, to: &DataType, ctx: &TextContext, expl
         (Datum::Bool(b), Int4) => Datum::Int4(b as i32),
         (Datum::Int2(v), Oid | RegClass | RegType | RegProc) => Datum::Oid(v as i32 as u32),
         (Datum::Int4(v), Oid | RegClass | RegType | RegProc) => Datum::Oid(v as u32),
-        (Datum::Int8(v), Oid | RegClass | RegType | RegProc) => {
-            Datum::Oid(u32::try_from(v).map_err(|_| Error::new(SqlState::NumericValueOutOfRange, "OID out of range"))?)
-        }
+        (Datum::Int8(v), Oid | RegClass | RegType | RegProc) => Datum::Oid(
+            u32::try_from(v)
+                .map_err(|_| Error::new(SqlState::NumericValueOutOfRange, "OID out of range"))?,
+        ),
         (Datum::Oid(o), Int4) => Datum::Int4(o as i32),
         (Datum::Oid(o), Int8) => Datum::Int8(o as i64),
         (Datum::Oid(o), Oid | RegClass | RegType | RegProc) => Datum::Oid(o),
@@ -374,7 +404,9 @@ fn convert(datum: Datum, from: &DataType, to: &DataType, ctx: &TextContext, expl
         (Datum::TimestampTz(t), Date) => Datum::Date(t.to_date(&ctx.time_zone)?),
         (Datum::TimestampTz(t), Time) => Datum::Time(t.to_time(&ctx.time_zone)?),
         (Datum::TimestampTz(t), Timestamp) => Datum::Timestamp(t.to_local(&ctx.time_zone)?),
-        (Datum::Time(t), Interval) => Datum::Interval(crate::Interval { months: 0, days: 0, micros: t.0 }),
+        (Datum::Time(t), Interval) => {
+            Datum::Interval(crate::Interval { months: 0, days: 0, micros: t.0 })
+        }
         (Datum::Interval(i), Time) => Datum::Time(interval_to_time(&i)),
         (Datum::Date(d), Date) => Datum::Date(d),
         (Datum::Time(t), Time) => Datum::Time(t),
@@ -475,15 +507,33 @@ mod tests {
         assert_eq!(c(Datum::Bool(true), Bool, Text).expect("ok"), Datum::text("true"));
         assert_eq!(c(Datum::Bool(true), Bool, Varchar(Some(2))).expect("ok"), Datum::text("tr"));
         assert_eq!(c(Datum::text("a    "), Char(Some(5)), Text).expect("ok"), Datum::text("a"));
-        assert_eq!(c(Datum::text("abc  "), Char(Some(5)), Varchar(Some(2))).expect("ok"), Datum::text("ab"));
-        let e = cast_with_context(Datum::text("abc"), &Text, &Varchar(Some(2)), &ctx(), CastContext::Assignment)
-            .expect_err("too long");
+        assert_eq!(
+            c(Datum::text("abc  "), Char(Some(5)), Varchar(Some(2))).expect("ok"),
+            Datum::text("ab")
+        );
+        let e = cast_with_context(
+            Datum::text("abc"),
+            &Text,
+            &Varchar(Some(2)),
+            &ctx(),
+            CastContext::Assignment,
+        )
+        .expect_err("too long");
         assert_eq!(e.state.code(), "22001");
         let num = |d: Datum| text_of(&d, &Numeric(None));
         assert_eq!(num(c(Datum::Float8(F64(0.1)), Float8, Numeric(None)).expect("ok")), "0.1");
-        assert_eq!(num(c(Datum::Float8(F64(1.0 / 3.0)), Float8, Numeric(None)).expect("ok")), "0.333333333333333");
-        assert_eq!(num(c(Datum::Float8(F64(1e20)), Float8, Numeric(None)).expect("ok")), "100000000000000000000");
-        assert_eq!(num(c(Datum::Float8(F64(1.5e-7)), Float8, Numeric(None)).expect("ok")), "0.00000015");
+        assert_eq!(
+            num(c(Datum::Float8(F64(1.0 / 3.0)), Float8, Numeric(None)).expect("ok")),
+            "0.333333333333333"
+        );
+        assert_eq!(
+            num(c(Datum::Float8(F64(1e20)), Float8, Numeric(None)).expect("ok")),
+            "100000000000000000000"
+        );
+        assert_eq!(
+            num(c(Datum::Float8(F64(1.5e-7)), Float8, Numeric(None)).expect("ok")),
+            "0.00000015"
+        );
         assert_eq!(num(c(Datum::Float4(F32(0.1)), Float4, Numeric(None)).expect("ok")), "0.1");
         assert_eq!(c(Datum::Float8(F64(2.5)), Float8, Int2).expect("ok"), Datum::Int2(2));
         assert_eq!(c(Datum::Float8(F64(3.5)), Float8, Int8).expect("ok"), Datum::Int8(4));
@@ -493,28 +543,55 @@ mod tests {
         assert_eq!(c(Datum::Numeric(-d25), Numeric(None), Int4).expect("ok"), Datum::Int4(-3));
         let e = c(Datum::Int4(32768), Int4, Int2).expect_err("range");
         assert_eq!((e.state.code(), e.message.as_str()), ("22003", "smallint out of range"));
-        assert_eq!(c(Datum::Float8(F64(1e10)), Float8, Int4).expect_err("range").message, "integer out of range");
-        assert_eq!(c(Datum::Float8(F64(f64::NAN)), Float8, Int4).expect_err("nan").message, "integer out of range");
+        assert_eq!(
+            c(Datum::Float8(F64(1e10)), Float8, Int4).expect_err("range").message,
+            "integer out of range"
+        );
+        assert_eq!(
+            c(Datum::Float8(F64(f64::NAN)), Float8, Int4).expect_err("nan").message,
+            "integer out of range"
+        );
         let big = crate::numeric::parse_numeric("1e19").expect("ok");
-        assert_eq!(c(Datum::Numeric(big), Numeric(None), Int8).expect_err("range").message, "bigint out of range");
-        assert_eq!(c(Datum::Float8(F64(1e39)), Float8, Float4).expect_err("ovf").message, "value out of range: overflow");
-        assert_eq!(c(Datum::Float8(F64(1e-50)), Float8, Float4).expect_err("unf").message, "value out of range: underflow");
+        assert_eq!(
+            c(Datum::Numeric(big), Numeric(None), Int8).expect_err("range").message,
+            "bigint out of range"
+        );
+        assert_eq!(
+            c(Datum::Float8(F64(1e39)), Float8, Float4).expect_err("ovf").message,
+            "value out of range: overflow"
+        );
+        assert_eq!(
+            c(Datum::Float8(F64(1e-50)), Float8, Float4).expect_err("unf").message,
+            "value out of range: underflow"
+        );
         let e10 = crate::numeric::parse_numeric("1e10").expect("ok");
-        assert_eq!(text_of(&c(Datum::Numeric(e10), Numeric(None), Float4).expect("ok"), &Float4), "1e+10");
+        assert_eq!(
+            text_of(&c(Datum::Numeric(e10), Numeric(None), Float4).expect("ok"), &Float4),
+            "1e+10"
+        );
         assert_eq!(c(Datum::Int8(-1), Int8, Oid).expect_err("oid").message, "OID out of range");
         assert_eq!(c(Datum::Oid(4294967295), Oid, Int4).expect("ok"), Datum::Int4(-1));
         let j = |s: &str| Datum::Jsonb(json::parse_json_text(s).expect(s));
         assert_eq!(c(j("1"), Jsonb, Int4).expect("ok"), Datum::Int4(1));
         assert_eq!(c(j("1.5"), Jsonb, Int4).expect("ok"), Datum::Int4(2));
         assert_eq!(c(j("true"), Jsonb, Bool).expect("ok"), Datum::Bool(true));
-        assert_eq!(c(j("\"a\""), Jsonb, Int4).expect_err("kind").message, "cannot cast jsonb string to type integer");
-        assert_eq!(c(j("[1]"), Jsonb, Numeric(None)).expect_err("kind").message, "cannot cast jsonb array to type numeric");
+        assert_eq!(
+            c(j("\"a\""), Jsonb, Int4).expect_err("kind").message,
+            "cannot cast jsonb string to type integer"
+        );
+        assert_eq!(
+            c(j("[1]"), Jsonb, Numeric(None)).expect_err("kind").message,
+            "cannot cast jsonb array to type numeric"
+        );
         let t = |d: Datum, ty: DataType| text_of(&d, &ty);
         let iv = crate::datetime_io::parse_interval("25 hours").expect("ok");
         assert_eq!(t(c(Datum::Interval(iv), Interval, Time).expect("ok"), Time), "01:00:00");
         let iv = crate::datetime_io::parse_interval("-1 hour").expect("ok");
         assert_eq!(t(c(Datum::Interval(iv), Interval, Time).expect("ok"), Time), "23:00:00");
-        assert_eq!(c(Datum::Int4(300), Int4, InternalChar).expect_err("range").message, "\"char\" out of range");
+        assert_eq!(
+            c(Datum::Int4(300), Int4, InternalChar).expect_err("range").message,
+            "\"char\" out of range"
+        );
         assert_eq!(c(Datum::text("abc"), InternalChar, Int4).expect("ok"), Datum::Int4(97));
         let arr = Datum::Array(vec![Datum::Float8(F64(1.5)), Datum::Float8(F64(2.5)), Datum::Null]);
         let r = c(arr, Array(Box::new(Float8)), Array(Box::new(Int4))).expect("ok");

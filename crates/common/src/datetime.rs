@@ -68,8 +68,12 @@ pub struct TimestampTz(pub i64);
 /// month and a day have no fixed length.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Interval {
+    /// Months (a year is 12 months).
     pub months: i32,
+    /// Days, independent of months (a day is not always 24 hours across
+    /// DST changes, so PostgreSQL keeps it separate).
     pub days: i32,
+    /// Microseconds of time.
     pub micros: i64,
 }
 
@@ -741,8 +745,10 @@ impl TimestampTz {
         let mut v = self.0;
         if span.months != 0 || span.days != 0 {
             let local = v + off;
-            let moved =
-                add_interval_local(local, &Interval { months: span.months, days: span.days, micros: 0 })?;
+            let moved = add_interval_local(
+                local,
+                &Interval { months: span.months, days: span.days, micros: 0 },
+            )?;
             v = moved - off;
         }
         let v = v.checked_add(span.micros).ok_or_else(timestamp_out_of_range)?;
@@ -857,7 +863,8 @@ impl Interval {
             sec_remainder -= extra as f64 * SECS_PER_DAY as f64;
         }
         days = days.checked_add(month_remainder_days as i32).ok_or_else(interval_out_of_range)?;
-        let t = (self.micros as f64 * factor + sec_remainder * USECS_PER_SEC as f64).round_ties_even();
+        let t =
+            (self.micros as f64 * factor + sec_remainder * USECS_PER_SEC as f64).round_ties_even();
         if t.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
             return Err(interval_out_of_range());
         }
@@ -883,7 +890,8 @@ impl Interval {
             sec_remainder -= extra as f64 * SECS_PER_DAY as f64;
         }
         days = days.checked_add(month_remainder_days as i32).ok_or_else(interval_out_of_range)?;
-        let t = (self.micros as f64 / factor + sec_remainder * USECS_PER_SEC as f64).round_ties_even();
+        let t =
+            (self.micros as f64 / factor + sec_remainder * USECS_PER_SEC as f64).round_ties_even();
         if t.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
             return Err(interval_out_of_range());
         }
@@ -961,27 +969,49 @@ impl Interval {
 /// after PostgreSQL's `DecodeUnits`/`DecodeSpecial` lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DateUnit {
+    /// `microseconds`: seconds field times 1,000,000.
     Microseconds,
+    /// `milliseconds`: seconds field times 1,000.
     Milliseconds,
+    /// `second`, with fraction.
     Second,
+    /// `minute`.
     Minute,
+    /// `hour`.
     Hour,
+    /// `day` of month (or the interval's days).
     Day,
+    /// ISO 8601 `week` of the year.
     Week,
+    /// `month`.
     Month,
+    /// `quarter`, 1-4.
     Quarter,
+    /// `year` (no year 0: 1 BC is -1).
     Year,
+    /// `decade`: year / 10.
     Decade,
+    /// `century`.
     Century,
+    /// `millennium`.
     Millennium,
+    /// `julian` day number.
     Julian,
+    /// `dow`: day of week, Sunday = 0.
     Dow,
+    /// `isodow`: day of week, Sunday = 7.
     IsoDow,
+    /// `doy`: day of year, 1-366.
     Doy,
+    /// `isoyear`: ISO 8601 week-numbering year.
     IsoYear,
+    /// `timezone`: offset in seconds east of UTC.
     Timezone,
+    /// `timezone_hour`.
     TimezoneHour,
+    /// `timezone_minute`.
     TimezoneMinute,
+    /// `epoch`: seconds since 1970-01-01 00:00:00 UTC.
     Epoch,
     /// A reserved word that is recognized but never a valid unit (e.g. `now`).
     OtherReserved,
@@ -1171,7 +1201,8 @@ fn pg_div_numeric(num: i64, den: i64) -> Decimal {
     let q = n / d;
     let mut scale = rscale.min(28) as u32;
     loop {
-        let mut r = q.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let mut r =
+            q.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         r.rescale(scale);
         if r.scale() == scale || scale == 0 {
             return r;
@@ -1320,12 +1351,19 @@ pub fn extract_time(field: &str, time: Time) -> Result<PartValue> {
 /// truncating division, so every field carries the sign of its source).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IntervalFields {
+    /// Whole years of the months field.
     pub years: i64,
+    /// Remaining months, -11..=11.
     pub months: i64,
+    /// The days field.
     pub days: i64,
+    /// Whole hours of the time field (unbounded).
     pub hours: i64,
+    /// Remaining minutes, -59..=59.
     pub minutes: i64,
+    /// Remaining seconds, -59..=59.
     pub seconds: i64,
+    /// Remaining microseconds, -999999..=999999.
     pub micros: i64,
 }
 
@@ -1431,8 +1469,11 @@ pub fn date_part(field: &str, value: &crate::Datum, tz: &TimeZone) -> Result<Opt
     };
     let epoch_us = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
     let ts_part = |raw: i64, offset: Option<i32>| -> Result<Option<f64>> {
-        let type_name =
-            if offset.is_some() { "timestamp with time zone" } else { "timestamp without time zone" };
+        let type_name = if offset.is_some() {
+            "timestamp with time zone"
+        } else {
+            "timestamp without time zone"
+        };
         let part = extract_ts_common(&lower, raw, offset, type_name)?;
         if raw == i64::MIN || raw == i64::MAX {
             return Ok(to_f(part));
@@ -1527,11 +1568,8 @@ fn trunc_fields(unit: DateUnit, f: &mut DateTimeFields) -> bool {
                 };
             }
             if unit == Decade {
-                f.year = if f.year > 0 {
-                    (f.year / 10) * 10
-                } else {
-                    -((8 - (f.year - 1)) / 10) * 10
-                };
+                f.year =
+                    if f.year > 0 { (f.year / 10) * 10 } else { -((8 - (f.year - 1)) / 10) * 10 };
             }
             if matches!(unit, Millennium | Century | Decade | Year) {
                 f.month = 1;
@@ -1678,10 +1716,7 @@ mod tests {
         assert_eq!(d.add_days(1).expect("in range").to_ymd(), (2020, 2, 29));
         assert_eq!(d.add_days(-59).expect("in range").to_ymd(), (2019, 12, 31));
         assert_eq!(Date::INFINITY.add_days(5).expect("inf"), Date::INFINITY);
-        assert_eq!(
-            Date::from_ymd(2020, 3, 1).expect("valid").days_between(d).expect("finite"),
-            2
-        );
+        assert_eq!(Date::from_ymd(2020, 3, 1).expect("valid").days_between(d).expect("finite"), 2);
         assert!(Date::from_ymd(5_874_897, 12, 31).expect("max").add_days(1).is_err());
         let n = d.to_naive_date().expect("in chrono range");
         assert_eq!(Date::from_naive_date(n).expect("in range"), d);
@@ -1692,7 +1727,9 @@ mod tests {
         let t = ts(2020, 1, 31, 0, 0, 0, 0);
         let r = t.add_interval(&Interval::new(1, 0, 0)).expect("ok");
         assert_eq!(r, ts(2020, 2, 29, 0, 0, 0, 0));
-        let r = ts(2020, 3, 31, 10, 0, 0, 0).sub_interval(&Interval::new(1, 1, 3_600_000_000)).expect("ok");
+        let r = ts(2020, 3, 31, 10, 0, 0, 0)
+            .sub_interval(&Interval::new(1, 1, 3_600_000_000))
+            .expect("ok");
         assert_eq!(r, ts(2020, 2, 28, 9, 0, 0, 0));
         let d = ts(2020, 3, 1, 0, 0, 0, 0).sub_timestamp(ts(2020, 1, 31, 12, 0, 0, 0)).expect("ok");
         assert_eq!((d.months, d.days, d.micros), (0, 29, 12 * USECS_PER_HOUR));
@@ -1735,7 +1772,10 @@ mod tests {
         assert_eq!(num(extract_timestamp("microseconds", t).expect("ok")), "56500000");
         assert_eq!(num(extract_timestamp("years", t).expect("ok")), "2020");
         let noon = ts(2020, 6, 25, 12, 0, 0, 0);
-        assert_eq!(num(extract_timestamp("julian", noon).expect("ok")), "2459026.50000000000000000000");
+        assert_eq!(
+            num(extract_timestamp("julian", noon).expect("ok")),
+            "2459026.50000000000000000000"
+        );
         let d = Date::from_ymd(2020, 6, 25).expect("valid");
         assert_eq!(num(extract_date("epoch", d).expect("ok")), "1593043200");
         assert_eq!(num(extract_date("julian", d).expect("ok")), "2459026");
@@ -1754,17 +1794,26 @@ mod tests {
         assert_eq!(e.message, "unit \"foo\" not recognized for type timestamp without time zone");
         assert_eq!(e.state, SqlState::InvalidParameterValue);
         let e = extract_timestamp("timezone", t).expect_err("unsupported");
-        assert_eq!(e.message, "unit \"timezone\" not supported for type timestamp without time zone");
+        assert_eq!(
+            e.message,
+            "unit \"timezone\" not supported for type timestamp without time zone"
+        );
         let e = extract_date("hour", d).expect_err("unsupported");
         assert_eq!(e.message, "unit \"hour\" not supported for type date");
         let e = extract_interval("week", &iv).expect_err("unsupported");
         assert_eq!(e.message, "unit \"week\" not supported for type interval");
         assert_eq!(
-            num(extract_timestamptz("epoch", TimestampTz(t.0 - 7_200_000_000), &TimeZone::Fixed(7200)).expect("ok")),
+            num(extract_timestamptz(
+                "epoch",
+                TimestampTz(t.0 - 7_200_000_000),
+                &TimeZone::Fixed(7200)
+            )
+            .expect("ok")),
             "1593081296.500000"
         );
         assert_eq!(
-            num(extract_timestamptz("timezone_hour", TimestampTz(0), &TimeZone::Fixed(-19800)).expect("ok")),
+            num(extract_timestamptz("timezone_hour", TimestampTz(0), &TimeZone::Fixed(-19800))
+                .expect("ok")),
             "-5"
         );
         let f = date_part("epoch", &crate::Datum::Timestamp(t), &TimeZone::Utc).expect("ok");
@@ -1777,7 +1826,10 @@ mod tests {
         assert_eq!(date_trunc_timestamp("week", t).expect("ok"), ts(2020, 12, 28, 0, 0, 0, 0));
         let t = ts(2020, 8, 17, 13, 45, 12, 345_678);
         assert_eq!(date_trunc_timestamp("quarter", t).expect("ok"), ts(2020, 7, 1, 0, 0, 0, 0));
-        assert_eq!(date_trunc_timestamp("milliseconds", t).expect("ok"), ts(2020, 8, 17, 13, 45, 12, 345_000));
+        assert_eq!(
+            date_trunc_timestamp("milliseconds", t).expect("ok"),
+            ts(2020, 8, 17, 13, 45, 12, 345_000)
+        );
         assert_eq!(date_trunc_timestamp("century", t).expect("ok"), ts(2001, 1, 1, 0, 0, 0, 0));
         assert_eq!(date_trunc_timestamp("millennium", t).expect("ok"), ts(2001, 1, 1, 0, 0, 0, 0));
         assert_eq!(date_trunc_timestamp("decade", t).expect("ok"), ts(2020, 1, 1, 0, 0, 0, 0));
@@ -1785,7 +1837,10 @@ mod tests {
         let tz = TimeZone::Fixed(-5 * 3600);
         let inst = TimestampTz(ts(2020, 8, 17, 3, 0, 0, 0).0);
         // 2020-08-16 22:00-05 truncated to day is 2020-08-16 00:00-05.
-        assert_eq!(date_trunc_timestamptz("day", inst, &tz).expect("ok").0, ts(2020, 8, 16, 5, 0, 0, 0).0);
+        assert_eq!(
+            date_trunc_timestamptz("day", inst, &tz).expect("ok").0,
+            ts(2020, 8, 16, 5, 0, 0, 0).0
+        );
         let iv = Interval::new(15, 3, 4 * USECS_PER_HOUR + 123);
         let r = date_trunc_interval("year", &iv).expect("ok");
         assert_eq!((r.months, r.days, r.micros), (12, 0, 0));

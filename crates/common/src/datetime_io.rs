@@ -3,7 +3,7 @@
 //! `IntervalStyle = postgres`.
 //!
 //! Input is a port of the structure of PostgreSQL's
-//! `src/backend/utils/adt/datetime.c`: [`parse_fields`] splits the string
+//! `src/backend/utils/adt/datetime.c`: `parse_fields` splits the string
 //! the way `ParseDateTime` does, then `decode_date_time`,
 //! `decode_time_only` and `decode_interval` interpret the fields like
 //! `DecodeDateTime`, `DecodeTimeOnly` and `DecodeInterval` (plus
@@ -643,7 +643,10 @@ fn decode_time_common(s: &str) -> DtResult<(i64, i64, i64, i64)> {
     } else {
         return Err(DtErr::BadFormat);
     }
-    if hour < 0 || !(0..=59).contains(&min) || !(0..=60).contains(&sec) || !(0..=1_000_000).contains(&fsec)
+    if hour < 0
+        || !(0..=59).contains(&min)
+        || !(0..=60).contains(&sec)
+        || !(0..=1_000_000).contains(&fsec)
     {
         return Err(DtErr::FieldOverflow);
     }
@@ -894,7 +897,13 @@ fn decode_date(s: &str, mut fmask: u32, is2digits: &mut bool, tm: &mut Tm) -> Dt
 }
 
 /// PostgreSQL's `ValidateDate`.
-fn validate_date(fmask: u32, isjulian: bool, is2digits: bool, bc: bool, tm: &mut Tm) -> DtResult<()> {
+fn validate_date(
+    fmask: u32,
+    isjulian: bool,
+    is2digits: bool,
+    bc: bool,
+    tm: &mut Tm,
+) -> DtResult<()> {
     if fmask & m(YEAR) != 0 {
         if isjulian {
         } else if bc {
@@ -946,12 +955,13 @@ enum DType {
 /// strings without an offset) and the current instant.
 struct Session {
     offset: i32,
-    now: TimestampTz,
 }
 
 impl Session {
+    /// The current local time. Read from the system clock only when the
+    /// input says `now`, `today`, `tomorrow` or `yesterday`.
     fn local_now(&self) -> Tm {
-        let local = self.now.0 + self.offset as i64 * USECS_PER_SEC;
+        let local = TimestampTz::now().0 + self.offset as i64 * USECS_PER_SEC;
         let f = crate::datetime::timestamp_to_fields(local).unwrap_or_default();
         Tm {
             year: f.year,
@@ -1012,7 +1022,8 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                         }
                         let dash = text.find('-').ok_or(DtErr::BadFormat)?;
                         tz = Some(decode_timezone(&text[dash..])?);
-                        let mut t = decode_number_field(&text[..dash], fmask, &mut tm, &mut is2digits)?;
+                        let mut t =
+                            decode_number_field(&text[..dash], fmask, &mut tm, &mut is2digits)?;
                         t |= m(TZ);
                         tmask = t;
                     } else {
@@ -1117,7 +1128,12 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                             tmask = t;
                         }
                         PUnit::Time => {
-                            let t = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
+                            let t = decode_number_field(
+                                &text,
+                                fmask | DATE_M,
+                                &mut tm,
+                                &mut is2digits,
+                            )?;
                             if t != TIME_M {
                                 return Err(DtErr::BadFormat);
                             }
@@ -1139,7 +1155,8 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                         // date and a time were already seen (then a year).
                         tmask = decode_number_field(&text, fmask, &mut tm, &mut is2digits)?;
                     } else {
-                        tmask = decode_number(&text, have_text_month, fmask, &mut tm, &mut is2digits)?;
+                        tmask =
+                            decode_number(&text, have_text_month, fmask, &mut tm, &mut is2digits)?;
                     }
                 }
             }
@@ -1183,7 +1200,8 @@ fn decode_date_time(fields: &mut [Field], session: &Session) -> DtResult<(DType,
                                     Reserved::Yesterday => -1,
                                     _ => 0,
                                 };
-                                let (y, mo, d) = j2date(date2j(n.year, n.mon as u32, n.mday as u32) + delta);
+                                let (y, mo, d) =
+                                    j2date(date2j(n.year, n.mon as u32, n.mday as u32) + delta);
                                 tm.year = y;
                                 tm.mon = mo as i64;
                                 tm.mday = d as i64;
@@ -1300,7 +1318,8 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
         let tmask: u32;
         match fields[i].ft {
             Ft::Date => {
-                if i == 0 && nf >= 2 && (fields[nf - 1].ft == Ft::Date || fields[1].ft == Ft::Time) {
+                if i == 0 && nf >= 2 && (fields[nf - 1].ft == Ft::Date || fields[1].ft == Ft::Time)
+                {
                     tmask = decode_date(&text, fmask, &mut is2digits, &mut tm)?;
                 } else if text.as_bytes()[0].is_ascii_digit() {
                     if fmask & TIME_M == TIME_M {
@@ -1308,7 +1327,12 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
                     }
                     let dash = text.find('-').ok_or(DtErr::BadFormat)?;
                     tz = Some(decode_timezone(&text[dash..])?);
-                    let t = decode_number_field(&text[..dash], fmask | DATE_M, &mut tm, &mut is2digits)?;
+                    let t = decode_number_field(
+                        &text[..dash],
+                        fmask | DATE_M,
+                        &mut tm,
+                        &mut is2digits,
+                    )?;
                     tmask = t | m(TZ);
                 } else {
                     match named_zone_offset(&text) {
@@ -1400,7 +1424,12 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
                             tmask = t;
                         }
                         PUnit::Time => {
-                            let t = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
+                            let t = decode_number_field(
+                                &text,
+                                fmask | DATE_M,
+                                &mut tm,
+                                &mut is2digits,
+                            )?;
                             if t != TIME_M {
                                 return Err(DtErr::BadFormat);
                             }
@@ -1415,14 +1444,21 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
                         if i == 0 && nf >= 2 && fields[nf - 1].ft == Ft::Date {
                             tmask = decode_date(&text, fmask, &mut is2digits, &mut tm)?;
                         } else if d > 2 {
-                            tmask = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
+                            tmask = decode_number_field(
+                                &text,
+                                fmask | DATE_M,
+                                &mut tm,
+                                &mut is2digits,
+                            )?;
                         } else {
                             return Err(DtErr::BadFormat);
                         }
                     } else if flen > 4 {
-                        tmask = decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
+                        tmask =
+                            decode_number_field(&text, fmask | DATE_M, &mut tm, &mut is2digits)?;
                     } else {
-                        tmask = decode_number(&text, false, fmask | DATE_M, &mut tm, &mut is2digits)?;
+                        tmask =
+                            decode_number(&text, false, fmask | DATE_M, &mut tm, &mut is2digits)?;
                     }
                 }
             }
@@ -1481,7 +1517,9 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
                         tmask = 0;
                     }
                     Special::IsoTime => {
-                        if i + 1 >= nf || !matches!(fields[i + 1].ft, Ft::Number | Ft::Time | Ft::Date) {
+                        if i + 1 >= nf
+                            || !matches!(fields[i + 1].ft, Ft::Number | Ft::Time | Ft::Date)
+                        {
                             return Err(DtErr::BadFormat);
                         }
                         ptype = Some(PUnit::Time);
@@ -1532,7 +1570,7 @@ fn decode_time_only(fields: &mut [Field], session: &Session) -> DtResult<(Tm, Op
 }
 
 fn session_of(tz: &TimeZone) -> Session {
-    Session { offset: tz.offset_seconds(), now: TimestampTz::now() }
+    Session { offset: tz.offset_seconds() }
 }
 
 fn tm_time_micros(tm: &Tm) -> i64 {
@@ -1597,7 +1635,9 @@ pub fn parse_timestamp(input: &str, tz: &TimeZone) -> Result<Timestamp> {
         let (dtype, tm, _) = decode_date_time(&mut fields, &session_of(tz))?;
         match dtype {
             DType::Date => Ok(Timestamp(timestamp_from_tm(&tm, input)?)),
-            DType::Epoch => Ok(Timestamp(-(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)),
+            DType::Epoch => {
+                Ok(Timestamp(-(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY))
+            }
             DType::Late => Ok(Timestamp::INFINITY),
             DType::Early => Ok(Timestamp::NEG_INFINITY),
         }
@@ -1624,7 +1664,9 @@ pub fn parse_timestamptz(input: &str, tz: &TimeZone) -> Result<TimestampTz> {
                 }
                 Ok(TimestampTz(v as i64))
             }
-            DType::Epoch => Ok(TimestampTz(-(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)),
+            DType::Epoch => {
+                Ok(TimestampTz(-(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY))
+            }
             DType::Late => Ok(TimestampTz::INFINITY),
             DType::Early => Ok(TimestampTz::NEG_INFINITY),
         }
@@ -1831,7 +1873,10 @@ fn decode_interval(fields: &[Field]) -> DtResult<Interval> {
                 }
                 unit = IUnit::Month;
                 let val2 = if text.starts_with('-') { -val2 } else { val2 };
-                val = val.checked_mul(12).and_then(|v| v.checked_add(val2)).ok_or(DtErr::FieldOverflow)?;
+                val = val
+                    .checked_mul(12)
+                    .and_then(|v| v.checked_add(val2))
+                    .ok_or(DtErr::FieldOverflow)?;
                 fval = 0.0;
             } else if rest.starts_with('.') {
                 let fr = parse_fraction(rest)?;

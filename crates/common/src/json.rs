@@ -9,10 +9,15 @@ use rust_decimal::Decimal;
 /// A decomposed jsonb document.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Jsonb {
+    /// JSON `null`.
     Null,
+    /// `true` / `false`.
     Bool(bool),
+    /// A number, kept exactly as a decimal (`1.0` stays `1.0`).
     Number(Decimal),
+    /// A string, de-escaped.
     String(String),
+    /// An array, in input order.
     Array(Vec<Jsonb>),
     /// Keys unique and sorted by [`jsonb_key_cmp`].
     Object(Vec<(String, Jsonb)>),
@@ -119,7 +124,15 @@ fn is_json_alnum(c: u8) -> bool {
 
 impl<'a> Lexer<'a> {
     fn new(input: &'a str, de_escape: bool) -> Lexer<'a> {
-        Lexer { input, pos: 0, tok_start: 0, tok_end: 0, tok: Tok::End, de_escape, number_error: None }
+        Lexer {
+            input,
+            pos: 0,
+            tok_start: 0,
+            tok_end: 0,
+            tok: Tok::End,
+            de_escape,
+            number_error: None,
+        }
     }
 
     fn token_text(&self) -> &str {
@@ -248,7 +261,8 @@ impl<'a> Lexer<'a> {
         let mut out = if self.de_escape { Some(String::new()) } else { None };
         let mut hi_surrogate: Option<u32> = None;
         let mut run_start = s;
-        let low_surrogate_err = || json_error("Unicode low surrogate must follow a high surrogate.");
+        let low_surrogate_err =
+            || json_error("Unicode low surrogate must follow a high surrogate.");
         loop {
             if s >= b.len() {
                 return Err(self.invalid_token(s));
@@ -596,10 +610,9 @@ impl std::fmt::Display for Jsonb {
 /// sorted keys); `None` for missing keys and non-objects.
 pub fn get_field<'a>(v: &'a Jsonb, key: &str) -> Option<&'a Jsonb> {
     match v {
-        Jsonb::Object(pairs) => pairs
-            .binary_search_by(|(k, _)| jsonb_key_cmp(k, key))
-            .ok()
-            .map(|i| &pairs[i].1),
+        Jsonb::Object(pairs) => {
+            pairs.binary_search_by(|(k, _)| jsonb_key_cmp(k, key)).ok().map(|i| &pairs[i].1)
+        }
         _ => None,
     }
 }
@@ -716,7 +729,10 @@ mod tests {
             pj(r#"{"a":1,"a":2, "b": [1,2,{}], "aa": null, "": "x\ty"}"#),
             r#"{"": "x\ty", "a": 2, "b": [1, 2, {}], "aa": null}"#
         );
-        assert_eq!(pj(r#"[1e2, 1.0, -0, 1E-2, "\u00e9\n", true]"#), "[100, 1.0, 0, 0.01, \"é\\n\", true]");
+        assert_eq!(
+            pj(r#"[1e2, 1.0, -0, 1E-2, "\u00e9\n", true]"#),
+            "[100, 1.0, 0, 0.01, \"é\\n\", true]"
+        );
         assert_eq!(pj("  {\"a\" : [ 1 , 2 ] }  "), "{\"a\": [1, 2]}");
         assert_eq!(pj("\"\\ud83d\\ude00\""), "\"😀\"");
         assert_eq!(pj("[]"), "[]");
@@ -766,7 +782,8 @@ mod tests {
 
     #[test]
     fn helpers() {
-        let v = parse_json_text(r#"{"a": {"b": [1, 2, {"c": true}]}, "s": "x", "n": null}"#).expect("ok");
+        let v = parse_json_text(r#"{"a": {"b": [1, 2, {"c": true}]}, "s": "x", "n": null}"#)
+            .expect("ok");
         let a = get_field(&v, "a").expect("a");
         let arr = get_field(a, "b").expect("b");
         assert_eq!(get_index(arr, -1).map(|x| x.to_string()), Some("{\"c\": true}".into()));

@@ -126,7 +126,12 @@ fn lex_numeric(input: &str) -> Result<NumParts> {
         _ => (0, lower.as_str()),
     };
     if unsigned == "nan" && sign_len == 0 {
-        return Ok(NumParts { negative: false, digits: String::new(), scale: 0, special: Some(Special::NaN) });
+        return Ok(NumParts {
+            negative: false,
+            digits: String::new(),
+            scale: 0,
+            special: Some(Special::NaN),
+        });
     }
     if unsigned == "infinity" || unsigned == "inf" {
         return Ok(NumParts {
@@ -221,9 +226,10 @@ pub fn parse_numeric_typmod(input: &str, precision: u32, scale: u32) -> Result<D
     let parts = lex_numeric(input)?;
     match parts.special {
         Some(Special::Infinity) => {
-            return Err(Error::new(SqlState::NumericValueOutOfRange, "numeric field overflow").with_detail(
-                format!("A field with precision {precision}, scale {scale} cannot hold an infinite value."),
-            ))
+            return Err(Error::new(SqlState::NumericValueOutOfRange, "numeric field overflow")
+                .with_detail(format!(
+                "A field with precision {precision}, scale {scale} cannot hold an infinite value."
+            )))
         }
         Some(Special::NaN) => return Err(special_unsupported(trim_c_space(input))),
         None => {}
@@ -458,7 +464,9 @@ mod tests {
         assert_eq!(e.message, "numeric field overflow");
         assert_eq!(
             e.detail.as_deref(),
-            Some("A field with precision 5, scale 2 must round to an absolute value less than 10^3.")
+            Some(
+                "A field with precision 5, scale 2 must round to an absolute value less than 10^3."
+            )
         );
         let e = apply_typmod(parse_numeric("0.5").expect("ok"), 2, 3).expect_err("overflow");
         assert_eq!(
@@ -470,13 +478,28 @@ mod tests {
             e.detail.as_deref(),
             Some("A field with precision 2, scale 2 must round to an absolute value less than 1.")
         );
-        assert_eq!(fmt(apply_typmod(parse_numeric("2.345").expect("ok"), 5, 2).expect("ok")), "2.35");
-        assert_eq!(fmt(apply_typmod(parse_numeric("-2.345").expect("ok"), 5, 2).expect("ok")), "-2.35");
-        assert_eq!(fmt(apply_typmod(parse_numeric("999.994").expect("ok"), 5, 2).expect("ok")), "999.99");
+        assert_eq!(
+            fmt(apply_typmod(parse_numeric("2.345").expect("ok"), 5, 2).expect("ok")),
+            "2.35"
+        );
+        assert_eq!(
+            fmt(apply_typmod(parse_numeric("-2.345").expect("ok"), 5, 2).expect("ok")),
+            "-2.35"
+        );
+        assert_eq!(
+            fmt(apply_typmod(parse_numeric("999.994").expect("ok"), 5, 2).expect("ok")),
+            "999.99"
+        );
         assert!(apply_typmod(parse_numeric("999.995").expect("ok"), 5, 2).is_err());
         assert_eq!(fmt(apply_typmod(parse_numeric("1").expect("ok"), 5, 2).expect("ok")), "1.00");
-        assert_eq!(fmt(apply_typmod(parse_numeric("-0.001").expect("ok"), 5, 2).expect("ok")), "0.00");
-        assert_eq!(fmt(apply_typmod(parse_numeric("0.001").expect("ok"), 2, 3).expect("ok")), "0.001");
+        assert_eq!(
+            fmt(apply_typmod(parse_numeric("-0.001").expect("ok"), 5, 2).expect("ok")),
+            "0.00"
+        );
+        assert_eq!(
+            fmt(apply_typmod(parse_numeric("0.001").expect("ok"), 2, 3).expect("ok")),
+            "0.001"
+        );
     }
 
     #[test]
@@ -487,7 +510,17 @@ mod tests {
         let mut out = Vec::new();
         encode_numeric_binary(&d, &mut out);
         assert_eq!(out, vec![0, 3, 0, 1, 0, 0, 0, 3, 0, 1, 0x09, 0x29, 0x1a, 0x7c]);
-        for s in ["0", "0.00", "-1", "10000", "0.0001", "-993.99", "1e20", "0.000001234", "79228162514264337593543950335"] {
+        for s in [
+            "0",
+            "0.00",
+            "-1",
+            "10000",
+            "0.0001",
+            "-993.99",
+            "1e20",
+            "0.000001234",
+            "79228162514264337593543950335",
+        ] {
             let d = parse_numeric(s).expect(s);
             let mut out = Vec::new();
             encode_numeric_binary(&d, &mut out);

@@ -310,7 +310,9 @@ fn decode_datum(r: &mut Reader<'_>, depth: usize) -> Result<Datum> {
         T_NULL => Datum::Null,
         T_FALSE => Datum::Bool(false),
         T_TRUE => Datum::Bool(true),
-        T_INT2 => Datum::Int2(i16::try_from(r.ivarint()?).map_err(|_| corrupt("int2 out of range"))?),
+        T_INT2 => {
+            Datum::Int2(i16::try_from(r.ivarint()?).map_err(|_| corrupt("int2 out of range"))?)
+        }
         T_INT4 => Datum::Int4(i32_of(r.ivarint()?)?),
         T_INT8 => Datum::Int8(r.ivarint()?),
         T_FLOAT4 => Datum::Float4(F32(f32::from_bits(u32::from_le_bytes(r.fixed()?)))),
@@ -404,8 +406,9 @@ mod tests {
     use super::*;
 
     fn sample_row() -> Vec<Datum> {
-        let j = crate::json::parse_json_text(r#"{"a": [1, 2.50, "x"], "bb": {"c": null, "d": true}}"#)
-            .expect("valid json");
+        let j =
+            crate::json::parse_json_text(r#"{"a": [1, 2.50, "x"], "bb": {"c": null, "d": true}}"#)
+                .expect("valid json");
         vec![
             Datum::Null,
             Datum::Bool(true),
@@ -503,7 +506,53 @@ mod tests {
     #[test]
     fn encoding_is_compact() {
         let mut buf = Vec::new();
-        encode_row(&[Datum::Int4(5), Datum::Int8(-3), Datum::Bool(true), Datum::text("ab")], &mut buf);
+        encode_row(
+            &[Datum::Int4(5), Datum::Int8(-3), Datum::Bool(true), Datum::text("ab")],
+            &mut buf,
+        );
         assert_eq!(buf, vec![4, T_INT4, 10, T_INT8, 5, T_TRUE, T_TEXT, 2, b'a', b'b']);
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    /// Rough throughput check (run with `--release --ignored`): encodes and
+    /// decodes a million typical rows and prints the rate.
+    #[test]
+    #[ignore = "benchmark; run by hand in release mode"]
+    fn row_codec_throughput() {
+        let rows: Vec<Vec<Datum>> = (0..1_000_000i64)
+            .map(|i| {
+                vec![
+                    Datum::Int8(i),
+                    Datum::Int4((i % 1000) as i32),
+                    Datum::text(format!("customer-{i}")),
+                    Datum::Numeric(Decimal::new(i * 7 % 100_000, 2)),
+                    Datum::TimestampTz(TimestampTz(646_401_600_000_000 + i)),
+                    Datum::Bool(i % 2 == 0),
+                    Datum::Null,
+                ]
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let mut buf = Vec::with_capacity(64);
+        let mut total = 0usize;
+        let mut encoded = Vec::with_capacity(rows.len());
+        for r in &rows {
+            buf.clear();
+            encode_row(r, &mut buf);
+            total += buf.len();
+            encoded.push(buf.clone());
+        }
+        let enc = start.elapsed();
+        let start = std::time::Instant::now();
+        for e in &encoded {
+            let r = decode_row(e).expect("valid");
+            assert_eq!(r.len(), 7);
+        }
+        let dec = start.elapsed();
+        eprintln!("1M rows: encode {enc:?} ({} bytes/row), decode {dec:?}", total / rows.len());
     }
 }

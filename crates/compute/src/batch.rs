@@ -78,27 +78,81 @@ impl<'a> Executor<'a> {
         self.run_with(plan, &[])
     }
 
-    /// Evaluates `plan` with enclosing rows for correlated references.
-    pub fn run_with(&self, plan: &RelExpr, outer: &[Row]) -> Result<Vec<Row>> {
-        self.check_cancel()?;
+    /// Feeds `plan`'s rows to `f` one at a time without materializing
+    /// them, for the row-at-a-time operators (scan, filter, map, project);
+    /// other operators are evaluated whole first.
+    pub fn stream(&self, plan: &RelExpr, outer: &[Row], f: &mut dyn FnMut(&[Datum]) -> Result<()>) -> Result<()> {
         let ctx = self.context(outer);
-        Ok(match plan {
+        match plan {
             RelExpr::Get { table, with_row_id, .. } => {
-                let mut rows = Vec::new();
                 let mut n = 0usize;
+                let mut buf: Vec<Datum> = Vec::new();
                 self.source.scan(*table, &mut |id, row| {
                     n += 1;
                     if n % 4096 == 0 {
                         self.check_cancel()?;
                     }
-                    let mut r = row.to_vec();
                     if *with_row_id {
-                        r.push(Datum::Int8(id as i64));
+                        buf.clear();
+                        buf.extend_from_slice(row);
+                        buf.push(Datum::Int8(id as i64));
+                        f(&buf)
+                    } else {
+                        f(row)
                     }
-                    rows.push(r);
-                    Ok(())
-                })?;
-                rows
+                })
+            }
+            RelExpr::Filter { input, predicates } => self.stream(input, outer, &mut |row| {
+                if passes(predicates, row, &ctx)? {
+                    f(row)?;
+                }
+                Ok(())
+            }),
+            RelExpr::Map { input, exprs } => {
+                let mut buf: Vec<Datum> = Vec::new();
+                self.stream(input, outer, &mut |row| {
+                    buf.clear();
+                    buf.extend_from_slice(row);
+                    for e in exprs {
+                        let v = e.eval(&buf, &ctx)?;
+                        buf.push(v);
+                    }
+                    f(&buf)
+                })
+            }
+            RelExpr::Project { input, columns } => {
+                let mut buf: Vec<Datum> = Vec::new();
+                self.stream(input, outer, &mut |row| {
+                    buf.clear();
+                    buf.extend(columns.iter().map(|c| row.get(*c).cloned().unwrap_or(Datum::Null)));
+                    f(&buf)
+                })
+            }
+            other => {
+                for row in self.run_with(other, outer)? {
+                    f(&row)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn collect(&self, plan: &RelExpr, outer: &[Row]) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        self.stream(plan, outer, &mut |row| {
+            rows.push(row.to_vec());
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Evaluates `plan` with enclosing rows for correlated references.
+    pub fn run_with(&self, plan: &RelExpr, outer: &[Row]) -> Result<Vec<Row>> {
+        self.check_cancel()?;
+        let ctx = self.context(outer);
+        Ok(match plan {
+            RelExpr::Get { .. } | RelExpr::Filter { .. } | RelExpr::Project { .. } | RelExpr::Map { .. } => {
+                self.collect(plan, outer)?
             }
             RelExpr::System { name, .. } => self.source.system(name)?,
             RelExpr::Values { rows, .. } => {
@@ -112,42 +166,16 @@ impl<'a> Executor<'a> {
                 }
                 out
             }
-            RelExpr::Map { input, exprs } => {
-                let mut rows = self.run_with(input, outer)?;
-                for row in &mut rows {
-                    for e in exprs {
-                        let v = e.eval(row, &ctx)?;
-                        row.push(v);
-                    }
-                }
-                rows
-            }
-            RelExpr::Project { input, columns } => {
-                let rows = self.run_with(input, outer)?;
-                rows.into_iter()
-                    .map(|r| columns.iter().map(|c| r.get(*c).cloned().unwrap_or(Datum::Null)).collect())
-                    .collect()
-            }
-            RelExpr::Filter { input, predicates } => {
-                let rows = self.run_with(input, outer)?;
-                let mut out = Vec::new();
-                for row in rows {
-                    if passes(predicates, &row, &ctx)? {
-                        out.push(row);
-                    }
-                }
-                out
-            }
             RelExpr::Join { left, right, kind, on } => {
                 let l = self.run_with(left, outer)?;
                 let r = self.run_with(right, outer)?;
                 join::join(l, r, left.arity(), right.arity(), *kind, on, &ctx)?
             }
             RelExpr::Reduce { input, group_key, aggregates } => {
-                let rows = self.run_with(input, outer)?;
                 let mut groups: HashMap<Vec<Datum>, Vec<Accumulator>> = HashMap::new();
                 let mut order: Vec<Vec<Datum>> = Vec::new();
-                for row in &rows {
+                let mut args: Vec<Datum> = Vec::new();
+                self.stream(input, outer, &mut |row| {
                     let mut key = Vec::with_capacity(group_key.len());
                     for k in group_key {
                         key.push(k.eval(row, &ctx)?);
@@ -165,21 +193,22 @@ impl<'a> Executor<'a> {
                                 continue;
                             }
                         }
-                        let mut args = Vec::with_capacity(agg.args.len());
+                        args.clear();
                         for a in &agg.args {
                             args.push(a.eval(row, &ctx)?);
                         }
                         if agg.order_by.is_empty() {
-                            acc.add(args, &ctx)?;
+                            acc.add(&args, &ctx)?;
                         } else {
                             let mut keys = Vec::with_capacity(agg.order_by.len());
                             for o in &agg.order_by {
                                 keys.push(o.expr.eval(row, &ctx)?);
                             }
-                            acc.add_ordered(keys, args, &ctx)?;
+                            acc.add_ordered(keys, args.clone(), &ctx)?;
                         }
                     }
-                }
+                    Ok(())
+                })?;
                 if group_key.is_empty() && groups.is_empty() {
                     order.push(vec![]);
                     groups.insert(vec![], aggregates.iter().map(Accumulator::new).collect());

@@ -154,30 +154,39 @@ impl Accumulator {
                 rows.push((keys, args));
                 Ok(())
             }
-            None => self.add(args, ctx),
+            None => self.add(&args, ctx),
         }
     }
 
     /// Feeds one input row's argument values (already past the FILTER).
-    pub fn add(&mut self, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result<()> {
+    pub fn add(&mut self, args: &[Datum], ctx: &EvalContext<'_>) -> Result<()> {
         if let Some(seen) = &mut self.distinct {
             if self.func != AggregateFunc::CountStar && args.first().is_none_or(|a| a.is_null()) {
                 return Ok(());
             }
-            if !seen.insert(args.clone()) {
+            if seen.contains(args) {
                 return Ok(());
             }
+            seen.insert(args.to_vec());
         }
-        let value = args.first().cloned().unwrap_or(Datum::Null);
+        const NULL: Datum = Datum::Null;
+        let value_ref = args.first().unwrap_or(&NULL);
+        // Only aggregates that keep the value need an owned copy.
+        let value = match self.func {
+            AggregateFunc::Min | AggregateFunc::Max | AggregateFunc::ArrayAgg => value_ref.clone(),
+            AggregateFunc::Sum | AggregateFunc::Avg if matches!(value_ref, Datum::Interval(_)) => value_ref.clone(),
+            _ => Datum::Null,
+        };
+        let value_is_null = value_ref.is_null();
         match self.func {
             AggregateFunc::CountStar => self.count += 1,
-            _ if value.is_null() && self.func != AggregateFunc::ArrayAgg => {}
+            _ if value_is_null && self.func != AggregateFunc::ArrayAgg => {}
             AggregateFunc::Count => self.count += 1,
             AggregateFunc::Sum | AggregateFunc::Avg => {
                 self.count += 1;
-                match &value {
+                match value_ref {
                     Datum::Int2(_) | Datum::Int4(_) | Datum::Int8(_) => {
-                        self.int_sum += value.as_i64().unwrap_or(0) as i128
+                        self.int_sum += value_ref.as_i64().unwrap_or(0) as i128
                     }
                     Datum::Numeric(d) => {
                         self.numeric_sum = self.numeric_sum.checked_add(*d).ok_or_else(|| {
@@ -208,7 +217,7 @@ impl Accumulator {
                 };
                 let replace = match &self.best {
                     None => true,
-                    Some(b) => compare(&value, b) == Some(want),
+                    Some(b) => compare(value_ref, b) == Some(want),
                 };
                 if replace {
                     self.best = Some(value);
@@ -216,7 +225,7 @@ impl Accumulator {
             }
             AggregateFunc::StringAgg => {
                 let delim = args.get(1).and_then(|d| d.as_str().map(str::to_string));
-                let piece = match &value {
+                let piece = match value_ref {
                     Datum::Text(s) => s.clone(),
                     Datum::Bytea(_) => return Err(Error::unsupported("string_agg over bytea")),
                     _ => String::new(),
@@ -233,7 +242,7 @@ impl Accumulator {
             }
             AggregateFunc::ArrayAgg => self.items.push(value),
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
-                let b = value.as_bool().unwrap_or(false);
+                let b = value_ref.as_bool().unwrap_or(false);
                 self.flag = Some(match (self.flag, self.func == AggregateFunc::BoolAnd) {
                     (None, _) => b,
                     (Some(acc), true) => acc && b,
@@ -269,7 +278,7 @@ impl Accumulator {
             });
             let mut inner = Accumulator::new(template);
             for (_, args) in rows {
-                inner.add(args.clone(), ctx)?;
+                inner.add(args, ctx)?;
             }
             return inner.finish(ctx);
         }

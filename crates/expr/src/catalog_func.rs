@@ -234,6 +234,12 @@ pub struct CatalogSnapshot {
     pub roles: BTreeMap<u32, String>,
     /// The effective search path, `pg_catalog` included where it is searched.
     pub search_path: Vec<String>,
+    /// Comments (`pg_description`) by (catalog OID, object OID, column
+    /// number or 0).
+    pub descriptions: BTreeMap<(u32, u32, i32), String>,
+    /// OIDs of the system catalogs by name (`pg_class` is 1259), for
+    /// `obj_description(oid, 'pg_class')`.
+    pub catalogs: BTreeMap<String, u32>,
 }
 
 /// One relation as [`CatalogSnapshot`] records it.
@@ -377,8 +383,10 @@ pub enum CatalogFunc {
     /// `format_type(oid, int4)`; the modifier may be NULL.
     FormatType,
     /// `pg_get_expr(text, oid [, bool])`: catalog expressions are stored as
-    /// SQL text already, so this returns its first argument.
-    GetExpr,
+    /// SQL text already; this prints their `regclass` constants
+    /// (`'public.s'::regclass`) the way `regclass` output does, qualified
+    /// only when the relation is not visible.
+    GetExpr(SnapshotRef),
     /// `pg_table_is_visible(oid)`.
     TableIsVisible(SnapshotRef),
     /// `pg_type_is_visible(oid)`: built-in types live in `pg_catalog`.
@@ -418,9 +426,11 @@ pub enum CatalogFunc {
     /// A fixed result for non-NULL arguments (`has_table_privilege` is
     /// true, `pg_relation_size` is 0, ...); NULL when an argument is NULL.
     Constant(Datum),
-    /// Always NULL (`obj_description` and other functions over catalogs
-    /// Freshet keeps empty).
+    /// Always NULL (functions over catalogs Freshet keeps empty).
     Null,
+    /// `obj_description(oid [, name])` and `col_description(oid, int4)`
+    /// (`column` true).
+    Description { snapshot: SnapshotRef, column: bool },
     /// `pg_postmaster_start_time()`: when this process first evaluated it.
     PostmasterStartTime,
     /// `txid_current()`: Freshet has no transaction ids; the transaction's
@@ -475,7 +485,29 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
     };
     let text_arg = |i: usize| args.get(i).and_then(Datum::as_str).unwrap_or("").to_string();
     Ok(match func {
-        F::GetExpr => args.into_iter().next().unwrap_or(Datum::Null),
+        F::GetExpr(s) => Datum::Text(print_regclass_constants(&s.0, &text_arg(0))),
+        F::Description { snapshot, column } => {
+            let objoid = oid_arg(0);
+            let found = if *column {
+                let attnum = args.get(1).and_then(Datum::as_i64).unwrap_or(0) as i32;
+                snapshot.0.descriptions.get(&(1259, objoid, attnum)).cloned()
+            } else {
+                let class = match args.get(1) {
+                    Some(Datum::Text(catalog)) => match snapshot.0.catalogs.get(catalog.as_str()) {
+                        Some(c) => Some(*c),
+                        None => return Ok(Datum::Null),
+                    },
+                    _ => None,
+                };
+                snapshot
+                    .0
+                    .descriptions
+                    .iter()
+                    .find(|((c, o, sub), _)| *o == objoid && *sub == 0 && class.is_none_or(|k| k == *c))
+                    .map(|(_, d)| d.clone())
+            };
+            found.map(Datum::Text).unwrap_or(Datum::Null)
+        }
         F::TableIsVisible(s) => match s.0.relations.get(&oid_arg(0)) {
             Some(r) => Datum::Bool(r.visible),
             None => Datum::Null,
@@ -547,6 +579,51 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
     })
 }
 
+/// Rewrites each `'name'::regclass` in a stored expression to print the
+/// relation as `regclass` output would now (see [`CatalogSnapshot::regclass_name`]).
+fn print_regclass_constants(snapshot: &CatalogSnapshot, expr: &str) -> String {
+    const SUFFIX: &str = "'::regclass";
+    let mut out = String::with_capacity(expr.len());
+    let mut rest = expr;
+    while let Some(start) = rest.find('\'') {
+        // Find the end of this string literal ('' is an escaped quote).
+        let body_start = start + 1;
+        let mut end = None;
+        let bytes = rest.as_bytes();
+        let mut i = body_start;
+        while i < bytes.len() {
+            if bytes[i] == b'\'' {
+                if bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                end = Some(i);
+                break;
+            }
+            i += 1;
+        }
+        let Some(end) = end else { break };
+        out.push_str(&rest[..start]);
+        let literal = &rest[body_start..end];
+        if rest[end..].starts_with(SUFFIX) {
+            let name = literal.replace("''", "'");
+            let printed = match snapshot.resolve_relation(&name) {
+                Some(oid) => snapshot.regclass_name(oid),
+                None => name,
+            };
+            out.push('\'');
+            out.push_str(&printed.replace('\'', "''"));
+            out.push_str(SUFFIX);
+            rest = &rest[end + SUFFIX.len()..];
+        } else {
+            out.push_str(&rest[start..=end]);
+            rest = &rest[end + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `pg_get_indexdef`: the whole `CREATE INDEX` statement for `column` 0,
 /// else the name of key column `column` (1-based).
 fn index_definition(snapshot: &CatalogSnapshot, oid: u32, column: i64) -> Option<String> {
@@ -558,14 +635,20 @@ fn index_definition(snapshot: &CatalogSnapshot, oid: u32, column: i64) -> Option
     if column > 0 {
         return names.get(column as usize - 1).cloned();
     }
-    Some(format!(
+    Some(index_statement(&index_rel.name, index.unique, &table.schema, &table.name, &names))
+}
+
+/// The `CREATE INDEX` statement `pg_get_indexdef` prints for a btree index
+/// over plain columns (`quoted_columns` already quoted).
+pub fn index_statement(name: &str, unique: bool, schema: &str, table: &str, quoted_columns: &[String]) -> String {
+    format!(
         "CREATE {}INDEX {} ON {}.{} USING btree ({})",
-        if index.unique { "UNIQUE " } else { "" },
-        quote_ident(&index_rel.name),
-        quote_ident(&table.schema),
-        quote_ident(&table.name),
-        names.join(", ")
-    ))
+        if unique { "UNIQUE " } else { "" },
+        quote_ident(name),
+        quote_ident(schema),
+        quote_ident(table),
+        quoted_columns.join(", ")
+    )
 }
 
 /// `pg_get_constraintdef` for PRIMARY KEY and UNIQUE constraints (whose

@@ -256,28 +256,16 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
         Error::new(SqlState::CharacterNotInRepertoire, format!("invalid byte sequence for encoding \"UTF8\" in COPY data: {e}"))
     })?;
     let o = &spec.options;
-    let records: Vec<Vec<Option<String>>> = if o.csv {
+    // CSV records may span lines, so CSV is split up front; text format is
+    // parsed line by line inside the load loop.
+    let csv_records: Option<Vec<Vec<Option<String>>>> = if o.csv {
         let mut r = parse_csv(text, o)?;
         if o.header && !r.is_empty() {
             r.remove(0);
         }
-        r
+        Some(r)
     } else {
-        let mut r = Vec::new();
-        for (i, line) in text.split('\n').enumerate() {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line == "\\." {
-                break;
-            }
-            if line.is_empty() && i + 1 == text.split('\n').count() {
-                continue;
-            }
-            if o.header && i == 0 {
-                continue;
-            }
-            r.push(parse_text_line(line, o)?);
-        }
-        r
+        None
     };
     let table = spec.table;
     let columns = spec.columns.clone();
@@ -300,7 +288,30 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
         let seqs = session.sequences();
         let exec = freshet_compute::Executor::new(&source, &[], &ctx, txn.start).with_sequences(&seqs);
         let ectx = exec.context(&[]);
-        for (line_no, fields) in records.iter().enumerate() {
+        let mut text_lines = text.split('\n').enumerate().peekable();
+        let mut csv_iter = csv_records.iter().flatten().enumerate();
+        loop {
+            let (line_no, owned_fields);
+            if csv_records.is_some() {
+                let Some((i, f)) = csv_iter.next() else { break };
+                line_no = i;
+                owned_fields = f.clone();
+            } else {
+                let Some((i, line)) = text_lines.next() else { break };
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                if line == "\\." {
+                    break;
+                }
+                if line.is_empty() && text_lines.peek().is_none() {
+                    break;
+                }
+                if o.header && i == 0 {
+                    continue;
+                }
+                line_no = i;
+                owned_fields = parse_text_line(line, o)?;
+            }
+            let fields = &owned_fields;
             if fields.len() != columns.len() {
                 let what = if fields.len() < columns.len() { "missing data for column" } else { "extra data after last expected column" };
                 return Err(Error::new(SqlState::DataException, format!("{what}")).with_detail(format!("COPY {}, line {}", rel.name, line_no + 1)));

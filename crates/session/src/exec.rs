@@ -245,7 +245,7 @@ impl Session {
                             let old = txn
                                 .work
                                 .table(rel.oid)
-                                .and_then(|t| t.rows.get(&id).cloned())
+                                .and_then(|t| t.rows.get(&id).map(|r| r.to_vec()))
                                 .ok_or_else(|| Error::internal("conflicting row vanished"))?;
                             let mut combined = old.clone();
                             combined.extend(row.iter().cloned());
@@ -478,7 +478,7 @@ impl Session {
                 rel.columns.push(def);
                 self.replace_relation(txn, rel.clone())?;
                 // Existing rows get the default, evaluated per row.
-                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.clone())).collect()).unwrap_or_default();
+                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.to_vec())).collect()).unwrap_or_default();
                 if !rows.is_empty() {
                     let info = rel.info();
                     let default = {
@@ -516,7 +516,7 @@ impl Session {
                         }
                     }
                 }
-                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.clone())).collect()).unwrap_or_default();
+                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.to_vec())).collect()).unwrap_or_default();
                 self.replace_relation_unchecked(txn, rel.clone());
                 let updates = rows
                     .into_iter()
@@ -577,7 +577,7 @@ impl Session {
                     ));
                 }
                 rel.columns[idx].ty = ty.clone();
-                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.clone())).collect()).unwrap_or_default();
+                let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.to_vec())).collect()).unwrap_or_default();
                 let text = self.settings.text_context();
                 let mut updates = Vec::new();
                 for (id, mut row) in rows {
@@ -628,6 +628,7 @@ fn rewrite_rows(txn: &mut Txn, rel: &RelationDef, updates: Vec<(u64, Row)>) -> R
     let table = txn.work.table_mut(rel.oid)?;
     let mut writes = Vec::with_capacity(updates.len());
     for (id, row) in updates {
+        let row: crate::state::StoredRow = row.into();
         let old = table.rows.insert(id, row.clone());
         writes.push(crate::txn::Write { table: rel.oid, row: id, old, new: Some(row) });
     }

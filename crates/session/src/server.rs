@@ -100,7 +100,7 @@ impl Server {
                 }
                 max_row = max_row.max(id);
                 row_count += 1;
-                data.rows.insert(id, row);
+                data.rows.insert(id, row.into());
             }
             data.rebuild_keys(rel).map_err(|e| StartupError { message: format!("table \"{}\": {}", rel.name, e.message) })?;
             tables.insert(oid, data);

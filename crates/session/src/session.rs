@@ -620,6 +620,10 @@ impl Catalog for BindCatalog<'_> {
     fn backend_pid(&self) -> i32 {
         self.session.pid
     }
+
+    fn catalog_snapshot(&self) -> Arc<freshet_expr::catalog_func::CatalogSnapshot> {
+        Arc::new(system::catalog_snapshot(&self.state.catalog, &self.session.database, &self.search_path(), &self.session.user))
+    }
 }
 
 /// Table rows and system relations for the executor.
@@ -632,7 +636,7 @@ impl DataSource for StateSource<'_> {
     fn scan(&self, table: TableRef, f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>) -> Result<()> {
         if let Some(data) = self.state.table(table.0) {
             for (id, row) in data.rows.iter() {
-                f(*id, row)?;
+                f(*id, &row[..])?;
             }
         }
         Ok(())

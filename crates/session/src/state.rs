@@ -4,16 +4,20 @@
 
 use std::sync::Arc;
 
-use freshet_common::{Datum, Error, Result, Row, SqlState};
+use freshet_common::{Datum, Error, Result, SqlState};
 use imbl::{HashMap as PHashMap, OrdMap};
 
 use crate::catalog::{CatalogState, RelationDef};
+
+/// A stored row: shared, so snapshots, transaction logs and scans never
+/// copy it.
+pub type StoredRow = Arc<[Datum]>;
 
 /// One table's rows and its unique-key indexes.
 #[derive(Clone, Debug, Default)]
 pub struct TableData {
     /// Rows by row id.
-    pub rows: OrdMap<u64, Row>,
+    pub rows: OrdMap<u64, StoredRow>,
     /// One index per uniqueness constraint, in
     /// [`RelationDef::unique_constraints`] order: key values -> row id.
     /// Keys containing NULL are not indexed (NULLs never conflict).

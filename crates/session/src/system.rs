@@ -1,13 +1,33 @@
 //! System relations: `pg_catalog` and `information_schema`, computed from
 //! the catalog when read.
 //!
-//! Each relation is declared once (name, OID, columns) in [`RELATIONS`] and
-//! produced by one function over a [`SystemContext`].
+//! Each relation is declared once (schema, name, PostgreSQL's OID, columns
+//! in PostgreSQL 15's order) in [`RELATIONS`] and produced by one function
+//! over a [`SystemContext`]. Catalogs for features Freshet does not have
+//! (triggers, policies, publications, ...) exist and are empty, because
+//! clients join them unconditionally.
+//!
+//! OIDs: relations, indexes and schemas use their catalog OIDs; a PRIMARY
+//! KEY or UNIQUE constraint uses the OID of the index behind it; column
+//! defaults (`pg_attrdef`), which Freshet does not store as objects, get
+//! synthetic OIDs at and above 2^31 ([`attrdef_oid`]). Role 10, the owner of
+//! everything, is named after the session's user.
+//!
+//! Also builds the [`CatalogSnapshot`] that catalog functions evaluated at
+//! run time read ([`catalog_snapshot`]), and formats view definitions as
+//! `pg_get_viewdef` does ([`view_definition`]).
 
-use freshet_common::{DataType, Datum, Result, Row};
+use std::collections::{BTreeMap, BTreeSet};
+
+use freshet_common::{DataType, Datum, Result, Row, F32};
+use freshet_expr::catalog_func::{
+    builtin_type, format_type, index_statement, quote_ident, CatalogSnapshot, IndexFacts, RelationFacts,
+    BUILTIN_TYPES,
+};
 use freshet_sql::{ColumnInfo, RelationInfo, RelationKind};
+use sqlparser::ast;
 
-use crate::catalog::{CatalogState, RelKind, INFORMATION_SCHEMA_OID, PG_CATALOG_OID, PUBLIC_OID};
+use crate::catalog::{CatalogState, IndexDef, RelKind, RelationDef, INFORMATION_SCHEMA_OID, PG_CATALOG_OID};
 
 /// What a system relation is computed from.
 pub struct SystemContext<'a> {
@@ -24,16 +44,21 @@ pub struct SystemRelation {
     pub schema: &'static str,
     pub name: &'static str,
     pub oid: u32,
-    pub columns: &'static [(&'static str, SysType)],
+    /// `pg_class.relkind`: `r` for catalogs PostgreSQL stores, `v` for views.
+    pub relkind: char,
+    /// Columns as `name:type` separated by spaces, types as in
+    /// [`SysType::parse`] (e.g. `"oid:oid relname:name"`).
+    pub columns: &'static str,
     pub rows: Producer,
 }
 
-/// Column types of system relations (a `const`-friendly subset).
-#[derive(Clone, Copy, Debug)]
+/// Column types of system relations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SysType {
     Oid,
     Name,
     Text,
+    Varchar,
     Bool,
     Int2,
     Int4,
@@ -41,18 +66,50 @@ pub enum SysType {
     Float4,
     Char,
     RegProc,
+    RegType,
     TextArray,
     OidArray,
-    Int2Vector,
+    Int2Array,
+    CharArray,
     Timestamptz,
+    Bytea,
 }
 
 impl SysType {
+    /// Parses a type name of a column spec. `xid` is stored as an `oid`
+    /// (both are unsigned 32-bit), `pg_node_tree` as text (Freshet keeps
+    /// expressions as SQL text), `aclitem[]` as `text[]`, the vector types
+    /// as arrays.
+    fn parse(name: &str) -> Option<SysType> {
+        Some(match name {
+            "oid" | "xid" => SysType::Oid,
+            "name" => SysType::Name,
+            "text" | "pg_node_tree" | "anyarray" => SysType::Text,
+            "varchar" => SysType::Varchar,
+            "bool" => SysType::Bool,
+            "int2" => SysType::Int2,
+            "int4" => SysType::Int4,
+            "int8" => SysType::Int8,
+            "float4" => SysType::Float4,
+            "char" => SysType::Char,
+            "regproc" => SysType::RegProc,
+            "regtype" => SysType::RegType,
+            "text[]" | "aclitem[]" => SysType::TextArray,
+            "oid[]" | "oidvector" => SysType::OidArray,
+            "int2[]" | "int2vector" => SysType::Int2Array,
+            "char[]" => SysType::CharArray,
+            "timestamptz" => SysType::Timestamptz,
+            "bytea" => SysType::Bytea,
+            _ => return None,
+        })
+    }
+
     fn data_type(self) -> DataType {
         match self {
             SysType::Oid => DataType::Oid,
             SysType::Name => DataType::Name,
             SysType::Text => DataType::Text,
+            SysType::Varchar => DataType::Varchar(None),
             SysType::Bool => DataType::Bool,
             SysType::Int2 => DataType::Int2,
             SysType::Int4 => DataType::Int4,
@@ -60,42 +117,212 @@ impl SysType {
             SysType::Float4 => DataType::Float4,
             SysType::Char => DataType::InternalChar,
             SysType::RegProc => DataType::RegProc,
+            SysType::RegType => DataType::RegType,
             SysType::TextArray => DataType::Array(Box::new(DataType::Text)),
             SysType::OidArray => DataType::Array(Box::new(DataType::Oid)),
-            SysType::Int2Vector => DataType::Array(Box::new(DataType::Int2)),
+            SysType::Int2Array => DataType::Array(Box::new(DataType::Int2)),
+            SysType::CharArray => DataType::Array(Box::new(DataType::InternalChar)),
             SysType::Timestamptz => DataType::TimestampTz,
+            SysType::Bytea => DataType::Bytea,
         }
     }
 }
 
+impl SystemRelation {
+    /// The columns, parsed from the spec. Panics on a malformed spec: the
+    /// specs are constants, checked by a unit test.
+    pub fn column_types(&self) -> Vec<(&'static str, SysType)> {
+        self.columns
+            .split_whitespace()
+            .map(|c| {
+                let (name, ty) = c.split_once(':').unwrap_or_else(|| panic!("column spec {c} of {} has no type", self.name));
+                let ty = SysType::parse(ty).unwrap_or_else(|| panic!("unknown type in column spec {c} of {}", self.name));
+                (name, ty)
+            })
+            .collect()
+    }
+}
+
+macro_rules! rel {
+    ($schema:expr, $name:expr, $oid:expr, $kind:expr, $rows:expr, $columns:expr) => {
+        SystemRelation { schema: $schema, name: $name, oid: $oid, relkind: $kind, columns: $columns, rows: $rows }
+    };
+}
+
+const PG: &str = "pg_catalog";
+const IS: &str = "information_schema";
+
 /// Every system relation Freshet provides.
 pub static RELATIONS: &[SystemRelation] = &[
-    SystemRelation {
-        schema: "pg_catalog",
-        name: "pg_namespace",
-        oid: 2615,
-        columns: &[("oid", SysType::Oid), ("nspname", SysType::Name), ("nspowner", SysType::Oid), ("nspacl", SysType::TextArray)],
-        rows: pg_namespace,
-    },
-    SystemRelation {
-        schema: "pg_catalog",
-        name: "pg_database",
-        oid: 1262,
-        columns: &[
-            ("oid", SysType::Oid),
-            ("datname", SysType::Name),
-            ("datdba", SysType::Oid),
-            ("encoding", SysType::Int4),
-            ("datcollate", SysType::Name),
-            ("datctype", SysType::Name),
-            ("datistemplate", SysType::Bool),
-            ("datallowconn", SysType::Bool),
-            ("datconnlimit", SysType::Int4),
-            ("dattablespace", SysType::Oid),
-            ("datacl", SysType::TextArray),
-        ],
-        rows: pg_database,
-    },
+    rel!(PG, "pg_namespace", 2615, 'r', pg_namespace, "oid:oid nspname:name nspowner:oid nspacl:aclitem[]"),
+    rel!(PG, "pg_database", 1262, 'r', pg_database,
+        "oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool \
+         datconnlimit:int4 datfrozenxid:xid datminmxid:xid dattablespace:oid datcollate:text datctype:text \
+         daticulocale:text datcollversion:text datacl:aclitem[]"),
+    rel!(PG, "pg_class", 1259, 'r', pg_class,
+        "oid:oid relname:name relnamespace:oid reltype:oid reloftype:oid relowner:oid relam:oid relfilenode:oid \
+         reltablespace:oid relpages:int4 reltuples:float4 relallvisible:int4 reltoastrelid:oid relhasindex:bool \
+         relisshared:bool relpersistence:char relkind:char relnatts:int2 relchecks:int2 relhasrules:bool \
+         relhastriggers:bool relhassubclass:bool relrowsecurity:bool relforcerowsecurity:bool relispopulated:bool \
+         relreplident:char relispartition:bool relrewrite:oid relfrozenxid:xid relminmxid:xid relacl:aclitem[] \
+         reloptions:text[] relpartbound:pg_node_tree"),
+    rel!(PG, "pg_attribute", 1249, 'r', pg_attribute,
+        "attrelid:oid attname:name atttypid:oid attstattarget:int4 attlen:int2 attnum:int2 attndims:int4 \
+         attcacheoff:int4 atttypmod:int4 attbyval:bool attalign:char attstorage:char attcompression:char \
+         attnotnull:bool atthasdef:bool atthasmissing:bool attidentity:char attgenerated:char attisdropped:bool \
+         attislocal:bool attinhcount:int4 attcollation:oid attacl:aclitem[] attoptions:text[] attfdwoptions:text[] \
+         attmissingval:anyarray"),
+    rel!(PG, "pg_type", 1247, 'r', pg_type,
+        "oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typbyval:bool typtype:char typcategory:char \
+         typispreferred:bool typisdefined:bool typdelim:char typrelid:oid typsubscript:regproc typelem:oid \
+         typarray:oid typinput:regproc typoutput:regproc typreceive:regproc typsend:regproc typmodin:regproc \
+         typmodout:regproc typanalyze:regproc typalign:char typstorage:char typnotnull:bool typbasetype:oid \
+         typtypmod:int4 typndims:int4 typcollation:oid typdefaultbin:pg_node_tree typdefault:text typacl:aclitem[]"),
+    rel!(PG, "pg_index", 2610, 'r', pg_index,
+        "indexrelid:oid indrelid:oid indnatts:int2 indnkeyatts:int2 indisunique:bool indnullsnotdistinct:bool \
+         indisprimary:bool indisexclusion:bool indimmediate:bool indisclustered:bool indisvalid:bool \
+         indcheckxmin:bool indisready:bool indislive:bool indisreplident:bool indkey:int2vector \
+         indcollation:oidvector indclass:oidvector indoption:int2vector indexprs:pg_node_tree indpred:pg_node_tree"),
+    rel!(PG, "pg_constraint", 2606, 'r', pg_constraint,
+        "oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool \
+         conrelid:oid contypid:oid conindid:oid conparentid:oid confrelid:oid confupdtype:char confdeltype:char \
+         confmatchtype:char conislocal:bool coninhcount:int4 connoinherit:bool conkey:int2[] confkey:int2[] \
+         conpfeqop:oid[] conppeqop:oid[] conffeqop:oid[] confdelsetcols:int2[] conexclop:oid[] conbin:pg_node_tree"),
+    rel!(PG, "pg_attrdef", 2604, 'r', pg_attrdef, "oid:oid adrelid:oid adnum:int2 adbin:pg_node_tree"),
+    rel!(PG, "pg_description", 2609, 'r', empty, "objoid:oid classoid:oid objsubid:int4 description:text"),
+    rel!(PG, "pg_shdescription", 2396, 'r', empty, "objoid:oid classoid:oid description:text"),
+    rel!(PG, "pg_settings", 12104, 'v', pg_settings,
+        "name:text setting:text unit:text category:text short_desc:text extra_desc:text context:text vartype:text \
+         source:text min_val:text max_val:text enumvals:text[] boot_val:text reset_val:text sourcefile:text \
+         sourceline:int4 pending_restart:bool"),
+    rel!(PG, "pg_roles", 12000, 'v', pg_roles,
+        "rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool \
+         rolreplication:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool \
+         rolconfig:text[] oid:oid"),
+    rel!(PG, "pg_authid", 1260, 'r', pg_authid,
+        "oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool \
+         rolreplication:bool rolbypassrls:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz"),
+    rel!(PG, "pg_user", 12014, 'v', pg_user,
+        "usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd:text \
+         valuntil:timestamptz useconfig:text[]"),
+    rel!(PG, "pg_auth_members", 1261, 'r', empty, "roleid:oid member:oid grantor:oid admin_option:bool"),
+    rel!(PG, "pg_am", 2601, 'r', pg_am, "oid:oid amname:name amhandler:regproc amtype:char"),
+    rel!(PG, "pg_opclass", 2616, 'r', empty,
+        "oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid \
+         opcdefault:bool opckeytype:oid"),
+    rel!(PG, "pg_collation", 3456, 'r', pg_collation,
+        "oid:oid collname:name collnamespace:oid collowner:oid collprovider:char collisdeterministic:bool \
+         collencoding:int4 collcollate:text collctype:text colliculocale:text collversion:text"),
+    rel!(PG, "pg_inherits", 2611, 'r', empty, "inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool"),
+    rel!(PG, "pg_sequence", 2224, 'r', pg_sequence,
+        "seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 seqcache:int8 \
+         seqcycle:bool"),
+    rel!(PG, "pg_sequences", 12048, 'v', pg_sequences,
+        "schemaname:name sequencename:name sequenceowner:name data_type:regtype start_value:int8 min_value:int8 \
+         max_value:int8 increment_by:int8 cycle:bool cache_size:int8 last_value:int8"),
+    rel!(PG, "pg_tables", 12033, 'v', pg_tables,
+        "schemaname:name tablename:name tableowner:name tablespace:name hasindexes:bool hasrules:bool \
+         hastriggers:bool rowsecurity:bool"),
+    rel!(PG, "pg_views", 12028, 'v', pg_views, "schemaname:name viewname:name viewowner:name definition:text"),
+    rel!(PG, "pg_matviews", 12038, 'v', empty,
+        "schemaname:name matviewname:name matviewowner:name tablespace:name hasindexes:bool ispopulated:bool \
+         definition:text"),
+    rel!(PG, "pg_indexes", 12043, 'v', pg_indexes,
+        "schemaname:name tablename:name indexname:name tablespace:name indexdef:text"),
+    rel!(PG, "pg_proc", 1255, 'r', empty,
+        "oid:oid proname:name pronamespace:oid proowner:oid prolang:oid procost:float4 prorows:float4 \
+         provariadic:oid prosupport:regproc prokind:char prosecdef:bool proleakproof:bool proisstrict:bool \
+         proretset:bool provolatile:char proparallel:char pronargs:int2 pronargdefaults:int2 prorettype:oid \
+         proargtypes:oidvector proallargtypes:oid[] proargmodes:char[] proargnames:text[] \
+         proargdefaults:pg_node_tree protrftypes:oid[] prosrc:text probin:text prosqlbody:pg_node_tree \
+         proconfig:text[] proacl:aclitem[]"),
+    rel!(PG, "pg_tablespace", 1213, 'r', pg_tablespace,
+        "oid:oid spcname:name spcowner:oid spcacl:aclitem[] spcoptions:text[]"),
+    rel!(PG, "pg_trigger", 2620, 'r', empty,
+        "oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool \
+         tgconstrrelid:oid tgconstrindid:oid tgconstraint:oid tgdeferrable:bool tginitdeferred:bool tgnargs:int2 \
+         tgattr:int2vector tgargs:bytea tgqual:pg_node_tree tgoldtable:name tgnewtable:name"),
+    rel!(PG, "pg_rewrite", 2618, 'r', empty,
+        "oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool ev_qual:pg_node_tree \
+         ev_action:pg_node_tree"),
+    rel!(PG, "pg_policy", 3256, 'r', empty,
+        "oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:oid[] polqual:pg_node_tree \
+         polwithcheck:pg_node_tree"),
+    rel!(PG, "pg_publication", 6104, 'r', empty,
+        "oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool pubdelete:bool \
+         pubtruncate:bool pubviaroot:bool"),
+    rel!(PG, "pg_publication_rel", 6106, 'r', empty,
+        "oid:oid prpubid:oid prrelid:oid prqual:pg_node_tree prattrs:int2vector"),
+    rel!(PG, "pg_publication_namespace", 6237, 'r', empty, "oid:oid pnpubid:oid pnnspid:oid"),
+    rel!(PG, "pg_statistic_ext", 3381, 'r', empty,
+        "oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkeys:int2vector \
+         stxkind:char[] stxexprs:pg_node_tree"),
+    rel!(PG, "pg_foreign_table", 3118, 'r', empty, "ftrelid:oid ftserver:oid ftoptions:text[]"),
+    rel!(PG, "pg_foreign_server", 1417, 'r', empty,
+        "oid:oid srvname:name srvowner:oid srvfdw:oid srvtype:text srvversion:text srvacl:aclitem[] \
+         srvoptions:text[]"),
+    rel!(PG, "pg_foreign_data_wrapper", 2328, 'r', empty,
+        "oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl:aclitem[] fdwoptions:text[]"),
+    rel!(PG, "pg_partitioned_table", 3350, 'r', empty,
+        "partrelid:oid partstrat:char partnatts:int2 partdefid:oid partattrs:int2vector partclass:oidvector \
+         partcollation:oidvector partexprs:pg_node_tree"),
+    rel!(PG, "pg_extension", 3079, 'r', pg_extension,
+        "oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool extversion:text extconfig:oid[] \
+         extcondition:text[]"),
+    rel!(PG, "pg_enum", 3501, 'r', empty, "oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name"),
+    rel!(PG, "pg_range", 3541, 'r', empty,
+        "rngtypid:oid rngsubtype:oid rngmultitypid:oid rngcollation:oid rngsubopc:oid rngcanonical:regproc \
+         rngsubdiff:regproc"),
+    rel!(PG, "pg_depend", 2608, 'r', pg_depend,
+        "classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char"),
+    rel!(PG, "pg_event_trigger", 3466, 'r', empty,
+        "oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:text[]"),
+    rel!(PG, "pg_language", 2612, 'r', empty,
+        "oid:oid lanname:name lanowner:oid lanispl:bool lanpltrusted:bool lanplcallfoid:oid laninline:oid \
+         lanvalidator:oid lanacl:aclitem[]"),
+    rel!(IS, "schemata", 13382, 'v', is_schemata,
+        "catalog_name:name schema_name:name schema_owner:name default_character_set_catalog:name \
+         default_character_set_schema:name default_character_set_name:name sql_path:varchar"),
+    rel!(IS, "tables", 13425, 'v', is_tables,
+        "table_catalog:name table_schema:name table_name:name table_type:varchar self_referencing_column_name:name \
+         reference_generation:varchar user_defined_type_catalog:name user_defined_type_schema:name \
+         user_defined_type_name:name is_insertable_into:varchar is_typed:varchar commit_action:varchar"),
+    rel!(IS, "columns", 13295, 'v', is_columns,
+        "table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4 \
+         column_default:varchar is_nullable:varchar data_type:varchar character_maximum_length:int4 \
+         character_octet_length:int4 numeric_precision:int4 numeric_precision_radix:int4 numeric_scale:int4 \
+         datetime_precision:int4 interval_type:varchar interval_precision:int4 character_set_catalog:name \
+         character_set_schema:name character_set_name:name collation_catalog:name collation_schema:name \
+         collation_name:name domain_catalog:name domain_schema:name domain_name:name udt_catalog:name \
+         udt_schema:name udt_name:name scope_catalog:name scope_schema:name scope_name:name \
+         maximum_cardinality:int4 dtd_identifier:name is_self_referencing:varchar is_identity:varchar \
+         identity_generation:varchar identity_start:varchar identity_increment:varchar identity_maximum:varchar \
+         identity_minimum:varchar identity_cycle:varchar is_generated:varchar generation_expression:varchar \
+         is_updatable:varchar"),
+    rel!(IS, "views", 13483, 'v', is_views,
+        "table_catalog:name table_schema:name table_name:name view_definition:varchar check_option:varchar \
+         is_updatable:varchar is_insertable_into:varchar is_trigger_updatable:varchar \
+         is_trigger_deletable:varchar is_trigger_insertable_into:varchar"),
+    rel!(IS, "table_constraints", 13411, 'v', is_table_constraints,
+        "constraint_catalog:name constraint_schema:name constraint_name:name table_catalog:name table_schema:name \
+         table_name:name constraint_type:varchar is_deferrable:varchar initially_deferred:varchar \
+         enforced:varchar nulls_distinct:varchar"),
+    rel!(IS, "key_column_usage", 13329, 'v', is_key_column_usage,
+        "constraint_catalog:name constraint_schema:name constraint_name:name table_catalog:name table_schema:name \
+         table_name:name column_name:name ordinal_position:int4 position_in_unique_constraint:int4"),
+    rel!(IS, "constraint_column_usage", 13300, 'v', is_constraint_column_usage,
+        "table_catalog:name table_schema:name table_name:name column_name:name constraint_catalog:name \
+         constraint_schema:name constraint_name:name"),
+    rel!(IS, "check_constraints", 13260, 'v', is_check_constraints,
+        "constraint_catalog:name constraint_schema:name constraint_name:name check_clause:varchar"),
+    rel!(IS, "referential_constraints", 13339, 'v', empty,
+        "constraint_catalog:name constraint_schema:name constraint_name:name unique_constraint_catalog:name \
+         unique_constraint_schema:name unique_constraint_name:name match_option:varchar update_rule:varchar \
+         delete_rule:varchar"),
+    rel!(IS, "sequences", 13386, 'v', is_sequences,
+        "sequence_catalog:name sequence_schema:name sequence_name:name data_type:varchar numeric_precision:int4 \
+         numeric_precision_radix:int4 numeric_scale:int4 start_value:varchar minimum_value:varchar \
+         maximum_value:varchar increment:varchar cycle_option:varchar"),
 ];
 
 /// The binder's view of the system relation `schema.name`, if it exists.
@@ -115,8 +342,8 @@ fn info(r: &SystemRelation) -> RelationInfo {
         name: r.name.to_string(),
         kind: RelationKind::System,
         columns: r
-            .columns
-            .iter()
+            .column_types()
+            .into_iter()
             .map(|(n, t)| ColumnInfo { name: n.to_string(), ty: t.data_type(), not_null: false, default: None })
             .collect(),
         primary_key: vec![],
@@ -128,13 +355,62 @@ fn info(r: &SystemRelation) -> RelationInfo {
 pub fn rows(qualified: &str, ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let (schema, name) = qualified.split_once('.').unwrap_or(("pg_catalog", qualified));
     match RELATIONS.iter().find(|r| r.schema == schema && r.name == name) {
-        Some(r) => (r.rows)(ctx),
+        Some(r) => {
+            let rows = (r.rows)(ctx)?;
+            let width = r.column_types().len();
+            assert!(
+                rows.iter().all(|row| row.len() == width),
+                "system relation {qualified} produced a row that does not have its {width} columns"
+            );
+            Ok(rows)
+        }
         None => Err(freshet_common::Error::undefined_table(qualified)),
     }
 }
 
+// ---------------------------------------------------------------------------
+// Datum helpers and fixed OIDs.
+
+/// The bootstrap superuser, owner of every object.
+const OWNER_OID: u32 = 10;
+/// `pg_database_owner`, owner of each database's `public` schema.
+const DATABASE_OWNER_OID: u32 = 6171;
+const PG_CLASS_OID: u32 = 1259;
+const PG_CONSTRAINT_OID: u32 = 2606;
+const PG_ATTRDEF_OID: u32 = 2604;
+const HEAP_AM_OID: u32 = 2;
+const BTREE_AM_OID: u32 = 403;
+const DEFAULT_COLLATION_OID: u32 = 100;
+
 fn text(s: &str) -> Datum {
     Datum::Text(s.to_string())
+}
+
+fn oid(o: u32) -> Datum {
+    Datum::Oid(o)
+}
+
+fn ch(c: char) -> Datum {
+    Datum::Text(c.to_string())
+}
+
+fn yes_no(b: bool) -> Datum {
+    text(if b { "YES" } else { "NO" })
+}
+
+fn null() -> Datum {
+    Datum::Null
+}
+
+fn empty(_: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(vec![])
+}
+
+/// Synthetic OID of a column default (Freshet stores defaults as column
+/// text, not as objects): at or above 2^31, unique per (relation, column)
+/// for relation OIDs below about 1.3 million.
+pub fn attrdef_oid(relation: u32, attnum: usize) -> u32 {
+    0x8000_0000u32.wrapping_add(relation.wrapping_mul(1600)).wrapping_add(attnum as u32)
 }
 
 /// OID of a schema visible in the session's database.
@@ -142,15 +418,47 @@ pub fn namespace_oid(ctx: &SystemContext<'_>, schema: &str) -> u32 {
     ctx.catalog.schema_oid(ctx.database, schema).unwrap_or(0)
 }
 
+/// The relations of the session's database, in OID order.
+fn user_relations<'a>(ctx: &'a SystemContext<'a>) -> impl Iterator<Item = &'a RelationDef> + 'a {
+    ctx.catalog.relations_in(ctx.database)
+}
+
+/// `pg_class.relkind` of a stored relation.
+pub fn relkind(kind: &RelKind) -> char {
+    match kind {
+        RelKind::Table => 'r',
+        RelKind::View { .. } => 'v',
+        RelKind::Sequence { .. } => 'S',
+    }
+}
+
+/// Whether an index implements a constraint. Freshet's catalog does not
+/// tell a `CREATE UNIQUE INDEX` from a UNIQUE constraint, so every unique
+/// index counts as one.
+fn is_constraint(index: &IndexDef) -> bool {
+    index.primary || index.unique
+}
+
+/// The type facts of a column type (falling back to `text`'s for a type
+/// missing from the table, which would be a bug in [`BUILTIN_TYPES`]).
+fn type_facts(ty: &DataType) -> &'static freshet_expr::catalog_func::BuiltinType {
+    builtin_type(ty.oid())
+        .or_else(|| builtin_type(25))
+        .expect("the builtin type table has text")
+}
+
+// ---------------------------------------------------------------------------
+// pg_catalog producers.
+
 fn pg_namespace(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = vec![
-        vec![Datum::Oid(PG_CATALOG_OID), text("pg_catalog"), Datum::Oid(10), Datum::Null],
-        vec![Datum::Oid(INFORMATION_SCHEMA_OID), text("information_schema"), Datum::Oid(10), Datum::Null],
+        vec![oid(PG_CATALOG_OID), text("pg_catalog"), oid(OWNER_OID), null()],
+        vec![oid(INFORMATION_SCHEMA_OID), text("information_schema"), oid(OWNER_OID), null()],
     ];
     for s in ctx.catalog.schemas.values().filter(|s| s.database == ctx.database) {
-        rows.push(vec![Datum::Oid(s.oid), text(&s.name), Datum::Oid(10), Datum::Null]);
+        let owner = if s.name == "public" { DATABASE_OWNER_OID } else { OWNER_OID };
+        rows.push(vec![oid(s.oid), text(&s.name), oid(owner), null()]);
     }
-    let _ = PUBLIC_OID;
     Ok(rows)
 }
 
@@ -161,27 +469,1171 @@ fn pg_database(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         .values()
         .map(|d| {
             vec![
-                Datum::Oid(d.oid),
+                oid(d.oid),
                 text(&d.name),
-                Datum::Oid(10),
+                oid(OWNER_OID),
                 Datum::Int4(6),
-                text("C.UTF-8"),
-                text("C.UTF-8"),
+                ch('c'),
                 Datum::Bool(false),
                 Datum::Bool(true),
                 Datum::Int4(-1),
-                Datum::Oid(1663),
-                Datum::Null,
+                oid(0),
+                oid(1),
+                oid(1663),
+                text("C.UTF-8"),
+                text("C.UTF-8"),
+                null(),
+                null(),
+                null(),
             ]
         })
         .collect())
 }
 
-/// Whether a relation kind is a table for `pg_class.relkind`.
-pub fn relkind(kind: &RelKind) -> &'static str {
-    match kind {
-        RelKind::Table => "r",
-        RelKind::View { .. } => "v",
-        RelKind::Sequence { .. } => "S",
+/// One `pg_class` row.
+fn class_row(
+    rel_oid: u32,
+    name: &str,
+    namespace: u32,
+    kind: char,
+    natts: usize,
+    has_index: bool,
+) -> Row {
+    let (am, filenode, pages, tuples, replident) = match kind {
+        'r' => (HEAP_AM_OID, rel_oid, 0, -1.0, 'd'),
+        'i' => (BTREE_AM_OID, rel_oid, 1, 0.0, 'n'),
+        'S' => (0, rel_oid, 1, 1.0, 'n'),
+        _ => (0, 0, 0, -1.0, 'n'),
+    };
+    vec![
+        oid(rel_oid),
+        text(name),
+        oid(namespace),
+        oid(0),
+        oid(0),
+        oid(OWNER_OID),
+        oid(am),
+        oid(filenode),
+        oid(0),
+        Datum::Int4(pages),
+        Datum::Float4(F32(tuples)),
+        Datum::Int4(0),
+        oid(0),
+        Datum::Bool(has_index),
+        Datum::Bool(false),
+        ch('p'),
+        ch(kind),
+        Datum::Int2(natts as i16),
+        Datum::Int2(0),
+        Datum::Bool(kind == 'v'),
+        Datum::Bool(false),
+        Datum::Bool(false),
+        Datum::Bool(false),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        ch(replident),
+        Datum::Bool(false),
+        oid(0),
+        oid(0),
+        oid(0),
+        null(),
+        null(),
+        null(),
+    ]
+}
+
+fn pg_class(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        let ns = namespace_oid(ctx, &r.schema);
+        rows.push(class_row(r.oid, &r.name, ns, relkind(&r.kind), r.columns.len(), !r.indexes.is_empty()));
+        for i in &r.indexes {
+            rows.push(class_row(i.oid, &i.name, ns, 'i', i.columns.len(), false));
+        }
+    }
+    for s in RELATIONS {
+        let ns = if s.schema == PG { PG_CATALOG_OID } else { INFORMATION_SCHEMA_OID };
+        rows.push(class_row(s.oid, s.name, ns, s.relkind, s.column_types().len(), false));
+    }
+    Ok(rows)
+}
+
+/// One `pg_attribute` row (attnum 1-based).
+fn attribute_row(rel_oid: u32, name: &str, ty: &DataType, attnum: usize, not_null: bool, has_default: bool) -> Row {
+    let t = type_facts(ty);
+    // Columns of type `name` in catalogs use the C collation, as in PostgreSQL.
+    vec![
+        oid(rel_oid),
+        text(name),
+        oid(ty.oid()),
+        Datum::Int4(-1),
+        Datum::Int2(t.typlen),
+        Datum::Int2(attnum as i16),
+        Datum::Int4(matches!(ty, DataType::Array(_)) as i32),
+        Datum::Int4(-1),
+        Datum::Int4(ty.typmod()),
+        Datum::Bool(t.typbyval),
+        ch(t.typalign),
+        ch(t.typstorage),
+        text(""),
+        Datum::Bool(not_null),
+        Datum::Bool(has_default),
+        Datum::Bool(false),
+        text(""),
+        text(""),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        Datum::Int4(0),
+        oid(t.typcollation),
+        null(),
+        null(),
+        null(),
+        null(),
+    ]
+}
+
+fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        for (i, c) in r.columns.iter().enumerate() {
+            let has_default = default_expression(c.default.as_deref(), &c.ty).is_some();
+            rows.push(attribute_row(r.oid, &c.name, &c.ty, i + 1, c.not_null, has_default));
+        }
+        for index in &r.indexes {
+            for (i, col) in index.columns.iter().enumerate() {
+                if let Some(c) = r.columns.get(*col) {
+                    rows.push(attribute_row(index.oid, &c.name, &c.ty, i + 1, false, false));
+                }
+            }
+        }
+    }
+    for s in RELATIONS {
+        for (i, (name, ty)) in s.column_types().into_iter().enumerate() {
+            rows.push(attribute_row(s.oid, name, &ty.data_type(), i + 1, false, false));
+        }
+    }
+    Ok(rows)
+}
+
+fn pg_type(_: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(BUILTIN_TYPES
+        .iter()
+        .map(|t| {
+            vec![
+                oid(t.oid),
+                text(t.typname),
+                oid(PG_CATALOG_OID),
+                oid(OWNER_OID),
+                Datum::Int2(t.typlen),
+                Datum::Bool(t.typbyval),
+                ch(t.typtype),
+                ch(t.typcategory),
+                Datum::Bool(t.typispreferred),
+                Datum::Bool(true),
+                ch(','),
+                oid(0),
+                oid(0),
+                oid(t.typelem),
+                oid(t.typarray),
+                oid(0),
+                oid(0),
+                oid(0),
+                oid(0),
+                oid(0),
+                oid(0),
+                oid(0),
+                ch(t.typalign),
+                ch(t.typstorage),
+                Datum::Bool(false),
+                oid(0),
+                Datum::Int4(-1),
+                Datum::Int4(0),
+                oid(t.typcollation),
+                null(),
+                null(),
+                null(),
+            ]
+        })
+        .collect())
+}
+
+fn pg_index(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        for i in &r.indexes {
+            let n = i.columns.len();
+            let keys = i.columns.iter().map(|c| Datum::Int2(*c as i16 + 1)).collect();
+            let collations = i
+                .columns
+                .iter()
+                .map(|c| {
+                    let collatable = r.columns.get(*c).is_some_and(|c| type_facts(&c.ty).typcollation != 0);
+                    oid(if collatable { DEFAULT_COLLATION_OID } else { 0 })
+                })
+                .collect();
+            rows.push(vec![
+                oid(i.oid),
+                oid(r.oid),
+                Datum::Int2(n as i16),
+                Datum::Int2(n as i16),
+                Datum::Bool(i.unique || i.primary),
+                Datum::Bool(false),
+                Datum::Bool(i.primary),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                Datum::Bool(true),
+                Datum::Bool(false),
+                Datum::Array(keys),
+                Datum::Array(collations),
+                Datum::Array(vec![oid(0); n]),
+                Datum::Array(vec![Datum::Int2(0); n]),
+                null(),
+                null(),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+fn pg_constraint(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        let ns = namespace_oid(ctx, &r.schema);
+        for i in r.indexes.iter().filter(|i| is_constraint(i)) {
+            let keys = i.columns.iter().map(|c| Datum::Int2(*c as i16 + 1)).collect();
+            rows.push(vec![
+                oid(i.oid),
+                text(&i.name),
+                oid(ns),
+                ch(if i.primary { 'p' } else { 'u' }),
+                Datum::Bool(false),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                oid(r.oid),
+                oid(0),
+                oid(i.oid),
+                oid(0),
+                oid(0),
+                ch(' '),
+                ch(' '),
+                ch(' '),
+                Datum::Bool(true),
+                Datum::Int4(0),
+                Datum::Bool(true),
+                Datum::Array(keys),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+/// A column default as `pg_get_expr` prints it, or `None` when the column
+/// has none (a `DEFAULT NULL` is no default, as in PostgreSQL).
+///
+/// Freshet keeps the default's SQL text; PostgreSQL prints the parsed
+/// expression, which differs for literals: a string literal shows the type
+/// it is coerced to (`'x'::text`) and a negative number its type
+/// (`'-1'::integer`). Other expressions print as written.
+pub fn default_expression(default: Option<&str>, ty: &DataType) -> Option<String> {
+    let d = default?.trim();
+    if d.eq_ignore_ascii_case("null") {
+        return None;
+    }
+    let is_string_literal = d.len() >= 2
+        && d.starts_with('\'')
+        && d.ends_with('\'')
+        && !d[1..d.len() - 1].replace("''", "").contains('\'');
+    if is_string_literal {
+        return Some(format!("{d}::{}", format_type(ty.oid(), Some(-1))));
+    }
+    if let Some(digits) = d.strip_prefix('-') {
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            let ty = if d.parse::<i32>().is_ok() { "integer" } else { "bigint" };
+            return Some(format!("'{d}'::{ty}"));
+        }
+        if digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') && digits.contains('.') {
+            return Some(format!("'{d}'::numeric"));
+        }
+    }
+    Some(d.to_string())
+}
+
+fn pg_attrdef(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        for (i, c) in r.columns.iter().enumerate() {
+            if let Some(expr) = default_expression(c.default.as_deref(), &c.ty) {
+                rows.push(vec![oid(attrdef_oid(r.oid, i + 1)), oid(r.oid), Datum::Int2(i as i16 + 1), text(&expr)]);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn pg_settings(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(ctx
+        .settings
+        .iter()
+        .map(|(name, value)| {
+            vec![
+                text(name),
+                text(value),
+                null(),
+                text("Ungrouped"),
+                text(""),
+                null(),
+                text("user"),
+                text("string"),
+                text("default"),
+                null(),
+                null(),
+                null(),
+                text(value),
+                text(value),
+                null(),
+                null(),
+                Datum::Bool(false),
+            ]
+        })
+        .collect())
+}
+
+/// (oid, name, superuser and can log in) of each role.
+fn roles(ctx: &SystemContext<'_>) -> Vec<(u32, String, bool)> {
+    vec![(OWNER_OID, ctx.user.to_string(), true), (DATABASE_OWNER_OID, "pg_database_owner".to_string(), false)]
+}
+
+fn pg_roles(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(roles(ctx)
+        .into_iter()
+        .map(|(o, name, su)| {
+            let b = Datum::Bool(su);
+            vec![
+                text(&name),
+                b.clone(),
+                Datum::Bool(true),
+                b.clone(),
+                b.clone(),
+                b.clone(),
+                b.clone(),
+                Datum::Int4(-1),
+                text("********"),
+                null(),
+                b,
+                null(),
+                oid(o),
+            ]
+        })
+        .collect())
+}
+
+fn pg_authid(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(roles(ctx)
+        .into_iter()
+        .map(|(o, name, su)| {
+            let b = Datum::Bool(su);
+            vec![
+                oid(o),
+                text(&name),
+                b.clone(),
+                Datum::Bool(true),
+                b.clone(),
+                b.clone(),
+                b.clone(),
+                b.clone(),
+                b,
+                Datum::Int4(-1),
+                null(),
+                null(),
+            ]
+        })
+        .collect())
+}
+
+fn pg_user(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(roles(ctx)
+        .into_iter()
+        .filter(|(_, _, login)| *login)
+        .map(|(o, name, su)| {
+            let b = Datum::Bool(su);
+            vec![text(&name), oid(o), b.clone(), b.clone(), b.clone(), b, text("********"), null(), null()]
+        })
+        .collect())
+}
+
+fn pg_am(_: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(vec![
+        vec![oid(HEAP_AM_OID), text("heap"), oid(0), ch('t')],
+        vec![oid(BTREE_AM_OID), text("btree"), oid(0), ch('i')],
+        vec![oid(405), text("hash"), oid(0), ch('i')],
+    ])
+}
+
+fn pg_collation(_: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let row = |o: u32, name: &str, provider: char, locale: Option<&str>| {
+        let locale = locale.map(text).unwrap_or(Datum::Null);
+        vec![
+            oid(o),
+            text(name),
+            oid(PG_CATALOG_OID),
+            oid(OWNER_OID),
+            ch(provider),
+            Datum::Bool(true),
+            Datum::Int4(-1),
+            locale.clone(),
+            locale,
+            null(),
+            null(),
+        ]
+    };
+    Ok(vec![row(DEFAULT_COLLATION_OID, "default", 'd', None), row(950, "C", 'c', Some("C")), row(951, "POSIX", 'c', Some("POSIX"))])
+}
+
+/// (type, minimum, maximum) of a sequence: its owning column's type for
+/// serial and identity columns, else bigint.
+fn sequence_bounds(ctx: &SystemContext<'_>, owner: Option<(u32, usize)>, increment: i64) -> (DataType, i64, i64) {
+    let ty = owner
+        .and_then(|(table, col)| ctx.catalog.relations.get(&table).and_then(|t| t.columns.get(col)).map(|c| c.ty.clone()))
+        .filter(DataType::is_integer)
+        .unwrap_or(DataType::Int8);
+    let (lo, hi) = match ty {
+        DataType::Int2 => (i16::MIN as i64, i16::MAX as i64),
+        DataType::Int4 => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    };
+    let (min, max) = if increment > 0 { (1, hi) } else { (lo, -1) };
+    (ty, min, max)
+}
+
+fn pg_sequence(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        if let RelKind::Sequence { start, increment, owner } = &r.kind {
+            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
+            rows.push(vec![
+                oid(r.oid),
+                oid(ty.oid()),
+                Datum::Int8(*start),
+                Datum::Int8(*increment),
+                Datum::Int8(max),
+                Datum::Int8(min),
+                Datum::Int8(1),
+                Datum::Bool(false),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+fn pg_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        if let RelKind::Sequence { start, increment, owner } = &r.kind {
+            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
+            rows.push(vec![
+                text(&r.schema),
+                text(&r.name),
+                text(ctx.user),
+                oid(ty.oid()),
+                Datum::Int8(*start),
+                Datum::Int8(min),
+                Datum::Int8(max),
+                Datum::Int8(*increment),
+                Datum::Bool(false),
+                Datum::Int8(1),
+                null(),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+fn pg_tables(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let row = |schema: &str, name: &str, has_indexes: bool| {
+        vec![
+            text(schema),
+            text(name),
+            text(ctx.user),
+            null(),
+            Datum::Bool(has_indexes),
+            Datum::Bool(false),
+            Datum::Bool(false),
+            Datum::Bool(false),
+        ]
+    };
+    for r in user_relations(ctx).filter(|r| r.kind == RelKind::Table) {
+        rows.push(row(&r.schema, &r.name, !r.indexes.is_empty()));
+    }
+    for s in RELATIONS.iter().filter(|s| s.relkind == 'r') {
+        rows.push(row(s.schema, s.name, false));
+    }
+    Ok(rows)
+}
+
+fn pg_views(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        if let RelKind::View { sql } = &r.kind {
+            rows.push(vec![text(&r.schema), text(&r.name), text(ctx.user), text(&view_definition(sql))]);
+        }
+    }
+    for s in RELATIONS.iter().filter(|s| s.relkind == 'v') {
+        rows.push(vec![text(s.schema), text(s.name), text(ctx.user), null()]);
+    }
+    Ok(rows)
+}
+
+fn pg_indexes(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        for i in &r.indexes {
+            let columns: Vec<String> =
+                i.columns.iter().filter_map(|c| r.columns.get(*c)).map(|c| quote_ident(&c.name)).collect();
+            let def = index_statement(&i.name, i.unique || i.primary, &r.schema, &r.name, &columns);
+            rows.push(vec![text(&r.schema), text(&r.name), text(&i.name), null(), text(&def)]);
+        }
+    }
+    Ok(rows)
+}
+
+fn pg_tablespace(_: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(vec![
+        vec![oid(1663), text("pg_default"), oid(OWNER_OID), null(), null()],
+        vec![oid(1664), text("pg_global"), oid(OWNER_OID), null(), null()],
+    ])
+}
+
+fn pg_extension(_: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(vec![vec![
+        oid(13559),
+        text("plpgsql"),
+        oid(OWNER_OID),
+        oid(PG_CATALOG_OID),
+        Datum::Bool(false),
+        text("1.0"),
+        null(),
+        null(),
+    ]])
+}
+
+fn pg_depend(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let dep = |classid: u32, objid: u32, refclassid: u32, refobjid: u32, refobjsubid: usize, deptype: char| {
+        vec![
+            oid(classid),
+            oid(objid),
+            Datum::Int4(0),
+            oid(refclassid),
+            oid(refobjid),
+            Datum::Int4(refobjsubid as i32),
+            ch(deptype),
+        ]
+    };
+    for r in user_relations(ctx) {
+        if let RelKind::Sequence { owner: Some((table, col)), .. } = &r.kind {
+            // Serial and identity sequences are owned by their column ('a').
+            rows.push(dep(PG_CLASS_OID, r.oid, PG_CLASS_OID, *table, col + 1, 'a'));
+        }
+        for (i, c) in r.columns.iter().enumerate() {
+            if default_expression(c.default.as_deref(), &c.ty).is_some() {
+                rows.push(dep(PG_ATTRDEF_OID, attrdef_oid(r.oid, i + 1), PG_CLASS_OID, r.oid, i + 1, 'a'));
+            }
+        }
+        for index in &r.indexes {
+            if is_constraint(index) {
+                for col in &index.columns {
+                    rows.push(dep(PG_CONSTRAINT_OID, index.oid, PG_CLASS_OID, r.oid, col + 1, 'a'));
+                }
+                rows.push(dep(PG_CLASS_OID, index.oid, PG_CONSTRAINT_OID, index.oid, 0, 'i'));
+            } else {
+                for col in &index.columns {
+                    rows.push(dep(PG_CLASS_OID, index.oid, PG_CLASS_OID, r.oid, col + 1, 'a'));
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------------------
+// information_schema producers.
+
+/// The schemas of the session's database, built-in ones first.
+fn schema_names(ctx: &SystemContext<'_>) -> Vec<String> {
+    let mut names = vec!["pg_catalog".to_string(), "information_schema".to_string()];
+    names.extend(ctx.catalog.schemas.values().filter(|s| s.database == ctx.database).map(|s| s.name.clone()));
+    names
+}
+
+fn is_schemata(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(schema_names(ctx)
+        .into_iter()
+        .map(|s| {
+            let owner = if s == "public" { "pg_database_owner" } else { ctx.user };
+            vec![text(ctx.database), text(&s), text(owner), null(), null(), null(), null()]
+        })
+        .collect())
+}
+
+/// Tables and views as information_schema lists them:
+/// (schema, name, is a view, columns as (name, type, not null, default)).
+fn is_relations<'a>(ctx: &'a SystemContext<'a>) -> Vec<(String, String, bool, Vec<(String, DataType, bool, Option<String>)>)> {
+    let mut out = Vec::new();
+    for r in user_relations(ctx) {
+        let view = match r.kind {
+            RelKind::Table => false,
+            RelKind::View { .. } => true,
+            RelKind::Sequence { .. } => continue,
+        };
+        let columns = r
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty.clone(), c.not_null, default_expression(c.default.as_deref(), &c.ty)))
+            .collect();
+        out.push((r.schema.clone(), r.name.clone(), view, columns));
+    }
+    for s in RELATIONS {
+        let columns = s.column_types().into_iter().map(|(n, t)| (n.to_string(), t.data_type(), false, None)).collect();
+        out.push((s.schema.to_string(), s.name.to_string(), s.relkind == 'v', columns));
+    }
+    out
+}
+
+fn is_tables(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(is_relations(ctx)
+        .into_iter()
+        .map(|(schema, name, view, _)| {
+            vec![
+                text(ctx.database),
+                text(&schema),
+                text(&name),
+                text(if view { "VIEW" } else { "BASE TABLE" }),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                yes_no(!view),
+                yes_no(false),
+                null(),
+            ]
+        })
+        .collect())
+}
+
+/// information_schema's numeric facts of a type: (character_maximum_length,
+/// character_octet_length, numeric_precision, numeric_precision_radix,
+/// numeric_scale, datetime_precision).
+fn is_type_facts(ty: &DataType) -> [Datum; 6] {
+    let int = |v: i32| Datum::Int4(v);
+    match ty {
+        DataType::Varchar(Some(n)) | DataType::Char(Some(n)) => {
+            [int(*n as i32), int(*n as i32 * 4), null(), null(), null(), null()]
+        }
+        DataType::Varchar(None) | DataType::Char(None) | DataType::Text => {
+            [null(), int(1073741824), null(), null(), null(), null()]
+        }
+        DataType::Int2 => [null(), null(), int(16), int(2), int(0), null()],
+        DataType::Int4 => [null(), null(), int(32), int(2), int(0), null()],
+        DataType::Int8 => [null(), null(), int(64), int(2), int(0), null()],
+        DataType::Float4 => [null(), null(), int(24), int(2), null(), null()],
+        DataType::Float8 => [null(), null(), int(53), int(2), null(), null()],
+        DataType::Numeric(Some((p, s))) => [null(), null(), int(*p as i32), int(10), int(*s as i32), null()],
+        DataType::Numeric(None) => [null(), null(), null(), int(10), null(), null()],
+        DataType::Date => [null(), null(), null(), null(), null(), int(0)],
+        DataType::Time | DataType::Timestamp | DataType::TimestampTz | DataType::Interval => {
+            [null(), null(), null(), null(), null(), int(6)]
+        }
+        _ => [null(), null(), null(), null(), null(), null()],
+    }
+}
+
+fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for (schema, name, view, columns) in is_relations(ctx) {
+        for (i, (column, ty, not_null, default)) in columns.into_iter().enumerate() {
+            let data_type = match &ty {
+                DataType::Array(_) => "ARRAY".to_string(),
+                t => format_type(t.oid(), None),
+            };
+            let [char_len, octet_len, precision, radix, scale, dt_precision] = is_type_facts(&ty);
+            let mut row = vec![
+                text(ctx.database),
+                text(&schema),
+                text(&name),
+                text(&column),
+                Datum::Int4(i as i32 + 1),
+                default.map(|d| text(&d)).unwrap_or(Datum::Null),
+                yes_no(!not_null),
+                text(&data_type),
+                char_len,
+                octet_len,
+                precision,
+                radix,
+                scale,
+                dt_precision,
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+            ];
+            // Collation columns: NULL for the default collation.
+            row.extend([null(), null(), null()]);
+            row.extend([
+                null(),
+                null(),
+                null(),
+                text(ctx.database),
+                text("pg_catalog"),
+                text(&ty.typname()),
+                null(),
+                null(),
+                null(),
+                null(),
+                text(&(i + 1).to_string()),
+                yes_no(false),
+                yes_no(false),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                yes_no(false),
+                text("NEVER"),
+                null(),
+                yes_no(!view),
+            ]);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+fn is_views(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        if let RelKind::View { sql } = &r.kind {
+            rows.push(vec![
+                text(ctx.database),
+                text(&r.schema),
+                text(&r.name),
+                text(&view_definition(sql)),
+                text("NONE"),
+                yes_no(false),
+                yes_no(false),
+                yes_no(false),
+                yes_no(false),
+                yes_no(false),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+fn is_table_constraints(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx).filter(|r| r.kind == RelKind::Table) {
+        let ns = namespace_oid(ctx, &r.schema);
+        let row = |name: &str, kind: &str, nulls_distinct: Datum| {
+            vec![
+                text(ctx.database),
+                text(&r.schema),
+                text(name),
+                text(ctx.database),
+                text(&r.schema),
+                text(&r.name),
+                text(kind),
+                yes_no(false),
+                yes_no(false),
+                yes_no(true),
+                nulls_distinct,
+            ]
+        };
+        let mut out = Vec::new();
+        for i in r.indexes.iter().filter(|i| is_constraint(i)) {
+            out.push(row(&i.name, if i.primary { "PRIMARY KEY" } else { "UNIQUE" }, yes_no(true)));
+        }
+        // PostgreSQL 15 lists NOT NULL columns as CHECK constraints.
+        for (i, c) in r.columns.iter().enumerate() {
+            if c.not_null {
+                out.push(row(&format!("{ns}_{}_{}_not_null", r.oid, i + 1), "CHECK", null()));
+            }
+        }
+        rows.extend(out);
+    }
+    Ok(rows)
+}
+
+fn is_check_constraints(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx).filter(|r| r.kind == RelKind::Table) {
+        let ns = namespace_oid(ctx, &r.schema);
+        for (i, c) in r.columns.iter().enumerate().filter(|(_, c)| c.not_null) {
+            rows.push(vec![
+                text(ctx.database),
+                text(&r.schema),
+                text(&format!("{ns}_{}_{}_not_null", r.oid, i + 1)),
+                text(&format!("{} IS NOT NULL", quote_ident(&c.name))),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+fn is_key_column_usage(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        for i in r.indexes.iter().filter(|i| is_constraint(i)) {
+            for (pos, col) in i.columns.iter().enumerate() {
+                let Some(c) = r.columns.get(*col) else { continue };
+                rows.push(vec![
+                    text(ctx.database),
+                    text(&r.schema),
+                    text(&i.name),
+                    text(ctx.database),
+                    text(&r.schema),
+                    text(&r.name),
+                    text(&c.name),
+                    Datum::Int4(pos as i32 + 1),
+                    null(),
+                ]);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn is_constraint_column_usage(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        for i in r.indexes.iter().filter(|i| is_constraint(i)) {
+            for col in &i.columns {
+                let Some(c) = r.columns.get(*col) else { continue };
+                rows.push(vec![
+                    text(ctx.database),
+                    text(&r.schema),
+                    text(&r.name),
+                    text(&c.name),
+                    text(ctx.database),
+                    text(&r.schema),
+                    text(&i.name),
+                ]);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn is_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        if let RelKind::Sequence { start, increment, owner } = &r.kind {
+            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
+            let precision = match ty {
+                DataType::Int2 => 16,
+                DataType::Int4 => 32,
+                _ => 64,
+            };
+            rows.push(vec![
+                text(ctx.database),
+                text(&r.schema),
+                text(&r.name),
+                text(&ty.pg_name()),
+                Datum::Int4(precision),
+                Datum::Int4(2),
+                Datum::Int4(0),
+                text(&start.to_string()),
+                text(&min.to_string()),
+                text(&max.to_string()),
+                text(&increment.to_string()),
+                yes_no(false),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------------------
+// The run-time catalog snapshot.
+
+/// The facts catalog functions need at run time (see
+/// [`freshet_expr::catalog_func::CatalogSnapshot`]) for a session of `user`
+/// on `database` with the effective `search_path`.
+pub fn catalog_snapshot(catalog: &CatalogState, database: &str, search_path: &[String], user: &str) -> CatalogSnapshot {
+    let mut relations = BTreeMap::new();
+    for r in catalog.relations_in(database) {
+        let owned_sequences = catalog
+            .relations_in(database)
+            .filter_map(|s| match &s.kind {
+                RelKind::Sequence { owner: Some((table, col)), .. } if *table == r.oid => Some((*col, s.oid)),
+                _ => None,
+            })
+            .collect();
+        let view_definition = match &r.kind {
+            RelKind::View { sql } => Some(view_definition(sql)),
+            _ => None,
+        };
+        relations.insert(
+            r.oid,
+            RelationFacts {
+                schema: r.schema.clone(),
+                name: r.name.clone(),
+                relkind: relkind(&r.kind),
+                columns: r.columns.iter().map(|c| c.name.clone()).collect(),
+                visible: false,
+                index: None,
+                view_definition,
+                owned_sequences,
+            },
+        );
+        for i in &r.indexes {
+            relations.insert(
+                i.oid,
+                RelationFacts {
+                    schema: r.schema.clone(),
+                    name: i.name.clone(),
+                    relkind: 'i',
+                    columns: i.columns.iter().filter_map(|c| r.columns.get(*c)).map(|c| c.name.clone()).collect(),
+                    visible: false,
+                    index: Some(IndexFacts {
+                        table: r.oid,
+                        columns: i.columns.clone(),
+                        unique: i.unique || i.primary,
+                        primary: i.primary,
+                        constraint: is_constraint(i),
+                    }),
+                    view_definition: None,
+                    owned_sequences: vec![],
+                },
+            );
+        }
+    }
+    for s in RELATIONS {
+        relations.insert(
+            s.oid,
+            RelationFacts {
+                schema: s.schema.to_string(),
+                name: s.name.to_string(),
+                relkind: s.relkind,
+                columns: s.column_types().into_iter().map(|(n, _)| n.to_string()).collect(),
+                visible: false,
+                index: None,
+                view_definition: None,
+                owned_sequences: vec![],
+            },
+        );
+    }
+    // A relation is visible when its schema is the first on the search path
+    // that has a relation of that name.
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    for schema in search_path {
+        let mut found = Vec::new();
+        for (o, r) in relations.iter().filter(|(_, r)| &r.schema == schema) {
+            if !taken.contains(&r.name) {
+                found.push((*o, r.name.clone()));
+            }
+        }
+        for (o, name) in found {
+            if let Some(r) = relations.get_mut(&o) {
+                r.visible = true;
+            }
+            taken.insert(name);
+        }
+    }
+    let mut schemas = BTreeMap::new();
+    schemas.insert(PG_CATALOG_OID, "pg_catalog".to_string());
+    schemas.insert(INFORMATION_SCHEMA_OID, "information_schema".to_string());
+    for s in catalog.schemas.values().filter(|s| s.database == database) {
+        schemas.insert(s.oid, s.name.clone());
+    }
+    let mut roles = BTreeMap::new();
+    roles.insert(OWNER_OID, user.to_string());
+    roles.insert(DATABASE_OWNER_OID, "pg_database_owner".to_string());
+    CatalogSnapshot { relations, schemas, roles, search_path: search_path.to_vec() }
+}
+
+// ---------------------------------------------------------------------------
+// View definitions.
+
+/// A view's defining query as `pg_get_viewdef(oid, true)` prints it in
+/// PostgreSQL 15: one clause per line, select-list items one per line,
+/// column references qualified by their table when the query reads a
+/// single table, and a closing semicolon. Expressions keep Freshet's
+/// (sqlparser's) spelling, which can differ from PostgreSQL's for casts and
+/// operators; queries other than a plain SELECT print on one line.
+pub fn view_definition(sql: &str) -> String {
+    let Ok(mut statements) = freshet_sql::parse_statements(sql) else { return format!(" {sql};") };
+    let Some(ast::Statement::Query(query)) = statements.pop() else { return format!(" {sql};") };
+    let ast::SetExpr::Select(select) = query.body.as_ref() else { return format!(" {sql};") };
+    let mut select = (**select).clone();
+    // Qualify bare column names when exactly one table is read.
+    if let [ast::TableWithJoins { relation: ast::TableFactor::Table { name, alias, args: None, .. }, joins }] =
+        select.from.as_slice()
+    {
+        if joins.is_empty() {
+            let qualifier = alias.as_ref().map(|a| a.name.clone()).or_else(|| name.0.last().and_then(|p| p.as_ident().cloned()));
+            if let Some(q) = qualifier {
+                for item in &mut select.projection {
+                    match item {
+                        ast::SelectItem::UnnamedExpr(e) => {
+                            // Keep the output name: `id` becomes `users.id`, still named `id`.
+                            qualify(e, &q);
+                        }
+                        ast::SelectItem::ExprWithAlias { expr, .. } => qualify(expr, &q),
+                        _ => {}
+                    }
+                }
+                if let Some(w) = &mut select.selection {
+                    qualify(w, &q);
+                }
+                if let ast::GroupByExpr::Expressions(exprs, _) = &mut select.group_by {
+                    exprs.iter_mut().for_each(|e| qualify(e, &q));
+                }
+                if let Some(h) = &mut select.having {
+                    qualify(h, &q);
+                }
+            }
+        }
+    }
+    let mut out = String::from(" SELECT ");
+    if let Some(ast::Distinct::Distinct) = select.distinct {
+        out.push_str("DISTINCT ");
+    }
+    let items: Vec<String> = select.projection.iter().map(ToString::to_string).collect();
+    out.push_str(&items.join(",\n    "));
+    if !select.from.is_empty() {
+        let from: Vec<String> = select.from.iter().map(ToString::to_string).collect();
+        out.push_str("\n   FROM ");
+        out.push_str(&from.join(",\n    "));
+    }
+    if let Some(w) = &select.selection {
+        out.push_str(&format!("\n  WHERE {w}"));
+    }
+    if let ast::GroupByExpr::Expressions(exprs, _) = &select.group_by {
+        if !exprs.is_empty() {
+            let g: Vec<String> = exprs.iter().map(ToString::to_string).collect();
+            out.push_str(&format!("\n  GROUP BY {}", g.join(", ")));
+        }
+    }
+    if let Some(h) = &select.having {
+        out.push_str(&format!("\n HAVING {h}"));
+    }
+    if let Some(order) = &query.order_by {
+        out.push_str(&format!("\n  {order}"));
+    }
+    if let Some(limit) = &query.limit_clause {
+        out.push_str(&format!("\n {}", limit.to_string().trim()));
+    }
+    out.push(';');
+    out
+}
+
+/// Qualifies bare column references in `e` with `q` (for the common
+/// expression forms; others are left as written).
+fn qualify(e: &mut ast::Expr, q: &ast::Ident) {
+    use ast::Expr as E;
+    match e {
+        E::Identifier(id) => *e = E::CompoundIdentifier(vec![q.clone(), id.clone()]),
+        E::BinaryOp { left, right, .. } => {
+            qualify(left, q);
+            qualify(right, q);
+        }
+        E::UnaryOp { expr, .. }
+        | E::Nested(expr)
+        | E::IsNull(expr)
+        | E::IsNotNull(expr)
+        | E::IsTrue(expr)
+        | E::IsFalse(expr)
+        | E::IsNotTrue(expr)
+        | E::IsNotFalse(expr)
+        | E::Cast { expr, .. }
+        | E::Collate { expr, .. } => qualify(expr, q),
+        E::Between { expr, low, high, .. } => {
+            qualify(expr, q);
+            qualify(low, q);
+            qualify(high, q);
+        }
+        E::In { expr, target: ast::InTarget::List(list), .. } => {
+            qualify(expr, q);
+            list.iter_mut().for_each(|x| qualify(x, q));
+        }
+        E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => {
+            qualify(expr, q);
+            qualify(pattern, q);
+        }
+        E::Function(f) => {
+            if let ast::FunctionArguments::List(list) = &mut f.args {
+                for a in &mut list.args {
+                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                        qualify(x, q);
+                    }
+                }
+            }
+        }
+        E::Case { operand, conditions, else_result, .. } => {
+            if let Some(o) = operand {
+                qualify(o, q);
+            }
+            for c in conditions {
+                qualify(&mut c.condition, q);
+                qualify(&mut c.result, q);
+            }
+            if let Some(x) = else_result {
+                qualify(x, q);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_specs_parse() {
+        for r in RELATIONS {
+            let columns = r.column_types();
+            assert!(!columns.is_empty(), "{} has no columns", r.name);
+            let names: BTreeSet<&str> = columns.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names.len(), columns.len(), "{} repeats a column", r.name);
+        }
+        let oids: BTreeSet<u32> = RELATIONS.iter().map(|r| r.oid).collect();
+        assert_eq!(oids.len(), RELATIONS.len(), "system relation OIDs are unique");
+    }
+
+    #[test]
+    fn defaults_print_like_postgres() {
+        let d = |s: &str, t: DataType| default_expression(Some(s), &t);
+        assert_eq!(d("5", DataType::Int4).as_deref(), Some("5"));
+        assert_eq!(d("-1", DataType::Int4).as_deref(), Some("'-1'::integer"));
+        assert_eq!(d("'x'", DataType::Text).as_deref(), Some("'x'::text"));
+        assert_eq!(d("'y'", DataType::Varchar(Some(10))).as_deref(), Some("'y'::character varying"));
+        assert_eq!(d("'it''s'", DataType::Text).as_deref(), Some("'it''s'::text"));
+        assert_eq!(d("'ab'", DataType::Char(Some(3))).as_deref(), Some("'ab'::bpchar"));
+        assert_eq!(d("now()", DataType::TimestampTz).as_deref(), Some("now()"));
+        assert_eq!(d("NULL", DataType::Uuid), None);
+        assert_eq!(d("-1.5", DataType::Numeric(None)).as_deref(), Some("'-1.5'::numeric"));
+    }
+
+    #[test]
+    fn view_definitions_print_like_postgres() {
+        assert_eq!(
+            view_definition("SELECT id, name FROM users WHERE active"),
+            " SELECT users.id,\n    users.name\n   FROM users\n  WHERE users.active;"
+        );
     }
 }

@@ -11,15 +11,15 @@
 use freshet_common::{Datum, Error, Result, Row, SqlState, TimestampTz};
 
 use crate::catalog::RelationDef;
-use crate::state::{key_of, unique_violation, DbState};
+use crate::state::{key_of, unique_violation, DbState, StoredRow};
 
 /// One row change: `old` is what the transaction saw, `new` what it wrote.
 #[derive(Clone, Debug)]
 pub struct Write {
     pub table: u32,
     pub row: u64,
-    pub old: Option<Row>,
-    pub new: Option<Row>,
+    pub old: Option<StoredRow>,
+    pub new: Option<StoredRow>,
 }
 
 /// A savepoint: the transaction's state when it was set.
@@ -75,6 +75,7 @@ impl Txn {
 
     /// Inserts a row with id `id`, checking uniqueness.
     pub fn insert(&mut self, rel: &RelationDef, id: u64, row: Row) -> Result<()> {
+        let row: StoredRow = row.into();
         let constraints: Vec<(String, Vec<usize>)> =
             rel.unique_constraints().iter().map(|c| (c.name.clone(), c.columns.clone())).collect();
         let table = self.work.table_mut(rel.oid)?;
@@ -98,7 +99,7 @@ impl Txn {
     }
 
     /// Deletes row `id`.
-    pub fn delete(&mut self, rel: &RelationDef, id: u64) -> Result<Option<Row>> {
+    pub fn delete(&mut self, rel: &RelationDef, id: u64) -> Result<Option<StoredRow>> {
         let constraints: Vec<Vec<usize>> = rel.unique_constraints().iter().map(|c| c.columns.clone()).collect();
         let table = self.work.table_mut(rel.oid)?;
         let Some(old) = table.rows.remove(&id) else { return Ok(None) };
@@ -136,6 +137,7 @@ impl Txn {
             olds.push(old);
         }
         for ((id, new), old) in updates.into_iter().zip(olds) {
+            let new: StoredRow = new.into();
             for (k, (name, cols)) in constraints.iter().enumerate() {
                 if let Some(key) = key_of(&new, cols) {
                     if let Some(idx) = table.keys.get_mut(k) {
@@ -253,7 +255,7 @@ pub fn rebase(txn: &Txn, mut current: DbState) -> Result<DbState> {
 }
 
 /// Collapses a write log to the final value of each touched row.
-pub fn final_writes(writes: &[Write]) -> Vec<(u32, u64, Option<&Row>)> {
+pub fn final_writes(writes: &[Write]) -> Vec<(u32, u64, Option<&StoredRow>)> {
     let mut last: std::collections::HashMap<(u32, u64), usize> = std::collections::HashMap::new();
     for (i, w) in writes.iter().enumerate() {
         last.insert((w.table, w.row), i);

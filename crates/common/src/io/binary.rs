@@ -179,8 +179,12 @@ pub fn decode_binary(bytes: &[u8], ty: &DataType) -> Result<Datum> {
         DataType::Int2 => Datum::Int2(i16::from_be_bytes(fixed(bytes)?)),
         DataType::Int4 => Datum::Int4(i32::from_be_bytes(fixed(bytes)?)),
         DataType::Int8 => Datum::Int8(i64::from_be_bytes(fixed(bytes)?)),
-        DataType::Float4 => Datum::Float4(crate::F32(f32::from_bits(u32::from_be_bytes(fixed(bytes)?)))),
-        DataType::Float8 => Datum::Float8(crate::F64(f64::from_bits(u64::from_be_bytes(fixed(bytes)?)))),
+        DataType::Float4 => {
+            Datum::Float4(crate::F32(f32::from_bits(u32::from_be_bytes(fixed(bytes)?))))
+        }
+        DataType::Float8 => {
+            Datum::Float8(crate::F64(f64::from_bits(u64::from_be_bytes(fixed(bytes)?))))
+        }
         DataType::Numeric(typmod) => {
             let d = numeric::decode_numeric_binary(bytes)?;
             Datum::Numeric(match typmod {
@@ -308,10 +312,16 @@ fn decode_array(bytes: &[u8], elem: &DataType) -> Result<Datum> {
         let len = r.i32()?;
         let _lbound = r.i32()?;
         if len < 0 {
-            return Err(Error::new(SqlState::InvalidBinaryRepresentation, "invalid array dimensions"));
+            return Err(Error::new(
+                SqlState::InvalidBinaryRepresentation,
+                "invalid array dimensions",
+            ));
         }
         total = total.checked_mul(len as usize).filter(|t| *t <= 134_217_727).ok_or_else(|| {
-            Error::new(SqlState::ProgramLimitExceeded, "array size exceeds the maximum allowed (134217727)")
+            Error::new(
+                SqlState::ProgramLimitExceeded,
+                "array size exceeds the maximum allowed (134217727)",
+            )
         })?;
         dims.push(len as usize);
     }
@@ -376,17 +386,26 @@ mod tests {
         assert_eq!(enc(&Datum::Int4(1), &DataType::Int4), vec![0, 0, 0, 1]);
         assert_eq!(enc(&Datum::Int2(-2), &DataType::Int2), vec![0xff, 0xfe]);
         assert_eq!(enc(&Datum::Bool(true), &DataType::Bool), vec![1]);
-        assert_eq!(enc(&Datum::Float8(crate::F64(1.5)), &DataType::Float8), vec![0x3f, 0xf8, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            enc(&Datum::Float8(crate::F64(1.5)), &DataType::Float8),
+            vec![0x3f, 0xf8, 0, 0, 0, 0, 0, 0]
+        );
         assert_eq!(enc(&Datum::Date(Date(1)), &DataType::Date), vec![0, 0, 0, 1]);
         let iv = Datum::Interval(Interval { months: 2, days: 3, micros: 4 });
-        assert_eq!(enc(&iv, &DataType::Interval), vec![0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 2]);
+        assert_eq!(
+            enc(&iv, &DataType::Interval),
+            vec![0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 2]
+        );
         let j = parse_text("{\"a\":1}", &DataType::Jsonb, &TextContext::default()).expect("ok");
         assert_eq!(enc(&j, &DataType::Jsonb), b"\x01{\"a\": 1}".to_vec());
         let arr_ty = DataType::Array(Box::new(DataType::Int4));
         let arr = Datum::Array(vec![Datum::Int4(1), Datum::Null]);
         assert_eq!(
             enc(&arr, &arr_ty),
-            vec![0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 23, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]
+            vec![
+                0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 23, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0,
+                1, 0xff, 0xff, 0xff, 0xff
+            ]
         );
         assert_eq!(enc(&Datum::Array(vec![]), &arr_ty), vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 23]);
         assert_eq!(decode_binary(&enc(&arr, &arr_ty), &arr_ty).expect("ok"), arr);
@@ -400,7 +419,10 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         let e = decode_binary(&[0, 0, 1], &DataType::Int4).expect_err("short");
-        assert_eq!((e.state.code(), e.message.as_str()), ("22P03", "insufficient data left in message"));
+        assert_eq!(
+            (e.state.code(), e.message.as_str()),
+            ("22P03", "insufficient data left in message")
+        );
         let e = decode_binary(&[0, 0, 0, 0, 1], &DataType::Int4).expect_err("long");
         assert_eq!((e.state.code(), e.message.as_str()), ("22P03", "incorrect binary data format"));
         let e = decode_binary(&[0xc3, 0x28], &DataType::Text).expect_err("utf8");
@@ -409,8 +431,16 @@ mod tests {
         let e = decode_binary(&[2, b'{', b'}'], &DataType::Jsonb).expect_err("version");
         assert_eq!(e.state.code(), "22P03");
         let arr_ty = DataType::Array(Box::new(DataType::Int4));
-        assert!(decode_binary(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 1], &arr_ty).is_err());
-        assert!(decode_binary(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0x7f, 0, 0, 0, 0, 0, 0, 1], &arr_ty).is_err());
+        assert!(decode_binary(
+            &[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 1],
+            &arr_ty
+        )
+        .is_err());
+        assert!(decode_binary(
+            &[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0x7f, 0, 0, 0, 0, 0, 0, 1],
+            &arr_ty
+        )
+        .is_err());
         assert!(decode_binary(&[0, 0, 0, 9], &arr_ty).is_err());
         let e = decode_binary(&(-1i64).to_be_bytes(), &DataType::Time).expect_err("range");
         assert_eq!(e.state.code(), "22008");

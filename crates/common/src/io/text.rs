@@ -17,6 +17,7 @@ use crate::{DataType, Datum, Error, Result, SqlState};
 /// timestamps written without an offset.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TimeZone {
+    /// UTC (offset zero).
     Utc,
     /// A fixed offset in seconds east of UTC.
     Fixed(i32),
@@ -36,6 +37,7 @@ impl TimeZone {
 /// Session settings that change how values print or parse.
 #[derive(Clone, Debug)]
 pub struct TextContext {
+    /// The session's `TimeZone` setting.
     pub time_zone: TimeZone,
 }
 
@@ -121,7 +123,9 @@ fn format_array(items: &[Datum], elem: &DataType, ctx: &TextContext, out: &mut S
                 format_text(other, elem, ctx, &mut buf);
                 let needs_quote = buf.is_empty()
                     || buf.eq_ignore_ascii_case("NULL")
-                    || buf.chars().any(|c| matches!(c, '"' | '\\' | '{' | '}' | ',') || array_isspace(c));
+                    || buf
+                        .chars()
+                        .any(|c| matches!(c, '"' | '\\' | '{' | '}' | ',') || array_isspace(c));
                 if needs_quote {
                     out.push('"');
                     for c in buf.chars() {
@@ -145,26 +149,32 @@ fn format_array(items: &[Datum], elem: &DataType, ctx: &TextContext, out: &mut S
 pub fn parse_text(input: &str, ty: &DataType, ctx: &TextContext) -> Result<Datum> {
     Ok(match ty {
         DataType::Bool => Datum::Bool(parse_bool(input)?),
-        DataType::Int2 => Datum::Int2(parse_int(input, "smallint", i16::MIN as i64, i16::MAX as i64)? as i16),
-        DataType::Int4 => Datum::Int4(parse_int(input, "integer", i32::MIN as i64, i32::MAX as i64)? as i32),
+        DataType::Int2 => {
+            Datum::Int2(parse_int(input, "smallint", i16::MIN as i64, i16::MAX as i64)? as i16)
+        }
+        DataType::Int4 => {
+            Datum::Int4(parse_int(input, "integer", i32::MIN as i64, i32::MAX as i64)? as i32)
+        }
         DataType::Int8 => Datum::Int8(parse_int(input, "bigint", i64::MIN, i64::MAX)?),
         DataType::Float4 => Datum::Float4(crate::F32(float_fmt::parse_f32(input)?)),
         DataType::Float8 => Datum::Float8(crate::F64(float_fmt::parse_f64(input)?)),
-        DataType::Numeric(typmod) => {
-            Datum::Numeric(match typmod {
-                Some((p, s)) => numeric::parse_numeric_typmod(input, *p, *s)?,
-                None => numeric::parse_numeric(input)?,
-            })
-        }
+        DataType::Numeric(typmod) => Datum::Numeric(match typmod {
+            Some((p, s)) => numeric::parse_numeric_typmod(input, *p, *s)?,
+            None => numeric::parse_numeric(input)?,
+        }),
         DataType::Text | DataType::Unknown => Datum::Text(input.to_string()),
         DataType::Varchar(n) => Datum::Text(coerce_varchar(input, *n, false)?),
         DataType::Char(n) => Datum::Text(coerce_bpchar(input, *n, false)?),
         DataType::Name => Datum::Text(truncate_name(input)),
-        DataType::InternalChar => Datum::Text(input.chars().next().map(String::from).unwrap_or_default()),
+        DataType::InternalChar => {
+            Datum::Text(input.chars().next().map(String::from).unwrap_or_default())
+        }
         DataType::Bytea => Datum::Bytea(parse_bytea(input)?),
         DataType::Date => Datum::Date(datetime_io::parse_date(input, &ctx.time_zone)?),
         DataType::Time => Datum::Time(datetime_io::parse_time(input, &ctx.time_zone)?),
-        DataType::Timestamp => Datum::Timestamp(datetime_io::parse_timestamp(input, &ctx.time_zone)?),
+        DataType::Timestamp => {
+            Datum::Timestamp(datetime_io::parse_timestamp(input, &ctx.time_zone)?)
+        }
         DataType::TimestampTz => {
             Datum::TimestampTz(datetime_io::parse_timestamptz(input, &ctx.time_zone)?)
         }
@@ -203,7 +213,8 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TextContext) -> Result<Datum
 pub fn parse_bool(input: &str) -> Result<bool> {
     let v = trim_c_space(input).to_ascii_lowercase();
     let len = v.len();
-    let prefix_of = |word: &str, min: usize| len >= min && len <= word.len() && word.starts_with(&v);
+    let prefix_of =
+        |word: &str, min: usize| len >= min && len <= word.len() && word.starts_with(&v);
     let r = match v.as_bytes().first() {
         Some(b't') if prefix_of("true", 1) => Some(true),
         Some(b'f') if prefix_of("false", 1) => Some(false),
@@ -271,7 +282,7 @@ pub fn parse_oid(input: &str) -> Result<u32> {
             format!("value \"{input}\" is out of range for type oid"),
         )
     };
-    let s = input.trim_start_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
+    let s = input.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     if s.is_empty() {
         return Err(bad());
     }
@@ -659,7 +670,11 @@ pub fn parse_array(input: &str, elem: &DataType, ctx: &TextContext) -> Result<Da
         // Dimension decoration: one or more [lo:hi] or [hi], then '='.
         while p.peek() == Some('[') {
             p.pos += 1;
-            while p.peek().map(|c| c.is_ascii_digit() || c == ':' || c == '-' || c == '+').unwrap_or(false) {
+            while p
+                .peek()
+                .map(|c| c.is_ascii_digit() || c == ':' || c == '-' || c == '+')
+                .unwrap_or(false)
+            {
                 p.pos += 1;
             }
             if p.peek() != Some(']') {
@@ -684,7 +699,9 @@ pub fn parse_array(input: &str, elem: &DataType, ctx: &TextContext) -> Result<Da
     }
     let shape = node_shape(&items);
     if !check_shape(&items, &shape) {
-        return Err(p.malformed("Multidimensional arrays must have sub-arrays with matching dimensions."));
+        return Err(
+            p.malformed("Multidimensional arrays must have sub-arrays with matching dimensions.")
+        );
     }
     Ok(Datum::Array(build_datums(items, elem, ctx)?))
 }
@@ -715,15 +732,37 @@ mod tests {
         assert_eq!(rt("-2147483648", &Int4), "-2147483648");
         assert_eq!(rt("-9223372036854775808", &Int8), "-9223372036854775808");
         let e = perr("abc", &Int4);
-        assert_eq!((e.state.code(), e.message.as_str()), ("22P02", "invalid input syntax for type integer: \"abc\""));
+        assert_eq!(
+            (e.state.code(), e.message.as_str()),
+            ("22P02", "invalid input syntax for type integer: \"abc\"")
+        );
         let e = perr(" abc", &Int4);
         assert_eq!(e.message, "invalid input syntax for type integer: \" abc\"");
         let e = perr("99999999999", &Int4);
-        assert_eq!((e.state.code(), e.message.as_str()), ("22003", "value \"99999999999\" is out of range for type integer"));
-        assert_eq!(perr("40000", &Int2).message, "value \"40000\" is out of range for type smallint");
+        assert_eq!(
+            (e.state.code(), e.message.as_str()),
+            ("22003", "value \"99999999999\" is out of range for type integer")
+        );
+        assert_eq!(
+            perr("40000", &Int2).message,
+            "value \"40000\" is out of range for type smallint"
+        );
         assert_eq!(perr("1.5", &Int4).message, "invalid input syntax for type integer: \"1.5\"");
         assert_eq!(perr("", &Int8).message, "invalid input syntax for type bigint: \"\"");
-        for (s, b) in [("t", true), ("TRUE", true), (" yes ", true), ("y", true), ("on", true), ("1", true), ("f", false), ("fal", false), ("no", false), ("N", false), ("off", false), ("0", false)] {
+        for (s, b) in [
+            ("t", true),
+            ("TRUE", true),
+            (" yes ", true),
+            ("y", true),
+            ("on", true),
+            ("1", true),
+            ("f", false),
+            ("fal", false),
+            ("no", false),
+            ("N", false),
+            ("off", false),
+            ("0", false),
+        ] {
             assert_eq!(parse_bool(s).expect(s), b, "{s}");
         }
         for s in ["o", "x", "truex", "10", ""] {
@@ -742,21 +781,39 @@ mod tests {
         assert_eq!(perr("\\x0", &Bytea).message, "invalid hexadecimal data: odd number of digits");
         assert_eq!(perr("\\x0g", &Bytea).message, "invalid hexadecimal digit: \"g\"");
         assert_eq!(perr("\\q", &Bytea).message, "invalid input syntax for type bytea");
-        assert_eq!(rt("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", &Uuid), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
-        assert_eq!(rt("{a0eebc999c0b4ef8bb6d6bb9bd380a11}", &Uuid), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
-        assert_eq!(rt("a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11", &Uuid), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
-        assert_eq!(perr("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1", &Uuid).message, "invalid input syntax for type uuid: \"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1\"");
+        assert_eq!(
+            rt("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", &Uuid),
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+        );
+        assert_eq!(
+            rt("{a0eebc999c0b4ef8bb6d6bb9bd380a11}", &Uuid),
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+        );
+        assert_eq!(
+            rt("a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11", &Uuid),
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+        );
+        assert_eq!(
+            perr("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1", &Uuid).message,
+            "invalid input syntax for type uuid: \"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1\""
+        );
         assert!(parse_uuid(" a0eebc999c0b4ef8bb6d6bb9bd380a11").is_err());
         assert!(parse_uuid("a0eebc99--9c0b4ef8bb6d6bb9bd380a11").is_err());
         assert_eq!(rt("12345", &Oid), "12345");
         assert_eq!(rt("-1", &Oid), "4294967295");
-        assert_eq!(perr("4294967296", &Oid).message, "value \"4294967296\" is out of range for type oid");
+        assert_eq!(
+            perr("4294967296", &Oid).message,
+            "value \"4294967296\" is out of range for type oid"
+        );
         assert_eq!(rt("1259", &RegClass), "1259");
         assert_eq!(perr("nosuch", &RegClass).state.code(), "42P01");
         assert_eq!(rt(" {\"a\" : 1} ", &Json), " {\"a\" : 1} ");
         assert_eq!(rt("{\"b\":1,\"a\":[1,2]}", &Jsonb), "{\"a\": [1, 2], \"b\": 1}");
         assert_eq!(rt("2020-06-25", &Date), "2020-06-25");
-        assert_eq!(rt("1 year 2 months 3 days 04:05:06.5", &Interval), "1 year 2 mons 3 days 04:05:06.5");
+        assert_eq!(
+            rt("1 year 2 months 3 days 04:05:06.5", &Interval),
+            "1 year 2 mons 3 days 04:05:06.5"
+        );
         assert_eq!(rt("2020-06-25 12:00:00+02", &TimestampTz), "2020-06-25 10:00:00+00");
         let tz2 = TextContext { time_zone: TimeZone::Fixed(7200) };
         let d = parse_text("2020-06-25 12:00:00+00", &TimestampTz, &ctx()).expect("ok");
@@ -769,7 +826,10 @@ mod tests {
         assert_eq!(rt("abc", &Varchar(Some(3))), "abc");
         assert_eq!(rt("abc   ", &Varchar(Some(3))), "abc");
         let e = perr("abcd", &Varchar(Some(3)));
-        assert_eq!((e.state.code(), e.message.as_str()), ("22001", "value too long for type character varying(3)"));
+        assert_eq!(
+            (e.state.code(), e.message.as_str()),
+            ("22001", "value too long for type character varying(3)")
+        );
         assert_eq!(rt("ab", &Char(Some(4))), "ab  ");
         assert_eq!(rt("héllo", &Char(Some(5))), "héllo");
         assert_eq!(perr("abcdef", &Char(Some(5))).message, "value too long for type character(5)");
@@ -794,7 +854,10 @@ mod tests {
             Datum::text(" "),
             Datum::text("\t"),
         ]);
-        assert_eq!(to_text(&d, &text_arr, &ctx()), "{\"a b\",\"x\\\"y\",\"\",\"null\",NULL,\"a\\\\b\",\"{}\",\" \",\"\t\"}");
+        assert_eq!(
+            to_text(&d, &text_arr, &ctx()),
+            "{\"a b\",\"x\\\"y\",\"\",\"null\",NULL,\"a\\\\b\",\"{}\",\" \",\"\t\"}"
+        );
         assert_eq!(rt("{{1,2},{3,4}}", &int_arr), "{{1,2},{3,4}}");
         assert_eq!(rt("{}", &int_arr), "{}");
         assert_eq!(rt("{ 1 , 2 }", &int_arr), "{1,2}");
@@ -807,16 +870,28 @@ mod tests {
             "{\"2020-01-01 10:00:00\"}"
         );
         assert_eq!(rt("{a}", &DataType::Array(Box::new(DataType::Char(Some(3))))), "{\"a  \"}");
-        assert_eq!(rt("{\"{\\\"a\\\": 1}\"}", &DataType::Array(Box::new(DataType::Jsonb))), "{\"{\\\"a\\\": 1}\"}");
+        assert_eq!(
+            rt("{\"{\\\"a\\\": 1}\"}", &DataType::Array(Box::new(DataType::Jsonb))),
+            "{\"{\\\"a\\\": 1}\"}"
+        );
         let iv = Datum::Array(vec![Datum::Interval(Interval::new(0, 1, 0))]);
-        assert_eq!(to_text(&iv, &DataType::Array(Box::new(DataType::Interval)), &ctx()), "{\"1 day\"}");
+        assert_eq!(
+            to_text(&iv, &DataType::Array(Box::new(DataType::Interval)), &ctx()),
+            "{\"1 day\"}"
+        );
         let dt = Datum::Array(vec![Datum::Date(Date(0)), Datum::Null]);
-        assert_eq!(to_text(&dt, &DataType::Array(Box::new(DataType::Date)), &ctx()), "{2000-01-01,NULL}");
+        assert_eq!(
+            to_text(&dt, &DataType::Array(Box::new(DataType::Date)), &ctx()),
+            "{2000-01-01,NULL}"
+        );
         let cases = [
             ("{1,2", "Unexpected end of input."),
             ("1,2", "Array value must start with \"{\" or dimension information."),
             ("{1,2}x", "Junk after closing right brace."),
-            ("{{1,2},{3}}", "Multidimensional arrays must have sub-arrays with matching dimensions."),
+            (
+                "{{1,2},{3}}",
+                "Multidimensional arrays must have sub-arrays with matching dimensions.",
+            ),
             ("{1,{2}}", "Unexpected \"{\" character."),
             ("{\"a}", "Unexpected end of input."),
             ("{,}", "Unexpected \",\" character."),

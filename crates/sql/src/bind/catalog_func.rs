@@ -41,10 +41,27 @@ impl Binder<'_> {
         let bool_ = DataType::Bool;
         let bound = match name {
             "format_type" => self.catalog_call(name, F::FormatType, args, &[&oid, &int4], DataType::Text)?,
-            "pg_get_expr" => match n {
-                2 => self.catalog_call(name, F::GetExpr, args, &[&text, &oid], DataType::Text)?,
-                _ => self.catalog_call(name, F::GetExpr, args, &[&text, &oid, &bool_], DataType::Text)?,
-            },
+            "pg_get_expr" => {
+                let f = F::GetExpr(self.snapshot());
+                match n {
+                    2 => self.catalog_call(name, f, args, &[&text, &oid], DataType::Text)?,
+                    _ => self.catalog_call(name, f, args, &[&text, &oid, &bool_], DataType::Text)?,
+                }
+            }
+            "obj_description" => {
+                let f = F::Description { snapshot: self.snapshot(), column: false };
+                match n {
+                    1 => self.catalog_call(name, f, args, &[&oid], DataType::Text)?,
+                    _ => self.catalog_call(name, f, args, &[&oid, &DataType::Name], DataType::Text)?,
+                }
+            }
+            "col_description" => {
+                let f = F::Description { snapshot: self.snapshot(), column: true };
+                self.catalog_call(name, f, args, &[&oid, &int4], DataType::Text)?
+            }
+            "pg_tablespace_location" => {
+                self.catalog_call(name, F::Constant(Datum::Text(String::new())), args, &[&oid], DataType::Text)?
+            }
             "pg_table_is_visible" => {
                 let f = F::TableIsVisible(self.snapshot());
                 self.catalog_call(name, f, args, &[&oid], DataType::Bool)?
@@ -173,7 +190,7 @@ impl Binder<'_> {
             }
             // Descriptions, rules, triggers, partitioning and extended
             // statistics: Freshet has none, so these are NULL.
-            "obj_description" | "col_description" | "shobj_description" | "pg_get_partkeydef"
+            "shobj_description" | "pg_get_partkeydef"
             | "pg_get_statisticsobjdef_columns" | "pg_get_ruledef" | "pg_get_triggerdef"
             | "pg_get_function_arguments" | "pg_get_function_result" | "pg_get_functiondef" => {
                 if !(1..=3).contains(&n) {
