@@ -172,21 +172,52 @@ impl<'a> Executor<'a> {
                 join::join(l, r, left.arity(), right.arity(), *kind, on, &ctx)?
             }
             RelExpr::Reduce { input, group_key, aggregates } => {
-                let mut groups: HashMap<Vec<Datum>, Vec<Accumulator>> = HashMap::new();
-                let mut order: Vec<Vec<Datum>> = Vec::new();
+                // Groups in first-seen order, found through a hash table of
+                // indexes; keys are hashed and compared by reference so a
+                // row whose group exists costs no key allocation.
+                let hasher = std::hash::RandomState::new();
+                let mut groups: Vec<(Vec<Datum>, Vec<Accumulator>)> = Vec::new();
+                let mut index: hashbrown::HashTable<usize> = hashbrown::HashTable::new();
                 let mut args: Vec<Datum> = Vec::new();
-                self.stream(input, outer, &mut |row| {
-                    let mut key = Vec::with_capacity(group_key.len());
-                    for k in group_key {
-                        key.push(k.eval(row, &ctx)?);
+                let mut evaluated: Vec<Datum> = Vec::new();
+                let hash_key = |key: &mut dyn Iterator<Item = &Datum>| {
+                    use std::hash::{BuildHasher, Hash, Hasher};
+                    let mut h = hasher.build_hasher();
+                    for d in key {
+                        d.hash(&mut h);
                     }
-                    let accs = match groups.get_mut(&key) {
-                        Some(a) => a,
+                    h.finish()
+                };
+                self.stream(input, outer, &mut |row| {
+                    evaluated.clear();
+                    for k in group_key {
+                        if !matches!(k, ScalarExpr::Column(_)) {
+                            evaluated.push(k.eval(row, &ctx)?);
+                        }
+                    }
+                    let mut next_evaluated = 0;
+                    let key: Vec<&Datum> = group_key
+                        .iter()
+                        .map(|k| match k {
+                            ScalarExpr::Column(i) => &row[*i],
+                            _ => {
+                                next_evaluated += 1;
+                                &evaluated[next_evaluated - 1]
+                            }
+                        })
+                        .collect();
+                    let hash = hash_key(&mut key.iter().copied());
+                    let found = index.find(hash, |&g| groups[g].0.iter().eq(key.iter().copied())).copied();
+                    let g = match found {
+                        Some(g) => g,
                         None => {
-                            order.push(key.clone());
-                            groups.entry(key).or_insert_with(|| aggregates.iter().map(Accumulator::new).collect())
+                            let g = groups.len();
+                            groups.push((key.iter().map(|d| (*d).clone()).collect(), aggregates.iter().map(Accumulator::new).collect()));
+                            index.insert_unique(hash, g, |&x| hash_key(&mut groups[x].0.iter()));
+                            g
                         }
                     };
+                    let accs = &mut groups[g].1;
                     for (acc, agg) in accs.iter_mut().zip(aggregates) {
                         if let Some(f) = &agg.filter {
                             if f.eval(row, &ctx)? != Datum::Bool(true) {
@@ -210,12 +241,10 @@ impl<'a> Executor<'a> {
                     Ok(())
                 })?;
                 if group_key.is_empty() && groups.is_empty() {
-                    order.push(vec![]);
-                    groups.insert(vec![], aggregates.iter().map(Accumulator::new).collect());
+                    groups.push((vec![], aggregates.iter().map(Accumulator::new).collect()));
                 }
-                let mut out = Vec::with_capacity(order.len());
-                for key in order {
-                    let accs = groups.remove(&key).unwrap_or_default();
+                let mut out = Vec::with_capacity(groups.len());
+                for (key, accs) in groups {
                     let mut row = key;
                     for acc in &accs {
                         row.push(acc.finish(&ctx)?);
