@@ -96,7 +96,7 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
         (TimestampTz, Timestamp) => Some(Assignment),
         (Time, Interval) => Some(Implicit),
         (Interval, Time) => Some(Assignment),
-        (Json, Jsonb) | (Jsonb, Json) => Some(Explicit),
+        (Json, Jsonb) | (Jsonb, Json) => Some(Assignment),
         (Jsonb, Bool | Numeric(_) | Int2 | Int4 | Int8 | Float4 | Float8) => Some(Explicit),
         _ => None,
     };
@@ -484,7 +484,8 @@ mod tests {
         assert!(can_cast(&TimestampTz, &Timestamp, Assignment));
         assert!(!can_cast(&Date, &Int4, Explicit));
         assert!(can_cast(&Json, &Jsonb, Explicit));
-        assert!(!can_cast(&Json, &Jsonb, Assignment));
+        assert!(can_cast(&Json, &Jsonb, Assignment));
+        assert!(!can_cast(&Json, &Jsonb, Implicit));
         assert!(can_cast(&Jsonb, &Text, Assignment));
         assert!(can_cast(&Text, &Jsonb, Explicit));
         assert!(can_cast(&Int4, &Oid, Implicit));
@@ -620,5 +621,69 @@ mod tests {
         let d = parse_text("2020-06-25", &Date, &tz).expect("ok");
         let t = cast(d, &Date, &TimestampTz, &tz).expect("ok");
         assert_eq!(crate::io::text::to_text(&t, &TimestampTz, &ctx()), "2020-06-25 05:00:00+00");
+    }
+}
+
+#[cfg(test)]
+mod pg_cast_table {
+    use super::*;
+
+    /// Every row of PostgreSQL 15's `pg_cast` among Freshet's types
+    /// (`select castsource::regtype, casttarget::regtype, castcontext`).
+    const PG_CAST: &str = include_str!("../testdata/pg15_pg_cast.tsv");
+
+    fn ty(name: &str) -> DataType {
+        match name {
+            "bool" => DataType::Bool,
+            "int2" => DataType::Int2,
+            "int4" => DataType::Int4,
+            "int8" => DataType::Int8,
+            "float4" => DataType::Float4,
+            "float8" => DataType::Float8,
+            "numeric" => DataType::Numeric(None),
+            "text" => DataType::Text,
+            "varchar" => DataType::Varchar(None),
+            "bpchar" => DataType::Char(None),
+            "char" => DataType::InternalChar,
+            "name" => DataType::Name,
+            "bytea" => DataType::Bytea,
+            "date" => DataType::Date,
+            "time" => DataType::Time,
+            "timestamp" => DataType::Timestamp,
+            "timestamptz" => DataType::TimestampTz,
+            "interval" => DataType::Interval,
+            "json" => DataType::Json,
+            "jsonb" => DataType::Jsonb,
+            "uuid" => DataType::Uuid,
+            "oid" => DataType::Oid,
+            "regclass" => DataType::RegClass,
+            "regtype" => DataType::RegType,
+            "regproc" => DataType::RegProc,
+            other => panic!("unknown type {other}"),
+        }
+    }
+
+    #[test]
+    fn matches_pg_cast() {
+        let mut checked = 0;
+        let mut bad = Vec::new();
+        for line in PG_CAST.lines().filter(|l| !l.is_empty()) {
+            let parts: Vec<&str> = line.split('|').collect();
+            let (from, to) = (ty(parts[0]), ty(parts[1]));
+            let want = match parts[2] {
+                "i" => CastContext::Implicit,
+                "a" => CastContext::Assignment,
+                _ => CastContext::Explicit,
+            };
+            if cast_context(&from, &to) != Some(want) {
+                bad.push(format!(
+                    "{from} -> {to}: want {want:?}, got {:?}",
+                    cast_context(&from, &to)
+                ));
+            }
+            checked += 1;
+        }
+        assert!(checked > 50, "too few pg_cast rows: {checked}");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 }

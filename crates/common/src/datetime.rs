@@ -147,14 +147,17 @@ pub fn days_in_month(year: i64, month: u32) -> u32 {
 /// Valid for any year that fits in i64/400; no range check.
 /// Algorithm: H. Hinnant, "chrono-Compatible Low-Level Date Algorithms".
 pub fn days_from_ymd(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
+    // Computed in i128 and saturated: callers reject out-of-range results,
+    // and absurd years from user input must not overflow.
+    let y = if month <= 2 { year as i128 - 1 } else { year as i128 };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let m = month as i64;
+    let m = month as i128;
     let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doy = (153 * mp + 2) / 5 + day as i128 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468 - 10_957
+    let days = era * 146_097 + doe - 719_468 - 10_957;
+    days.clamp(i64::MIN as i128 / 4, i64::MAX as i128 / 4) as i64
 }
 
 /// The proleptic Gregorian `(year, month, day)` of a day count since

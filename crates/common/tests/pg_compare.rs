@@ -298,7 +298,12 @@ fn pg15_text_io_golden() {
         }
     }
     assert!(count > 1000, "golden file too small: {count}");
-    assert!(failures.is_empty(), "{} of {count} differ from PostgreSQL:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} differ from PostgreSQL:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -323,5 +328,10 @@ fn pg15_ops_golden() {
         }
     }
     assert!(count > 1000, "golden file too small: {count}");
-    assert!(failures.is_empty(), "{} of {count} differ from PostgreSQL:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} differ from PostgreSQL:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -262,7 +262,7 @@ fn text_binary_and_row_roundtrip() {
         TimeZone::Fixed(-1172),
     ];
     let types = all_types();
-    for iteration in 0..400 {
+    for iteration in 0..1500 {
         let ctx = TextContext { time_zone: zones[iteration % zones.len()].clone() };
         let mut row = Vec::new();
         for ty in &types {

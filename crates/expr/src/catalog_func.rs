@@ -69,6 +69,7 @@ macro_rules! builtin {
 /// from a PostgreSQL 15 `pg_type`). Types Freshet cannot store (`xid`,
 /// `aclitem`, `pg_node_tree`, the vector types) are here because catalog
 /// columns are declared with them.
+#[rustfmt::skip]
 pub static BUILTIN_TYPES: &[BuiltinType] = &[
     builtin!(16, "bool", "boolean", 1, true, 'b', 'B', true, 0, 1000, 'c', 'p', 0),
     builtin!(17, "bytea", "bytea", -1, false, 'b', 'U', false, 0, 1001, 'i', 'x', 0),
@@ -147,7 +148,9 @@ pub fn format_type(oid: u32, typmod: Option<i32>) -> String {
     if oid == 0 {
         return "-".into();
     }
-    let Some(t) = builtin_type(oid) else { return "???".into() };
+    let Some(t) = builtin_type(oid) else {
+        return "???".into();
+    };
     let (base, array) = match t.typcategory {
         'A' if t.typlen == -1 && t.typname.starts_with('_') => {
             (builtin_type(t.typelem).map(|e| e.oid).unwrap_or(0), true)
@@ -169,7 +172,10 @@ pub fn format_type(oid: u32, typmod: Option<i32>) -> String {
             let name = builtin_type(b).map(|e| e.display).unwrap_or("???");
             format!("{name}({m})")
         }
-        (b, _) => builtin_type(b).map(|e| e.display).unwrap_or("???").to_string(),
+        (b, _) => builtin_type(b)
+            .map(|e| e.display)
+            .unwrap_or("???")
+            .to_string(),
     };
     if array {
         // The display names of array types already end in `[]`; rebuild
@@ -186,8 +192,13 @@ pub fn format_type(oid: u32, typmod: Option<i32>) -> String {
 /// digit and is not a reserved keyword.
 pub fn quote_ident(name: &str) -> String {
     let safe = !name.is_empty()
-        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && RESERVED_KEYWORDS.binary_search(&name).is_err();
     if safe {
         name.to_string()
@@ -198,6 +209,7 @@ pub fn quote_ident(name: &str) -> String {
 
 /// PostgreSQL 15's keywords that are not `UNRESERVED_KEYWORD` (from
 /// `pg_get_keywords()`), sorted: these need quoting as identifiers.
+#[rustfmt::skip]
 const RESERVED_KEYWORDS: &[&str] = &[
     "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
     "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character",
@@ -290,7 +302,10 @@ impl CatalogSnapshot {
             _ => return None,
         };
         let find = |schema: &str| {
-            self.relations.iter().find(|(_, r)| r.schema == schema && r.name == name).map(|(oid, _)| *oid)
+            self.relations
+                .iter()
+                .find(|(_, r)| r.schema == schema && r.name == name)
+                .map(|(oid, _)| *oid)
         };
         match schema {
             Some(s) => find(s),
@@ -465,7 +480,9 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
         F::Null => return Ok(Datum::Null),
         F::PostmasterStartTime => {
             static START: OnceLock<TimestampTz> = OnceLock::new();
-            return Ok(Datum::TimestampTz(*START.get_or_init(freshet_common::datetime::now)));
+            return Ok(Datum::TimestampTz(
+                *START.get_or_init(freshet_common::datetime::now),
+            ));
         }
         F::TxidCurrent => return Ok(Datum::Int8(ctx.now.0)),
         F::UnsupportedSetFunction(name) => {
@@ -483,14 +500,23 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
         Some(d) => d.as_i64().unwrap_or(0) as u32,
         None => 0,
     };
-    let text_arg = |i: usize| args.get(i).and_then(Datum::as_str).unwrap_or("").to_string();
+    let text_arg = |i: usize| {
+        args.get(i)
+            .and_then(Datum::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     Ok(match func {
         F::GetExpr(s) => Datum::Text(print_regclass_constants(&s.0, &text_arg(0))),
         F::Description { snapshot, column } => {
             let objoid = oid_arg(0);
             let found = if *column {
                 let attnum = args.get(1).and_then(Datum::as_i64).unwrap_or(0) as i32;
-                snapshot.0.descriptions.get(&(1259, objoid, attnum)).cloned()
+                snapshot
+                    .0
+                    .descriptions
+                    .get(&(1259, objoid, attnum))
+                    .cloned()
             } else {
                 let class = match args.get(1) {
                     Some(Datum::Text(catalog)) => match snapshot.0.catalogs.get(catalog.as_str()) {
@@ -503,7 +529,9 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
                     .0
                     .descriptions
                     .iter()
-                    .find(|((c, o, sub), _)| *o == objoid && *sub == 0 && class.is_none_or(|k| k == *c))
+                    .find(|((c, o, sub), _)| {
+                        *o == objoid && *sub == 0 && class.is_none_or(|k| k == *c)
+                    })
                     .map(|(_, d)| d.clone())
             };
             found.map(Datum::Text).unwrap_or(Datum::Null)
@@ -518,13 +546,22 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
         },
         F::UserById(s) => {
             let oid = oid_arg(0);
-            Datum::Text(s.0.roles.get(&oid).cloned().unwrap_or_else(|| format!("unknown (OID={oid})")))
+            Datum::Text(
+                s.0.roles
+                    .get(&oid)
+                    .cloned()
+                    .unwrap_or_else(|| format!("unknown (OID={oid})")),
+            )
         }
         F::IndexDef(s) => {
             let column = args.get(1).and_then(Datum::as_i64).unwrap_or(0);
-            index_definition(&s.0, oid_arg(0), column).map(Datum::Text).unwrap_or(Datum::Null)
+            index_definition(&s.0, oid_arg(0), column)
+                .map(Datum::Text)
+                .unwrap_or(Datum::Null)
         }
-        F::ConstraintDef(s) => constraint_definition(&s.0, oid_arg(0)).map(Datum::Text).unwrap_or(Datum::Null),
+        F::ConstraintDef(s) => constraint_definition(&s.0, oid_arg(0))
+            .map(Datum::Text)
+            .unwrap_or(Datum::Null),
         F::ViewDef(s) => {
             let oid = match args.first() {
                 Some(Datum::Text(name)) => s.0.resolve_relation(name).unwrap_or(0),
@@ -537,8 +574,14 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
                 .unwrap_or(Datum::Null)
         }
         F::SerialSequence(s) => serial_sequence(&s.0, &text_arg(0), &text_arg(1))?,
-        F::ToRegClass(s) => s.0.resolve_relation(&text_arg(0)).map(Datum::Oid).unwrap_or(Datum::Null),
-        F::ToRegType => regtype_by_name(&text_arg(0)).map(Datum::Oid).unwrap_or(Datum::Null),
+        F::ToRegClass(s) => {
+            s.0.resolve_relation(&text_arg(0))
+                .map(Datum::Oid)
+                .unwrap_or(Datum::Null)
+        }
+        F::ToRegType => regtype_by_name(&text_arg(0))
+            .map(Datum::Oid)
+            .unwrap_or(Datum::Null),
         F::RegClassText(s) => Datum::Text(s.0.regclass_name(oid_arg(0))),
         F::RegTypeText => {
             let oid = oid_arg(0);
@@ -549,7 +592,12 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
         }
         F::RegNamespaceText(s) => {
             let oid = oid_arg(0);
-            Datum::Text(s.0.schemas.get(&oid).map(|n| quote_ident(n)).unwrap_or_else(|| oid.to_string()))
+            Datum::Text(
+                s.0.schemas
+                    .get(&oid)
+                    .map(|n| quote_ident(n))
+                    .unwrap_or_else(|| oid.to_string()),
+            )
         }
         F::EncodingToChar => Datum::Text(
             match args.first().and_then(Datum::as_i64) {
@@ -561,12 +609,16 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
             .to_string(),
         ),
         F::ArrayBound { upper } => match args.first() {
-            Some(Datum::Array(items)) if !items.is_empty() && args.get(1).and_then(Datum::as_i64) == Some(1) => {
+            Some(Datum::Array(items))
+                if !items.is_empty() && args.get(1).and_then(Datum::as_i64) == Some(1) =>
+            {
                 Datum::Int4(if *upper { items.len() as i32 } else { 1 })
             }
             _ => Datum::Null,
         },
-        F::SizePretty => Datum::Text(size_pretty(args.first().and_then(Datum::as_i64).unwrap_or(0))),
+        F::SizePretty => Datum::Text(size_pretty(
+            args.first().and_then(Datum::as_i64).unwrap_or(0),
+        )),
         F::QuoteIdent => Datum::Text(quote_ident(&text_arg(0))),
         F::Constant(d) => d.clone(),
         F::FormatType
@@ -630,17 +682,32 @@ fn index_definition(snapshot: &CatalogSnapshot, oid: u32, column: i64) -> Option
     let index_rel = snapshot.relations.get(&oid)?;
     let index = index_rel.index.as_ref()?;
     let table = snapshot.relations.get(&index.table)?;
-    let names: Vec<String> =
-        index.columns.iter().map(|c| quote_ident(table.columns.get(*c).map(String::as_str).unwrap_or("?"))).collect();
+    let names: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| quote_ident(table.columns.get(*c).map(String::as_str).unwrap_or("?")))
+        .collect();
     if column > 0 {
         return names.get(column as usize - 1).cloned();
     }
-    Some(index_statement(&index_rel.name, index.unique, &table.schema, &table.name, &names))
+    Some(index_statement(
+        &index_rel.name,
+        index.unique,
+        &table.schema,
+        &table.name,
+        &names,
+    ))
 }
 
 /// The `CREATE INDEX` statement `pg_get_indexdef` prints for a btree index
 /// over plain columns (`quoted_columns` already quoted).
-pub fn index_statement(name: &str, unique: bool, schema: &str, table: &str, quoted_columns: &[String]) -> String {
+pub fn index_statement(
+    name: &str,
+    unique: bool,
+    schema: &str,
+    table: &str,
+    quoted_columns: &[String],
+) -> String {
     format!(
         "CREATE {}INDEX {} ON {}.{} USING btree ({})",
         if unique { "UNIQUE " } else { "" },
@@ -659,30 +726,56 @@ fn constraint_definition(snapshot: &CatalogSnapshot, oid: u32) -> Option<String>
         return None;
     }
     let table = snapshot.relations.get(&index.table)?;
-    let names: Vec<String> =
-        index.columns.iter().map(|c| quote_ident(table.columns.get(*c).map(String::as_str).unwrap_or("?"))).collect();
-    Some(format!("{} ({})", if index.primary { "PRIMARY KEY" } else { "UNIQUE" }, names.join(", ")))
+    let names: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| quote_ident(table.columns.get(*c).map(String::as_str).unwrap_or("?")))
+        .collect();
+    Some(format!(
+        "{} ({})",
+        if index.primary {
+            "PRIMARY KEY"
+        } else {
+            "UNIQUE"
+        },
+        names.join(", ")
+    ))
 }
 
 /// `pg_get_serial_sequence(table, column)`: the qualified name of the
 /// sequence the column owns, NULL if none; errors as PostgreSQL does for an
 /// unknown table or column.
 fn serial_sequence(snapshot: &CatalogSnapshot, table: &str, column: &str) -> Result<Datum> {
-    let oid = snapshot.resolve_relation(table).ok_or_else(|| Error::undefined_table(table))?;
+    let oid = snapshot
+        .resolve_relation(table)
+        .ok_or_else(|| Error::undefined_table(table))?;
     let rel = &snapshot.relations[&oid];
-    let position = rel.columns.iter().position(|c| c == column).ok_or_else(|| {
-        Error::new(
-            freshet_common::SqlState::UndefinedColumn,
-            format!("column \"{column}\" of relation \"{}\" does not exist", rel.name),
-        )
-    })?;
-    Ok(match rel.owned_sequences.iter().find(|(c, _)| *c == position) {
-        Some((_, seq)) => match snapshot.relations.get(seq) {
-            Some(s) => Datum::Text(format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.name))),
+    let position = rel
+        .columns
+        .iter()
+        .position(|c| c == column)
+        .ok_or_else(|| {
+            Error::new(
+                freshet_common::SqlState::UndefinedColumn,
+                format!(
+                    "column \"{column}\" of relation \"{}\" does not exist",
+                    rel.name
+                ),
+            )
+        })?;
+    Ok(
+        match rel.owned_sequences.iter().find(|(c, _)| *c == position) {
+            Some((_, seq)) => match snapshot.relations.get(seq) {
+                Some(s) => Datum::Text(format!(
+                    "{}.{}",
+                    quote_ident(&s.schema),
+                    quote_ident(&s.name)
+                )),
+                None => Datum::Null,
+            },
             None => Datum::Null,
         },
-        None => Datum::Null,
-    })
+    )
 }
 
 /// The OID of a built-in type named like `regtype` input (`int4`,
@@ -775,12 +868,14 @@ fn array_to_string(elem: &DataType, args: &[Datum], text: &TextContext) -> Resul
 }
 
 fn json_build_object(types: &[DataType], args: &[Datum], text: &TextContext) -> Result<Datum> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(Error::new(
             freshet_common::SqlState::InvalidParameterValue,
             "argument list must have even number of elements",
         )
-        .with_hint("The arguments of json_build_object() must consist of alternating keys and values."));
+        .with_hint(
+            "The arguments of json_build_object() must consist of alternating keys and values.",
+        ));
     }
     let mut out = String::from("{");
     for (i, pair) in args.chunks(2).enumerate() {
@@ -789,7 +884,10 @@ fn json_build_object(types: &[DataType], args: &[Datum], text: &TextContext) -> 
         }
         let key = match &pair[0] {
             Datum::Null => {
-                return Err(Error::new(freshet_common::SqlState::InvalidParameterValue, "null value not allowed for object key"))
+                return Err(Error::new(
+                    freshet_common::SqlState::InvalidParameterValue,
+                    "null value not allowed for object key",
+                ))
             }
             d => {
                 let mut s = String::new();
@@ -847,7 +945,10 @@ mod tests {
         assert_eq!(format_type(1042, Some(-1)), "bpchar");
         assert_eq!(format_type(1042, Some(9)), "character(5)");
         assert_eq!(format_type(1043, Some(24)), "character varying(20)");
-        assert_eq!(format_type(1700, Some(((10 << 16) | 2) + 4)), "numeric(10,2)");
+        assert_eq!(
+            format_type(1700, Some(((10 << 16) | 2) + 4)),
+            "numeric(10,2)"
+        );
         assert_eq!(format_type(1015, Some(24)), "character varying(20)[]");
         assert_eq!(format_type(1014, Some(-1)), "bpchar[]");
         assert_eq!(format_type(18, Some(-1)), "\"char\"");
@@ -884,8 +985,14 @@ mod tests {
 
     #[test]
     fn qualified_names_split_with_quoting() {
-        assert_eq!(split_qualified_name("Public.Users"), Some(vec!["public".to_string(), "users".to_string()]));
-        assert_eq!(split_qualified_name("\"My\"\"T\".x"), Some(vec!["My\"T".to_string(), "x".to_string()]));
+        assert_eq!(
+            split_qualified_name("Public.Users"),
+            Some(vec!["public".to_string(), "users".to_string()])
+        );
+        assert_eq!(
+            split_qualified_name("\"My\"\"T\".x"),
+            Some(vec!["My\"T".to_string(), "x".to_string()])
+        );
         assert_eq!(split_qualified_name("a..b"), None);
         assert_eq!(regtype_by_name("varchar(10)"), Some(1043));
         assert_eq!(regtype_by_name("integer[]"), Some(1007));

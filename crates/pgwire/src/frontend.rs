@@ -593,3 +593,75 @@ mod tests {
         assert!(split_startup_packet(&mut bad).is_err());
     }
 }
+
+/// A small mutation fuzzer for the message decoder: random and mutated
+/// frames must decode to a message or an error, never panic.
+/// `FRESHET_FUZZ_ITERATIONS` raises the count for a local soak.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// Valid frames to mutate: Query, Parse, Bind, Execute, Describe, Close, Sync, CopyData.
+    fn seeds() -> Vec<Vec<u8>> {
+        fn frame(tag: u8, body: &[u8]) -> Vec<u8> {
+            let mut v = vec![tag];
+            v.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+            v.extend_from_slice(body);
+            v
+        }
+        vec![
+            frame(b'Q', b"SELECT 1\0"),
+            frame(b'P', b"s1\0SELECT $1\0\0\x01\0\0\0\x17"),
+            frame(b'B', b"\0s1\0\0\x01\0\x01\0\x01\0\0\0\x04\0\0\0\x07\0\x01\0\x01"),
+            frame(b'E', b"\0\0\0\0\0"),
+            frame(b'D', b"Ss1\0"),
+            frame(b'C', b"Pp\0"),
+            frame(b'S', b""),
+            frame(b'd', b"1\tx\n"),
+            frame(b'f', b"oops\0"),
+            frame(b'X', b""),
+        ]
+    }
+
+    #[test]
+    fn decoder_never_panics() {
+        let iterations: usize =
+            std::env::var("FRESHET_FUZZ_ITERATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+        let mut state = 0x00c0_ffee_u64;
+        let seeds = seeds();
+        for i in 0..iterations {
+            let mut bytes = seeds[(xorshift(&mut state) % seeds.len() as u64) as usize].clone();
+            for _ in 0..1 + xorshift(&mut state) % 4 {
+                let r = xorshift(&mut state);
+                let pos = (r >> 8) as usize % (bytes.len() + 1);
+                match r % 3 {
+                    0 if pos < bytes.len() => bytes[pos] = (r >> 32) as u8,
+                    1 => bytes.insert(pos, (r >> 40) as u8),
+                    _ if pos < bytes.len() => {
+                        bytes.remove(pos);
+                    }
+                    _ => {}
+                }
+            }
+            let copy = bytes.clone();
+            let outcome = std::panic::catch_unwind(move || {
+                let mut buf = BytesMut::from(&bytes[..]);
+                while let Ok(Some((tag, body))) = split_frame(&mut buf, 1 << 20) {
+                    let _ = decode(tag, body);
+                }
+                let mut startup = BytesMut::from(&bytes[..]);
+                if let Ok(Some(body)) = split_startup_packet(&mut startup) {
+                    let _ = decode_startup(body);
+                }
+            });
+            assert!(outcome.is_ok(), "iteration {i}: the decoder panicked on {copy:?}");
+        }
+    }
+}

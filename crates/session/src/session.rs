@@ -317,7 +317,11 @@ impl Session {
                 tag: "SHOW".into(),
             });
         }
-        let key = if lower == "time zone" { "timezone".to_string() } else { lower.clone() };
+        let key = match lower.as_str() {
+            "time zone" => "timezone".to_string(),
+            "transaction isolation level" => "transaction_isolation".to_string(),
+            _ => lower.clone(),
+        };
         let value = self.settings.get(&key).ok_or_else(|| {
             Error::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))
         })?;

@@ -21,13 +21,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use freshet_common::{DataType, Datum, Result, Row, F32};
 use freshet_expr::catalog_func::{
-    builtin_type, format_type, index_statement, quote_ident, CatalogSnapshot, IndexFacts, RelationFacts,
-    BUILTIN_TYPES,
+    builtin_type, format_type, index_statement, quote_ident, CatalogSnapshot, IndexFacts,
+    RelationFacts, BUILTIN_TYPES,
 };
 use freshet_sql::{ColumnInfo, RelationInfo, RelationKind};
 use sqlparser::ast;
 
-use crate::catalog::{CatalogState, IndexDef, RelKind, RelationDef, INFORMATION_SCHEMA_OID, PG_CATALOG_OID};
+use crate::catalog::{
+    CatalogState, IndexDef, RelKind, RelationDef, INFORMATION_SCHEMA_OID, PG_CATALOG_OID,
+};
 
 /// What a system relation is computed from.
 pub struct SystemContext<'a> {
@@ -47,7 +49,7 @@ pub struct SystemRelation {
     /// `pg_class.relkind`: `r` for catalogs PostgreSQL stores, `v` for views.
     pub relkind: char,
     /// Columns as `name:type` separated by spaces, types as in
-    /// [`SysType::parse`] (e.g. `"oid:oid relname:name"`).
+    /// `SysType::parse` (e.g. `"oid:oid relname:name"`).
     pub columns: &'static str,
     pub rows: Producer,
 }
@@ -135,8 +137,11 @@ impl SystemRelation {
         self.columns
             .split_whitespace()
             .map(|c| {
-                let (name, ty) = c.split_once(':').unwrap_or_else(|| panic!("column spec {c} of {} has no type", self.name));
-                let ty = SysType::parse(ty).unwrap_or_else(|| panic!("unknown type in column spec {c} of {}", self.name));
+                let (name, ty) = c
+                    .split_once(':')
+                    .unwrap_or_else(|| panic!("column spec {c} of {} has no type", self.name));
+                let ty = SysType::parse(ty)
+                    .unwrap_or_else(|| panic!("unknown type in column spec {c} of {}", self.name));
                 (name, ty)
             })
             .collect()
@@ -145,7 +150,14 @@ impl SystemRelation {
 
 macro_rules! rel {
     ($schema:expr, $name:expr, $oid:expr, $kind:expr, $rows:expr, $columns:expr) => {
-        SystemRelation { schema: $schema, name: $name, oid: $oid, relkind: $kind, columns: $columns, rows: $rows }
+        SystemRelation {
+            schema: $schema,
+            name: $name,
+            oid: $oid,
+            relkind: $kind,
+            columns: $columns,
+            rows: $rows,
+        }
     };
 }
 
@@ -153,6 +165,7 @@ const PG: &str = "pg_catalog";
 const IS: &str = "information_schema";
 
 /// Every system relation Freshet provides.
+#[rustfmt::skip]
 pub static RELATIONS: &[SystemRelation] = &[
     rel!(PG, "pg_namespace", 2615, 'r', pg_namespace, "oid:oid nspname:name nspowner:oid nspacl:aclitem[]"),
     rel!(PG, "pg_database", 1262, 'r', pg_database,
@@ -189,7 +202,7 @@ pub static RELATIONS: &[SystemRelation] = &[
          confmatchtype:char conislocal:bool coninhcount:int4 connoinherit:bool conkey:int2[] confkey:int2[] \
          conpfeqop:oid[] conppeqop:oid[] conffeqop:oid[] confdelsetcols:int2[] conexclop:oid[] conbin:pg_node_tree"),
     rel!(PG, "pg_attrdef", 2604, 'r', pg_attrdef, "oid:oid adrelid:oid adnum:int2 adbin:pg_node_tree"),
-    rel!(PG, "pg_description", 2609, 'r', empty, "objoid:oid classoid:oid objsubid:int4 description:text"),
+    rel!(PG, "pg_description", 2609, 'r', pg_description, "objoid:oid classoid:oid objsubid:int4 description:text"),
     rel!(PG, "pg_shdescription", 2396, 'r', empty, "objoid:oid classoid:oid description:text"),
     rel!(PG, "pg_settings", 12104, 'v', pg_settings,
         "name:text setting:text unit:text category:text short_desc:text extra_desc:text context:text vartype:text \
@@ -327,7 +340,10 @@ pub static RELATIONS: &[SystemRelation] = &[
 
 /// The binder's view of the system relation `schema.name`, if it exists.
 pub fn relation(schema: &str, name: &str) -> Option<RelationInfo> {
-    RELATIONS.iter().find(|r| r.schema == schema && r.name == name).map(info)
+    RELATIONS
+        .iter()
+        .find(|r| r.schema == schema && r.name == name)
+        .map(info)
 }
 
 /// The binder's view of the system relation with this OID.
@@ -344,7 +360,12 @@ fn info(r: &SystemRelation) -> RelationInfo {
         columns: r
             .column_types()
             .into_iter()
-            .map(|(n, t)| ColumnInfo { name: n.to_string(), ty: t.data_type(), not_null: false, default: None })
+            .map(|(n, t)| ColumnInfo {
+                name: n.to_string(),
+                ty: t.data_type(),
+                not_null: false,
+                default: None,
+            })
             .collect(),
         primary_key: vec![],
         unique_keys: vec![],
@@ -353,8 +374,13 @@ fn info(r: &SystemRelation) -> RelationInfo {
 
 /// The rows of the system relation named `schema.name`.
 pub fn rows(qualified: &str, ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
-    let (schema, name) = qualified.split_once('.').unwrap_or(("pg_catalog", qualified));
-    match RELATIONS.iter().find(|r| r.schema == schema && r.name == name) {
+    let (schema, name) = qualified
+        .split_once('.')
+        .unwrap_or(("pg_catalog", qualified));
+    match RELATIONS
+        .iter()
+        .find(|r| r.schema == schema && r.name == name)
+    {
         Some(r) => {
             let rows = (r.rows)(ctx)?;
             let width = r.column_types().len();
@@ -410,7 +436,9 @@ fn empty(_: &SystemContext<'_>) -> Result<Vec<Row>> {
 /// text, not as objects): at or above 2^31, unique per (relation, column)
 /// for relation OIDs below about 1.3 million.
 pub fn attrdef_oid(relation: u32, attnum: usize) -> u32 {
-    0x8000_0000u32.wrapping_add(relation.wrapping_mul(1600)).wrapping_add(attnum as u32)
+    0x8000_0000u32
+        .wrapping_add(relation.wrapping_mul(1600))
+        .wrapping_add(attnum as u32)
 }
 
 /// OID of a schema visible in the session's database.
@@ -452,12 +480,40 @@ fn type_facts(ty: &DataType) -> &'static freshet_expr::catalog_func::BuiltinType
 
 fn pg_namespace(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = vec![
-        vec![oid(PG_CATALOG_OID), text("pg_catalog"), oid(OWNER_OID), null()],
-        vec![oid(INFORMATION_SCHEMA_OID), text("information_schema"), oid(OWNER_OID), null()],
+        vec![
+            oid(PG_CATALOG_OID),
+            text("pg_catalog"),
+            oid(OWNER_OID),
+            null(),
+        ],
+        vec![
+            oid(INFORMATION_SCHEMA_OID),
+            text("information_schema"),
+            oid(OWNER_OID),
+            null(),
+        ],
     ];
-    for s in ctx.catalog.schemas.values().filter(|s| s.database == ctx.database) {
-        let owner = if s.name == "public" { DATABASE_OWNER_OID } else { OWNER_OID };
-        rows.push(vec![oid(s.oid), text(&s.name), oid(owner), null()]);
+    for s in ctx
+        .catalog
+        .schemas
+        .values()
+        .filter(|s| s.database == ctx.database)
+    {
+        if s.name == "public" {
+            // As initdb leaves it in PostgreSQL 15.
+            let acl = vec![
+                text("pg_database_owner=UC/pg_database_owner"),
+                text("=U/pg_database_owner"),
+            ];
+            rows.push(vec![
+                oid(s.oid),
+                text(&s.name),
+                oid(DATABASE_OWNER_OID),
+                Datum::Array(acl),
+            ]);
+        } else {
+            rows.push(vec![oid(s.oid), text(&s.name), oid(OWNER_OID), null()]);
+        }
     }
     Ok(rows)
 }
@@ -546,20 +602,45 @@ fn pg_class(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         let ns = namespace_oid(ctx, &r.schema);
-        rows.push(class_row(r.oid, &r.name, ns, relkind(&r.kind), r.columns.len(), !r.indexes.is_empty()));
+        rows.push(class_row(
+            r.oid,
+            &r.name,
+            ns,
+            relkind(&r.kind),
+            r.columns.len(),
+            !r.indexes.is_empty(),
+        ));
         for i in &r.indexes {
             rows.push(class_row(i.oid, &i.name, ns, 'i', i.columns.len(), false));
         }
     }
     for s in RELATIONS {
-        let ns = if s.schema == PG { PG_CATALOG_OID } else { INFORMATION_SCHEMA_OID };
-        rows.push(class_row(s.oid, s.name, ns, s.relkind, s.column_types().len(), false));
+        let ns = if s.schema == PG {
+            PG_CATALOG_OID
+        } else {
+            INFORMATION_SCHEMA_OID
+        };
+        rows.push(class_row(
+            s.oid,
+            s.name,
+            ns,
+            s.relkind,
+            s.column_types().len(),
+            false,
+        ));
     }
     Ok(rows)
 }
 
 /// One `pg_attribute` row (attnum 1-based).
-fn attribute_row(rel_oid: u32, name: &str, ty: &DataType, attnum: usize, not_null: bool, has_default: bool) -> Row {
+fn attribute_row(
+    rel_oid: u32,
+    name: &str,
+    ty: &DataType,
+    attnum: usize,
+    not_null: bool,
+    has_default: bool,
+) -> Row {
     let t = type_facts(ty);
     // Columns of type `name` in catalogs use the C collation, as in PostgreSQL.
     vec![
@@ -597,19 +678,40 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     for r in user_relations(ctx) {
         for (i, c) in r.columns.iter().enumerate() {
             let has_default = default_expression(c.default.as_deref(), &c.ty).is_some();
-            rows.push(attribute_row(r.oid, &c.name, &c.ty, i + 1, c.not_null, has_default));
+            rows.push(attribute_row(
+                r.oid,
+                &c.name,
+                &c.ty,
+                i + 1,
+                c.not_null,
+                has_default,
+            ));
         }
         for index in &r.indexes {
             for (i, col) in index.columns.iter().enumerate() {
                 if let Some(c) = r.columns.get(*col) {
-                    rows.push(attribute_row(index.oid, &c.name, &c.ty, i + 1, false, false));
+                    rows.push(attribute_row(
+                        index.oid,
+                        &c.name,
+                        &c.ty,
+                        i + 1,
+                        false,
+                        false,
+                    ));
                 }
             }
         }
     }
     for s in RELATIONS {
         for (i, (name, ty)) in s.column_types().into_iter().enumerate() {
-            rows.push(attribute_row(s.oid, name, &ty.data_type(), i + 1, false, false));
+            rows.push(attribute_row(
+                s.oid,
+                name,
+                &ty.data_type(),
+                i + 1,
+                false,
+                false,
+            ));
         }
     }
     Ok(rows)
@@ -662,12 +764,19 @@ fn pg_index(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     for r in user_relations(ctx) {
         for i in &r.indexes {
             let n = i.columns.len();
-            let keys = i.columns.iter().map(|c| Datum::Int2(*c as i16 + 1)).collect();
+            let keys = i
+                .columns
+                .iter()
+                .map(|c| Datum::Int2(*c as i16 + 1))
+                .collect();
             let collations = i
                 .columns
                 .iter()
                 .map(|c| {
-                    let collatable = r.columns.get(*c).is_some_and(|c| type_facts(&c.ty).typcollation != 0);
+                    let collatable = r
+                        .columns
+                        .get(*c)
+                        .is_some_and(|c| type_facts(&c.ty).typcollation != 0);
                     oid(if collatable { DEFAULT_COLLATION_OID } else { 0 })
                 })
                 .collect();
@@ -704,7 +813,11 @@ fn pg_constraint(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     for r in user_relations(ctx) {
         let ns = namespace_oid(ctx, &r.schema);
         for i in r.indexes.iter().filter(|i| is_constraint(i)) {
-            let keys = i.columns.iter().map(|c| Datum::Int2(*c as i16 + 1)).collect();
+            let keys = i
+                .columns
+                .iter()
+                .map(|c| Datum::Int2(*c as i16 + 1))
+                .collect();
             rows.push(vec![
                 oid(i.oid),
                 text(&i.name),
@@ -759,7 +872,11 @@ pub fn default_expression(default: Option<&str>, ty: &DataType) -> Option<String
     }
     if let Some(digits) = d.strip_prefix('-') {
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            let ty = if d.parse::<i32>().is_ok() { "integer" } else { "bigint" };
+            let ty = if d.parse::<i32>().is_ok() {
+                "integer"
+            } else {
+                "bigint"
+            };
             return Some(format!("'{d}'::{ty}"));
         }
         if digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') && digits.contains('.') {
@@ -769,16 +886,87 @@ pub fn default_expression(default: Option<&str>, ty: &DataType) -> Option<String
     Some(d.to_string())
 }
 
+/// The default of column `col` of `r` as `pg_attrdef.adbin` holds it: as
+/// [`default_expression`], with the sequence of a serial column named with
+/// its schema (`pg_get_expr` drops the schema again when it is on the
+/// search path, as `regclass` output does).
+fn attrdef_text(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<String> {
+    let c = r.columns.get(col)?;
+    let expr = default_expression(c.default.as_deref(), &c.ty)?;
+    let owned = user_relations(ctx).find(|s| matches!(&s.kind, RelKind::Sequence { owner: Some((t, k)), .. } if *t == r.oid && *k == col));
+    Some(match owned {
+        Some(seq) => expr.replace(
+            &format!("'{}'::regclass", seq.name.replace('\'', "''")),
+            &format!(
+                "'{}'::regclass",
+                format!("{}.{}", quote_ident(&seq.schema), quote_ident(&seq.name))
+                    .replace('\'', "''")
+            ),
+        ),
+        None => expr,
+    })
+}
+
+/// The session's effective search path (`$user` resolved), for output
+/// that depends on visibility.
+fn search_path(ctx: &SystemContext<'_>) -> Vec<String> {
+    let raw = ctx
+        .settings
+        .iter()
+        .find(|(k, _)| k == "search_path")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("public");
+    let mut path = vec!["pg_catalog".to_string()];
+    for part in raw.split(',') {
+        let p = part.trim().trim_matches('"');
+        let p = if p == "$user" { ctx.user } else { p };
+        if !p.is_empty() && !path.iter().any(|x| x == p) {
+            path.push(p.to_string());
+        }
+    }
+    path
+}
+
 fn pg_attrdef(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
-        for (i, c) in r.columns.iter().enumerate() {
-            if let Some(expr) = default_expression(c.default.as_deref(), &c.ty) {
-                rows.push(vec![oid(attrdef_oid(r.oid, i + 1)), oid(r.oid), Datum::Int2(i as i16 + 1), text(&expr)]);
+        for i in 0..r.columns.len() {
+            if let Some(expr) = attrdef_text(ctx, r, i) {
+                rows.push(vec![
+                    oid(attrdef_oid(r.oid, i + 1)),
+                    oid(r.oid),
+                    Datum::Int2(i as i16 + 1),
+                    text(&expr),
+                ]);
             }
         }
     }
     Ok(rows)
+}
+
+/// OID of the `plpgsql` extension row.
+const PLPGSQL_OID: u32 = 13559;
+
+/// Comments on objects, as (catalog OID, object OID, column, text): the
+/// ones PostgreSQL's initdb creates for objects Freshet also has.
+fn descriptions(catalog: &CatalogState, database: &str) -> Vec<(u32, u32, i32, String)> {
+    let mut out = vec![(
+        3079,
+        PLPGSQL_OID,
+        0,
+        "PL/pgSQL procedural language".to_string(),
+    )];
+    if let Some(public) = catalog.schema(database, "public") {
+        out.push((2615, public.oid, 0, "standard public schema".to_string()));
+    }
+    out
+}
+
+fn pg_description(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(descriptions(ctx.catalog, ctx.database)
+        .into_iter()
+        .map(|(class, object, sub, d)| vec![oid(object), oid(class), Datum::Int4(sub), text(&d)])
+        .collect())
 }
 
 fn pg_settings(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
@@ -811,7 +999,10 @@ fn pg_settings(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 
 /// (oid, name, superuser and can log in) of each role.
 fn roles(ctx: &SystemContext<'_>) -> Vec<(u32, String, bool)> {
-    vec![(OWNER_OID, ctx.user.to_string(), true), (DATABASE_OWNER_OID, "pg_database_owner".to_string(), false)]
+    vec![
+        (OWNER_OID, ctx.user.to_string(), true),
+        (DATABASE_OWNER_OID, "pg_database_owner".to_string(), false),
+    ]
 }
 
 fn pg_roles(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
@@ -867,7 +1058,17 @@ fn pg_user(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         .filter(|(_, _, login)| *login)
         .map(|(o, name, su)| {
             let b = Datum::Bool(su);
-            vec![text(&name), oid(o), b.clone(), b.clone(), b.clone(), b, text("********"), null(), null()]
+            vec![
+                text(&name),
+                oid(o),
+                b.clone(),
+                b.clone(),
+                b.clone(),
+                b,
+                text("********"),
+                null(),
+                null(),
+            ]
         })
         .collect())
 }
@@ -897,14 +1098,28 @@ fn pg_collation(_: &SystemContext<'_>) -> Result<Vec<Row>> {
             null(),
         ]
     };
-    Ok(vec![row(DEFAULT_COLLATION_OID, "default", 'd', None), row(950, "C", 'c', Some("C")), row(951, "POSIX", 'c', Some("POSIX"))])
+    Ok(vec![
+        row(DEFAULT_COLLATION_OID, "default", 'd', None),
+        row(950, "C", 'c', Some("C")),
+        row(951, "POSIX", 'c', Some("POSIX")),
+    ])
 }
 
 /// (type, minimum, maximum) of a sequence: its owning column's type for
 /// serial and identity columns, else bigint.
-fn sequence_bounds(ctx: &SystemContext<'_>, owner: Option<(u32, usize)>, increment: i64) -> (DataType, i64, i64) {
+fn sequence_bounds(
+    ctx: &SystemContext<'_>,
+    owner: Option<(u32, usize)>,
+    increment: i64,
+) -> (DataType, i64, i64) {
     let ty = owner
-        .and_then(|(table, col)| ctx.catalog.relations.get(&table).and_then(|t| t.columns.get(col)).map(|c| c.ty.clone()))
+        .and_then(|(table, col)| {
+            ctx.catalog
+                .relations
+                .get(&table)
+                .and_then(|t| t.columns.get(col))
+                .map(|c| c.ty.clone())
+        })
         .filter(DataType::is_integer)
         .unwrap_or(DataType::Int8);
     let (lo, hi) = match ty {
@@ -919,7 +1134,12 @@ fn sequence_bounds(ctx: &SystemContext<'_>, owner: Option<(u32, usize)>, increme
 fn pg_sequence(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
-        if let RelKind::Sequence { start, increment, owner } = &r.kind {
+        if let RelKind::Sequence {
+            start,
+            increment,
+            owner,
+        } = &r.kind
+        {
             let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
             rows.push(vec![
                 oid(r.oid),
@@ -939,7 +1159,12 @@ fn pg_sequence(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 fn pg_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
-        if let RelKind::Sequence { start, increment, owner } = &r.kind {
+        if let RelKind::Sequence {
+            start,
+            increment,
+            owner,
+        } = &r.kind
+        {
             let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
             rows.push(vec![
                 text(&r.schema),
@@ -986,7 +1211,12 @@ fn pg_views(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         if let RelKind::View { sql } = &r.kind {
-            rows.push(vec![text(&r.schema), text(&r.name), text(ctx.user), text(&view_definition(sql))]);
+            rows.push(vec![
+                text(&r.schema),
+                text(&r.name),
+                text(ctx.user),
+                text(&view_definition(sql, &column_names(r))),
+            ]);
         }
     }
     for s in RELATIONS.iter().filter(|s| s.relkind == 'v') {
@@ -999,10 +1229,20 @@ fn pg_indexes(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         for i in &r.indexes {
-            let columns: Vec<String> =
-                i.columns.iter().filter_map(|c| r.columns.get(*c)).map(|c| quote_ident(&c.name)).collect();
+            let columns: Vec<String> = i
+                .columns
+                .iter()
+                .filter_map(|c| r.columns.get(*c))
+                .map(|c| quote_ident(&c.name))
+                .collect();
             let def = index_statement(&i.name, i.unique || i.primary, &r.schema, &r.name, &columns);
-            rows.push(vec![text(&r.schema), text(&r.name), text(&i.name), null(), text(&def)]);
+            rows.push(vec![
+                text(&r.schema),
+                text(&r.name),
+                text(&i.name),
+                null(),
+                text(&def),
+            ]);
         }
     }
     Ok(rows)
@@ -1010,14 +1250,20 @@ fn pg_indexes(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 
 fn pg_tablespace(_: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(vec![
-        vec![oid(1663), text("pg_default"), oid(OWNER_OID), null(), null()],
+        vec![
+            oid(1663),
+            text("pg_default"),
+            oid(OWNER_OID),
+            null(),
+            null(),
+        ],
         vec![oid(1664), text("pg_global"), oid(OWNER_OID), null(), null()],
     ])
 }
 
 fn pg_extension(_: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(vec![vec![
-        oid(13559),
+        oid(PLPGSQL_OID),
         text("plpgsql"),
         oid(OWNER_OID),
         oid(PG_CATALOG_OID),
@@ -1030,7 +1276,12 @@ fn pg_extension(_: &SystemContext<'_>) -> Result<Vec<Row>> {
 
 fn pg_depend(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    let dep = |classid: u32, objid: u32, refclassid: u32, refobjid: u32, refobjsubid: usize, deptype: char| {
+    let dep = |classid: u32,
+               objid: u32,
+               refclassid: u32,
+               refobjid: u32,
+               refobjsubid: usize,
+               deptype: char| {
         vec![
             oid(classid),
             oid(objid),
@@ -1042,24 +1293,56 @@ fn pg_depend(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         ]
     };
     for r in user_relations(ctx) {
-        if let RelKind::Sequence { owner: Some((table, col)), .. } = &r.kind {
+        if let RelKind::Sequence {
+            owner: Some((table, col)),
+            ..
+        } = &r.kind
+        {
             // Serial and identity sequences are owned by their column ('a').
             rows.push(dep(PG_CLASS_OID, r.oid, PG_CLASS_OID, *table, col + 1, 'a'));
         }
         for (i, c) in r.columns.iter().enumerate() {
             if default_expression(c.default.as_deref(), &c.ty).is_some() {
-                rows.push(dep(PG_ATTRDEF_OID, attrdef_oid(r.oid, i + 1), PG_CLASS_OID, r.oid, i + 1, 'a'));
+                rows.push(dep(
+                    PG_ATTRDEF_OID,
+                    attrdef_oid(r.oid, i + 1),
+                    PG_CLASS_OID,
+                    r.oid,
+                    i + 1,
+                    'a',
+                ));
             }
         }
         for index in &r.indexes {
             if is_constraint(index) {
                 for col in &index.columns {
-                    rows.push(dep(PG_CONSTRAINT_OID, index.oid, PG_CLASS_OID, r.oid, col + 1, 'a'));
+                    rows.push(dep(
+                        PG_CONSTRAINT_OID,
+                        index.oid,
+                        PG_CLASS_OID,
+                        r.oid,
+                        col + 1,
+                        'a',
+                    ));
                 }
-                rows.push(dep(PG_CLASS_OID, index.oid, PG_CONSTRAINT_OID, index.oid, 0, 'i'));
+                rows.push(dep(
+                    PG_CLASS_OID,
+                    index.oid,
+                    PG_CONSTRAINT_OID,
+                    index.oid,
+                    0,
+                    'i',
+                ));
             } else {
                 for col in &index.columns {
-                    rows.push(dep(PG_CLASS_OID, index.oid, PG_CLASS_OID, r.oid, col + 1, 'a'));
+                    rows.push(dep(
+                        PG_CLASS_OID,
+                        index.oid,
+                        PG_CLASS_OID,
+                        r.oid,
+                        col + 1,
+                        'a',
+                    ));
                 }
             }
         }
@@ -1073,7 +1356,13 @@ fn pg_depend(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 /// The schemas of the session's database, built-in ones first.
 fn schema_names(ctx: &SystemContext<'_>) -> Vec<String> {
     let mut names = vec!["pg_catalog".to_string(), "information_schema".to_string()];
-    names.extend(ctx.catalog.schemas.values().filter(|s| s.database == ctx.database).map(|s| s.name.clone()));
+    names.extend(
+        ctx.catalog
+            .schemas
+            .values()
+            .filter(|s| s.database == ctx.database)
+            .map(|s| s.name.clone()),
+    );
     names
 }
 
@@ -1081,16 +1370,36 @@ fn is_schemata(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(schema_names(ctx)
         .into_iter()
         .map(|s| {
-            let owner = if s == "public" { "pg_database_owner" } else { ctx.user };
-            vec![text(ctx.database), text(&s), text(owner), null(), null(), null(), null()]
+            let owner = if s == "public" {
+                "pg_database_owner"
+            } else {
+                ctx.user
+            };
+            vec![
+                text(ctx.database),
+                text(&s),
+                text(owner),
+                null(),
+                null(),
+                null(),
+                null(),
+            ]
         })
         .collect())
 }
 
 /// Tables and views as information_schema lists them:
 /// (schema, name, is a view, columns as (name, type, not null, default)).
-fn is_relations<'a>(ctx: &'a SystemContext<'a>) -> Vec<(String, String, bool, Vec<(String, DataType, bool, Option<String>)>)> {
+fn is_relations<'a>(
+    ctx: &'a SystemContext<'a>,
+) -> Vec<(
+    String,
+    String,
+    bool,
+    Vec<(String, DataType, bool, Option<String>)>,
+)> {
     let mut out = Vec::new();
+    let path = search_path(ctx);
     for r in user_relations(ctx) {
         let view = match r.kind {
             RelKind::Table => false,
@@ -1100,13 +1409,30 @@ fn is_relations<'a>(ctx: &'a SystemContext<'a>) -> Vec<(String, String, bool, Ve
         let columns = r
             .columns
             .iter()
-            .map(|c| (c.name.clone(), c.ty.clone(), c.not_null, default_expression(c.default.as_deref(), &c.ty)))
+            .enumerate()
+            .map(|(i, c)| {
+                let default = if path.contains(&r.schema) {
+                    default_expression(c.default.as_deref(), &c.ty)
+                } else {
+                    attrdef_text(ctx, r, i)
+                };
+                (c.name.clone(), c.ty.clone(), c.not_null, default)
+            })
             .collect();
         out.push((r.schema.clone(), r.name.clone(), view, columns));
     }
     for s in RELATIONS {
-        let columns = s.column_types().into_iter().map(|(n, t)| (n.to_string(), t.data_type(), false, None)).collect();
-        out.push((s.schema.to_string(), s.name.to_string(), s.relkind == 'v', columns));
+        let columns = s
+            .column_types()
+            .into_iter()
+            .map(|(n, t)| (n.to_string(), t.data_type(), false, None))
+            .collect();
+        out.push((
+            s.schema.to_string(),
+            s.name.to_string(),
+            s.relkind == 'v',
+            columns,
+        ));
     }
     out
 }
@@ -1139,9 +1465,14 @@ fn is_tables(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 fn is_type_facts(ty: &DataType) -> [Datum; 6] {
     let int = |v: i32| Datum::Int4(v);
     match ty {
-        DataType::Varchar(Some(n)) | DataType::Char(Some(n)) => {
-            [int(*n as i32), int(*n as i32 * 4), null(), null(), null(), null()]
-        }
+        DataType::Varchar(Some(n)) | DataType::Char(Some(n)) => [
+            int(*n as i32),
+            int(*n as i32 * 4),
+            null(),
+            null(),
+            null(),
+            null(),
+        ],
         DataType::Varchar(None) | DataType::Char(None) | DataType::Text => {
             [null(), int(1073741824), null(), null(), null(), null()]
         }
@@ -1150,7 +1481,14 @@ fn is_type_facts(ty: &DataType) -> [Datum; 6] {
         DataType::Int8 => [null(), null(), int(64), int(2), int(0), null()],
         DataType::Float4 => [null(), null(), int(24), int(2), null(), null()],
         DataType::Float8 => [null(), null(), int(53), int(2), null(), null()],
-        DataType::Numeric(Some((p, s))) => [null(), null(), int(*p as i32), int(10), int(*s as i32), null()],
+        DataType::Numeric(Some((p, s))) => [
+            null(),
+            null(),
+            int(*p as i32),
+            int(10),
+            int(*s as i32),
+            null(),
+        ],
         DataType::Numeric(None) => [null(), null(), null(), int(10), null(), null()],
         DataType::Date => [null(), null(), null(), null(), null(), int(0)],
         DataType::Time | DataType::Timestamp | DataType::TimestampTz | DataType::Interval => {
@@ -1230,7 +1568,7 @@ fn is_views(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 text(ctx.database),
                 text(&r.schema),
                 text(&r.name),
-                text(&view_definition(sql)),
+                text(&view_definition(sql, &column_names(r))),
                 text("NONE"),
                 yes_no(false),
                 yes_no(false),
@@ -1264,12 +1602,20 @@ fn is_table_constraints(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         };
         let mut out = Vec::new();
         for i in r.indexes.iter().filter(|i| is_constraint(i)) {
-            out.push(row(&i.name, if i.primary { "PRIMARY KEY" } else { "UNIQUE" }, yes_no(true)));
+            out.push(row(
+                &i.name,
+                if i.primary { "PRIMARY KEY" } else { "UNIQUE" },
+                yes_no(true),
+            ));
         }
         // PostgreSQL 15 lists NOT NULL columns as CHECK constraints.
         for (i, c) in r.columns.iter().enumerate() {
             if c.not_null {
-                out.push(row(&format!("{ns}_{}_{}_not_null", r.oid, i + 1), "CHECK", null()));
+                out.push(row(
+                    &format!("{ns}_{}_{}_not_null", r.oid, i + 1),
+                    "CHECK",
+                    null(),
+                ));
             }
         }
         rows.extend(out);
@@ -1298,7 +1644,9 @@ fn is_key_column_usage(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     for r in user_relations(ctx) {
         for i in r.indexes.iter().filter(|i| is_constraint(i)) {
             for (pos, col) in i.columns.iter().enumerate() {
-                let Some(c) = r.columns.get(*col) else { continue };
+                let Some(c) = r.columns.get(*col) else {
+                    continue;
+                };
                 rows.push(vec![
                     text(ctx.database),
                     text(&r.schema),
@@ -1321,7 +1669,9 @@ fn is_constraint_column_usage(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     for r in user_relations(ctx) {
         for i in r.indexes.iter().filter(|i| is_constraint(i)) {
             for col in &i.columns {
-                let Some(c) = r.columns.get(*col) else { continue };
+                let Some(c) = r.columns.get(*col) else {
+                    continue;
+                };
                 rows.push(vec![
                     text(ctx.database),
                     text(&r.schema),
@@ -1340,7 +1690,12 @@ fn is_constraint_column_usage(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 fn is_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
-        if let RelKind::Sequence { start, increment, owner } = &r.kind {
+        if let RelKind::Sequence {
+            start,
+            increment,
+            owner,
+        } = &r.kind
+        {
             let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
             let precision = match ty {
                 DataType::Int2 => 16,
@@ -1372,18 +1727,28 @@ fn is_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 /// The facts catalog functions need at run time (see
 /// [`freshet_expr::catalog_func::CatalogSnapshot`]) for a session of `user`
 /// on `database` with the effective `search_path`.
-pub fn catalog_snapshot(catalog: &CatalogState, database: &str, search_path: &[String], user: &str) -> CatalogSnapshot {
+pub fn catalog_snapshot(
+    catalog: &CatalogState,
+    database: &str,
+    search_path: &[String],
+    user: &str,
+) -> CatalogSnapshot {
     let mut relations = BTreeMap::new();
+    // Sequences owned by a column, by the owning table.
+    let mut owned: BTreeMap<u32, Vec<(usize, u32)>> = BTreeMap::new();
+    for s in catalog.relations_in(database) {
+        if let RelKind::Sequence {
+            owner: Some((table, col)),
+            ..
+        } = &s.kind
+        {
+            owned.entry(*table).or_default().push((*col, s.oid));
+        }
+    }
     for r in catalog.relations_in(database) {
-        let owned_sequences = catalog
-            .relations_in(database)
-            .filter_map(|s| match &s.kind {
-                RelKind::Sequence { owner: Some((table, col)), .. } if *table == r.oid => Some((*col, s.oid)),
-                _ => None,
-            })
-            .collect();
+        let owned_sequences = owned.remove(&r.oid).unwrap_or_default();
         let view_definition = match &r.kind {
-            RelKind::View { sql } => Some(view_definition(sql)),
+            RelKind::View { sql } => Some(view_definition(sql, &column_names(r))),
             _ => None,
         };
         relations.insert(
@@ -1406,7 +1771,12 @@ pub fn catalog_snapshot(catalog: &CatalogState, database: &str, search_path: &[S
                     schema: r.schema.clone(),
                     name: i.name.clone(),
                     relkind: 'i',
-                    columns: i.columns.iter().filter_map(|c| r.columns.get(*c)).map(|c| c.name.clone()).collect(),
+                    columns: i
+                        .columns
+                        .iter()
+                        .filter_map(|c| r.columns.get(*c))
+                        .map(|c| c.name.clone())
+                        .collect(),
                     visible: false,
                     index: Some(IndexFacts {
                         table: r.oid,
@@ -1428,7 +1798,11 @@ pub fn catalog_snapshot(catalog: &CatalogState, database: &str, search_path: &[S
                 schema: s.schema.to_string(),
                 name: s.name.to_string(),
                 relkind: s.relkind,
-                columns: s.column_types().into_iter().map(|(n, _)| n.to_string()).collect(),
+                columns: s
+                    .column_types()
+                    .into_iter()
+                    .map(|(n, _)| n.to_string())
+                    .collect(),
                 visible: false,
                 index: None,
                 view_definition: None,
@@ -1462,7 +1836,23 @@ pub fn catalog_snapshot(catalog: &CatalogState, database: &str, search_path: &[S
     let mut roles = BTreeMap::new();
     roles.insert(OWNER_OID, user.to_string());
     roles.insert(DATABASE_OWNER_OID, "pg_database_owner".to_string());
-    CatalogSnapshot { relations, schemas, roles, search_path: search_path.to_vec() }
+    let descriptions = descriptions(catalog, database)
+        .into_iter()
+        .map(|(c, o, sub, d)| ((c, o, sub), d))
+        .collect();
+    let catalogs = RELATIONS
+        .iter()
+        .filter(|r| r.schema == PG)
+        .map(|r| (r.name.to_string(), r.oid))
+        .collect();
+    CatalogSnapshot {
+        relations,
+        schemas,
+        roles,
+        search_path: search_path.to_vec(),
+        descriptions,
+        catalogs,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1474,17 +1864,34 @@ pub fn catalog_snapshot(catalog: &CatalogState, database: &str, search_path: &[S
 /// single table, and a closing semicolon. Expressions keep Freshet's
 /// (sqlparser's) spelling, which can differ from PostgreSQL's for casts and
 /// operators; queries other than a plain SELECT print on one line.
-pub fn view_definition(sql: &str) -> String {
-    let Ok(mut statements) = freshet_sql::parse_statements(sql) else { return format!(" {sql};") };
-    let Some(ast::Statement::Query(query)) = statements.pop() else { return format!(" {sql};") };
-    let ast::SetExpr::Select(select) = query.body.as_ref() else { return format!(" {sql};") };
+pub fn view_definition(sql: &str, columns: &[String]) -> String {
+    let Ok(mut statements) = freshet_sql::parse_statements(sql) else {
+        return format!(" {sql};");
+    };
+    let Some(ast::Statement::Query(query)) = statements.pop() else {
+        return format!(" {sql};");
+    };
+    let ast::SetExpr::Select(select) = query.body.as_ref() else {
+        return format!(" {sql};");
+    };
     let mut select = (**select).clone();
     // Qualify bare column names when exactly one table is read.
-    if let [ast::TableWithJoins { relation: ast::TableFactor::Table { name, alias, args: None, .. }, joins }] =
-        select.from.as_slice()
+    if let [ast::TableWithJoins {
+        relation:
+            ast::TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            },
+        joins,
+    }] = select.from.as_slice()
     {
         if joins.is_empty() {
-            let qualifier = alias.as_ref().map(|a| a.name.clone()).or_else(|| name.0.last().and_then(|p| p.as_ident().cloned()));
+            let qualifier = alias
+                .as_ref()
+                .map(|a| a.name.clone())
+                .or_else(|| name.0.last().and_then(|p| p.as_ident().cloned()));
             if let Some(q) = qualifier {
                 for item in &mut select.projection {
                     match item {
@@ -1512,7 +1919,25 @@ pub fn view_definition(sql: &str) -> String {
     if let Some(ast::Distinct::Distinct) = select.distinct {
         out.push_str("DISTINCT ");
     }
-    let items: Vec<String> = select.projection.iter().map(ToString::to_string).collect();
+    // Name each item after the view's column when its own name differs.
+    let items: Vec<String> = select
+        .projection
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match (item, columns.get(i)) {
+            (ast::SelectItem::UnnamedExpr(e), Some(c)) if output_name(e) != *c => {
+                format!("{e} AS {}", quote_ident(c))
+            }
+            (ast::SelectItem::ExprWithAlias { expr, .. }, Some(c)) => {
+                if output_name(expr) == *c {
+                    expr.to_string()
+                } else {
+                    format!("{expr} AS {}", quote_ident(c))
+                }
+            }
+            _ => item.to_string(),
+        })
+        .collect();
     out.push_str(&items.join(",\n    "));
     if !select.from.is_empty() {
         let from: Vec<String> = select.from.iter().map(ToString::to_string).collect();
@@ -1541,6 +1966,28 @@ pub fn view_definition(sql: &str) -> String {
     out
 }
 
+/// The column names of a relation.
+fn column_names(r: &RelationDef) -> Vec<String> {
+    r.columns.iter().map(|c| c.name.clone()).collect()
+}
+
+/// The name PostgreSQL gives an unaliased select-list expression (enough
+/// for deciding whether a view column needs an `AS`).
+fn output_name(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::Identifier(id) => freshet_sql::names::ident(id),
+        ast::Expr::CompoundIdentifier(parts) => parts
+            .last()
+            .map(freshet_sql::names::ident)
+            .unwrap_or_default(),
+        ast::Expr::Function(f) => freshet_sql::names::object_name(&f.name)
+            .pop()
+            .unwrap_or_default(),
+        ast::Expr::Nested(inner) | ast::Expr::Cast { expr: inner, .. } => output_name(inner),
+        _ => "?column?".to_string(),
+    }
+}
+
 /// Qualifies bare column references in `e` with `q` (for the common
 /// expression forms; others are left as written).
 fn qualify(e: &mut ast::Expr, q: &ast::Ident) {
@@ -1561,12 +2008,18 @@ fn qualify(e: &mut ast::Expr, q: &ast::Ident) {
         | E::IsNotFalse(expr)
         | E::Cast { expr, .. }
         | E::Collate { expr, .. } => qualify(expr, q),
-        E::Between { expr, low, high, .. } => {
+        E::Between {
+            expr, low, high, ..
+        } => {
             qualify(expr, q);
             qualify(low, q);
             qualify(high, q);
         }
-        E::In { expr, target: ast::InTarget::List(list), .. } => {
+        E::In {
+            expr,
+            target: ast::InTarget::List(list),
+            ..
+        } => {
             qualify(expr, q);
             list.iter_mut().for_each(|x| qualify(x, q));
         }
@@ -1583,7 +2036,12 @@ fn qualify(e: &mut ast::Expr, q: &ast::Ident) {
                 }
             }
         }
-        E::Case { operand, conditions, else_result, .. } => {
+        E::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
             if let Some(o) = operand {
                 qualify(o, q);
             }
@@ -1612,7 +2070,140 @@ mod tests {
             assert_eq!(names.len(), columns.len(), "{} repeats a column", r.name);
         }
         let oids: BTreeSet<u32> = RELATIONS.iter().map(|r| r.oid).collect();
-        assert_eq!(oids.len(), RELATIONS.len(), "system relation OIDs are unique");
+        assert_eq!(
+            oids.len(),
+            RELATIONS.len(),
+            "system relation OIDs are unique"
+        );
+    }
+
+    /// A catalog with one of each kind of relation: a table with a serial
+    /// primary key, a unique and a plain index, a view and a sequence.
+    fn sample_catalog() -> CatalogState {
+        use crate::catalog::ColumnDef;
+        let mut c = CatalogState::bootstrap();
+        let column = |name: &str, ty: DataType, default: Option<&str>| ColumnDef {
+            name: name.into(),
+            ty,
+            not_null: default.is_some(),
+            default: default.map(str::to_string),
+        };
+        let table = c.allocate_oid();
+        let (pkey, unique, plain, seq, view) = (
+            c.allocate_oid(),
+            c.allocate_oid(),
+            c.allocate_oid(),
+            c.allocate_oid(),
+            c.allocate_oid(),
+        );
+        let index = |oid, name: &str, columns: Vec<usize>, unique, primary| IndexDef {
+            oid,
+            name: name.into(),
+            columns,
+            unique,
+            primary,
+        };
+        c.relations.insert(
+            table,
+            RelationDef {
+                oid: table,
+                database: "dev".into(),
+                schema: "public".into(),
+                name: "t".into(),
+                kind: RelKind::Table,
+                columns: vec![
+                    column("id", DataType::Int4, Some("nextval('t_id_seq'::regclass)")),
+                    column("name", DataType::Varchar(Some(20)), Some("'x'")),
+                    column("tags", DataType::Array(Box::new(DataType::Text)), None),
+                ],
+                indexes: vec![
+                    index(pkey, "t_pkey", vec![0], true, true),
+                    index(unique, "t_name_key", vec![1], true, false),
+                    index(plain, "t_tags_idx", vec![2], false, false),
+                ],
+            },
+        );
+        c.relations.insert(
+            seq,
+            RelationDef {
+                oid: seq,
+                database: "dev".into(),
+                schema: "public".into(),
+                name: "t_id_seq".into(),
+                kind: RelKind::Sequence {
+                    start: 1,
+                    increment: 1,
+                    owner: Some((table, 0)),
+                },
+                columns: vec![],
+                indexes: vec![],
+            },
+        );
+        c.relations.insert(
+            view,
+            RelationDef {
+                oid: view,
+                database: "dev".into(),
+                schema: "public".into(),
+                name: "v".into(),
+                kind: RelKind::View {
+                    sql: "SELECT id FROM t".into(),
+                },
+                columns: vec![column("id", DataType::Int4, None)],
+                indexes: vec![],
+            },
+        );
+        c
+    }
+
+    #[test]
+    fn every_relation_produces_rows_of_its_width() {
+        let catalog = sample_catalog();
+        let settings = vec![("search_path".to_string(), "\"$user\", public".to_string())];
+        let ctx = SystemContext {
+            catalog: &catalog,
+            database: "dev",
+            user: "root",
+            settings: &settings,
+        };
+        for r in RELATIONS {
+            // `rows` asserts the width of every row.
+            rows(&format!("{}.{}", r.schema, r.name), &ctx)
+                .expect("system relations are computable");
+        }
+        let attrdef = rows("pg_catalog.pg_attrdef", &ctx).expect("pg_attrdef");
+        let adbin: Vec<&Datum> = attrdef.iter().map(|r| &r[3]).collect();
+        assert_eq!(
+            adbin,
+            [
+                &text("nextval('public.t_id_seq'::regclass)"),
+                &text("'x'::character varying")
+            ]
+        );
+    }
+
+    #[test]
+    fn snapshot_marks_visibility_and_ownership() {
+        let catalog = sample_catalog();
+        let path = vec!["pg_catalog".to_string(), "public".to_string()];
+        let s = catalog_snapshot(&catalog, "dev", &path, "root");
+        let by_name = |n: &str| {
+            s.relations
+                .values()
+                .find(|r| r.name == n)
+                .expect("relation exists")
+        };
+        assert!(by_name("t").visible && by_name("t_pkey").visible && by_name("pg_class").visible);
+        assert_eq!(by_name("t").owned_sequences.len(), 1);
+        assert!(by_name("t_name_key")
+            .index
+            .as_ref()
+            .is_some_and(|i| i.constraint && !i.primary));
+        let hidden = catalog_snapshot(&catalog, "dev", &path[..1], "root");
+        assert!(!hidden
+            .relations
+            .values()
+            .any(|r| r.name == "t" && r.visible));
     }
 
     #[test]
@@ -1621,19 +2212,42 @@ mod tests {
         assert_eq!(d("5", DataType::Int4).as_deref(), Some("5"));
         assert_eq!(d("-1", DataType::Int4).as_deref(), Some("'-1'::integer"));
         assert_eq!(d("'x'", DataType::Text).as_deref(), Some("'x'::text"));
-        assert_eq!(d("'y'", DataType::Varchar(Some(10))).as_deref(), Some("'y'::character varying"));
-        assert_eq!(d("'it''s'", DataType::Text).as_deref(), Some("'it''s'::text"));
-        assert_eq!(d("'ab'", DataType::Char(Some(3))).as_deref(), Some("'ab'::bpchar"));
+        assert_eq!(
+            d("'y'", DataType::Varchar(Some(10))).as_deref(),
+            Some("'y'::character varying")
+        );
+        assert_eq!(
+            d("'it''s'", DataType::Text).as_deref(),
+            Some("'it''s'::text")
+        );
+        assert_eq!(
+            d("'ab'", DataType::Char(Some(3))).as_deref(),
+            Some("'ab'::bpchar")
+        );
         assert_eq!(d("now()", DataType::TimestampTz).as_deref(), Some("now()"));
         assert_eq!(d("NULL", DataType::Uuid), None);
-        assert_eq!(d("-1.5", DataType::Numeric(None)).as_deref(), Some("'-1.5'::numeric"));
+        assert_eq!(
+            d("-1.5", DataType::Numeric(None)).as_deref(),
+            Some("'-1.5'::numeric")
+        );
     }
 
     #[test]
     fn view_definitions_print_like_postgres() {
+        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            view_definition("SELECT id, name FROM users WHERE active"),
+            view_definition(
+                "SELECT id, name FROM users WHERE active",
+                &cols(&["id", "name"])
+            ),
             " SELECT users.id,\n    users.name\n   FROM users\n  WHERE users.active;"
+        );
+        assert_eq!(
+            view_definition(
+                "SELECT sku, title AS t FROM inventory.items",
+                &cols(&["sku_code", "t"])
+            ),
+            " SELECT items.sku AS sku_code,\n    items.title AS t\n   FROM inventory.items;"
         );
     }
 }

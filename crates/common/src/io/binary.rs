@@ -416,6 +416,47 @@ mod tests {
         assert_eq!(decode_binary(&enc(&md, &arr_ty), &arr_ty).expect("ok"), md);
     }
 
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    #[test]
+    fn send_bytes_match_postgres() {
+        // `select numeric_send(...), array_send(...), ...` on PostgreSQL 15.
+        let ctx = TextContext::default();
+        let cases: &[(&str, DataType, &str)] = &[
+            ("12345.678", DataType::Numeric(None), "0003000100000003000109291a7c"),
+            ("0.0001", DataType::Numeric(None), "0001ffff000000040001"),
+            ("-993.99", DataType::Numeric(None), "000200004000000203e126ac"),
+            ("0", DataType::Numeric(None), "0000000000000000"),
+            ("0.00", DataType::Numeric(None), "0000000000000002"),
+            ("1e20", DataType::Numeric(None), "00010005000000000001"),
+            ("0.000001234", DataType::Numeric(None), "0002fffe00000009007b0fa0"),
+            ("10000", DataType::Numeric(None), "00010001000000000001"),
+            ("123456789.5", DataType::Numeric(None), "0004000200000001000109291a851388"),
+            ("{1,NULL}", DataType::Array(Box::new(DataType::Int4)), "00000001000000010000001700000002000000010000000400000001ffffffff"),
+            (
+                "{{1,2},{3,4}}",
+                DataType::Array(Box::new(DataType::Int4)),
+                "000000020000000000000017000000020000000100000002000000010000000400000001000000040000000200000004000000030000000400000004",
+            ),
+            ("{}", DataType::Array(Box::new(DataType::Int4)), "000000000000000000000017"),
+            ("{a,b}", DataType::Array(Box::new(DataType::Text)), "000000010000000000000019000000020000000100000001610000000162"),
+            ("{\"a\":1}", DataType::Jsonb, "017b2261223a20317d"),
+            ("1 year 2 mons 3 days 00:00:00.000004", DataType::Interval, "0000000000000004000000030000000e"),
+            ("2000-01-02", DataType::Date, "00000001"),
+        ];
+        for (text, ty, want) in cases {
+            let d = parse_text(text, ty, &ctx).expect(text);
+            assert_eq!(enc(&d, ty), hex(want), "{text}");
+            let back = decode_binary(&hex(want), ty).expect(text);
+            assert_eq!(back, d, "{text}");
+        }
+    }
+
     #[test]
     fn rejects_malformed() {
         let e = decode_binary(&[0, 0, 1], &DataType::Int4).expect_err("short");

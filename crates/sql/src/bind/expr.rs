@@ -182,8 +182,24 @@ impl Binder<'_> {
                 self.bind_array_constructor(items)
             }
             Expr::CompoundFieldAccess { root, access_chain } => {
-                let (mut cur, mut ty) = self.bind_expr(root, scope)?;
-                for access in access_chain {
+                // `t.col[1]` parses as root `t` with `.col` then `[1]`: fold
+                // leading `.name` steps back into the column reference.
+                let mut parts: Vec<ast::Ident> = match root.as_ref() {
+                    Expr::Identifier(id) => vec![id.clone()],
+                    Expr::CompoundIdentifier(ids) => ids.clone(),
+                    _ => vec![],
+                };
+                let mut rest = access_chain.as_slice();
+                while let (false, Some(ast::AccessExpr::Dot(Expr::Identifier(id)))) = (parts.is_empty(), rest.first()) {
+                    parts.push(id.clone());
+                    rest = &rest[1..];
+                }
+                let (mut cur, mut ty) = if rest.len() < access_chain.len() {
+                    self.bind_expr(&Expr::CompoundIdentifier(parts), scope)?
+                } else {
+                    self.bind_expr(root, scope)?
+                };
+                for access in rest {
                     match access {
                         ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
                             let elem = match &ty {
@@ -759,6 +775,9 @@ pub(crate) fn comparison_type(a: &DataType, b: &DataType) -> Option<DataType> {
     use DataType as T;
     match (a, b) {
         (T::Unknown, T::Unknown) => Some(T::Text),
+        // `"char"` meets other strings as text (its implicit cast), as in
+        // `pg_class.relkind = ANY (ARRAY['r'::varchar])`.
+        (T::InternalChar, t) | (t, T::InternalChar) if t.is_string() => Some(T::Text),
         // bpchar compares without trailing blanks: compare as text.
         (T::Char(_), T::Char(_) | T::Unknown | T::Text | T::Varchar(_)) | (T::Unknown | T::Text | T::Varchar(_), T::Char(_)) => {
             Some(T::Text)
