@@ -120,6 +120,42 @@ impl<'a> Executor<'a> {
                     f(&buf)
                 })
             }
+            RelExpr::FlatMap { input, funcs, ordinality, outer: keep_empty } => {
+                let width: usize = funcs.iter().map(|(func, _)| func.width()).sum();
+                let mut buf: Vec<Datum> = Vec::new();
+                self.stream(input, outer, &mut |row| {
+                    let mut outputs = Vec::with_capacity(funcs.len());
+                    for (func, args) in funcs {
+                        let mut values = Vec::with_capacity(args.len());
+                        for a in args {
+                            values.push(a.eval(row, &ctx)?);
+                        }
+                        outputs.push(func.eval(&values)?);
+                    }
+                    let len = outputs.iter().map(|o| o.len()).max().unwrap_or(0);
+                    if len == 0 && *keep_empty {
+                        buf.clear();
+                        buf.extend_from_slice(row);
+                        buf.extend(std::iter::repeat_n(Datum::Null, width + *ordinality as usize));
+                        return f(&buf);
+                    }
+                    for i in 0..len {
+                        buf.clear();
+                        buf.extend_from_slice(row);
+                        for ((func, _), out) in funcs.iter().zip(&outputs) {
+                            match out.get(i) {
+                                Some(r) => buf.extend(r.iter().cloned()),
+                                None => buf.extend(std::iter::repeat_n(Datum::Null, func.width())),
+                            }
+                        }
+                        if *ordinality {
+                            buf.push(Datum::Int8(i as i64 + 1));
+                        }
+                        f(&buf)?;
+                    }
+                    Ok(())
+                })
+            }
             RelExpr::Project { input, columns } => {
                 let mut buf: Vec<Datum> = Vec::new();
                 self.stream(input, outer, &mut |row| {
@@ -151,7 +187,11 @@ impl<'a> Executor<'a> {
         self.check_cancel()?;
         let ctx = self.context(outer);
         Ok(match plan {
-            RelExpr::Get { .. } | RelExpr::Filter { .. } | RelExpr::Project { .. } | RelExpr::Map { .. } => {
+            RelExpr::Get { .. }
+            | RelExpr::Filter { .. }
+            | RelExpr::Project { .. }
+            | RelExpr::Map { .. }
+            | RelExpr::FlatMap { .. } => {
                 self.collect(plan, outer)?
             }
             RelExpr::System { name, .. } => self.source.system(name)?,

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use freshet_common::{DataType, Datum, Error, Result, SqlState, F32, F64};
-use rust_decimal::Decimal;
+use freshet_common::Numeric;
 
 use crate::func::{compare, eval_binary, BinaryOp};
 use crate::scalar::{EvalContext, ScalarExpr};
@@ -109,7 +109,7 @@ pub struct Accumulator {
     distinct: Option<BTreeSet<Vec<Datum>>>,
     count: i64,
     int_sum: i128,
-    numeric_sum: Decimal,
+    numeric_sum: Numeric,
     float_sum: f64,
     best: Option<Datum>,
     items: Vec<Datum>,
@@ -130,7 +130,7 @@ impl Accumulator {
             distinct: agg.distinct.then(BTreeSet::new),
             count: 0,
             int_sum: 0,
-            numeric_sum: Decimal::ZERO,
+            numeric_sum: Numeric::ZERO,
             float_sum: 0.0,
             best: None,
             items: Vec::new(),
@@ -189,9 +189,7 @@ impl Accumulator {
                         self.int_sum += value_ref.as_i64().unwrap_or(0) as i128
                     }
                     Datum::Numeric(d) => {
-                        self.numeric_sum = self.numeric_sum.checked_add(*d).ok_or_else(|| {
-                            Error::new(SqlState::NumericValueOutOfRange, "value overflows numeric format")
-                        })?
+                        self.numeric_sum = self.numeric_sum.checked_add(d)?
                     }
                     Datum::Float4(f) => self.float_sum += f.0 as f64,
                     Datum::Float8(f) => self.float_sum += f.0,
@@ -293,8 +291,8 @@ impl Accumulator {
                 DataType::Int2 | DataType::Int4 => Datum::Int8(
                     i64::try_from(self.int_sum).map_err(|_| Error::out_of_range("bigint"))?,
                 ),
-                DataType::Int8 => Datum::Numeric(i128_to_decimal(self.int_sum)?),
-                DataType::Numeric(_) => Datum::Numeric(self.numeric_sum),
+                DataType::Int8 => Datum::Numeric(Numeric::from(self.int_sum)),
+                DataType::Numeric(_) => Datum::Numeric(self.numeric_sum.clone()),
                 DataType::Float4 => Datum::Float4(F32(self.float_sum as f32)),
                 DataType::Float8 => Datum::Float8(F64(self.float_sum)),
                 _ => self.best.clone().unwrap_or(Datum::Null),
@@ -302,14 +300,14 @@ impl Accumulator {
             AggregateFunc::Avg => match &self.input_type {
                 DataType::Int2 | DataType::Int4 | DataType::Int8 => eval_binary(
                     BinaryOp::Div,
-                    Datum::Numeric(i128_to_decimal(self.int_sum)?),
-                    Datum::Numeric(Decimal::from(self.count)),
+                    Datum::Numeric(Numeric::from(self.int_sum)),
+                    Datum::Numeric(Numeric::from(self.count)),
                     ctx,
                 )?,
                 DataType::Numeric(_) => eval_binary(
                     BinaryOp::Div,
-                    Datum::Numeric(self.numeric_sum),
-                    Datum::Numeric(Decimal::from(self.count)),
+                    Datum::Numeric(self.numeric_sum.clone()),
+                    Datum::Numeric(Numeric::from(self.count)),
                     ctx,
                 )?,
                 DataType::Float4 | DataType::Float8 => {
@@ -340,9 +338,4 @@ impl Accumulator {
             }
         })
     }
-}
-
-fn i128_to_decimal(v: i128) -> Result<Decimal> {
-    Decimal::try_from_i128_with_scale(v, 0)
-        .map_err(|_| Error::new(SqlState::NumericValueOutOfRange, "value overflows numeric format"))
 }

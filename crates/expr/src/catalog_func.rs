@@ -418,6 +418,9 @@ pub enum CatalogFunc {
     SerialSequence(SnapshotRef),
     /// `to_regclass(text)`.
     ToRegClass(SnapshotRef),
+    /// `text::regclass` for a value known only at run time (a parameter or
+    /// column): like `to_regclass` but 42P01 when the relation is missing.
+    RegClassIn(SnapshotRef),
     /// `to_regtype(text)`, for built-in type names.
     ToRegType,
     /// `regclass` to text: the relation's (possibly qualified) name.
@@ -574,6 +577,13 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
                 .unwrap_or(Datum::Null)
         }
         F::SerialSequence(s) => serial_sequence(&s.0, &text_arg(0), &text_arg(1))?,
+        F::RegClassIn(s) => {
+            let name = text_arg(0);
+            if let Ok(oid) = name.trim().parse::<u32>() {
+                return Ok(Datum::Oid(oid));
+            }
+            Datum::Oid(s.0.resolve_relation(&name).ok_or_else(|| Error::undefined_table(&name))?)
+        }
         F::ToRegClass(s) => {
             s.0.resolve_relation(&text_arg(0))
                 .map(Datum::Oid)

@@ -8,9 +8,12 @@
 
 use std::cmp::Ordering;
 
+use freshet_common::numeric::MAX_RESULT_SCALE;
 use freshet_common::{Datum, Error, Result, SqlState, F32, F64};
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
+
+/// The numeric value type; `Datum::Numeric` shadows the plain name inside
+/// functions that glob-import `Datum::*`.
+type NumericValue = freshet_common::Numeric;
 
 use crate::like;
 use crate::scalar::EvalContext;
@@ -177,8 +180,8 @@ pub fn compare(a: &Datum, b: &Datum) -> Option<Ordering> {
         (Int2(_) | Int4(_) | Int8(_), Int2(_) | Int4(_) | Int8(_)) => {
             Some(a.as_i64()?.cmp(&b.as_i64()?))
         }
-        (Numeric(x), _) if b.as_i64().is_some() => Some(x.cmp(&Decimal::from(b.as_i64()?))),
-        (_, Numeric(y)) if a.as_i64().is_some() => Some(Decimal::from(a.as_i64()?).cmp(y)),
+        (Numeric(x), _) if b.as_i64().is_some() => Some(x.cmp(&NumericValue::from(b.as_i64()?))),
+        (_, Numeric(y)) if a.as_i64().is_some() => Some(NumericValue::from(a.as_i64()?).cmp(y)),
         (Float4(_) | Float8(_) | Numeric(_) | Int2(_) | Int4(_) | Int8(_), Float4(_) | Float8(_) | Numeric(_) | Int2(_) | Int4(_) | Int8(_)) => {
             Some(F64(a.as_f64()?).cmp(&F64(b.as_f64()?)))
         }
@@ -269,75 +272,6 @@ fn float_check(v: f64, inputs_finite: bool) -> Result<f64> {
         return Err(Error::new(SqlState::NumericValueOutOfRange, "value out of range: overflow"));
     }
     Ok(v)
-}
-
-fn numeric_overflow() -> Error {
-    Error::new(SqlState::NumericValueOutOfRange, "value overflows numeric format")
-}
-
-/// Scale of a numeric division result, following PostgreSQL's
-/// `select_div_scale`: at least 16 significant digits, and no less than
-/// either input's scale.
-fn div_scale(x: &Decimal, y: &Decimal) -> u32 {
-    fn weight_and_first(d: &Decimal) -> (i64, u32) {
-        // Weight and leading digit in base 10000, as PostgreSQL stores numerics.
-        if d.is_zero() {
-            return (0, 0);
-        }
-        let s = d.abs().normalize().to_string();
-        let (int_part, frac_part) = s.split_once('.').unwrap_or((&s, ""));
-        let int_part = int_part.trim_start_matches('0');
-        if !int_part.is_empty() {
-            let len = int_part.len() as i64;
-            let weight = (len - 1) / 4;
-            let first_len = (len - weight * 4) as usize;
-            let first = int_part[..first_len].parse().unwrap_or(0);
-            (weight, first)
-        } else {
-            let zeros = frac_part.len() - frac_part.trim_start_matches('0').len();
-            let weight = -((zeros as i64) / 4) - 1;
-            let start = ((-weight - 1) * 4) as usize;
-            let group: String = frac_part.chars().chain(std::iter::repeat('0')).skip(start).take(4).collect();
-            (weight, group.parse().unwrap_or(0))
-        }
-    }
-    let (w1, f1) = weight_and_first(x);
-    let (w2, f2) = weight_and_first(y);
-    let mut qweight = w1 - w2;
-    if f1 <= f2 {
-        qweight -= 1;
-    }
-    let rscale = 16 - qweight * 4;
-    rscale.max(x.scale() as i64).max(y.scale() as i64).clamp(0, 28) as u32
-}
-
-fn numeric_div(x: Decimal, y: Decimal) -> Result<Decimal> {
-    if y.is_zero() {
-        return Err(Error::division_by_zero());
-    }
-    let scale = div_scale(&x, &y);
-    let q = x.checked_div(y).ok_or_else(numeric_overflow)?;
-    Ok(q.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero).trunc_with_scale_fix(scale))
-}
-
-trait ScaleFix {
-    fn trunc_with_scale_fix(self, scale: u32) -> Decimal;
-}
-
-impl ScaleFix for Decimal {
-    /// Pads the value to exactly `scale` fractional digits when possible, so
-    /// `1::numeric/3` prints `0.33333333333333333333` and `4::numeric/2`
-    /// prints `2.0000000000000000`.
-    fn trunc_with_scale_fix(mut self, scale: u32) -> Decimal {
-        if self.scale() < scale {
-            let mut padded = self;
-            padded.rescale(scale);
-            if padded == self {
-                self = padded;
-            }
-        }
-        self
-    }
 }
 
 macro_rules! int_arith {
@@ -524,13 +458,13 @@ fn float_op(op: BinaryOp, x: f64, y: f64) -> Result<f64> {
         BinaryOp::Pow => {
             if x == 0.0 && y < 0.0 {
                 return Err(Error::new(
-                    SqlState::InvalidParameterValue,
+                    SqlState::InvalidArgumentForPowerFunction,
                     "zero raised to a negative power is undefined",
                 ));
             }
             if x < 0.0 && y.fract() != 0.0 {
                 return Err(Error::new(
-                    SqlState::InvalidParameterValue,
+                    SqlState::InvalidArgumentForPowerFunction,
                     "a negative number raised to a non-integer power yields a complex result",
                 ));
             }
@@ -541,28 +475,17 @@ fn float_op(op: BinaryOp, x: f64, y: f64) -> Result<f64> {
     float_check(v, finite)
 }
 
-fn numeric_op(op: BinaryOp, x: Decimal, y: Decimal) -> Result<Decimal> {
+/// `numeric` arithmetic with PostgreSQL's result scales: exact `+ - *`,
+/// `/` at `select_div_scale`, `%` with the larger scale, `^` as
+/// `numeric_power`.
+fn numeric_op(op: BinaryOp, x: NumericValue, y: NumericValue) -> Result<NumericValue> {
     match op {
-        BinaryOp::Add => x.checked_add(y).ok_or_else(numeric_overflow),
-        BinaryOp::Sub => x.checked_sub(y).ok_or_else(numeric_overflow),
-        BinaryOp::Mul => x.checked_mul(y).ok_or_else(numeric_overflow),
-        BinaryOp::Div => numeric_div(x, y),
-        BinaryOp::Mod => {
-            if y.is_zero() {
-                return Err(Error::division_by_zero());
-            }
-            x.checked_rem(y).ok_or_else(numeric_overflow)
-        }
-        BinaryOp::Pow => {
-            if x.is_zero() && y.is_sign_negative() {
-                return Err(Error::new(
-                    SqlState::InvalidParameterValue,
-                    "zero raised to a negative power is undefined",
-                ));
-            }
-            let r = x.checked_powd(y).ok_or_else(numeric_overflow)?;
-            Ok(r.round_dp(16.max(x.scale())).normalize_to_scale(16.max(x.scale()).min(28)))
-        }
+        BinaryOp::Add => x.checked_add(&y),
+        BinaryOp::Sub => x.checked_sub(&y),
+        BinaryOp::Mul => x.checked_mul(&y),
+        BinaryOp::Div => x.checked_div(&y),
+        BinaryOp::Mod => x.checked_rem(&y),
+        BinaryOp::Pow => x.pow(&y),
         _ => Err(Error::new(
             SqlState::UndefinedFunction,
             format!("operator does not exist: numeric {} numeric", arith_symbol(op)),
@@ -570,13 +493,16 @@ fn numeric_op(op: BinaryOp, x: Decimal, y: Decimal) -> Result<Decimal> {
     }
 }
 
-trait NormalizeToScale {
-    fn normalize_to_scale(self, scale: u32) -> Decimal;
-}
-impl NormalizeToScale for Decimal {
-    fn normalize_to_scale(mut self, scale: u32) -> Decimal {
-        self.rescale(scale);
-        self
+/// A numeric argument of a numeric-only function (`log(b, x)`), widening
+/// integers exactly and floats as the float-to-numeric cast does.
+fn numeric_arg(v: &Datum) -> Result<NumericValue> {
+    match v {
+        Datum::Numeric(x) => Ok(x.clone()),
+        Datum::Float4(f) => freshet_common::cast::float_to_numeric(f.0 as f64, 6),
+        Datum::Float8(f) => freshet_common::cast::float_to_numeric(f.0, 15),
+        other => other.as_i64().map(NumericValue::from).ok_or_else(|| {
+            Error::internal(format!("expected a numeric argument, got {}", variant_name(other)))
+        }),
     }
 }
 
@@ -875,93 +801,56 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
                     }
                 }
                 Numeric(x) => {
-                    let strategy = if *func == Func::Round {
-                        RoundingStrategy::MidpointAwayFromZero
-                    } else {
-                        RoundingStrategy::ToZero
-                    };
-                    if digits >= 0 {
-                        let mut r = x.round_dp_with_strategy(digits.min(28) as u32, strategy);
-                        r.rescale(digits.min(28) as u32);
-                        Numeric(r)
-                    } else {
-                        let factor = Decimal::from(10i64.pow((-digits).min(18) as u32));
-                        let mut r = (x / factor).round_dp_with_strategy(0, strategy) * factor;
-                        r.rescale(0);
-                        Numeric(r)
-                    }
+                    // PostgreSQL clamps the scale to +-NUMERIC_MAX_RESULT_SCALE.
+                    let digits = digits.clamp(-MAX_RESULT_SCALE, MAX_RESULT_SCALE);
+                    Numeric(if *func == Func::Round { x.round_to(digits)? } else { x.trunc_to(digits) })
                 }
                 other => other,
             }
         }
         Func::Ceil | Func::Floor => match a0 {
             Float8(x) => Float8(F64(if *func == Func::Ceil { x.0.ceil() } else { x.0.floor() })),
-            Numeric(x) => {
-                let mut r = if *func == Func::Ceil { x.ceil() } else { x.floor() };
-                r.rescale(0);
-                Numeric(r)
-            }
+            Numeric(x) => Numeric(if *func == Func::Ceil { x.ceil()? } else { x.floor()? }),
             other => other,
         },
         Func::Sign => match a0 {
             Float8(x) => Float8(F64(if x.0 > 0.0 { 1.0 } else if x.0 < 0.0 { -1.0 } else { 0.0 })),
-            Numeric(x) => Numeric(if x.is_zero() { Decimal::ZERO } else if x.is_sign_negative() { Decimal::NEGATIVE_ONE } else { Decimal::ONE }),
+            Numeric(x) => Numeric(NumericValue::from(x.signum())),
             other => other,
         },
         Func::Sqrt => match a0 {
             Float8(x) => {
                 if x.0 < 0.0 {
-                    return Err(Error::new(SqlState::InvalidParameterValue, "cannot take square root of a negative number"));
+                    return Err(Error::new(SqlState::InvalidArgumentForPowerFunction, "cannot take square root of a negative number"));
                 }
                 Float8(F64(x.0.sqrt()))
             }
-            Numeric(x) => {
-                if x.is_sign_negative() && !x.is_zero() {
-                    return Err(Error::new(SqlState::InvalidParameterValue, "cannot take square root of a negative number"));
-                }
-                let r = x.sqrt().ok_or_else(numeric_overflow)?;
-                Numeric(r.round_dp(16).normalize_to_scale(16.max(x.scale())))
-            }
+            Numeric(x) => Numeric(x.sqrt()?),
             other => other,
         },
         Func::Cbrt => Float8(F64(a0.as_f64().unwrap_or(0.0).cbrt())),
         Func::Exp => match a0 {
-            Numeric(x) => Numeric(x.checked_exp().ok_or_else(numeric_overflow)?.round_dp(16)),
+            Numeric(x) => Numeric(x.exp()?),
             other => Float8(F64(float_check(other.as_f64().unwrap_or(0.0).exp(), true)?)),
         },
-        Func::Ln | Func::Log10 => {
-            let x = a0.as_f64().unwrap_or(0.0);
-            if x == 0.0 {
-                return Err(Error::new(SqlState::InvalidParameterValue, "cannot take logarithm of zero"));
+        Func::Ln | Func::Log10 => match &a0 {
+            Numeric(x) => Numeric(if *func == Func::Ln { x.ln()? } else { x.log10()? }),
+            _ => {
+                let x = a0.as_f64().unwrap_or(0.0);
+                if x == 0.0 {
+                    return Err(Error::new(SqlState::InvalidArgumentForLogarithm, "cannot take logarithm of zero"));
+                }
+                if x < 0.0 {
+                    return Err(Error::new(SqlState::InvalidArgumentForLogarithm, "cannot take logarithm of a negative number"));
+                }
+                Float8(F64(if *func == Func::Ln { x.ln() } else { x.log10() }))
             }
-            if x < 0.0 {
-                return Err(Error::new(SqlState::InvalidParameterValue, "cannot take logarithm of a negative number"));
-            }
-            let v = if *func == Func::Ln { x.ln() } else { x.log10() };
-            match a0 {
-                Numeric(_) => Numeric(Decimal::from_f64(v).ok_or_else(numeric_overflow)?.round_dp(16)),
-                _ => Float8(F64(v)),
-            }
-        }
-        Func::Log => {
-            let base = a0.as_f64().unwrap_or(0.0);
-            let x = args[1].as_f64().unwrap_or(0.0);
-            if base <= 0.0 || x <= 0.0 {
-                return Err(Error::new(SqlState::InvalidParameterValue, "cannot take logarithm of a negative number"));
-            }
-            Numeric(Decimal::from_f64(x.ln() / base.ln()).ok_or_else(numeric_overflow)?.round_dp(16))
-        }
+        },
+        Func::Log => Numeric(NumericValue::log(&numeric_arg(&a0)?, &numeric_arg(&args[1])?)?),
         Func::Power => arith(BinaryOp::Pow, a0, args[1].clone(), ctx)?,
         Func::Mod => arith(BinaryOp::Mod, a0, args[1].clone(), ctx)?,
         Func::Div => match (a0, args[1].clone()) {
-            (Numeric(x), Numeric(y)) => {
-                if y.is_zero() {
-                    return Err(Error::division_by_zero());
-                }
-                let mut r = (x / y).trunc();
-                r.rescale(0);
-                Numeric(r)
-            }
+            (Numeric(x), Numeric(y)) => Numeric(x.div_trunc(&y)?),
             (x, y) => arith(BinaryOp::Div, x, y, ctx)?,
         },
         Func::Degrees => Float8(F64(a0.as_f64().unwrap_or(0.0).to_degrees())),
@@ -1082,16 +971,13 @@ pub fn md5_hex(data: &[u8]) -> String {
 
 /// Converts a float to numeric for casts and aggregates, as PostgreSQL
 /// does (15 significant digits for float8).
-pub fn f64_to_numeric(v: f64) -> Result<Decimal> {
-    if !v.is_finite() {
-        return Err(Error::new(SqlState::FeatureNotSupported, "cannot convert infinity or NaN to numeric"));
-    }
-    Decimal::from_f64(v).ok_or_else(numeric_overflow)
+pub fn f64_to_numeric(v: f64) -> Result<NumericValue> {
+    freshet_common::cast::float_to_numeric(v, 15)
 }
 
-/// Numeric to f64 (lossy).
-pub fn numeric_to_f64(v: &Decimal) -> f64 {
-    v.to_f64().unwrap_or(f64::NAN)
+/// Numeric to f64 (correctly rounded; infinite beyond the f64 range).
+pub fn numeric_to_f64(v: &NumericValue) -> f64 {
+    v.to_f64()
 }
 
 /// A plain rendering of simple literal datums (numbers, text), used where

@@ -19,8 +19,10 @@ pub mod func;
 pub mod like;
 pub mod relation;
 pub mod scalar;
+pub mod table_func;
 
 pub use agg::{AggOrder, AggregateExpr, AggregateFunc};
 pub use func::{BinaryOp, Func, UnaryOp};
 pub use relation::{JoinKind, RelExpr, SetOpKind, SortKey, TableRef};
+pub use table_func::TableFunc;
 pub use scalar::{EvalContext, ScalarExpr, SequenceAccess, SubqueryExpr, SubqueryKind, SubqueryRunner};

@@ -46,6 +46,17 @@ pub enum RelExpr {
     Values { rows: Vec<Vec<ScalarExpr>>, column_types: Vec<DataType> },
     /// Appends one column per expression to each input row.
     Map { input: Box<RelExpr>, exprs: Vec<ScalarExpr> },
+    /// Calls set-returning functions on each input row (arguments evaluated
+    /// over it) and emits the row extended with each result row; several
+    /// functions are zipped (shorter ones padded with NULL), an optional
+    /// ordinality column counts from 1. With `outer`, a row for which the
+    /// functions return nothing is kept once, extended with NULLs.
+    FlatMap {
+        input: Box<RelExpr>,
+        funcs: Vec<(crate::TableFunc, Vec<ScalarExpr>)>,
+        ordinality: bool,
+        outer: bool,
+    },
     /// Keeps the listed columns, in order (may repeat).
     Project { input: Box<RelExpr>, columns: Vec<usize> },
     /// Keeps rows for which every predicate is true.
@@ -90,6 +101,9 @@ impl RelExpr {
             RelExpr::Values { column_types, .. }
             | RelExpr::System { column_types, .. } => column_types.len(),
             RelExpr::Map { input, exprs } => input.arity() + exprs.len(),
+            RelExpr::FlatMap { input, funcs, ordinality, .. } => {
+                input.arity() + funcs.iter().map(|(f, _)| f.width()).sum::<usize>() + *ordinality as usize
+            }
             RelExpr::Project { columns, .. } => columns.len(),
             RelExpr::Filter { input, .. }
             | RelExpr::Distinct { input }
@@ -151,6 +165,10 @@ impl RelExpr {
                 exprs.iter().for_each(|e| visit_expr(e, f));
                 input.visit(f)
             }
+            RelExpr::FlatMap { input, funcs, .. } => {
+                funcs.iter().flat_map(|(_, args)| args).for_each(|e| visit_expr(e, f));
+                input.visit(f)
+            }
             RelExpr::Filter { input, predicates } => {
                 predicates.iter().for_each(|e| visit_expr(e, f));
                 input.visit(f)
@@ -191,6 +209,11 @@ impl RelExpr {
             }
             RelExpr::Map { input, exprs } => {
                 writeln!(f, "{pad}Map {}", list(exprs))?;
+                input.fmt_indent(f, depth + 1)
+            }
+            RelExpr::FlatMap { input, funcs, ordinality, outer } => {
+                let calls: Vec<String> = funcs.iter().map(|(func, args)| format!("{func:?}({})", list(args))).collect();
+                writeln!(f, "{pad}FlatMap {} ordinality={ordinality} outer={outer}", calls.join(", "))?;
                 input.fmt_indent(f, depth + 1)
             }
             RelExpr::Project { input, columns } => {

@@ -12,6 +12,7 @@ mod expr;
 mod func;
 mod misc;
 mod query;
+mod srf;
 pub mod scope;
 
 use std::collections::HashMap;
@@ -136,6 +137,12 @@ impl<'a> Binder<'a> {
                     }
                     Ok(ScalarExpr::Literal(d))
                 }
+                ScalarExpr::Param(i) if *to == DataType::RegClass && self.params.get(i) == Some(&DataType::Unknown) => {
+                    // Relation names are resolved at run time, against the
+                    // statement's snapshot.
+                    self.params[i] = DataType::Text;
+                    Ok(self.regclass_in(ScalarExpr::Param(i)))
+                }
                 ScalarExpr::Param(i) => {
                     if self.params.get(i) == Some(&DataType::Unknown) {
                         self.params[i] = to.without_modifiers();
@@ -157,6 +164,7 @@ impl<'a> Binder<'a> {
             if let ScalarExpr::Literal(Datum::Text(s)) = &expr {
                 return Ok(ScalarExpr::Literal(Datum::Oid(self.regclass_literal(s)?)));
             }
+            return Ok(self.regclass_in(expr));
         }
         if freshet_common::cast::can_cast(from, to, context) {
             if let ScalarExpr::Literal(d) = &expr {

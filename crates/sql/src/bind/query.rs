@@ -331,10 +331,25 @@ impl Binder<'_> {
             plan = plan.filter(split_conjuncts(pred));
         }
 
+        // Set-returning functions in the select list run before it.
+        let (srf_plan, scope, srf_columns) = self.bind_select_srfs(&select.projection, plan, scope)?;
+        plan = srf_plan;
+
         // Select list.
         let mut exprs: Vec<ScalarExpr> = Vec::new();
         let mut columns: Vec<OutputColumn> = Vec::new();
-        for item in &select.projection {
+        for (item_index, item) in select.projection.iter().enumerate() {
+            if let Some(Some(column)) = srf_columns.get(item_index) {
+                let (e, alias) = match item {
+                    SelectItem::UnnamedExpr(e) => (e, None),
+                    SelectItem::ExprWithAlias { expr, alias } => (expr, Some(names::ident(alias))),
+                    _ => unreachable!("only expression items hold set-returning calls"),
+                };
+                let ty = scope.items[*column].ty.clone();
+                columns.push(OutputColumn { name: alias.unwrap_or_else(|| column_name(e)), ty, table_oid: 0, column_id: 0 });
+                exprs.push(ScalarExpr::Column(*column));
+                continue;
+            }
             match item {
                 SelectItem::Wildcard(_) => {
                     let mut any = false;
@@ -718,6 +733,16 @@ impl Binder<'_> {
         }
         let mut result: Option<(RelExpr, Scope)> = None;
         for twj in from {
+            if is_function_factor(&twj.relation) {
+                // Functions in FROM are implicitly LATERAL: they see the
+                // items to their left and run once per row of them.
+                let base = result
+                    .take()
+                    .unwrap_or_else(|| (RelExpr::Values { rows: vec![vec![]], column_types: vec![] }, Scope::default()));
+                let lateral = self.bind_function_factor(&twj.relation, base, false)?;
+                result = Some(self.apply_joins(lateral, &twj.joins)?);
+                continue;
+            }
             let (p, s) = self.bind_table_with_joins(twj)?;
             result = Some(match result {
                 None => (p, s),
@@ -731,10 +756,44 @@ impl Binder<'_> {
     }
 
     fn bind_table_with_joins(&mut self, twj: &ast::TableWithJoins) -> Result<(RelExpr, Scope)> {
-        let (mut plan, mut scope) = self.bind_table_factor(&twj.relation)?;
-        for join in &twj.joins {
-            let (rp, mut rs) = self.bind_table_factor(&join.relation)?;
+        let first = self.bind_table_factor(&twj.relation)?;
+        self.apply_joins(first, &twj.joins)
+    }
+
+    /// Applies a chain of JOINs to `left`.
+    fn apply_joins(&mut self, left: (RelExpr, Scope), joins: &[ast::Join]) -> Result<(RelExpr, Scope)> {
+        let (mut plan, mut scope) = left;
+        for join in joins {
             use ast::JoinOperator as J;
+            if is_function_factor(&join.relation) {
+                // JOIN [LATERAL] f(...): once per left row.
+                let (outer, constraint) = match &join.join_operator {
+                    J::Join(c) | J::Inner(c) => (false, Some(c)),
+                    J::Left(c) | J::LeftOuter(c) => (true, Some(c)),
+                    J::CrossJoin(_) => (false, None),
+                    other => return Err(Error::unsupported(format!("{other:?} with a function"))),
+                };
+                let (p, s) = self.bind_function_factor(&join.relation, (plan, scope), outer)?;
+                let on = match constraint {
+                    None | Some(ast::JoinConstraint::None) => None,
+                    Some(ast::JoinConstraint::On(e)) => {
+                        let cond = self.bind_condition(e, &s, "JOIN/ON")?;
+                        (cond != ScalarExpr::bool(true)).then_some(cond)
+                    }
+                    Some(_) => return Err(Error::unsupported("USING/NATURAL with a function")),
+                };
+                if let Some(cond) = on {
+                    if outer {
+                        return Err(Error::unsupported("LEFT JOIN LATERAL with a condition other than ON true"));
+                    }
+                    plan = p.filter(split_conjuncts(cond));
+                } else {
+                    plan = p;
+                }
+                scope = s;
+                continue;
+            }
+            let (rp, mut rs) = self.bind_table_factor(&join.relation)?;
             let (kind, constraint) = match &join.join_operator {
                 J::Join(c) | J::Inner(c) => (JoinKind::Inner, Some(c)),
                 J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, Some(c)),
@@ -849,9 +908,10 @@ impl Binder<'_> {
     fn bind_table_factor(&mut self, factor: &TableFactor) -> Result<(RelExpr, Scope)> {
         match factor {
             TableFactor::Table { name, alias, args, with_ordinality, .. } => {
-                if let Some(args) = args {
-                    let exprs = function_arg_exprs(&args.args)?;
-                    return self.bind_from_function(name, &exprs, *with_ordinality, alias.as_ref());
+                if args.is_some() {
+                    let _ = with_ordinality;
+                    let base = (RelExpr::Values { rows: vec![vec![]], column_types: vec![] }, Scope::default());
+                    return self.bind_function_factor(factor, base, false);
                 }
                 if let Some(ast::ObjectNamePart::Identifier(id)) = name.0.last() {
                     if id.quote_style.is_none() && is_reserved_keyword(&id.value) {
@@ -950,14 +1010,9 @@ impl Binder<'_> {
                 }
                 Ok((plan, scope))
             }
-            TableFactor::Function { lateral: false, name, args, with_ordinality, alias } => {
-                let exprs = function_arg_exprs(args)?;
-                self.bind_from_function(name, &exprs, *with_ordinality, alias.as_ref())
-            }
-            TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality, .. } => {
-                let name = ast::ObjectName::from(vec![ast::Ident::new("unnest")]);
-                let exprs: Vec<&Expr> = array_exprs.iter().collect();
-                self.bind_from_function(&name, &exprs, *with_ordinality, alias.as_ref())
+            TableFactor::Function { .. } | TableFactor::UNNEST { .. } => {
+                let base = (RelExpr::Values { rows: vec![vec![]], column_types: vec![] }, Scope::default());
+                self.bind_function_factor(factor, base, false)
             }
             other => Err(Error::unsupported(format!("FROM item {other}"))),
         }
@@ -983,7 +1038,12 @@ fn output_from_item(it: &ScopeItem) -> OutputColumn {
 }
 
 /// The expressions of a FROM function's arguments (positional only).
-fn function_arg_exprs(args: &[ast::FunctionArg]) -> Result<Vec<&Expr>> {
+/// Whether a FROM item is a function call (`f(...)`, `LATERAL f(...)`, `unnest(...)`).
+fn is_function_factor(factor: &TableFactor) -> bool {
+    matches!(factor, TableFactor::Table { args: Some(_), .. } | TableFactor::Function { .. } | TableFactor::UNNEST { .. })
+}
+
+pub(crate) fn function_arg_exprs(args: &[ast::FunctionArg]) -> Result<Vec<&Expr>> {
     args.iter()
         .map(|a| match a {
             ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),

@@ -1,0 +1,81 @@
+//! Set-returning functions (`unnest`, `generate_series`,
+//! `generate_subscripts`): each call turns one input row into zero or more
+//! rows of outputs. Evaluated by [`crate::RelExpr::FlatMap`].
+
+use freshet_common::{Datum, Error, Result, Row, SqlState};
+
+/// The largest number of rows one call may produce.
+pub const ROWS_PER_CALL_MAX: usize = 100_000_000;
+
+/// A set-returning function with resolved argument types.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TableFunc {
+    /// `unnest(a1, ..., an)`: one column per array, zipped, padded with NULL.
+    Unnest { arrays: usize },
+    /// `generate_series(start, stop [, step])` over integers (bigint datums
+    /// are produced for bigint, integer datums for integer).
+    GenerateSeriesInt { bigint: bool },
+    /// `generate_subscripts(array, dim)`: 1..=length for dimension 1.
+    GenerateSubscripts,
+}
+
+impl TableFunc {
+    /// Number of output columns.
+    pub fn width(&self) -> usize {
+        match self {
+            TableFunc::Unnest { arrays } => *arrays,
+            _ => 1,
+        }
+    }
+
+    /// The rows one call produces for `args` (already evaluated).
+    pub fn eval(&self, args: &[Datum]) -> Result<Vec<Row>> {
+        match self {
+            TableFunc::Unnest { arrays } => {
+                let lists: Vec<&[Datum]> = args
+                    .iter()
+                    .map(|a| match a {
+                        Datum::Array(items) => items.as_slice(),
+                        _ => &[],
+                    })
+                    .collect();
+                let len = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+                Ok((0..len)
+                    .map(|i| (0..*arrays).map(|k| lists.get(k).and_then(|l| l.get(i)).cloned().unwrap_or(Datum::Null)).collect())
+                    .collect())
+            }
+            TableFunc::GenerateSeriesInt { bigint } => {
+                if args.iter().any(|a| a.is_null()) {
+                    return Ok(vec![]);
+                }
+                let start = args.first().and_then(|d| d.as_i64()).unwrap_or(0);
+                let stop = args.get(1).and_then(|d| d.as_i64()).unwrap_or(0);
+                let step = args.get(2).and_then(|d| d.as_i64()).unwrap_or(1);
+                if step == 0 {
+                    return Err(Error::new(SqlState::InvalidParameterValue, "step size cannot equal zero"));
+                }
+                let count = if (step > 0 && start > stop) || (step < 0 && start < stop) {
+                    0
+                } else {
+                    ((stop as i128 - start as i128) / step as i128 + 1) as u128
+                };
+                if count > ROWS_PER_CALL_MAX as u128 {
+                    return Err(Error::new(
+                        SqlState::ProgramLimitExceeded,
+                        format!("generate_series would produce {count} rows; the limit is {ROWS_PER_CALL_MAX}"),
+                    ));
+                }
+                Ok((0..count as i64)
+                    .map(|i| {
+                        let v = start + i * step;
+                        vec![if *bigint { Datum::Int8(v) } else { Datum::Int4(v as i32) }]
+                    })
+                    .collect())
+            }
+            TableFunc::GenerateSubscripts => match (args.first(), args.get(1).and_then(|d| d.as_i64())) {
+                (Some(Datum::Array(items)), Some(1)) => Ok((1..=items.len() as i32).map(|i| vec![Datum::Int4(i)]).collect()),
+                _ => Ok(vec![]),
+            },
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Set-returning functions: in FROM (implicitly LATERAL) and in the select
+//! list, bound into `RelExpr::FlatMap`.
+
+use freshet_common::cast::CastContext;
+use freshet_common::{DataType, Error, Result, SqlState};
+use freshet_expr::{RelExpr, ScalarExpr, TableFunc};
+use sqlparser::ast::{self, Expr, TableFactor};
+
+use super::scope::{Scope, ScopeItem};
+use super::Binder;
+use crate::names;
+
+type Bound = (ScalarExpr, DataType);
+
+/// Whether `name` is a set-returning function Freshet knows.
+pub(crate) fn is_set_returning(name: &str) -> bool {
+    matches!(name, "unnest" | "generate_series" | "generate_subscripts")
+}
+
+impl Binder<'_> {
+    /// Resolves a set-returning call: the function, its coerced arguments
+    /// and its output column types.
+    pub(crate) fn bind_srf(&mut self, name: &str, args: Vec<Bound>) -> Result<(TableFunc, Vec<ScalarExpr>, Vec<DataType>)> {
+        let no_such = |args: &[Bound]| {
+            let types: Vec<String> = args.iter().map(|(_, t)| t.pg_name()).collect();
+            Error::new(SqlState::UndefinedFunction, format!("function {name}({}) does not exist", types.join(", ")))
+                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
+        };
+        match name {
+            "unnest" if !args.is_empty() => {
+                let mut out = Vec::new();
+                let mut types = Vec::new();
+                let arrays = args.len();
+                for (e, t) in args {
+                    let (target, elem) = match &t {
+                        DataType::Array(el) => (t.clone(), (**el).clone()),
+                        DataType::Unknown => (DataType::Array(Box::new(DataType::Text)), DataType::Text),
+                        _ => return Err(no_such(&[(e, t)])),
+                    };
+                    out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
+                    types.push(elem);
+                }
+                Ok((TableFunc::Unnest { arrays }, out, types))
+            }
+            "generate_series" if args.len() == 2 || args.len() == 3 => {
+                if !args.iter().all(|(_, t)| t.is_integer() || *t == DataType::Unknown) {
+                    return Err(Error::unsupported("generate_series over non-integer types"));
+                }
+                let bigint = args.iter().any(|(_, t)| *t == DataType::Int8);
+                let ty = if bigint { DataType::Int8 } else { DataType::Int4 };
+                let mut out = Vec::new();
+                for (e, t) in args {
+                    out.push(self.coerce(e, &t, &ty, CastContext::Implicit)?);
+                }
+                Ok((TableFunc::GenerateSeriesInt { bigint }, out, vec![ty]))
+            }
+            "generate_subscripts" if args.len() == 2 => {
+                let mut it = args.into_iter();
+                let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
+                let (d, dt) = it.next().ok_or_else(|| no_such(&[]))?;
+                if !matches!(at, DataType::Array(_)) {
+                    return Err(no_such(&[(a, at), (d, dt)]));
+                }
+                let d = self.coerce(d, &dt, &DataType::Int4, CastContext::Implicit)?;
+                Ok((TableFunc::GenerateSubscripts, vec![a, d], vec![DataType::Int4]))
+            }
+            _ => Err(no_such(&args)),
+        }
+    }
+
+    /// Binds a function in FROM as a lateral FlatMap over `left`.
+    pub(crate) fn bind_function_factor(
+        &mut self,
+        factor: &TableFactor,
+        left: (RelExpr, Scope),
+        outer: bool,
+    ) -> Result<(RelExpr, Scope)> {
+        let (name, args, ordinality, alias): (String, Vec<&Expr>, bool, Option<&ast::TableAlias>) = match factor {
+            TableFactor::Table { name, args: Some(args), with_ordinality, alias, .. } => (
+                names::object_name(name).pop().unwrap_or_default(),
+                super::query::function_arg_exprs(&args.args)?,
+                *with_ordinality,
+                alias.as_ref(),
+            ),
+            TableFactor::Function { name, args, with_ordinality, alias, .. } => (
+                names::object_name(name).pop().unwrap_or_default(),
+                super::query::function_arg_exprs(args)?,
+                *with_ordinality,
+                alias.as_ref(),
+            ),
+            TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality, .. } => {
+                ("unnest".to_string(), array_exprs.iter().collect(), *with_ordinality, alias.as_ref())
+            }
+            other => return Err(Error::unsupported(format!("FROM item {other}"))),
+        };
+        let (plan, scope) = left;
+        let mut bound = Vec::with_capacity(args.len());
+        for e in args {
+            bound.push(self.bind_expr(e, &scope)?);
+        }
+        if !is_set_returning(&name) {
+            // A scalar function in FROM yields one row with its value.
+            let (e, t) = self.call_function(&name, bound)?;
+            let qualifier = alias.map(|a| names::ident(&a.name)).unwrap_or(name.clone());
+            let column = alias.and_then(|a| a.columns.first()).map(|c| names::ident(&c.name)).unwrap_or(qualifier.clone());
+            let mut items = vec![(column, t)];
+            let mut exprs = vec![e];
+            if ordinality {
+                items.push(("ordinality".into(), DataType::Int8));
+                exprs.push(ScalarExpr::Literal(freshet_common::Datum::Int8(1)));
+            }
+            let new_scope = scope.concat(Scope::from_columns(Some(&qualifier), items));
+            return Ok((plan.map(exprs), new_scope));
+        }
+        let (func, args, types) = self.bind_srf(&name, bound)?;
+        let qualifier = alias.map(|a| names::ident(&a.name)).unwrap_or(name.clone());
+        // A one-column function's column is named after the alias (or the
+        // function); several columns are all named after the function.
+        let mut columns: Vec<(String, DataType)> = if types.len() == 1 {
+            vec![(qualifier.clone(), types[0].clone())]
+        } else {
+            types.iter().map(|t| (name.clone(), t.clone())).collect()
+        };
+        if ordinality {
+            columns.push(("ordinality".into(), DataType::Int8));
+        }
+        if let Some(a) = alias {
+            if a.columns.len() > columns.len() {
+                return Err(Error::new(
+                    SqlState::InvalidColumnReference,
+                    format!("too many column aliases specified for function {name}"),
+                ));
+            }
+            for (c, alias_column) in columns.iter_mut().zip(&a.columns) {
+                c.0 = names::ident(&alias_column.name);
+            }
+        }
+        let plan = RelExpr::FlatMap { input: Box::new(plan), funcs: vec![(func, args)], ordinality, outer };
+        Ok((plan, scope.concat(Scope::from_columns(Some(&qualifier), columns))))
+    }
+
+    /// Plans the set-returning calls of a select list: every item that is
+    /// exactly such a call becomes a column of one zipped FlatMap over the
+    /// FROM output; returns the new plan, the scope with the function
+    /// columns appended (internal), and for each select item the column
+    /// holding its value, if it was a set-returning call.
+    pub(crate) fn bind_select_srfs(
+        &mut self,
+        projection: &[ast::SelectItem],
+        plan: RelExpr,
+        scope: Scope,
+    ) -> Result<(RelExpr, Scope, Vec<Option<usize>>)> {
+        let mut funcs = Vec::new();
+        let mut positions = Vec::new();
+        let mut next = scope.len();
+        let mut extra = Vec::new();
+        for item in projection {
+            let expr = match item {
+                ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => e,
+                _ => {
+                    positions.push(None);
+                    continue;
+                }
+            };
+            let Expr::Function(f) = expr else {
+                positions.push(None);
+                continue;
+            };
+            let name = names::object_name(&f.name).pop().unwrap_or_default();
+            if !is_set_returning(&name) || f.over.is_some() {
+                positions.push(None);
+                continue;
+            }
+            let ast::FunctionArguments::List(list) = &f.args else {
+                return Err(Error::unsupported(format!("{name} without arguments")));
+            };
+            let mut bound = Vec::new();
+            for a in super::query::function_arg_exprs(&list.args)? {
+                bound.push(self.bind_expr(a, &scope)?);
+            }
+            let (func, args, types) = self.bind_srf(&name, bound)?;
+            if types.len() != 1 {
+                return Err(Error::unsupported(format!("{name} with several arrays in the select list")));
+            }
+            positions.push(Some(next));
+            next += 1;
+            extra.push(ScopeItem {
+                qualifier: None,
+                name: format!("\u{0}srf{}", positions.len()),
+                ty: types[0].clone(),
+                table_oid: 0,
+                column_id: 0,
+                hidden: true,
+                internal: true,
+            });
+            funcs.push((func, args));
+        }
+        if funcs.is_empty() {
+            return Ok((plan, scope, positions));
+        }
+        let mut scope = scope;
+        scope.items.extend(extra);
+        let plan = RelExpr::FlatMap { input: Box::new(plan), funcs, ordinality: false, outer: false };
+        Ok((plan, scope, positions))
+    }
+}
