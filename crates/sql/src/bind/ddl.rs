@@ -30,7 +30,19 @@ impl Binder<'_> {
 
     /// Binds one column definition; returns the column, whether it is the
     /// primary key, whether it is unique, and whether it needs a sequence.
-    fn bind_column_def(&mut self, table: &str, def: &ast::ColumnDef) -> Result<(ColumnInfo, bool, bool, Option<String>)> {
+    /// The name a DEFAULT uses for a sequence in `schema`: qualified unless
+    /// the schema is the first one the search path creates in (as
+    /// PostgreSQL's stored regclass prints).
+    fn sequence_reference(&self, schema: &str, sequence: &str) -> String {
+        let first = self.catalog.search_path().into_iter().find(|s| s != "pg_catalog" && self.catalog.schema_exists(s));
+        if first.as_deref() == Some(schema) {
+            sequence.to_string()
+        } else {
+            format!("{schema}.{sequence}")
+        }
+    }
+
+    fn bind_column_def(&mut self, schema: &str, table: &str, def: &ast::ColumnDef) -> Result<(ColumnInfo, bool, bool, Option<String>)> {
         let name = names::ident(&def.name);
         let serial = typing::serial_type(&def.data_type);
         let ty = match &serial {
@@ -43,7 +55,7 @@ impl Binder<'_> {
         let mut sequence = None;
         if serial.is_some() {
             let seq = format!("{table}_{name}_seq");
-            column.default = Some(format!("nextval('{seq}'::regclass)"));
+            column.default = Some(format!("nextval('{}'::regclass)", self.sequence_reference(schema, &seq)));
             column.not_null = true;
             sequence = Some(seq);
         }
@@ -70,7 +82,7 @@ impl Binder<'_> {
                         ));
                     }
                     let seq = format!("{table}_{name}_seq");
-                    column.default = Some(format!("nextval('{seq}'::regclass)"));
+                    column.default = Some(format!("nextval('{}'::regclass)", self.sequence_reference(schema, &seq)));
                     column.not_null = true;
                     sequence = Some(seq);
                 }
@@ -129,7 +141,7 @@ impl Binder<'_> {
         let mut unique_keys = Vec::new();
         let mut sequences = Vec::new();
         for def in &create.columns {
-            let (col, primary, unique, seq) = self.bind_column_def(&name, def)?;
+            let (col, primary, unique, seq) = self.bind_column_def(&schema, &name, def)?;
             if columns.iter().any(|c: &ColumnInfo| c.name == col.name) {
                 return Err(Error::new(
                     SqlState::DuplicateColumn,
@@ -209,7 +221,7 @@ impl Binder<'_> {
             use ast::AlterTableOperation as Op;
             match op {
                 Op::AddColumn { if_not_exists, column_def, .. } => {
-                    let (column, primary, unique, sequence) = self.bind_column_def(&rel.name, column_def)?;
+                    let (column, primary, unique, sequence) = self.bind_column_def(&rel.schema.clone(), &rel.name, column_def)?;
                     if primary || unique {
                         return Err(Error::unsupported("ADD COLUMN with PRIMARY KEY or UNIQUE"));
                     }

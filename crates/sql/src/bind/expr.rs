@@ -5,7 +5,6 @@ use freshet_common::cast::CastContext;
 use freshet_common::{DataType, Datum, Error, Result, SqlState};
 use freshet_expr::func::Func;
 use freshet_expr::{BinaryOp, ScalarExpr, SubqueryExpr, SubqueryKind, UnaryOp};
-use rust_decimal::Decimal;
 use sqlparser::ast::{self, Expr};
 
 use super::scope::{Lookup, Scope};
@@ -901,26 +900,10 @@ pub(crate) fn number_literal(text: &str) -> Result<Bound> {
             return Ok((ScalarExpr::Literal(Datum::Int8(v)), DataType::Int8));
         }
     }
-    let d = if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text)
-    } else {
-        text.parse::<Decimal>()
-    }
-    ;
-    match d {
-        Ok(d) => Ok((ScalarExpr::Literal(Datum::Numeric(d)), DataType::Numeric(None))),
-        // Beyond numeric's 28 digits: keep the value as double precision
-        // when it is one (1e300), else report the limit.
-        Err(_) => match text.parse::<f64>() {
-            Ok(f) if f.is_finite() && text.contains(['e', 'E']) => {
-                Ok((ScalarExpr::Literal(Datum::Float8(freshet_common::F64(f))), DataType::Float8))
-            }
-            _ => Err(Error::new(
-                SqlState::NumericValueOutOfRange,
-                format!("numeric literal {text} has more digits than Freshet's numeric supports (28)"),
-            )),
-        },
-    }
+    // Every other literal is an exact numeric, whatever its length, as in
+    // PostgreSQL (`1e300` is numeric too); 22003 beyond numeric's limits.
+    let d = freshet_common::numeric::parse_numeric(text)?;
+    Ok((ScalarExpr::Literal(Datum::Numeric(d)), DataType::Numeric(None)))
 }
 
 fn decode_hex(h: &str) -> Result<Vec<u8>> {
