@@ -21,8 +21,69 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
     }
     let dialect = PostgreSqlDialect {};
     let parser = Parser::new(&dialect).with_recursion_limit(256);
-    let mut parser = parser.try_with_sql(sql).map_err(map_parse_error)?;
+    let normalized = normalize_copy_options(sql).or_else(|| normalize_vacuum(sql));
+    let mut parser = parser.try_with_sql(normalized.as_deref().unwrap_or(sql)).map_err(map_parse_error)?;
     parser.parse_statements().map_err(map_parse_error)
+}
+
+/// `VACUUM [FULL] [FREEZE] [VERBOSE] [ANALYZE] [(options)] [table [, ...]]`:
+/// Freshet has nothing to vacuum, but tools (pgbench, ORMs) send it; reduce
+/// it to the form sqlparser accepts (`VACUUM [table]`).
+fn normalize_vacuum(sql: &str) -> Option<String> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    let mut words = trimmed.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("vacuum") {
+        return None;
+    }
+    let rest: Vec<&str> = words.collect();
+    if rest.join(" ").contains(';') {
+        return None;
+    }
+    let table = rest
+        .iter()
+        .rev()
+        .find(|w| {
+            let l = w.to_lowercase();
+            !["full", "freeze", "verbose", "analyze", "analyse"].contains(&l.as_str()) && !w.contains('(') && !w.contains(')')
+        })
+        .map(|t| t.trim_end_matches(','));
+    Some(match table {
+        Some(t) => format!("VACUUM {t}"),
+        None => "VACUUM".to_string(),
+    })
+}
+
+/// `COPY ... WITH (FREEZE on, HEADER off)`: PostgreSQL accepts `on`/`off`
+/// (and bare option names) for boolean COPY options, sqlparser only
+/// `true`/`false`; rewrite them inside a single COPY statement's option
+/// list. Returns `None` when nothing needs rewriting.
+fn normalize_copy_options(sql: &str) -> Option<String> {
+    let trimmed = sql.trim_start();
+    if trimmed.len() < 5 || !trimmed[..5].eq_ignore_ascii_case("copy ") {
+        return None;
+    }
+    let open = sql.rfind('(')?;
+    let close = sql.rfind(')')?;
+    if close < open || sql[close + 1..].trim().trim_end_matches(';').trim() != "" {
+        return None;
+    }
+    let inner = &sql[open + 1..close];
+    let rewritten: Vec<String> = inner
+        .split(',')
+        .map(|opt| {
+            let words: Vec<&str> = opt.split_whitespace().collect();
+            match words.as_slice() {
+                [name, value] if value.eq_ignore_ascii_case("on") => format!(" {name} true"),
+                [name, value] if value.eq_ignore_ascii_case("off") => format!(" {name} false"),
+                _ => opt.to_string(),
+            }
+        })
+        .collect();
+    let joined = rewritten.join(",");
+    if joined == inner {
+        return None;
+    }
+    Some(format!("{}({}){}", &sql[..open], joined, &sql[close + 1..]))
 }
 
 fn map_parse_error(e: ParserError) -> Error {

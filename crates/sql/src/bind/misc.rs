@@ -66,6 +66,7 @@ impl Binder<'_> {
             S::Discard { .. } => Ok(Plan::NoOp { tag: "DISCARD ALL".into() }),
             S::Comment { .. } => Ok(Plan::NoOp { tag: "COMMENT".into() }),
             S::Analyze { .. } => Ok(Plan::NoOp { tag: "ANALYZE".into() }),
+            S::Vacuum(_) => Ok(Plan::NoOp { tag: "VACUUM".into() }),
             S::Grant { .. } => Ok(Plan::NoOp { tag: "GRANT".into() }),
             S::Revoke { .. } => Ok(Plan::NoOp { tag: "REVOKE".into() }),
             other => Err(Error::unsupported(format!("statement {}", super::ddl::statement_kind(other)))),
