@@ -20,6 +20,50 @@ pub trait DataSource {
     fn scan(&self, table: TableRef, f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>) -> Result<()>;
     /// The rows of a system relation (`pg_catalog.pg_class`, ...).
     fn system(&self, name: &str) -> Result<Vec<Row>>;
+    /// Point lookup through a unique index: when `table` has a unique
+    /// constraint on exactly the columns `columns` (in any order), calls `f`
+    /// with the row whose values there equal `values` (if any) and returns
+    /// true; returns false when no such index exists.
+    fn lookup(
+        &self,
+        table: TableRef,
+        columns: &[usize],
+        values: &[Datum],
+        f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>,
+    ) -> Result<bool> {
+        let _ = (table, columns, values, f);
+        Ok(false)
+    }
+}
+
+/// Equality predicates `column = value` whose value does not depend on the
+/// row (constants, parameters, enclosing rows): candidates for an index
+/// lookup.
+fn point_predicates(predicates: &[ScalarExpr]) -> Vec<(usize, &ScalarExpr)> {
+    let row_free = |e: &ScalarExpr| {
+        let mut free = true;
+        e.visit(&mut |n| {
+            if matches!(n, ScalarExpr::Column(_) | ScalarExpr::Subquery(_) | ScalarExpr::Aggregate(_)) {
+                free = false;
+            }
+            if let ScalarExpr::Call { func, .. } = n {
+                if matches!(func, freshet_expr::Func::Random | freshet_expr::Func::NextVal | freshet_expr::Func::SetVal) {
+                    free = false;
+                }
+            }
+        });
+        free
+    };
+    let mut out = Vec::new();
+    for p in predicates {
+        if let ScalarExpr::Binary { op: freshet_expr::BinaryOp::Eq, left, right } = p {
+            match (left.as_ref(), right.as_ref()) {
+                (ScalarExpr::Column(c), v) | (v, ScalarExpr::Column(c)) if row_free(v) => out.push((*c, v)),
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// Executes plans for one statement.
@@ -100,6 +144,67 @@ impl<'a> Executor<'a> {
                     } else {
                         f(row)
                     }
+                })
+            }
+            RelExpr::Filter { input, predicates }
+                if matches!(input.as_ref(), RelExpr::Get { .. }) && !point_predicates(predicates).is_empty() =>
+            {
+                let RelExpr::Get { table, column_types, with_row_id } = input.as_ref() else {
+                    unreachable!("matched above")
+                };
+                let points = point_predicates(predicates);
+                let mut columns = Vec::with_capacity(points.len());
+                let mut values = Vec::with_capacity(points.len());
+                for (c, e) in &points {
+                    if *c >= column_types.len() || columns.contains(c) {
+                        continue;
+                    }
+                    let v = e.eval(&[], &ctx)?;
+                    if v.is_null() {
+                        return Ok(()); // `col = NULL` matches nothing
+                    }
+                    columns.push(*c);
+                    values.push(v);
+                }
+                let mut buf: Vec<Datum> = Vec::new();
+                let mut emit = |id: u64, row: &[Datum]| -> Result<()> {
+                    buf.clear();
+                    buf.extend_from_slice(row);
+                    if *with_row_id {
+                        buf.push(Datum::Int8(id as i64));
+                    }
+                    if passes(predicates, &buf, &ctx)? {
+                        f(&buf)?;
+                    }
+                    Ok(())
+                };
+                // Try every subset of the equality columns a unique index might cover,
+                // largest first (usually the primary key).
+                if self.source.lookup(*table, &columns, &values, &mut emit)? {
+                    return Ok(());
+                }
+                for skip in 0..columns.len() {
+                    if columns.len() < 2 {
+                        break;
+                    }
+                    let cols: Vec<usize> = columns.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| *c).collect();
+                    let vals: Vec<Datum> = values.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, v)| v.clone()).collect();
+                    if self.source.lookup(*table, &cols, &vals, &mut emit)? {
+                        return Ok(());
+                    }
+                }
+                if columns.len() > 1 {
+                    for (c, v) in columns.iter().zip(&values) {
+                        if self.source.lookup(*table, &[*c], std::slice::from_ref(v), &mut emit)? {
+                            return Ok(());
+                        }
+                    }
+                }
+                self.stream(input, outer, &mut |row| {
+                    if passes(predicates, row, &ctx)? {
+                        f(row)?;
+                    }
+                    Ok(())
                 })
             }
             RelExpr::Filter { input, predicates } => self.stream(input, outer, &mut |row| {

@@ -7,7 +7,6 @@ use freshet_common::{DataType, Datum, Error, Result, Row, SqlState};
 use freshet_compute::Executor;
 use freshet_sql::plan::{AlterTableAction, CreateTablePlan, DeletePlan, InsertPlan, ObjectKind, OnConflict, Returning, UpdatePlan};
 use freshet_sql::Plan;
-use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::api::ExecuteResult;
 use crate::catalog::{ColumnDef, IndexDef, RelKind, RelationDef, SchemaDef};
@@ -242,6 +241,7 @@ impl Session {
                                 )
                                 .with_hint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values."));
                             }
+                            self.lock_rows(txn, rel.oid, &[id])?;
                             let old = txn
                                 .work
                                 .table(rel.oid)
@@ -316,6 +316,8 @@ impl Session {
             }
             updates.push((id, new));
         }
+        let ids: Vec<u64> = updates.iter().map(|(id, _)| *id).collect();
+        self.lock_rows(txn, rel.oid, &ids)?;
         let count = updates.len();
         txn.update_many(&rel, updates)?;
         let tag = format!("UPDATE {count}");
@@ -334,6 +336,15 @@ impl Session {
         let source = StateSource { state: &snapshot, session: self };
         let exec = Executor::new(&source, params, &text, txn.start);
         let ctx = exec.context(&[]);
+        let mut seen = HashSet::new();
+        let mut targets = Vec::new();
+        for row in &rows {
+            let id = row_id(row, n)?;
+            if seen.insert(id) {
+                targets.push(id);
+            }
+        }
+        self.lock_rows(txn, rel.oid, &targets)?;
         let mut seen = HashSet::new();
         let mut returned = Vec::new();
         for row in rows {
@@ -623,6 +634,42 @@ impl Session {
     }
 }
 
+/// The marker error that makes [`Session::run_statement`] re-run a
+/// statement after waiting for row locks. Never reaches a client.
+fn retry_error() -> Error {
+    Error::new(SqlState::SerializationFailure, "\u{0}retry statement after lock wait")
+}
+
+/// Whether `e` is the statement-retry marker.
+pub(crate) fn is_retry(e: &Error) -> bool {
+    e.state == SqlState::SerializationFailure && e.message.starts_with('\u{0}')
+}
+
+impl Session {
+    /// Locks rows of `table` that the statement is about to change. If it
+    /// had to wait, or a newly locked row changed since the statement read
+    /// it, the statement must run again on fresh data.
+    fn lock_rows(&self, txn: &Txn, table: u32, ids: &[u64]) -> Result<()> {
+        let Some(locks) = &txn.locks else { return Ok(()) };
+        let keys: Vec<(u32, u64)> = ids.iter().map(|id| (table, *id)).collect();
+        let acquired = locks.lock(&keys, &self.cancel_flag())?;
+        if acquired.waited {
+            return Err(retry_error());
+        }
+        if !acquired.newly.is_empty() && self.server.current_ts() != txn.base_ts {
+            let latest = self.server.snapshot();
+            for (t, id) in &acquired.newly {
+                let committed = latest.table(*t).and_then(|d| d.rows.get(id));
+                let seen = txn.work.table(*t).and_then(|d| d.rows.get(id));
+                if committed != seen {
+                    return Err(retry_error());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Replaces rows wholesale after a schema change (no key checks beyond a rebuild).
 fn rewrite_rows(txn: &mut Txn, rel: &RelationDef, updates: Vec<(u64, Row)>) -> Result<()> {
     let table = txn.work.table_mut(rel.oid)?;
@@ -769,25 +816,9 @@ pub(crate) fn enforce_typmod(v: Datum, ty: &DataType) -> Result<Datum> {
             }
         }
         (Datum::Numeric(d), DataType::Numeric(Some((p, s)))) => {
-            let mut r = d.round_dp_with_strategy(*s, RoundingStrategy::MidpointAwayFromZero);
-            r.rescale(*s);
-            let limit_digits = p - s;
-            let int_digits = {
-                let t = r.abs().trunc();
-                if t.is_zero() {
-                    0
-                } else {
-                    t.to_string().trim_start_matches('-').len() as u32
-                }
-            };
-            if int_digits > limit_digits {
-                return Err(Error::new(SqlState::NumericValueOutOfRange, "numeric field overflow").with_detail(format!(
-                    "A field with precision {p}, scale {s} must round to an absolute value less than {}.",
-                    if limit_digits == 0 { "1".to_string() } else { format!("10^{limit_digits}") }
-                )));
-            }
-            let _ = Decimal::ZERO;
-            Datum::Numeric(r)
+            // PostgreSQL's apply_typmod: round half away from zero to the
+            // scale, then 22003 `numeric field overflow` with its detail.
+            Datum::Numeric(freshet_common::numeric::apply_typmod(&d, *p, *s)?)
         }
         (v, _) => v,
     })

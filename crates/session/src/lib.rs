@@ -19,6 +19,7 @@ mod api;
 pub mod catalog;
 mod copy;
 mod exec;
+pub mod locks;
 pub mod server;
 pub mod session;
 pub mod settings;

@@ -49,6 +49,8 @@ pub struct Server {
     next_pid: AtomicI32,
     /// Set when storage failed in a way that makes further commits unsafe.
     storage_failed: AtomicBool,
+    /// Row locks of open transactions.
+    pub(crate) locks: Arc<crate::locks::LockManager>,
 }
 
 impl Server {
@@ -117,6 +119,7 @@ impl Server {
             sessions: Mutex::new(HashMap::new()),
             next_pid: AtomicI32::new(1000),
             storage_failed: AtomicBool::new(false),
+            locks: Arc::new(crate::locks::LockManager::default()),
         });
         if fresh {
             // Persist the bootstrap catalog so the databases exist durably.
@@ -139,6 +142,18 @@ impl Server {
     /// The latest committed state.
     pub fn snapshot(&self) -> DbState {
         self.state.read().clone()
+    }
+
+    /// Starts a transaction over the latest state, with its own row locks.
+    pub fn begin(&self, explicit: bool) -> Txn {
+        let mut txn = Txn::new(self.snapshot(), freshet_common::datetime::now(), explicit);
+        txn.locks = Some(self.locks.begin());
+        txn
+    }
+
+    /// Timestamp of the latest commit.
+    pub fn current_ts(&self) -> u64 {
+        self.state.read().ts
     }
 
     /// A fresh, never reused row id.

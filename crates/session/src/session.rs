@@ -149,6 +149,11 @@ impl Session {
             }
         }
         self.cancel.store(false, Ordering::SeqCst);
+        if let Some(mut txn) = self.txn.take() {
+            let refreshed = self.refresh(&mut txn);
+            self.txn = Some(txn);
+            refreshed?;
+        }
         let state = self.read_state();
         let (plan, _) = self.bind(stmt, &state, param_types)?;
         debug!(pid = self.pid, "executing");
@@ -223,21 +228,59 @@ impl Session {
     /// Runs `f` inside the explicit transaction, or in an autocommit
     /// transaction committed right after (holding the commit lock so that
     /// autocommit statements never conflict).
-    pub(crate) fn in_transaction<F>(&mut self, f: F) -> Result<ExecuteResult>
+    pub(crate) fn in_transaction<F>(&mut self, mut f: F) -> Result<ExecuteResult>
     where
-        F: FnOnce(&mut Session, &mut Txn) -> Result<ExecuteResult>,
+        F: FnMut(&mut Session, &mut Txn) -> Result<ExecuteResult>,
     {
         if let Some(mut txn) = self.txn.take() {
-            let result = f(self, &mut txn);
+            let result = self.run_statement(&mut txn, &mut f);
             self.txn = Some(txn);
             return result;
         }
         let server = self.server.clone();
-        let guard = server.lock_commits();
-        let mut txn = Txn::new(server.snapshot(), freshet_common::datetime::now(), false);
-        let result = f(self, &mut txn)?;
-        server.commit_locked(&guard, txn)?;
+        let mut txn = server.begin(false);
+        let result = self.run_statement(&mut txn, &mut f)?;
+        server.commit(txn)?;
         Ok(result)
+    }
+
+    /// Runs one write statement in `txn` on the latest committed state,
+    /// re-running it when it had to wait for another transaction's row
+    /// locks (it must then see the rows as that transaction left them).
+    fn run_statement(
+        &mut self,
+        txn: &mut Txn,
+        f: &mut dyn FnMut(&mut Session, &mut Txn) -> Result<ExecuteResult>,
+    ) -> Result<ExecuteResult> {
+        const ATTEMPTS_MAX: usize = 1000;
+        for _ in 0..ATTEMPTS_MAX {
+            self.refresh(txn)?;
+            let saved = (txn.work.clone(), txn.writes.len(), txn.structural, txn.truncated.len());
+            match f(self, txn) {
+                Err(e) if crate::exec::is_retry(&e) => {
+                    txn.work = saved.0;
+                    txn.writes.truncate(saved.1);
+                    txn.structural = saved.2;
+                    txn.truncated.truncate(saved.3);
+                }
+                other => return other,
+            }
+        }
+        Err(Error::new(SqlState::SerializationFailure, "could not serialize access due to concurrent update")
+            .with_detail("The statement was retried too many times after waiting for row locks."))
+    }
+
+    /// Moves `txn` onto the latest committed state, replaying its own
+    /// writes (READ COMMITTED: each statement sees the latest commits).
+    pub(crate) fn refresh(&self, txn: &mut Txn) -> Result<()> {
+        if self.server.current_ts() == txn.base_ts {
+            return Ok(());
+        }
+        let current = self.server.snapshot();
+        let ts = current.ts;
+        txn.work = crate::txn::rebase(txn, current)?;
+        txn.base_ts = ts;
+        Ok(())
     }
 
     fn transaction(&mut self, t: TransactionPlan) -> Result<ExecuteResult> {
@@ -248,7 +291,7 @@ impl Session {
                     // PostgreSQL warns and carries on.
                     return cmd("BEGIN");
                 }
-                self.txn = Some(Txn::new(self.server.snapshot(), freshet_common::datetime::now(), true));
+                self.txn = Some(self.server.begin(true));
                 cmd("BEGIN")
             }
             TransactionPlan::Commit => {
@@ -384,6 +427,11 @@ impl Session {
         }
     }
 
+    /// The flag CancelRequest sets for this session.
+    pub(crate) fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+
     pub(crate) fn sequences(&self) -> SessionSequences<'_> {
         SessionSequences { session: self }
     }
@@ -423,7 +471,7 @@ impl SessionApi for Session {
         });
         if stmts.len() > 1 && self.txn.is_none() && !controls_transactions {
             self.implicit_remaining = stmts.len();
-            self.txn = Some(Txn::new(self.server.snapshot(), freshet_common::datetime::now(), false));
+            self.txn = Some(self.server.begin(false));
         }
         Ok(stmts
             .into_iter()
@@ -644,6 +692,35 @@ impl DataSource for StateSource<'_> {
             }
         }
         Ok(())
+    }
+
+    fn lookup(
+        &self,
+        table: TableRef,
+        columns: &[usize],
+        values: &[Datum],
+        f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>,
+    ) -> Result<bool> {
+        let Some(rel) = self.state.catalog.relations.get(&table.0) else { return Ok(false) };
+        let constraints = rel.unique_constraints();
+        let Some((k, constraint)) = constraints.iter().enumerate().find(|(_, c)| {
+            c.columns.len() == columns.len() && c.columns.iter().all(|col| columns.contains(col))
+        }) else {
+            return Ok(false);
+        };
+        // Key values in the constraint's column order.
+        let mut key = Vec::with_capacity(columns.len());
+        for col in &constraint.columns {
+            let Some(pos) = columns.iter().position(|c| c == col) else { return Ok(false) };
+            key.push(values[pos].clone());
+        }
+        let Some(data) = self.state.table(table.0) else { return Ok(true) };
+        if let Some(id) = data.keys.get(k).and_then(|idx| idx.get(&key)) {
+            if let Some(row) = data.rows.get(id) {
+                f(*id, &row[..])?;
+            }
+        }
+        Ok(true)
     }
 
     fn system(&self, name: &str) -> Result<Vec<Row>> {

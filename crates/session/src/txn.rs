@@ -26,6 +26,7 @@ pub struct Write {
 #[derive(Clone, Debug)]
 struct Savepoint {
     name: String,
+    base_ts: u64,
     work: DbState,
     writes: usize,
     structural: bool,
@@ -51,6 +52,9 @@ pub struct Txn {
     pub start: TimestampTz,
     /// Whether it was started with BEGIN.
     pub explicit: bool,
+    /// The transaction's row locks, released when the last clone of the
+    /// transaction is dropped (commit, rollback or disconnect).
+    pub locks: Option<std::sync::Arc<crate::locks::TxnLocks>>,
 }
 
 impl Txn {
@@ -65,7 +69,13 @@ impl Txn {
             savepoints: Vec::new(),
             start,
             explicit,
+            locks: None,
         }
+    }
+
+    /// The lock owner id of this transaction (0 when it takes no locks).
+    pub fn id(&self) -> u64 {
+        self.locks.as_ref().map(|l| l.id()).unwrap_or(0)
     }
 
     /// Whether the transaction changed anything.
@@ -170,6 +180,7 @@ impl Txn {
     pub fn savepoint(&mut self, name: String) {
         self.savepoints.push(Savepoint {
             name,
+            base_ts: self.base_ts,
             work: self.work.clone(),
             writes: self.writes.len(),
             structural: self.structural,
@@ -188,6 +199,7 @@ impl Txn {
         let i = self.find_savepoint(name)?;
         self.savepoints.truncate(i + 1);
         let sp = &self.savepoints[i];
+        self.base_ts = sp.base_ts;
         self.work = sp.work.clone();
         self.writes.truncate(sp.writes);
         self.structural = sp.structural;
