@@ -7,13 +7,10 @@
 //! the conversion, raising PostgreSQL's errors (22003 range, 22001
 //! truncation in assignment, 22P02 bad input ...).
 
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
-
 use crate::io::text::{coerce_bpchar, coerce_varchar, truncate_name};
 use crate::io::{format_text, parse_text, TextContext};
 use crate::json::{self, Jsonb};
-use crate::numeric::{apply_typmod, decimal_from_digits};
+use crate::numeric::{apply_typmod, numeric_from_digits, Numeric};
 use crate::{DataType, Datum, Error, Interval, Result, SqlState, Time, F32, F64};
 
 /// Where a cast is applied; decides which casts are allowed without an
@@ -185,26 +182,30 @@ fn float_to_int(v: f64, to: &DataType) -> Result<Datum> {
 }
 
 /// numeric -> integer: round half away from zero, then range-check.
-fn numeric_to_int(d: &Decimal, to: &DataType) -> Result<Datum> {
-    let r = d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
-    let v = r.to_i64().ok_or_else(|| Error::out_of_range(int_name(to)))?;
+fn numeric_to_int(d: &Numeric, to: &DataType) -> Result<Datum> {
+    if !d.is_finite() {
+        let what = if d.is_nan() { "NaN" } else { "infinity" };
+        return Err(Error::new(
+            SqlState::FeatureNotSupported,
+            format!("cannot convert {what} to {}", int_name(to)),
+        ));
+    }
+    let v = d.to_i64_rounded().ok_or_else(|| Error::out_of_range(int_name(to)))?;
     int_range(v, to).map_err(|_| Error::out_of_range(int_name(to)))
 }
 
 /// float -> numeric as PostgreSQL does it: print with `%.15g` (`%.6g` for
-/// float4) and read the result back.
-pub fn float_to_numeric(v: f64, significant_digits: usize) -> Result<Decimal> {
+/// float4) and read the result back; NaN and the infinities map to
+/// numeric's.
+pub fn float_to_numeric(v: f64, significant_digits: usize) -> Result<Numeric> {
     if v.is_nan() {
-        return Err(Error::new(SqlState::NumericValueOutOfRange, "cannot convert NaN to numeric"));
+        return Ok(Numeric::NAN);
     }
     if v.is_infinite() {
-        return Err(Error::new(
-            SqlState::NumericValueOutOfRange,
-            "cannot convert infinity to numeric",
-        ));
+        return Ok(if v > 0.0 { Numeric::INFINITY } else { Numeric::NEG_INFINITY });
     }
     if v == 0.0 {
-        return Ok(Decimal::ZERO);
+        return Ok(Numeric::ZERO);
     }
     let s = format!("{:.*e}", significant_digits - 1, v);
     let (mant, exp) = s.split_once('e').ok_or_else(|| Error::internal("float formatting"))?;
@@ -220,15 +221,38 @@ pub fn float_to_numeric(v: f64, significant_digits: usize) -> Result<Decimal> {
     for _ in 0..shift.max(0) {
         digits.push('0');
     }
-    decimal_from_digits(neg, &digits, scale)
+    numeric_from_digits(neg, &digits, scale)
 }
 
-fn numeric_to_f64(d: &Decimal) -> f64 {
-    d.to_string().parse::<f64>().unwrap_or(f64::NAN)
+/// numeric -> float8 as PostgreSQL's `numeric_float8` (`float8in` of the
+/// text form): correctly rounded, 22003 when the value overflows or
+/// underflows a double.
+fn numeric_to_f64(d: &Numeric) -> Result<f64> {
+    let v = d.to_f64();
+    if d.is_finite() && (v.is_infinite() || (v == 0.0 && !d.is_zero())) {
+        return Err(Error::new(
+            SqlState::NumericValueOutOfRange,
+            format!("\"{d}\" is out of range for type double precision"),
+        ));
+    }
+    Ok(v)
 }
 
-fn numeric_to_f32(d: &Decimal) -> f32 {
-    d.to_string().parse::<f32>().unwrap_or(f32::NAN)
+/// numeric -> float4 as PostgreSQL's `numeric_float4` (`float4in` of the
+/// text form).
+fn numeric_to_f32(d: &Numeric) -> Result<f32> {
+    if !d.is_finite() {
+        return Ok(d.to_f64() as f32);
+    }
+    let text = d.to_string();
+    let v = text.parse::<f32>().expect("numeric text parses as f32");
+    if v.is_infinite() || (v == 0.0 && !d.is_zero()) {
+        return Err(Error::new(
+            SqlState::NumericValueOutOfRange,
+            format!("\"{text}\" is out of range for type real"),
+        ));
+    }
+    Ok(v)
 }
 
 fn to_number(datum: &Datum) -> Option<Num> {
@@ -238,7 +262,7 @@ fn to_number(datum: &Datum) -> Option<Num> {
         Datum::Int8(v) => Num::Int(*v),
         Datum::Float4(v) => Num::F4(v.0),
         Datum::Float8(v) => Num::F8(v.0),
-        Datum::Numeric(d) => Num::Dec(*d),
+        Datum::Numeric(d) => Num::Dec(d.clone()),
         _ => return None,
     })
 }
@@ -247,7 +271,7 @@ enum Num {
     Int(i64),
     F4(f32),
     F8(f64),
-    Dec(Decimal),
+    Dec(Numeric),
 }
 
 fn convert_number(n: Num, to: &DataType) -> Result<Datum> {
@@ -256,7 +280,7 @@ fn convert_number(n: Num, to: &DataType) -> Result<Datum> {
         (Num::Int(v), Int2 | Int4 | Int8) => int_range(v, to)?,
         (Num::Int(v), Float4) => Datum::Float4(F32(v as f32)),
         (Num::Int(v), Float8) => Datum::Float8(F64(v as f64)),
-        (Num::Int(v), Numeric(m)) => Datum::Numeric(typmod(Decimal::from(v), m)?),
+        (Num::Int(v), Numeric(m)) => Datum::Numeric(typmod(crate::Numeric::from(v), m)?),
         (Num::F4(v), Int2 | Int4 | Int8) => float_to_int(v as f64, to)?,
         (Num::F8(v), Int2 | Int4 | Int8) => float_to_int(v, to)?,
         (Num::F4(v), Float4) => Datum::Float4(F32(v)),
@@ -281,16 +305,16 @@ fn convert_number(n: Num, to: &DataType) -> Result<Datum> {
         (Num::F4(v), Numeric(m)) => Datum::Numeric(typmod(float_to_numeric(v as f64, 6)?, m)?),
         (Num::F8(v), Numeric(m)) => Datum::Numeric(typmod(float_to_numeric(v, 15)?, m)?),
         (Num::Dec(d), Int2 | Int4 | Int8) => numeric_to_int(&d, to)?,
-        (Num::Dec(d), Float4) => Datum::Float4(F32(numeric_to_f32(&d))),
-        (Num::Dec(d), Float8) => Datum::Float8(F64(numeric_to_f64(&d))),
+        (Num::Dec(d), Float4) => Datum::Float4(F32(numeric_to_f32(&d)?)),
+        (Num::Dec(d), Float8) => Datum::Float8(F64(numeric_to_f64(&d)?)),
         (Num::Dec(d), Numeric(m)) => Datum::Numeric(typmod(d, m)?),
         (_, other) => return Err(Error::internal(format!("numeric conversion to {other}"))),
     })
 }
 
-fn typmod(d: Decimal, m: &Option<(u32, u32)>) -> Result<Decimal> {
+fn typmod(d: Numeric, m: &Option<(u32, u32)>) -> Result<Numeric> {
     match m {
-        Some((p, s)) => apply_typmod(d, *p, *s),
+        Some((p, s)) => apply_typmod(&d, *p, *s),
         None => Ok(d),
     }
 }
@@ -420,7 +444,7 @@ fn convert(
         (Datum::Jsonb(j), target) => match (&j, target) {
             (json::Jsonb::Bool(b), Bool) => Datum::Bool(*b),
             (json::Jsonb::Number(d), Int2 | Int4 | Int8 | Float4 | Float8 | Numeric(_)) => {
-                convert_number(Num::Dec(*d), target)?
+                convert_number(Num::Dec(d.clone()), target)?
             }
             _ => {
                 return Err(Error::new(
@@ -540,7 +564,7 @@ mod tests {
         assert_eq!(c(Datum::Float8(F64(3.5)), Float8, Int8).expect("ok"), Datum::Int8(4));
         assert_eq!(c(Datum::Float8(F64(-2.5)), Float8, Int4).expect("ok"), Datum::Int4(-2));
         let d25 = crate::numeric::parse_numeric("2.5").expect("ok");
-        assert_eq!(c(Datum::Numeric(d25), Numeric(None), Int4).expect("ok"), Datum::Int4(3));
+        assert_eq!(c(Datum::Numeric(d25.clone()), Numeric(None), Int4).expect("ok"), Datum::Int4(3));
         assert_eq!(c(Datum::Numeric(-d25), Numeric(None), Int4).expect("ok"), Datum::Int4(-3));
         let e = c(Datum::Int4(32768), Int4, Int2).expect_err("range");
         assert_eq!((e.state.code(), e.message.as_str()), ("22003", "smallint out of range"));

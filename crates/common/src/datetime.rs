@@ -17,7 +17,7 @@
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
-use rust_decimal::Decimal;
+use crate::numeric::Numeric;
 
 use crate::io::TimeZone;
 use crate::{Error, Result, SqlState};
@@ -1099,11 +1099,11 @@ fn non_finite_part(unit: DateUnit) -> Option<bool> {
 }
 
 /// A field value as PostgreSQL's `extract` computes it: a numeric, NULL, or
-/// ±infinity (which Freshet's numeric cannot hold).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// ±infinity.
+#[derive(Clone, Debug, PartialEq)]
 pub enum PartValue {
     /// A finite numeric result.
-    Numeric(Decimal),
+    Numeric(Numeric),
     /// SQL NULL (e.g. `extract(day from 'infinity'::timestamp)`).
     Null,
     /// `Infinity` (true) or `-Infinity` (false).
@@ -1177,55 +1177,14 @@ fn date_field(unit: DateUnit, y: i64, m: u32, d: u32) -> Option<i64> {
 }
 
 /// The numeric quotient `num / den` with PostgreSQL's division scale
-/// (`select_div_scale`), reduced if it does not fit a Decimal.
-fn pg_div_numeric(num: i64, den: i64) -> Decimal {
-    // Weight (base-10000) and first digit of a positive integer.
-    fn weight_first(v: i64) -> (i64, i64) {
-        if v == 0 {
-            return (0, 0);
-        }
-        let mut w = 0;
-        let mut x = v.unsigned_abs();
-        while x >= 10_000 {
-            x /= 10_000;
-            w += 1;
-        }
-        (w, x as i64)
-    }
-    let (w1, f1) = weight_first(num);
-    let (w2, f2) = weight_first(den);
-    let mut qweight = w1 - w2;
-    if f1 <= f2 {
-        qweight -= 1;
-    }
-    let rscale = (16 - qweight * 4).clamp(16, 1000);
-    let n = Decimal::from(num);
-    let d = Decimal::from(den);
-    let q = n / d;
-    let mut scale = rscale.min(28) as u32;
-    loop {
-        let mut r =
-            q.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-        r.rescale(scale);
-        if r.scale() == scale || scale == 0 {
-            return r;
-        }
-        scale -= 1;
-    }
+/// (`select_div_scale`); `den` is nonzero.
+fn pg_div_numeric(num: i64, den: i64) -> Numeric {
+    Numeric::from(num).checked_div(&Numeric::from(den)).expect("nonzero divisor, small operands")
 }
 
-/// Adds an integer to a decimal keeping the decimal's scale when possible.
-fn add_int_keep_scale(base: i64, frac: Decimal) -> Decimal {
-    let mut scale = frac.scale();
-    let sum = Decimal::from(base) + frac;
-    loop {
-        let mut r = sum;
-        r.rescale(scale);
-        if r.scale() == scale || scale == 0 {
-            return r;
-        }
-        scale -= 1;
-    }
+/// `base + frac`, keeping the fraction's scale.
+fn add_int_keep_scale(base: i64, frac: Numeric) -> Numeric {
+    Numeric::from(base).checked_add(&frac).expect("small operands")
 }
 
 /// `extract(field from timestamp)` computed on local fields; `tz_offset` is
@@ -1256,8 +1215,8 @@ fn extract_ts_common(
         let epoch = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
         let v = ts as i128 + epoch as i128;
         return Ok(match i64::try_from(v) {
-            Ok(v) => PartValue::Numeric(Decimal::new(v, 6)),
-            Err(_) => PartValue::Numeric(Decimal::from_i128_with_scale(v, 6)),
+            Ok(v) => PartValue::Numeric(Numeric::new(v, 6)),
+            Err(_) => PartValue::Numeric(Numeric::from_i128_with_scale(v, 6)),
         });
     }
     let local = ts + tz_offset.unwrap_or(0) as i64 * USECS_PER_SEC;
@@ -1265,8 +1224,8 @@ fn extract_ts_common(
     let secs_us = f.second as i64 * USECS_PER_SEC + f.micros as i64;
     let int = match unit {
         Microseconds => secs_us,
-        Milliseconds => return Ok(PartValue::Numeric(Decimal::new(secs_us, 3))),
-        Second => return Ok(PartValue::Numeric(Decimal::new(secs_us, 6))),
+        Milliseconds => return Ok(PartValue::Numeric(Numeric::new(secs_us, 3))),
+        Second => return Ok(PartValue::Numeric(Numeric::new(secs_us, 6))),
         Minute => f.minute as i64,
         Hour => f.hour as i64,
         Julian => {
@@ -1289,7 +1248,7 @@ fn extract_ts_common(
         other => date_field(other, f.year, f.month, f.day)
             .ok_or_else(|| unit_not_supported(&lower, type_name))?,
     };
-    Ok(PartValue::Numeric(Decimal::from(int)))
+    Ok(PartValue::Numeric(Numeric::from(int)))
 }
 
 /// `extract(field from timestamp)`, returning numeric as PostgreSQL 14+.
@@ -1326,7 +1285,7 @@ pub fn extract_date(field: &str, date: Date) -> Result<PartValue> {
         Julian => date.julian(),
         other => date_field(other, y, m, d).ok_or_else(|| unit_not_supported(&lower, "date"))?,
     };
-    Ok(PartValue::Numeric(Decimal::from(v)))
+    Ok(PartValue::Numeric(Numeric::from(v)))
 }
 
 /// `extract(field from time)`.
@@ -1340,12 +1299,12 @@ pub fn extract_time(field: &str, time: Time) -> Result<PartValue> {
     let (h, m, s, us) = time.to_hms_micro();
     let secs_us = s as i64 * USECS_PER_SEC + us as i64;
     Ok(PartValue::Numeric(match unit {
-        Microseconds => Decimal::from(secs_us),
-        Milliseconds => Decimal::new(secs_us, 3),
-        Second => Decimal::new(secs_us, 6),
-        Minute => Decimal::from(m),
-        Hour => Decimal::from(h),
-        Epoch => Decimal::new(time.0, 6),
+        Microseconds => Numeric::from(secs_us),
+        Milliseconds => Numeric::new(secs_us, 3),
+        Second => Numeric::new(secs_us, 6),
+        Minute => Numeric::from(m),
+        Hour => Numeric::from(h),
+        Epoch => Numeric::new(time.0, 6),
         _ => return Err(unit_not_supported(&lower, name)),
     }))
 }
@@ -1396,33 +1355,32 @@ pub fn extract_interval(field: &str, iv: &Interval) -> Result<PartValue> {
     let f = iv.to_fields();
     let secs_us = f.seconds * USECS_PER_SEC + f.micros;
     Ok(PartValue::Numeric(match unit {
-        Microseconds => Decimal::from(secs_us),
-        Milliseconds => Decimal::new(secs_us, 3),
-        Second => Decimal::new(secs_us, 6),
-        Minute => Decimal::from(f.minutes),
-        Hour => Decimal::from(f.hours),
-        Day => Decimal::from(f.days),
-        Month => Decimal::from(f.months),
-        Quarter => Decimal::from(f.months / 3 + 1),
-        Year => Decimal::from(f.years),
-        Decade => Decimal::from(f.years / 10),
-        Century => Decimal::from(f.years / 100),
-        Millennium => Decimal::from(f.years / 1000),
+        Microseconds => Numeric::from(secs_us),
+        Milliseconds => Numeric::new(secs_us, 3),
+        Second => Numeric::new(secs_us, 6),
+        Minute => Numeric::from(f.minutes),
+        Hour => Numeric::from(f.hours),
+        Day => Numeric::from(f.days),
+        Month => Numeric::from(f.months),
+        Quarter => Numeric::from(f.months / 3 + 1),
+        Year => Numeric::from(f.years),
+        Decade => Numeric::from(f.years / 10),
+        Century => Numeric::from(f.years / 100),
+        Millennium => Numeric::from(f.years / 1000),
         Epoch => {
             let m = iv.months as i64;
             let secs_from_day_month =
                 (1461 * (m / 12) + 120 * (m % 12) + 4 * iv.days as i64) * (SECS_PER_DAY / 4);
             let v = secs_from_day_month as i128 * 1_000_000 + iv.micros as i128;
-            Decimal::from_i128_with_scale(v, 6)
+            Numeric::from_i128_with_scale(v, 6)
         }
         _ => return Err(unit_not_supported(&lower, "interval")),
     }))
 }
 
 /// `extract(field from value)` for any date/time datum, as a numeric datum
-/// (NULL where PostgreSQL returns NULL). ±Infinity results, which
-/// PostgreSQL 15 returns for e.g. `extract(year from 'infinity'::date)`,
-/// are reported as 0A000 because Freshet's numeric cannot hold them.
+/// (NULL where PostgreSQL returns NULL, ±Infinity for e.g.
+/// `extract(year from 'infinity'::date)`).
 pub fn extract(field: &str, value: &crate::Datum, tz: &TimeZone) -> Result<crate::Datum> {
     use crate::Datum;
     let part = match value {
@@ -1442,7 +1400,9 @@ pub fn extract(field: &str, value: &crate::Datum, tz: &TimeZone) -> Result<crate
     match part {
         PartValue::Numeric(d) => Ok(Datum::Numeric(d)),
         PartValue::Null => Ok(Datum::Null),
-        PartValue::Infinity(_) => Err(Error::unsupported("numeric infinity")),
+        PartValue::Infinity(positive) => {
+            Ok(Datum::Numeric(if positive { Numeric::INFINITY } else { Numeric::NEG_INFINITY }))
+        }
     }
 }
 
@@ -1456,7 +1416,7 @@ pub fn date_part(field: &str, value: &crate::Datum, tz: &TimeZone) -> Result<Opt
     let unit = decode_unit(&lower);
     let to_f = |p: PartValue| -> Option<f64> {
         match p {
-            PartValue::Numeric(d) => rust_decimal::prelude::ToPrimitive::to_f64(&d),
+            PartValue::Numeric(d) => Some(d.to_f64()),
             PartValue::Null => None,
             PartValue::Infinity(pos) => Some(if pos { f64::INFINITY } else { f64::NEG_INFINITY }),
         }

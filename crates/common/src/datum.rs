@@ -13,10 +13,9 @@
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
-use rust_decimal::Decimal;
-
 use crate::datetime::{Date, Interval, Time, Timestamp, TimestampTz};
 use crate::json::Jsonb;
+use crate::numeric::Numeric;
 
 /// A row: one datum per column of the relation's schema.
 pub type Row = Vec<Datum>;
@@ -33,7 +32,7 @@ pub enum Datum {
     Int8(i64),
     Float4(F32),
     Float8(F64),
-    Numeric(Decimal),
+    Numeric(Numeric),
     /// `text`, `varchar`, `char(n)` (stored padded) and `name`.
     Text(String),
     Bytea(Vec<u8>),
@@ -93,7 +92,7 @@ impl Datum {
             Datum::Int8(v) => Some(*v as f64),
             Datum::Float4(v) => Some(v.0 as f64),
             Datum::Float8(v) => Some(v.0),
-            Datum::Numeric(d) => rust_decimal::prelude::ToPrimitive::to_f64(d),
+            Datum::Numeric(d) => Some(d.to_f64()),
             _ => None,
         }
     }

@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use rust_decimal::Decimal;
+use crate::numeric::Numeric;
 
 /// A decomposed jsonb document.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -14,7 +14,7 @@ pub enum Jsonb {
     /// `true` / `false`.
     Bool(bool),
     /// A number, kept exactly as a decimal (`1.0` stays `1.0`).
-    Number(Decimal),
+    Number(Numeric),
     /// A string, de-escaped.
     String(String),
     /// An array, in input order.

@@ -30,4 +30,5 @@ pub use datum::{Datum, Row, F32, F64};
 pub use datetime::{Date, Interval, Time, Timestamp, TimestampTz};
 pub use error::{Error, Result, SqlState};
 pub use json::Jsonb;
+pub use numeric::Numeric;
 pub use types::DataType;

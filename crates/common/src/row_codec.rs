@@ -5,7 +5,12 @@
 //! Layout: a LEB128 varint datum count, then per datum a tag byte and its
 //! payload. Small integers, dates and interval fields are zigzag varints;
 //! timestamps and floats are fixed-width little-endian (they rarely have
-//! small magnitudes); numerics are `Decimal::serialize()` (16 bytes);
+//! small magnitudes); numerics are a varint `scale << 2 | kind` and then
+//! either a zigzag varint mantissa (kind 0, when it fits an i64) or the
+//! mantissa's magnitude as length-prefixed little-endian bytes (kind 1
+//! positive, 2 negative), or for NaN/±Infinity (kind 3) one byte 0/1/2
+//! — tag 8 and jsonb tag 3, the 16-byte
+//! `rust_decimal` layout of earlier versions, are still decoded;
 //! strings and byte strings are a varint length and the bytes; arrays are
 //! a count and nested datums; jsonb has its own small tag set.
 //!
@@ -14,10 +19,9 @@
 //! and bounds recursion depth. The format is versioned by the tag values:
 //! never renumber a tag.
 
-use rust_decimal::Decimal;
-
 use crate::datetime::{Date, Interval, Time, Timestamp, TimestampTz};
 use crate::json::{jsonb_key_cmp, Jsonb};
+use crate::numeric::{Numeric, MAX_DSCALE};
 use crate::{Datum, Error, Result, SqlState, F32, F64};
 
 const T_NULL: u8 = 0;
@@ -41,6 +45,9 @@ const T_JSONB: u8 = 17;
 const T_UUID: u8 = 18;
 const T_OID: u8 = 19;
 const T_ARRAY: u8 = 20;
+/// Arbitrary-precision numeric (see the module docs); replaces
+/// [`T_NUMERIC`], which is only decoded.
+const T_NUMERIC_V2: u8 = 21;
 
 const J_NULL: u8 = 0;
 const J_FALSE: u8 = 1;
@@ -49,6 +56,8 @@ const J_NUMBER: u8 = 3;
 const J_STRING: u8 = 4;
 const J_ARRAY: u8 = 5;
 const J_OBJECT: u8 = 6;
+/// Arbitrary-precision number; replaces [`J_NUMBER`], which is only decoded.
+const J_NUMBER_V2: u8 = 7;
 
 /// Deepest jsonb nesting accepted when decoding (matches the parser's
 /// limit, [`crate::json::MAX_JSON_DEPTH`]).
@@ -81,6 +90,25 @@ fn unzigzag(v: u64) -> i64 {
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_varint(out, b.len() as u64);
     out.extend_from_slice(b);
+}
+
+fn put_numeric(out: &mut Vec<u8>, n: &Numeric) {
+    if let Some(code) = n.special_code() {
+        put_varint(out, 3);
+        out.push(code);
+        return;
+    }
+    match n.to_i64_parts() {
+        Some((mant, scale)) => {
+            put_varint(out, (scale as u64) << 2);
+            put_varint(out, zigzag(mant));
+        }
+        None => {
+            let (negative, magnitude, scale) = n.to_bytes_parts();
+            put_varint(out, (scale as u64) << 2 | if negative { 2 } else { 1 });
+            put_bytes(out, &magnitude);
+        }
+    }
 }
 
 /// Appends the encoding of `row` to `out`.
@@ -119,8 +147,8 @@ pub fn encode_datum(d: &Datum, out: &mut Vec<u8>) {
             out.extend_from_slice(&v.0.to_bits().to_le_bytes());
         }
         Datum::Numeric(n) => {
-            out.push(T_NUMERIC);
-            out.extend_from_slice(&n.serialize());
+            out.push(T_NUMERIC_V2);
+            put_numeric(out, n);
         }
         Datum::Text(s) => {
             out.push(T_TEXT);
@@ -184,8 +212,8 @@ fn encode_jsonb(j: &Jsonb, out: &mut Vec<u8>) {
         Jsonb::Bool(false) => out.push(J_FALSE),
         Jsonb::Bool(true) => out.push(J_TRUE),
         Jsonb::Number(n) => {
-            out.push(J_NUMBER);
-            out.extend_from_slice(&n.serialize());
+            out.push(J_NUMBER_V2);
+            put_numeric(out, n);
         }
         Jsonb::String(s) => {
             out.push(J_STRING);
@@ -289,15 +317,50 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(b).map(str::to_owned).map_err(|_| corrupt("invalid UTF-8"))
     }
 
-    fn decimal(&mut self) -> Result<Decimal> {
+    /// The 16-byte `rust_decimal` layout of tag 8: a flags word (bits
+    /// 16-23 scale <= 28, bit 31 sign, others zero) and a 96-bit mantissa
+    /// as three little-endian words lo, mid, hi.
+    fn legacy_decimal(&mut self) -> Result<Numeric> {
         let b: [u8; 16] = self.fixed()?;
-        // Flags word: bits 16-23 scale (<= 28), bit 31 sign, others zero.
-        let flags = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as i128;
+        let flags = word(0) as u32;
         let scale = (flags >> 16) & 0xff;
         if flags & 0x7F00_FFFF != 0 || scale > 28 {
             return Err(corrupt("invalid decimal"));
         }
-        Ok(Decimal::deserialize(b))
+        let mant = word(12) << 64 | word(8) << 32 | word(4);
+        let mant = if flags & 0x8000_0000 != 0 { -mant } else { mant };
+        Ok(Numeric::from_i128_with_scale(mant, scale))
+    }
+
+    fn numeric(&mut self) -> Result<Numeric> {
+        let head = self.varint()?;
+        let scale = head >> 2;
+        if scale > MAX_DSCALE as u64 {
+            return Err(corrupt("numeric scale out of range"));
+        }
+        let scale = scale as u32;
+        match head & 3 {
+            0 => {
+                let mant = unzigzag(self.varint()?);
+                Ok(Numeric::new(mant, scale))
+            }
+            kind @ (1 | 2) => {
+                let magnitude = self.bytes()?;
+                if magnitude.last().is_none_or(|b| *b == 0) {
+                    return Err(corrupt("non-canonical numeric"));
+                }
+                Numeric::from_bytes_parts(kind == 2, magnitude, scale)
+                    .ok_or_else(|| corrupt("numeric out of range"))
+            }
+            _ => {
+                let code = self.byte()?;
+                if scale != 0 {
+                    return Err(corrupt("invalid special numeric"));
+                }
+                Numeric::from_special_code(code).ok_or_else(|| corrupt("invalid special numeric"))
+            }
+        }
     }
 }
 
@@ -317,7 +380,8 @@ fn decode_datum(r: &mut Reader<'_>, depth: usize) -> Result<Datum> {
         T_INT8 => Datum::Int8(r.ivarint()?),
         T_FLOAT4 => Datum::Float4(F32(f32::from_bits(u32::from_le_bytes(r.fixed()?)))),
         T_FLOAT8 => Datum::Float8(F64(f64::from_bits(u64::from_le_bytes(r.fixed()?)))),
-        T_NUMERIC => Datum::Numeric(r.decimal()?),
+        T_NUMERIC => Datum::Numeric(r.legacy_decimal()?),
+        T_NUMERIC_V2 => Datum::Numeric(r.numeric()?),
         T_TEXT => Datum::Text(r.string()?),
         T_BYTEA => Datum::Bytea(r.bytes()?.to_vec()),
         T_DATE => Datum::Date(Date(i32_of(r.ivarint()?)?)),
@@ -357,7 +421,8 @@ fn decode_jsonb(r: &mut Reader<'_>, depth: usize) -> Result<Jsonb> {
         J_NULL => Jsonb::Null,
         J_FALSE => Jsonb::Bool(false),
         J_TRUE => Jsonb::Bool(true),
-        J_NUMBER => Jsonb::Number(r.decimal()?),
+        J_NUMBER => Jsonb::Number(r.legacy_decimal()?),
+        J_NUMBER_V2 => Jsonb::Number(r.numeric()?),
         J_STRING => Jsonb::String(r.string()?),
         J_ARRAY => {
             let n = r.count()?;
@@ -529,7 +594,7 @@ mod bench {
                     Datum::Int8(i),
                     Datum::Int4((i % 1000) as i32),
                     Datum::text(format!("customer-{i}")),
-                    Datum::Numeric(Decimal::new(i * 7 % 100_000, 2)),
+                    Datum::Numeric(Numeric::new(i * 7 % 100_000, 2)),
                     Datum::TimestampTz(TimestampTz(646_401_600_000_000 + i)),
                     Datum::Bool(i % 2 == 0),
                     Datum::Null,

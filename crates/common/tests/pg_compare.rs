@@ -5,9 +5,8 @@
 //! `offset<TAB>op<TAB>args...<TAB>result` lines, where `result` is what a
 //! real PostgreSQL 15 printed: `OK<TAB>text` or `ERR<TAB>sqlstate<TAB>message`
 //! (values escape `\n`, `\t` and `\\`). The few places where Freshet
-//! deliberately differs (numeric beyond `Decimal`, named time zones, array
-//! lower bounds) are left out of the files; 22015/22009 are recorded as
-//! Freshet's 22008.
+//! deliberately differs (named time zones, array lower bounds) are left
+//! out of the files; 22015/22009 are recorded as Freshet's 22008.
 //!
 //! Oracle mode (ignored by default, run by hand with a PostgreSQL at hand):
 //! `PG_COMPARE_INPUT`/`PG_COMPARE_OUTPUT` and `PG_OPS_INPUT`/`PG_OPS_OUTPUT`

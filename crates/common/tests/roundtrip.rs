@@ -10,8 +10,7 @@ use freshet_common::io::{
 };
 use freshet_common::json::{make_object, Jsonb};
 use freshet_common::row_codec::{decode_row, encode_row};
-use freshet_common::{DataType, Datum, F32, F64};
-use rust_decimal::Decimal;
+use freshet_common::{DataType, Datum, Numeric, F32, F64};
 
 /// xorshift64*: small, seedable, good enough for test data.
 struct Rng(u64);
@@ -57,16 +56,16 @@ fn random_string(rng: &mut Rng, max_chars: usize) -> String {
         .collect()
 }
 
-fn random_decimal(rng: &mut Rng) -> Decimal {
-    let digits = rng.range(1, 28) as u32;
-    let max = 10i128.pow(digits) - 1;
-    let mant = ((rng.next() as u128).wrapping_mul(rng.next() as u128) % (max as u128 + 1)) as i128;
-    let scale = rng.range(0, digits.min(28) as i64) as u32;
-    let mut d = Decimal::from_i128_with_scale(if rng.chance(50) { -mant } else { mant }, scale);
-    if d.is_zero() {
-        d.set_sign_positive(true);
-    }
-    d
+fn random_decimal(rng: &mut Rng) -> Numeric {
+    // Up to 60 digits, so both inline (i128) and big mantissas occur.
+    let digits = rng.range(1, 60) as usize;
+    let text: String = (0..digits).map(|_| (b'0' + rng.below(10) as u8) as char).collect();
+    let scale = rng.range(0, digits as i64);
+    let sign = if rng.chance(50) { "-" } else { "" };
+    let (int, frac) = text.split_at(digits - scale as usize);
+    let int = if int.is_empty() { "0" } else { int };
+    let literal = if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") };
+    freshet_common::numeric::parse_numeric(&literal).expect("generated numeric literal")
 }
 
 fn random_jsonb(rng: &mut Rng, depth: u32) -> Jsonb {
@@ -114,6 +113,11 @@ fn random_datum(rng: &mut Rng, ty: &DataType) -> Datum {
             1..=4 => f64::from_bits(rng.next()),
             _ => (rng.range(-1_000_000_000, 1_000_000_000) as f64) / 1000.0,
         })),
+        Numeric(_) if rng.chance(3) => Datum::Numeric(
+            [freshet_common::Numeric::NAN, freshet_common::Numeric::INFINITY, freshet_common::Numeric::NEG_INFINITY]
+                [rng.below(3) as usize]
+                .clone(),
+        ),
         Numeric(_) => Datum::Numeric(random_decimal(rng)),
         Text => Datum::Text(random_string(rng, 12)),
         Varchar(n) => {

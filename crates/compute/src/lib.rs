@@ -10,6 +10,7 @@
 //! nor planning (`freshet-sql`).
 
 pub mod batch;
+pub mod dataflow;
 mod join;
 mod sort;
 

@@ -252,6 +252,9 @@ pub struct CatalogSnapshot {
     /// OIDs of the system catalogs by name (`pg_class` is 1259), for
     /// `obj_description(oid, 'pg_class')`.
     pub catalogs: BTreeMap<String, u32>,
+    /// `pg_get_constraintdef` text of constraints that are not indexes
+    /// (FOREIGN KEY, CHECK), by constraint OID.
+    pub constraint_definitions: BTreeMap<u32, String>,
 }
 
 /// One relation as [`CatalogSnapshot`] records it.
@@ -731,6 +734,9 @@ pub fn index_statement(
 /// `pg_get_constraintdef` for PRIMARY KEY and UNIQUE constraints (whose
 /// OID is their index's).
 fn constraint_definition(snapshot: &CatalogSnapshot, oid: u32) -> Option<String> {
+    if let Some(def) = snapshot.constraint_definitions.get(&oid) {
+        return Some(def.clone());
+    }
     let index = snapshot.relations.get(&oid)?.index.as_ref()?;
     if !index.constraint {
         return None;

@@ -426,6 +426,9 @@ fn arith(op: BinaryOp, l: Datum, r: Datum, ctx: &EvalContext<'_>) -> Result<Datu
             if v.is_infinite() && x.0.is_finite() && y.0.is_finite() {
                 return Err(Error::new(SqlState::NumericValueOutOfRange, "value out of range: overflow"));
             }
+            if float_underflowed(op, x.0 as f64, y.0 as f64, v as f64) {
+                return Err(float_underflow());
+            }
             Ok(Float4(F32(v)))
         }
         (Numeric(x), Numeric(y)) => Ok(Numeric(numeric_op(op, x, y)?)),
@@ -435,6 +438,21 @@ fn arith(op: BinaryOp, l: Datum, r: Datum, ctx: &EvalContext<'_>) -> Result<Datu
         }
         (l, r) => Err(no_operator(arith_symbol(op), &l, Some(&r))),
     }
+}
+
+/// Whether `op` on nonzero finite inputs produced a zero that is an
+/// underflow, as PostgreSQL's `float8_mul`/`float8_div` check it.
+fn float_underflowed(op: BinaryOp, x: f64, y: f64, result: f64) -> bool {
+    result == 0.0
+        && match op {
+            BinaryOp::Mul => x != 0.0 && y != 0.0,
+            BinaryOp::Div => x != 0.0 && !y.is_infinite(),
+            _ => false,
+        }
+}
+
+fn float_underflow() -> Error {
+    Error::new(SqlState::NumericValueOutOfRange, "value out of range: underflow")
 }
 
 fn float_op(op: BinaryOp, x: f64, y: f64) -> Result<f64> {
@@ -472,6 +490,9 @@ fn float_op(op: BinaryOp, x: f64, y: f64) -> Result<f64> {
         }
         _ => return Err(Error::new(SqlState::UndefinedFunction, format!("operator does not exist: double precision {} double precision", arith_symbol(op)))),
     };
+    if float_underflowed(op, x, y, v) {
+        return Err(float_underflow());
+    }
     float_check(v, finite)
 }
 
@@ -815,7 +836,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         },
         Func::Sign => match a0 {
             Float8(x) => Float8(F64(if x.0 > 0.0 { 1.0 } else if x.0 < 0.0 { -1.0 } else { 0.0 })),
-            Numeric(x) => Numeric(NumericValue::from(x.signum())),
+            Numeric(x) => Numeric(if x.is_nan() { x } else { NumericValue::from(x.signum()) }),
             other => other,
         },
         Func::Sqrt => match a0 {

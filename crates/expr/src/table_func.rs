@@ -17,6 +17,9 @@ pub enum TableFunc {
     GenerateSeriesInt { bigint: bool },
     /// `generate_subscripts(array, dim)`: 1..=length for dimension 1.
     GenerateSubscripts,
+    /// `pg_partition_ancestors(regclass)`: the relation itself (Freshet has
+    /// no partitioned tables).
+    PartitionAncestors,
 }
 
 impl TableFunc {
@@ -72,6 +75,10 @@ impl TableFunc {
                     })
                     .collect())
             }
+            TableFunc::PartitionAncestors => Ok(match args.first() {
+                Some(Datum::Null) | None => vec![],
+                Some(d) => vec![vec![d.clone()]],
+            }),
             TableFunc::GenerateSubscripts => match (args.first(), args.get(1).and_then(|d| d.as_i64())) {
                 (Some(Datum::Array(items)), Some(1)) => Ok((1..=items.len() as i32).map(|i| vec![Datum::Int4(i)]).collect()),
                 _ => Ok(vec![]),

@@ -38,6 +38,51 @@ pub struct IndexDef {
     pub primary: bool,
 }
 
+/// A FOREIGN KEY constraint (on the referencing table).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForeignKeyDef {
+    pub oid: u32,
+    pub name: String,
+    pub columns: Vec<usize>,
+    pub ref_table: u32,
+    pub ref_columns: Vec<usize>,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+}
+
+/// A referential action, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FkAction {
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl From<freshet_sql::plan::FkAction> for FkAction {
+    fn from(a: freshet_sql::plan::FkAction) -> FkAction {
+        use freshet_sql::plan::FkAction as P;
+        match a {
+            P::NoAction => FkAction::NoAction,
+            P::Restrict => FkAction::Restrict,
+            P::Cascade => FkAction::Cascade,
+            P::SetNull => FkAction::SetNull,
+            P::SetDefault => FkAction::SetDefault,
+        }
+    }
+}
+
+/// A CHECK constraint: its name and expression text (bound when enforced).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckDef {
+    pub oid: u32,
+    pub name: String,
+    pub expr: String,
+}
+
 /// What kind of relation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RelKind {
@@ -58,6 +103,10 @@ pub struct RelationDef {
     /// Index definitions; the primary key (if any) has `primary`, every
     /// unique constraint has `unique`.
     pub indexes: Vec<IndexDef>,
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKeyDef>,
+    #[serde(default)]
+    pub checks: Vec<CheckDef>,
 }
 
 impl RelationDef {
@@ -171,6 +220,14 @@ impl CatalogState {
     /// The relation `schema.name` in `database`.
     pub fn relation(&self, database: &str, schema: &str, name: &str) -> Option<&RelationDef> {
         self.relations.values().find(|r| r.database == database && r.schema == schema && r.name == name)
+    }
+
+    /// Foreign keys (with their referencing table) that reference `table`.
+    pub fn referencing(&self, table: u32) -> Vec<(u32, ForeignKeyDef)> {
+        self.relations
+            .values()
+            .flat_map(|r| r.foreign_keys.iter().filter(|fk| fk.ref_table == table).map(move |fk| (r.oid, fk.clone())))
+            .collect()
     }
 
     /// Relations of a database.

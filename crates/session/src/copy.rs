@@ -288,6 +288,7 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
         let seqs = session.sequences();
         let exec = freshet_compute::Executor::new(&source, &[], &ctx, txn.start).with_sequences(&seqs);
         let ectx = exec.context(&[]);
+        let checks = crate::constraints::CheckSet::bind(session, &snapshot, &rel)?;
         let mut text_lines = text.split('\n').enumerate().peekable();
         let mut csv_iter = csv_records.iter().flatten().enumerate();
         loop {
@@ -334,6 +335,7 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
                 row.push(v);
             }
             let row = check_row(&rel, row)?;
+            checks.check(&rel, &row, &ectx)?;
             let id = session.server.next_row_id();
             txn.insert(&rel, id, row)?;
             count += 1;

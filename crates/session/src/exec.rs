@@ -34,6 +34,20 @@ impl Session {
             }
             Plan::Drop { kind, names, if_exists, cascade } => self.drop_objects(txn, kind, names, if_exists, cascade),
             Plan::Truncate { tables } => {
+                for oid in &tables {
+                    for (child, fk) in txn.work.catalog.referencing(*oid) {
+                        if !tables.contains(&child) {
+                            let parent = relation(&txn.work, *oid)?;
+                            let child_name = txn.work.catalog.relations.get(&child).map(|c| c.name.clone()).unwrap_or_default();
+                            return Err(Error::new(
+                                SqlState::FeatureNotSupported,
+                                "cannot truncate a table referenced in a foreign key constraint",
+                            )
+                            .with_detail(format!("Table \"{child_name}\" references \"{}\" ({}).", parent.name, fk.name))
+                            .with_hint(format!("Truncate table \"{child_name}\" at the same time, or use TRUNCATE ... CASCADE.")));
+                        }
+                    }
+                }
                 for oid in tables {
                     let rel = relation(&txn.work, oid)?;
                     txn.truncate(&rel)?;
@@ -72,6 +86,8 @@ impl Session {
                         .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None })
                         .collect(),
                     indexes: vec![],
+                    foreign_keys: vec![],
+                    checks: vec![],
                 };
                 txn.work.catalog_mut().relations.insert(oid, def);
                 txn.structural = true;
@@ -136,6 +152,8 @@ impl Session {
                     ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None },
                 ],
                 indexes: vec![],
+                foreign_keys: vec![],
+                checks: vec![],
             },
         );
         txn.structural = true;
@@ -154,12 +172,24 @@ impl Session {
         let mut indexes = Vec::new();
         if !p.primary_key.is_empty() {
             let ioid = txn.work.catalog_mut().allocate_oid();
-            indexes.push(IndexDef { oid: ioid, name: format!("{}_pkey", p.name), columns: p.primary_key.clone(), unique: true, primary: true });
+            let name = p.primary_key_name.clone().unwrap_or_else(|| format!("{}_pkey", p.name));
+            indexes.push(IndexDef { oid: ioid, name, columns: p.primary_key.clone(), unique: true, primary: true });
         }
-        for key in &p.unique_keys {
+        for (name, key) in &p.unique_keys {
             let ioid = txn.work.catalog_mut().allocate_oid();
             let names: Vec<&str> = key.iter().filter_map(|c| p.columns.get(*c).map(|c| c.name.as_str())).collect();
-            indexes.push(IndexDef { oid: ioid, name: format!("{}_{}_key", p.name, names.join("_")), columns: key.clone(), unique: true, primary: false });
+            let name = name.clone().unwrap_or_else(|| format!("{}_{}_key", p.name, names.join("_")));
+            indexes.push(IndexDef { oid: ioid, name, columns: key.clone(), unique: true, primary: false });
+        }
+        let mut foreign_keys = Vec::new();
+        for fk in &p.foreign_keys {
+            let foid = txn.work.catalog_mut().allocate_oid();
+            foreign_keys.push(crate::constraints::fk_def(foid, fk, oid));
+        }
+        let mut checks = Vec::new();
+        for c in &p.checks {
+            let coid = txn.work.catalog_mut().allocate_oid();
+            checks.push(crate::catalog::CheckDef { oid: coid, name: c.name.clone().unwrap_or_else(|| format!("{}_check", p.name)), expr: c.expr.clone() });
         }
         let def = RelationDef {
             oid,
@@ -173,6 +203,8 @@ impl Session {
                 .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: c.not_null, default: c.default.clone() })
                 .collect(),
             indexes,
+            foreign_keys,
+            checks,
         };
         txn.work.catalog_mut().relations.insert(oid, def);
         txn.structural = true;
@@ -204,12 +236,14 @@ impl Session {
         let seqs = self.sequences();
         let exec = Executor::new(&source, params, &text, txn.start).with_sequences(&seqs);
         let ctx = exec.context(&[]);
+        let checks = crate::constraints::CheckSet::bind(self, &snapshot, &rel)?;
         let constraints: Vec<Vec<usize>> = rel.unique_constraints().iter().map(|c| c.columns.clone()).collect();
         let mut returned = Vec::new();
         let mut count = 0u64;
         let mut touched: HashSet<u64> = HashSet::new();
         for row in rows {
             let row = check_row(&rel, row)?;
+            checks.check(&rel, &row, &ctx)?;
             if let Some(oc) = &p.on_conflict {
                 // Find a conflicting row on the arbiter key(s).
                 let arbiters: Vec<&Vec<usize>> = match oc {
@@ -259,6 +293,7 @@ impl Session {
                                 new[*col] = e.eval(&combined, &ctx)?;
                             }
                             let new = check_row(&rel, new)?;
+                            checks.check(&rel, &new, &ctx)?;
                             txn.update_many(&rel, vec![(id, new.clone())])?;
                             count += 1;
                             if let Some(r) = &p.returning {
@@ -296,6 +331,7 @@ impl Session {
         let seqs = self.sequences();
         let exec = Executor::new(&source, params, &text, txn.start).with_sequences(&seqs);
         let ctx = exec.context(&[]);
+        let checks = crate::constraints::CheckSet::bind(self, &snapshot, &rel)?;
         let mut seen = HashSet::new();
         let mut updates = Vec::new();
         let mut returned = Vec::new();
@@ -309,6 +345,7 @@ impl Session {
                 new[*col] = e.eval(&row, &ctx)?;
             }
             let new = check_row(&rel, new)?;
+            checks.check(&rel, &new, &ctx)?;
             if let Some(r) = &p.returning {
                 let mut layout = new.clone();
                 layout.extend(row[n..].iter().cloned());
@@ -347,16 +384,21 @@ impl Session {
         self.lock_rows(txn, rel.oid, &targets)?;
         let mut seen = HashSet::new();
         let mut returned = Vec::new();
+        let mut deleted = Vec::new();
         for row in rows {
             let id = row_id(&row, n)?;
             if !seen.insert(id) {
                 continue;
             }
-            txn.delete(&rel, id)?;
+            if let Some(old) = txn.delete(&rel, id)? {
+                deleted.push(old.to_vec());
+            }
             if let Some(r) = &p.returning {
                 returned.push(eval_returning(r, &row, &ctx)?);
             }
         }
+        drop(exec);
+        self.cascade_deletes(txn, &rel, deleted, 0)?;
         let tag = format!("DELETE {}", seen.len());
         Ok(match p.returning {
             Some(r) => ExecuteResult::Rows { columns: columns(&r.columns), rows: returned, tag },
@@ -429,6 +471,31 @@ impl Session {
                     };
                     match rel {
                         Some(r) if wanted(&r) => {
+                            let dependents: Vec<(u32, crate::catalog::ForeignKeyDef)> = txn
+                                .work
+                                .catalog
+                                .referencing(r.oid)
+                                .into_iter()
+                                .filter(|(child, _)| *child != r.oid)
+                                .collect();
+                            if !dependents.is_empty() {
+                                if !_cascade {
+                                    let (child, fk) = &dependents[0];
+                                    let child_name = txn.work.catalog.relations.get(child).map(|c| c.name.clone()).unwrap_or_default();
+                                    return Err(Error::new(
+                                        SqlState::DependentObjectsStillExist,
+                                        format!("cannot drop table {} because other objects depend on it", r.name),
+                                    )
+                                    .with_detail(format!("constraint {} on table {child_name} depends on table {}", fk.name, r.name))
+                                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                                }
+                                let cat = txn.work.catalog_mut();
+                                for (child, fk) in &dependents {
+                                    if let Some(c) = cat.relations.get_mut(child) {
+                                        c.foreign_keys.retain(|f| f.oid != fk.oid);
+                                    }
+                                }
+                            }
                             let cat = txn.work.catalog_mut();
                             cat.relations.remove(&r.oid);
                             // Sequences owned by the table go with it.
@@ -600,7 +667,7 @@ impl Session {
                 rewrite_rows(txn, &rel, updates)?;
                 txn.work.table_mut(table)?.rebuild_keys(&rel)?;
             }
-            AlterTableAction::AddPrimaryKey { columns: cols } => {
+            AlterTableAction::AddPrimaryKey { name, columns: cols } => {
                 if let Some(t) = txn.work.table(table) {
                     for c in &cols {
                         if t.rows.values().any(|r| r[*c].is_null()) {
@@ -615,13 +682,71 @@ impl Session {
                     rel.columns[*c].not_null = true;
                 }
                 let oid = txn.work.catalog_mut().allocate_oid();
-                rel.indexes.push(IndexDef { oid, name: format!("{}_pkey", rel.name), columns: cols, unique: true, primary: true });
+                let name = name.unwrap_or_else(|| format!("{}_pkey", rel.name));
+                rel.indexes.push(IndexDef { oid, name, columns: cols, unique: true, primary: true });
                 self.replace_relation(txn, rel)?;
             }
-            AlterTableAction::AddUnique { columns: cols } => {
+            AlterTableAction::AddUnique { name, columns: cols } => {
                 let names: Vec<String> = cols.iter().map(|c| rel.columns[*c].name.clone()).collect();
                 let oid = txn.work.catalog_mut().allocate_oid();
-                rel.indexes.push(IndexDef { oid, name: format!("{}_{}_key", rel.name, names.join("_")), columns: cols, unique: true, primary: false });
+                let name = name.unwrap_or_else(|| format!("{}_{}_key", rel.name, names.join("_")));
+                rel.indexes.push(IndexDef { oid, name, columns: cols, unique: true, primary: false });
+                self.replace_relation(txn, rel)?;
+            }
+            AlterTableAction::AddForeignKey(fk) => {
+                let oid = txn.work.catalog_mut().allocate_oid();
+                let def = crate::constraints::fk_def(oid, &fk, rel.oid);
+                if rel.foreign_keys.iter().any(|f| f.name == def.name) || rel.checks.iter().any(|c| c.name == def.name) {
+                    return Err(Error::new(
+                        SqlState::DuplicateObject,
+                        format!("constraint \"{}\" for relation \"{}\" already exists", def.name, rel.name),
+                    ));
+                }
+                rel.foreign_keys.push(def.clone());
+                self.replace_relation(txn, rel.clone())?;
+                crate::constraints::validate_existing_fk(&txn.work, &rel, &def)?;
+            }
+            AlterTableAction::AddCheck(c) => {
+                let oid = txn.work.catalog_mut().allocate_oid();
+                let name = c.name.unwrap_or_else(|| format!("{}_check", rel.name));
+                if rel.checks.iter().any(|x| x.name == name) {
+                    return Err(Error::new(
+                        SqlState::DuplicateObject,
+                        format!("constraint \"{name}\" for relation \"{}\" already exists", rel.name),
+                    ));
+                }
+                rel.checks.push(crate::catalog::CheckDef { oid, name: name.clone(), expr: c.expr });
+                self.replace_relation(txn, rel.clone())?;
+                let checks = crate::constraints::CheckSet::bind(self, &txn.work, &rel)?;
+                let snapshot = txn.work.clone();
+                let text = self.settings.text_context();
+                let source = StateSource { state: &snapshot, session: self };
+                let exec = Executor::new(&source, &[], &text, txn.start);
+                let ctx = exec.context(&[]);
+                if let Some(data) = snapshot.table(rel.oid) {
+                    for row in data.rows.values() {
+                        checks.check(&rel, row, &ctx).map_err(|mut e| {
+                            e.message = format!("check constraint \"{name}\" of relation \"{}\" is violated by some row", rel.name);
+                            e.detail = None;
+                            e
+                        })?;
+                    }
+                }
+            }
+            AlterTableAction::DropConstraint { name, if_exists } => {
+                let before = (rel.indexes.len(), rel.foreign_keys.len(), rel.checks.len());
+                rel.indexes.retain(|i| !((i.unique || i.primary) && i.name == name));
+                rel.foreign_keys.retain(|f| f.name != name);
+                rel.checks.retain(|c| c.name != name);
+                if before == (rel.indexes.len(), rel.foreign_keys.len(), rel.checks.len()) {
+                    if if_exists {
+                        return Ok(());
+                    }
+                    return Err(Error::new(
+                        SqlState::UndefinedObject,
+                        format!("constraint \"{name}\" of relation \"{}\" does not exist", rel.name),
+                    ));
+                }
                 self.replace_relation(txn, rel)?;
             }
         }

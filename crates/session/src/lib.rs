@@ -17,6 +17,7 @@
 
 mod api;
 pub mod catalog;
+mod constraints;
 mod copy;
 mod exec;
 pub mod locks;

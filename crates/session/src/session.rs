@@ -165,6 +165,15 @@ impl Session {
                 Ok(ExecuteResult::Rows { columns: columns(&q.columns), rows, tag })
             }
             Plan::Transaction(t) => self.transaction(t),
+            Plan::Set { name, value, .. } if name == freshet_sql::parse::SET_CONSTRAINTS_SETTING => {
+                // SET CONSTRAINTS ... IMMEDIATE checks what was deferred so far.
+                if value.as_deref() == Some("immediate") {
+                    if let Some(txn) = &self.txn {
+                        crate::constraints::verify_foreign_keys(&txn.work, &txn.writes, true)?;
+                    }
+                }
+                Ok(ExecuteResult::Command { tag: "SET CONSTRAINTS".into() })
+            }
             Plan::Set { name, value, .. } => {
                 self.settings.set(&name, value)?;
                 Ok(ExecuteResult::Command { tag: "SET".into() })
@@ -240,7 +249,7 @@ impl Session {
         let server = self.server.clone();
         let mut txn = server.begin(false);
         let result = self.run_statement(&mut txn, &mut f)?;
-        server.commit(txn)?;
+        self.commit_txn(txn)?;
         Ok(result)
     }
 
@@ -256,7 +265,11 @@ impl Session {
         for _ in 0..ATTEMPTS_MAX {
             self.refresh(txn)?;
             let saved = (txn.work.clone(), txn.writes.len(), txn.structural, txn.truncated.len());
-            match f(self, txn) {
+            let result = f(self, txn).and_then(|r| {
+                crate::constraints::verify_foreign_keys(&txn.work, &txn.writes[saved.1..], false)?;
+                Ok(r)
+            });
+            match result {
                 Err(e) if crate::exec::is_retry(&e) => {
                     txn.work = saved.0;
                     txn.writes.truncate(saved.1);
@@ -268,6 +281,12 @@ impl Session {
         }
         Err(Error::new(SqlState::SerializationFailure, "could not serialize access due to concurrent update")
             .with_detail("The statement was retried too many times after waiting for row locks."))
+    }
+
+    /// Commits `txn` after checking its deferred constraints.
+    pub(crate) fn commit_txn(&self, txn: Txn) -> Result<()> {
+        crate::constraints::verify_foreign_keys(&txn.work, &txn.writes, true)?;
+        self.server.commit(txn)
     }
 
     /// Moves `txn` onto the latest committed state, replaying its own
@@ -304,7 +323,7 @@ impl Session {
                         cmd("ROLLBACK")
                     }
                     Some(txn) => {
-                        self.server.commit(txn)?;
+                        self.commit_txn(txn)?;
                         cmd("COMMIT")
                     }
                 }
@@ -541,7 +560,7 @@ impl SessionApi for Session {
             }
             if self.implicit_remaining == 0 {
                 if let Some(txn) = self.txn.take() {
-                    self.server.commit(txn)?;
+                    self.commit_txn(txn)?;
                 }
             }
             return result;

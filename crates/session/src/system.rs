@@ -602,14 +602,13 @@ fn pg_class(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         let ns = namespace_oid(ctx, &r.schema);
-        rows.push(class_row(
-            r.oid,
-            &r.name,
-            ns,
-            relkind(&r.kind),
-            r.columns.len(),
-            !r.indexes.is_empty(),
-        ));
+        let mut row = class_row(r.oid, &r.name, ns, relkind(&r.kind), r.columns.len(), !r.indexes.is_empty());
+        // relchecks counts CHECK constraints; foreign keys are implemented
+        // with triggers in PostgreSQL, so relhastriggers marks both ends.
+        row[18] = Datum::Int2(r.checks.len() as i16);
+        let referenced = ctx.catalog.relations_in(ctx.database).any(|o| o.foreign_keys.iter().any(|f| f.ref_table == r.oid));
+        row[20] = Datum::Bool(!r.foreign_keys.is_empty() || referenced);
+        rows.push(row);
         for i in &r.indexes {
             rows.push(class_row(i.oid, &i.name, ns, 'i', i.columns.len(), false));
         }
@@ -845,6 +844,100 @@ fn pg_constraint(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 null(),
                 null(),
                 null(),
+            ]);
+        }
+        for fk in &r.foreign_keys {
+            let action = |a: crate::catalog::FkAction| {
+                use crate::catalog::FkAction::*;
+                ch(match a {
+                    NoAction => 'a',
+                    Restrict => 'r',
+                    Cascade => 'c',
+                    SetNull => 'n',
+                    SetDefault => 'd',
+                })
+            };
+            let parent_index = ctx
+                .catalog
+                .relations
+                .get(&fk.ref_table)
+                .and_then(|p| {
+                    let mut want = fk.ref_columns.clone();
+                    want.sort_unstable();
+                    p.indexes.iter().find(|i| {
+                        let mut c = i.columns.clone();
+                        c.sort_unstable();
+                        (i.unique || i.primary) && c == want
+                    })
+                })
+                .map(|i| i.oid)
+                .unwrap_or(0);
+            rows.push(vec![
+                oid(fk.oid),
+                text(&fk.name),
+                oid(ns),
+                ch('f'),
+                Datum::Bool(fk.deferrable),
+                Datum::Bool(fk.initially_deferred),
+                Datum::Bool(true),
+                oid(r.oid),
+                oid(0),
+                oid(parent_index),
+                oid(0),
+                oid(fk.ref_table),
+                action(fk.on_update),
+                action(fk.on_delete),
+                ch('s'),
+                Datum::Bool(true),
+                Datum::Int4(0),
+                Datum::Bool(true),
+                Datum::Array(fk.columns.iter().map(|c| Datum::Int2(*c as i16 + 1)).collect()),
+                Datum::Array(fk.ref_columns.iter().map(|c| Datum::Int2(*c as i16 + 1)).collect()),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+            ]);
+        }
+        for c in &r.checks {
+            // conkey lists the columns the expression mentions.
+            let lower = c.expr.to_lowercase();
+            let keys: Vec<Datum> = r
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, col)| lower.split(|ch: char| !(ch.is_alphanumeric() || ch == '_')).any(|w| w == col.name))
+                .map(|(i, _)| Datum::Int2(i as i16 + 1))
+                .collect();
+            rows.push(vec![
+                oid(c.oid),
+                text(&c.name),
+                oid(ns),
+                ch('c'),
+                Datum::Bool(false),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                oid(r.oid),
+                oid(0),
+                oid(0),
+                oid(0),
+                oid(0),
+                ch(' '),
+                ch(' '),
+                ch(' '),
+                Datum::Bool(true),
+                Datum::Int4(0),
+                Datum::Bool(false),
+                Datum::Array(keys),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                text(&c.expr),
             ]);
         }
     }
@@ -1845,6 +1938,15 @@ pub fn catalog_snapshot(
         .filter(|r| r.schema == PG)
         .map(|r| (r.name.to_string(), r.oid))
         .collect();
+    let mut constraint_definitions = BTreeMap::new();
+    for r in catalog.relations_in(database) {
+        for fk in &r.foreign_keys {
+            constraint_definitions.insert(fk.oid, foreign_key_definition(catalog, r, fk));
+        }
+        for c in &r.checks {
+            constraint_definitions.insert(c.oid, format!("CHECK (({}))", c.expr));
+        }
+    }
     CatalogSnapshot {
         relations,
         schemas,
@@ -1852,7 +1954,50 @@ pub fn catalog_snapshot(
         search_path: search_path.to_vec(),
         descriptions,
         catalogs,
+        constraint_definitions,
     }
+}
+
+/// `pg_get_constraintdef` of a foreign key, as PostgreSQL prints it.
+fn foreign_key_definition(catalog: &CatalogState, rel: &RelationDef, fk: &crate::catalog::ForeignKeyDef) -> String {
+    use crate::catalog::FkAction;
+    let quote = |n: &str| {
+        if n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && !n.starts_with(|c: char| c.is_ascii_digit()) {
+            n.to_string()
+        } else {
+            format!("\"{}\"", n.replace('"', "\"\""))
+        }
+    };
+    let cols: Vec<String> = fk.columns.iter().filter_map(|c| rel.columns.get(*c)).map(|c| quote(&c.name)).collect();
+    let parent = catalog.relations.get(&fk.ref_table);
+    let parent_name = parent.map(|p| quote(&p.name)).unwrap_or_else(|| fk.ref_table.to_string());
+    let ref_cols: Vec<String> = fk
+        .ref_columns
+        .iter()
+        .filter_map(|c| parent.and_then(|p| p.columns.get(*c)))
+        .map(|c| quote(&c.name))
+        .collect();
+    let mut def = format!("FOREIGN KEY ({}) REFERENCES {parent_name}({})", cols.join(", "), ref_cols.join(", "));
+    let action = |a: FkAction| match a {
+        FkAction::NoAction => None,
+        FkAction::Restrict => Some("RESTRICT"),
+        FkAction::Cascade => Some("CASCADE"),
+        FkAction::SetNull => Some("SET NULL"),
+        FkAction::SetDefault => Some("SET DEFAULT"),
+    };
+    if let Some(a) = action(fk.on_update) {
+        def.push_str(&format!(" ON UPDATE {a}"));
+    }
+    if let Some(a) = action(fk.on_delete) {
+        def.push_str(&format!(" ON DELETE {a}"));
+    }
+    if fk.deferrable {
+        def.push_str(" DEFERRABLE");
+        if fk.initially_deferred {
+            def.push_str(" INITIALLY DEFERRED");
+        }
+    }
+    def
 }
 
 // ---------------------------------------------------------------------------
@@ -2121,6 +2266,8 @@ mod tests {
                     index(unique, "t_name_key", vec![1], true, false),
                     index(plain, "t_tags_idx", vec![2], false, false),
                 ],
+                foreign_keys: vec![],
+                checks: vec![],
             },
         );
         c.relations.insert(
@@ -2137,6 +2284,8 @@ mod tests {
                 },
                 columns: vec![],
                 indexes: vec![],
+                foreign_keys: vec![],
+                checks: vec![],
             },
         );
         c.relations.insert(
@@ -2151,6 +2300,8 @@ mod tests {
                 },
                 columns: vec![column("id", DataType::Int4, None)],
                 indexes: vec![],
+                foreign_keys: vec![],
+                checks: vec![],
             },
         );
         c

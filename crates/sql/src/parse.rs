@@ -21,9 +21,28 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
     }
     let dialect = PostgreSqlDialect {};
     let parser = Parser::new(&dialect).with_recursion_limit(256);
-    let normalized = normalize_copy_options(sql).or_else(|| normalize_vacuum(sql));
+    let normalized = normalize_copy_options(sql).or_else(|| normalize_vacuum(sql)).or_else(|| normalize_set_constraints(sql));
     let mut parser = parser.try_with_sql(normalized.as_deref().unwrap_or(sql)).map_err(map_parse_error)?;
     parser.parse_statements().map_err(map_parse_error)
+}
+
+/// Name of the pseudo-setting `SET CONSTRAINTS` is parsed into.
+pub const SET_CONSTRAINTS_SETTING: &str = "freshet.set_constraints";
+
+/// `SET CONSTRAINTS { ALL | name [, ...] } { IMMEDIATE | DEFERRED }`,
+/// which sqlparser does not know, becomes a SET of a pseudo-setting that
+/// the session interprets.
+fn normalize_set_constraints(sql: &str) -> Option<String> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    let words: Vec<&str> = trimmed.split_whitespace().collect();
+    if words.len() < 4 || !words[0].eq_ignore_ascii_case("set") || !words[1].eq_ignore_ascii_case("constraints") {
+        return None;
+    }
+    let mode = words.last()?.to_lowercase();
+    if mode != "immediate" && mode != "deferred" {
+        return None;
+    }
+    Some(format!("SET {SET_CONSTRAINTS_SETTING} = '{mode}'"))
 }
 
 /// `VACUUM [FULL] [FREEZE] [VERBOSE] [ANALYZE] [(options)] [table [, ...]]`:

@@ -72,6 +72,38 @@ pub struct DeletePlan {
     pub returning: Option<Returning>,
 }
 
+/// A referential action (ON DELETE / ON UPDATE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FkAction {
+    #[default]
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+/// A FOREIGN KEY constraint being created.
+#[derive(Clone, Debug)]
+pub struct ForeignKeyPlan {
+    pub name: Option<String>,
+    pub columns: Vec<usize>,
+    /// Referenced table; `None` for the table being created (self-reference).
+    pub ref_table: Option<u32>,
+    pub ref_columns: Vec<usize>,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+}
+
+/// A CHECK constraint being created: its name and expression text.
+#[derive(Clone, Debug)]
+pub struct CheckPlan {
+    pub name: Option<String>,
+    pub expr: String,
+}
+
 /// CREATE TABLE.
 #[derive(Clone, Debug)]
 pub struct CreateTablePlan {
@@ -79,7 +111,11 @@ pub struct CreateTablePlan {
     pub name: String,
     pub columns: Vec<ColumnInfo>,
     pub primary_key: Vec<usize>,
-    pub unique_keys: Vec<Vec<usize>>,
+    pub primary_key_name: Option<String>,
+    /// UNIQUE constraints: optional name and columns.
+    pub unique_keys: Vec<(Option<String>, Vec<usize>)>,
+    pub foreign_keys: Vec<ForeignKeyPlan>,
+    pub checks: Vec<CheckPlan>,
     pub if_not_exists: bool,
     /// Sequences to create for serial/identity columns: (sequence name, column).
     pub sequences: Vec<(String, usize)>,
@@ -97,8 +133,11 @@ pub enum AlterTableAction {
     SetDefault { column: String, default: Option<String> },
     SetNotNull { column: String, not_null: bool },
     AlterType { column: String, ty: DataType },
-    AddPrimaryKey { columns: Vec<usize> },
-    AddUnique { columns: Vec<usize> },
+    AddPrimaryKey { name: Option<String>, columns: Vec<usize> },
+    AddUnique { name: Option<String>, columns: Vec<usize> },
+    AddForeignKey(ForeignKeyPlan),
+    AddCheck(CheckPlan),
+    DropConstraint { name: String, if_exists: bool },
 }
 
 /// Transaction control.

@@ -188,7 +188,7 @@ pub fn decode_binary(bytes: &[u8], ty: &DataType) -> Result<Datum> {
         DataType::Numeric(typmod) => {
             let d = numeric::decode_numeric_binary(bytes)?;
             Datum::Numeric(match typmod {
-                Some((p, s)) => numeric::apply_typmod(d, *p, *s)?,
+                Some((p, s)) => numeric::apply_typmod(&d, *p, *s)?,
                 None => d,
             })
         }

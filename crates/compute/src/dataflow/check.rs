@@ -34,6 +34,10 @@ pub fn check_plan(plan: &RelExpr) -> Result<()> {
             exprs.iter().try_for_each(check_expr)?;
             check_plan(input)?;
         }
+        RelExpr::FlatMap { input, funcs, .. } => {
+            funcs.iter().flat_map(|(_, args)| args).try_for_each(check_expr)?;
+            check_plan(input)?;
+        }
         RelExpr::Filter { input, predicates } => {
             predicates.iter().try_for_each(check_expr)?;
             check_plan(input)?;

@@ -17,10 +17,16 @@
 //! NULLs. Identical rows behave identically, so all copies of a row are
 //! matched or none are, and every step is a linear or arranged operator that
 //! differential maintains under insertions and retractions alike.
+//!
+//! Errors: key expressions are evaluated on every row of both sides and the
+//! residual on every candidate pair, as the batch executor does for inner
+//! and outer joins. For semi and anti joins the batch executor stops at a
+//! row's first match, so a residual that fails only on a later candidate
+//! fails the view but not the batch query (SQL does not fix the order in
+//! which a condition is evaluated over candidates either).
 
 use std::rc::Rc;
 
-use differential_dataflow::operators::arrange::ArrangeByKey;
 use freshet_common::{Datum, Result};
 use freshet_expr::{BinaryOp, Func, JoinKind, ScalarExpr};
 

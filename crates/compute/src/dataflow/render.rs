@@ -8,7 +8,7 @@
 //! their inputs through (concatenated) and add their own.
 //!
 //! This file holds the dispatch and the row-at-a-time operators (get,
-//! values, map, filter, project, union, distinct); joins, reductions,
+//! values, map, flat map, filter, project, union, distinct); joins, reductions,
 //! top-k / DISTINCT ON and set operations live in files of their own.
 //! Scalar expressions are evaluated with the shared
 //! `ScalarExpr::eval`, so the semantics match the batch executor
@@ -22,7 +22,7 @@ use differential_dataflow::trace::implementations::KeySpine;
 use differential_dataflow::AsCollection;
 use freshet_common::io::TextContext;
 use freshet_common::{Datum, Error, Result, TimestampTz};
-use freshet_expr::{EvalContext, RelExpr, ScalarExpr};
+use freshet_expr::{EvalContext, RelExpr, ScalarExpr, TableFunc};
 use timely::dataflow::operators::vec::ToStream;
 use timely::dataflow::operators::CapabilitySet;
 use timely::dataflow::Scope;
@@ -78,6 +78,49 @@ pub(crate) fn passes(predicates: &[ScalarExpr], row: &[Datum], env: &Env) -> Res
         }
     }
     Ok(true)
+}
+
+/// Calls the set-returning functions `funcs` on `row` and pushes the
+/// resulting rows, as the batch executor's `FlatMap` does: the functions'
+/// outputs are zipped (shorter ones padded with NULL), an optional
+/// ordinality column counts from 1, and with `keep_empty` a row for which
+/// every function returns nothing is kept once, padded with NULLs.
+fn flat_map_row(
+    row: &[Datum],
+    funcs: &[(TableFunc, Vec<ScalarExpr>)],
+    ordinality: bool,
+    keep_empty: bool,
+    env: &Env,
+    out: &mut Vec<DataRow>,
+) -> Result<()> {
+    let ctx = env.ctx();
+    let mut outputs = Vec::with_capacity(funcs.len());
+    for (func, args) in funcs {
+        let values = args.iter().map(|a| a.eval(row, &ctx)).collect::<Result<Vec<Datum>>>()?;
+        outputs.push(func.eval(&values)?);
+    }
+    let len = outputs.iter().map(|o| o.len()).max().unwrap_or(0);
+    if len == 0 && keep_empty {
+        let width: usize = funcs.iter().map(|(func, _)| func.width()).sum();
+        let mut padded = row.to_vec();
+        padded.extend(std::iter::repeat_n(Datum::Null, width + ordinality as usize));
+        out.push(DataRow(padded));
+        return Ok(());
+    }
+    for i in 0..len {
+        let mut extended = row.to_vec();
+        for ((func, _), output) in funcs.iter().zip(&outputs) {
+            match output.get(i) {
+                Some(r) => extended.extend(r.iter().cloned()),
+                None => extended.extend(std::iter::repeat_n(Datum::Null, func.width())),
+            }
+        }
+        if ordinality {
+            extended.push(Datum::Int8(i as i64 + 1));
+        }
+        out.push(DataRow(extended));
+    }
+    Ok(())
 }
 
 /// State for rendering one view's dataflow on one worker.
@@ -142,6 +185,15 @@ impl<'scope, 'a> RenderContext<'scope, 'a> {
                     }
                     out.push(DataRow(row));
                     Ok(())
+                });
+                Rendered { oks, errs: input.errs.concat(errs) }
+            }
+            RelExpr::FlatMap { input, funcs, ordinality, outer } => {
+                let input = self.render(input)?;
+                let (funcs, ordinality, keep_empty) = (funcs.clone(), *ordinality, *outer);
+                let env = Rc::clone(&self.env);
+                let (oks, errs) = flat_map_fallible(input.oks, "FlatMap", move |row: DataRow, out| {
+                    flat_map_row(&row, &funcs, ordinality, keep_empty, &env, out)
                 });
                 Rendered { oks, errs: input.errs.concat(errs) }
             }

@@ -7,7 +7,7 @@ use sqlparser::ast::{self, ColumnOption, TableConstraint};
 use super::Binder;
 use crate::catalog::{ColumnInfo, RelationKind};
 use crate::names;
-use crate::plan::{AlterTableAction, CreateTablePlan, ObjectKind, Plan};
+use crate::plan::{AlterTableAction, CheckPlan, CreateTablePlan, FkAction, ForeignKeyPlan, ObjectKind, Plan};
 use crate::typing;
 
 impl Binder<'_> {
@@ -42,7 +42,14 @@ impl Binder<'_> {
         }
     }
 
-    fn bind_column_def(&mut self, schema: &str, table: &str, def: &ast::ColumnDef) -> Result<(ColumnInfo, bool, bool, Option<String>)> {
+    fn bind_column_def(
+        &mut self,
+        schema: &str,
+        table: &str,
+        def: &ast::ColumnDef,
+        checks: &mut Vec<CheckPlan>,
+        fks: &mut Vec<(ast::ForeignKeyConstraint, String)>,
+    ) -> Result<(ColumnInfo, bool, bool, Option<String>)> {
         let name = names::ident(&def.name);
         let serial = typing::serial_type(&def.data_type);
         let ty = match &serial {
@@ -86,8 +93,11 @@ impl Binder<'_> {
                     column.not_null = true;
                     sequence = Some(seq);
                 }
-                ColumnOption::Check(_) => return Err(Error::unsupported("CHECK constraints")),
-                ColumnOption::ForeignKey(_) => return Err(Error::unsupported("FOREIGN KEY constraints")),
+                ColumnOption::Check(c) => checks.push(CheckPlan {
+                    name: Some(c.name.as_ref().map(names::ident).unwrap_or_else(|| format!("{table}_{name}_check"))),
+                    expr: c.expr.to_string(),
+                }),
+                ColumnOption::ForeignKey(fk) => fks.push((fk.clone(), name.clone())),
                 ColumnOption::Collation(_) | ColumnOption::Comment(_) => {}
                 other => return Err(Error::unsupported(format!("column option {other}"))),
             }
@@ -130,7 +140,10 @@ impl Binder<'_> {
                 name,
                 columns,
                 primary_key: vec![],
+                primary_key_name: None,
                 unique_keys: vec![],
+                foreign_keys: vec![],
+                checks: vec![],
                 if_not_exists: create.if_not_exists,
                 sequences: vec![],
                 as_query: Some(bound.expr),
@@ -138,10 +151,13 @@ impl Binder<'_> {
         }
         let mut columns = Vec::new();
         let mut primary_key = Vec::new();
-        let mut unique_keys = Vec::new();
+        let mut primary_key_name = None;
+        let mut unique_keys: Vec<(Option<String>, Vec<usize>)> = Vec::new();
         let mut sequences = Vec::new();
+        let mut checks = Vec::new();
+        let mut column_fks = Vec::new();
         for def in &create.columns {
-            let (col, primary, unique, seq) = self.bind_column_def(&schema, &name, def)?;
+            let (col, primary, unique, seq) = self.bind_column_def(&schema, &name, def, &mut checks, &mut column_fks)?;
             if columns.iter().any(|c: &ColumnInfo| c.name == col.name) {
                 return Err(Error::new(
                     SqlState::DuplicateColumn,
@@ -159,7 +175,7 @@ impl Binder<'_> {
                 primary_key.push(idx);
             }
             if unique {
-                unique_keys.push(vec![idx]);
+                unique_keys.push((None, vec![idx]));
             }
             if let Some(s) = seq {
                 sequences.push((s, idx));
@@ -167,6 +183,12 @@ impl Binder<'_> {
             columns.push(col);
         }
         let column_names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        let mut foreign_keys = Vec::new();
+        for (fk, column) in &column_fks {
+            let mut fk = fk.clone();
+            fk.columns = vec![sqlparser::ast::Ident::with_quote('"', column.clone())];
+            foreign_keys.push(self.bind_foreign_key(&fk, &name, &schema, &column_names, &columns, &primary_key, &unique_keys)?);
+        }
         for constraint in &create.constraints {
             match constraint {
                 TableConstraint::PrimaryKey(pk) => {
@@ -177,27 +199,38 @@ impl Binder<'_> {
                         ));
                     }
                     primary_key = self.index_columns(&pk.columns, &column_names)?;
+                    primary_key_name = pk.name.as_ref().map(names::ident);
                     for i in &primary_key {
                         columns[*i].not_null = true;
                     }
                 }
                 TableConstraint::Unique(u) => {
                     let key = self.index_columns(&u.columns, &column_names)?;
-                    if !unique_keys.contains(&key) {
-                        unique_keys.push(key);
+                    if !unique_keys.iter().any(|(_, k)| *k == key) {
+                        unique_keys.push((u.name.as_ref().map(names::ident), key));
                     }
                 }
-                TableConstraint::Check(_) => return Err(Error::unsupported("CHECK constraints")),
-                TableConstraint::ForeignKey(_) => return Err(Error::unsupported("FOREIGN KEY constraints")),
+                TableConstraint::Check(c) => {
+                    checks.push(self.bind_check(c, &name, &column_names, &columns)?);
+                }
+                TableConstraint::ForeignKey(fk) => {
+                    foreign_keys.push(self.bind_foreign_key(fk, &name, &schema, &column_names, &columns, &primary_key, &unique_keys)?);
+                }
                 other => return Err(Error::unsupported(format!("table constraint {other}"))),
             }
+        }
+        for c in &checks {
+            self.validate_check(&c.expr, &columns)?;
         }
         Ok(Plan::CreateTable(CreateTablePlan {
             schema,
             name,
             columns,
             primary_key,
+            primary_key_name,
             unique_keys,
+            foreign_keys,
+            checks,
             if_not_exists: create.if_not_exists,
             sequences,
             as_query: None,
@@ -221,11 +254,34 @@ impl Binder<'_> {
             use ast::AlterTableOperation as Op;
             match op {
                 Op::AddColumn { if_not_exists, column_def, .. } => {
-                    let (column, primary, unique, sequence) = self.bind_column_def(&rel.schema.clone(), &rel.name, column_def)?;
-                    if primary || unique {
-                        return Err(Error::unsupported("ADD COLUMN with PRIMARY KEY or UNIQUE"));
+                    let mut checks = Vec::new();
+                    let mut fks = Vec::new();
+                    let (column, primary, unique, sequence) =
+                        self.bind_column_def(&rel.schema.clone(), &rel.name, column_def, &mut checks, &mut fks)?;
+                    let new_index = rel.columns.len();
+                    let column_name = column.name.clone();
+                    actions.push(AlterTableAction::AddColumn { column: column.clone(), if_not_exists: *if_not_exists, sequence });
+                    if primary {
+                        actions.push(AlterTableAction::AddPrimaryKey { name: None, columns: vec![new_index] });
                     }
-                    actions.push(AlterTableAction::AddColumn { column, if_not_exists: *if_not_exists, sequence });
+                    if unique {
+                        actions.push(AlterTableAction::AddUnique { name: None, columns: vec![new_index] });
+                    }
+                    let mut all_columns: Vec<ColumnInfo> = rel.columns.clone();
+                    all_columns.push(column);
+                    let names_after: Vec<String> = all_columns.iter().map(|c| c.name.clone()).collect();
+                    for c in checks {
+                        self.validate_check(&c.expr, &all_columns)?;
+                        actions.push(AlterTableAction::AddCheck(c));
+                    }
+                    for (fk, _) in fks {
+                        let mut fk = fk;
+                        fk.columns = vec![sqlparser::ast::Ident::with_quote('"', column_name.clone())];
+                        let uniques: Vec<(Option<String>, Vec<usize>)> = rel.unique_keys.iter().map(|u| (None, u.clone())).collect();
+                        actions.push(AlterTableAction::AddForeignKey(self.bind_foreign_key(
+                            &fk, &rel.name, &rel.schema.clone(), &names_after, &all_columns, &rel.primary_key, &uniques,
+                        )?));
+                    }
                 }
                 Op::DropColumn { column_names: cols, if_exists, .. } => {
                     for c in cols {
@@ -282,17 +338,197 @@ impl Binder<'_> {
                                 format!("multiple primary keys for table \"{}\" are not allowed", rel.name),
                             ));
                         }
-                        actions.push(AlterTableAction::AddPrimaryKey { columns: self.index_columns(&pk.columns, &column_names)? })
+                        actions.push(AlterTableAction::AddPrimaryKey {
+                            name: pk.name.as_ref().map(names::ident),
+                            columns: self.index_columns(&pk.columns, &column_names)?,
+                        })
                     }
-                    TableConstraint::Unique(u) => {
-                        actions.push(AlterTableAction::AddUnique { columns: self.index_columns(&u.columns, &column_names)? })
+                    TableConstraint::Unique(u) => actions.push(AlterTableAction::AddUnique {
+                        name: u.name.as_ref().map(names::ident),
+                        columns: self.index_columns(&u.columns, &column_names)?,
+                    }),
+                    TableConstraint::Check(c) => {
+                        let check = self.bind_check(c, &rel.name, &column_names, &rel.columns)?;
+                        self.validate_check(&check.expr, &rel.columns)?;
+                        actions.push(AlterTableAction::AddCheck(check));
+                    }
+                    TableConstraint::ForeignKey(fk) => {
+                        let uniques: Vec<(Option<String>, Vec<usize>)> = rel.unique_keys.iter().map(|u| (None, u.clone())).collect();
+                        actions.push(AlterTableAction::AddForeignKey(self.bind_foreign_key(
+                            fk, &rel.name, &rel.schema.clone(), &column_names, &rel.columns, &rel.primary_key, &uniques,
+                        )?));
                     }
                     other => return Err(Error::unsupported(format!("ADD CONSTRAINT {other}"))),
                 },
+                Op::DropConstraint { if_exists, name, .. } => {
+                    actions.push(AlterTableAction::DropConstraint { name: names::ident(name), if_exists: *if_exists })
+                }
                 other => return Err(Error::unsupported(format!("ALTER TABLE {other}"))),
             }
         }
         Ok(Plan::AlterTable { table: rel.oid, actions })
+    }
+
+    /// A CHECK table constraint, named as PostgreSQL names it by default.
+    fn bind_check(&mut self, c: &ast::CheckConstraint, table: &str, column_names: &[String], columns: &[ColumnInfo]) -> Result<CheckPlan> {
+        let _ = columns;
+        let name = match &c.name {
+            Some(n) => names::ident(n),
+            None => {
+                let text = c.expr.to_string().to_lowercase();
+                let first = column_names.iter().find(|n| {
+                    text.split(|ch: char| !(ch.is_alphanumeric() || ch == '_')).any(|w| w == n.as_str())
+                });
+                match first {
+                    Some(col) => format!("{table}_{col}_check"),
+                    None => format!("{table}_check"),
+                }
+            }
+        };
+        Ok(CheckPlan { name: Some(name), expr: c.expr.to_string() })
+    }
+
+    /// Checks that a CHECK expression binds over the table's columns to a boolean.
+    fn validate_check(&mut self, expr: &str, columns: &[ColumnInfo]) -> Result<()> {
+        let dialect = sqlparser::dialect::PostgreSqlDialect {};
+        let parsed = sqlparser::parser::Parser::new(&dialect)
+            .try_with_sql(expr)
+            .and_then(|mut p| p.parse_expr())
+            .map_err(|e| Error::syntax(format!("syntax error in CHECK expression: {e}")))?;
+        let scope = super::scope::Scope::from_columns(None, columns.iter().map(|c| (c.name.clone(), c.ty.clone())));
+        let bound = self.bind_condition(&parsed, &scope, "CHECK")?;
+        if super::contains_aggregate(&bound) {
+            return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in check constraints"));
+        }
+        Ok(())
+    }
+
+    /// A FOREIGN KEY constraint of table `table` (columns `column_names`).
+    #[allow(clippy::too_many_arguments)]
+    fn bind_foreign_key(
+        &mut self,
+        fk: &ast::ForeignKeyConstraint,
+        table: &str,
+        schema: &str,
+        column_names: &[String],
+        columns: &[ColumnInfo],
+        own_primary_key: &[usize],
+        own_unique: &[(Option<String>, Vec<usize>)],
+    ) -> Result<ForeignKeyPlan> {
+        let col_index = |name: &str| {
+            column_names.iter().position(|c| c == name).ok_or_else(|| {
+                Error::new(SqlState::UndefinedColumn, format!("column \"{name}\" referenced in foreign key constraint does not exist"))
+            })
+        };
+        let mut fk_columns = Vec::new();
+        for c in &fk.columns {
+            fk_columns.push(col_index(&names::ident(c))?);
+        }
+        let (ref_schema, ref_name) = names::schema_and_name(&fk.foreign_table);
+        // A table referencing itself while being created is not in the catalog yet.
+        let is_new_self = ref_name == table
+            && ref_schema.as_deref().is_none_or(|s| s == schema)
+            && self.catalog.relation(Some(schema), table).is_none();
+        let (ref_table, ref_column_names, ref_types, ref_pk, ref_unique): (Option<u32>, Vec<String>, Vec<DataType>, Vec<usize>, Vec<Vec<usize>>) =
+            if is_new_self {
+                (
+                    None,
+                    column_names.to_vec(),
+                    columns.iter().map(|c| c.ty.clone()).collect(),
+                    own_primary_key.to_vec(),
+                    own_unique.iter().map(|(_, k)| k.clone()).collect(),
+                )
+            } else {
+                let rel = self.catalog.relation(ref_schema.as_deref(), &ref_name).ok_or_else(|| Error::undefined_table(&ref_name))?;
+                if rel.kind != RelationKind::Table {
+                    return Err(Error::new(SqlState::WrongObjectType, format!("referenced relation \"{}\" is not a table", rel.name)));
+                }
+                (
+                    Some(rel.oid),
+                    rel.columns.iter().map(|c| c.name.clone()).collect(),
+                    rel.columns.iter().map(|c| c.ty.clone()).collect(),
+                    rel.primary_key.clone(),
+                    rel.unique_keys.clone(),
+                )
+            };
+        let ref_columns: Vec<usize> = if fk.referred_columns.is_empty() {
+            if ref_pk.is_empty() {
+                return Err(Error::new(
+                    SqlState::UndefinedObject,
+                    format!("there is no primary key for referenced table \"{ref_name}\""),
+                ));
+            }
+            ref_pk.clone()
+        } else {
+            let mut v = Vec::new();
+            for c in &fk.referred_columns {
+                let n = names::ident(c);
+                v.push(ref_column_names.iter().position(|x| *x == n).ok_or_else(|| {
+                    Error::new(SqlState::UndefinedColumn, format!("column \"{n}\" referenced in foreign key constraint does not exist"))
+                })?);
+            }
+            v
+        };
+        if ref_columns.len() != fk_columns.len() {
+            return Err(Error::new(
+                SqlState::InvalidForeignKey,
+                "number of referencing and referenced columns for foreign key disagree",
+            ));
+        }
+        let mut sorted = ref_columns.clone();
+        sorted.sort_unstable();
+        let matches_key = |k: &Vec<usize>| {
+            let mut k = k.clone();
+            k.sort_unstable();
+            k == sorted
+        };
+        if !matches_key(&ref_pk) && !ref_unique.iter().any(matches_key) {
+            return Err(Error::new(
+                SqlState::InvalidForeignKey,
+                format!("there is no unique constraint matching given keys for referenced table \"{ref_name}\""),
+            ));
+        }
+        for (c, r) in fk_columns.iter().zip(&ref_columns) {
+            let (ct, rt) = (&columns[*c].ty, &ref_types[*r]);
+            if crate::typing::common_type(ct, rt).is_none() {
+                return Err(Error::new(
+                    SqlState::DatatypeMismatch,
+                    format!("foreign key constraint cannot be implemented"),
+                )
+                .with_detail(format!(
+                    "Key columns \"{}\" and \"{}\" are of incompatible types: {} and {}.",
+                    column_names[*c], ref_column_names[*r], ct.pg_name(), rt.pg_name()
+                )));
+            }
+        }
+        let action = |a: &Option<ast::ReferentialAction>| match a {
+            None | Some(ast::ReferentialAction::NoAction) => FkAction::NoAction,
+            Some(ast::ReferentialAction::Restrict) => FkAction::Restrict,
+            Some(ast::ReferentialAction::Cascade) => FkAction::Cascade,
+            Some(ast::ReferentialAction::SetNull) => FkAction::SetNull,
+            Some(ast::ReferentialAction::SetDefault) => FkAction::SetDefault,
+        };
+        let (deferrable, initially_deferred) = match &fk.characteristics {
+            Some(ch) => {
+                let deferred = matches!(ch.initially, Some(ast::DeferrableInitial::Deferred));
+                (ch.deferrable.unwrap_or(deferred), deferred)
+            }
+            None => (false, false),
+        };
+        let name = fk.name.as_ref().map(names::ident).unwrap_or_else(|| {
+            let cols: Vec<&str> = fk_columns.iter().map(|c| column_names[*c].as_str()).collect();
+            format!("{table}_{}_fkey", cols.join("_"))
+        });
+        Ok(ForeignKeyPlan {
+            name: Some(name),
+            columns: fk_columns,
+            ref_table,
+            ref_columns,
+            on_delete: action(&fk.on_delete),
+            on_update: action(&fk.on_update),
+            deferrable,
+            initially_deferred,
+        })
     }
 
     pub(crate) fn bind_drop(&mut self, stmt: &ast::Statement) -> Result<Plan> {

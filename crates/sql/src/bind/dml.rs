@@ -80,6 +80,12 @@ impl Binder<'_> {
         self.coerce(e, &t, &column.ty, CastContext::Assignment)
     }
 
+    /// Binds a boolean condition over a row of `rel` (CHECK constraints).
+    pub fn bind_table_condition(&mut self, e: &ast::Expr, rel: &RelationInfo) -> Result<ScalarExpr> {
+        let scope = Self::table_scope(rel, &rel.name, false);
+        self.bind_condition(e, &scope, "CHECK")
+    }
+
     fn column_index(rel: &RelationInfo, name: &str) -> Result<usize> {
         rel.columns.iter().position(|c| c.name == name).ok_or_else(|| {
             Error::new(

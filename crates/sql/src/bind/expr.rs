@@ -839,6 +839,10 @@ fn arithmetic_types(op: BinaryOp, lt: &DataType, rt: &DataType) -> Option<(DataT
         }
     }
     let common = common_type(&lt, &rt)?;
+    // real with any other numeric type resolves to the real/double
+    // operators (float48pl, ...), whose result is double: PostgreSQL
+    // prefers float8, the numeric category's preferred type.
+    let common = if common == T::Float4 && lt != rt { T::Float8 } else { common };
     let common = match (op, &common) {
         // Exponentiation is defined for float8 and numeric only.
         (O::Pow, t) if t.is_integer() => T::Float8,

@@ -14,7 +14,7 @@ type Bound = (ScalarExpr, DataType);
 
 /// Whether `name` is a set-returning function Freshet knows.
 pub(crate) fn is_set_returning(name: &str) -> bool {
-    matches!(name, "unnest" | "generate_series" | "generate_subscripts")
+    matches!(name, "unnest" | "generate_series" | "generate_subscripts" | "pg_partition_ancestors")
 }
 
 impl Binder<'_> {
@@ -63,6 +63,12 @@ impl Binder<'_> {
                 }
                 let d = self.coerce(d, &dt, &DataType::Int4, CastContext::Implicit)?;
                 Ok((TableFunc::GenerateSubscripts, vec![a, d], vec![DataType::Int4]))
+            }
+            "pg_partition_ancestors" if args.len() == 1 => {
+                let mut it = args.into_iter();
+                let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
+                let a = self.coerce(a, &at, &DataType::RegClass, CastContext::Implicit)?;
+                Ok((TableFunc::PartitionAncestors, vec![a], vec![DataType::RegClass]))
             }
             _ => Err(no_such(&args)),
         }
