@@ -31,12 +31,6 @@ from sqlalchemy import inspect
 
 ON_FRESHET = not os.environ.get("FRESHET_PY_URL")
 
-srf_gap = pytest.mark.xfail(
-    condition=ON_FRESHET,
-    reason="needs set-returning functions in a select list (unnest, generate_subscripts)",
-    raises=sqlalchemy.exc.NotSupportedError,
-    strict=True,
-)
 
 
 @dataclass(frozen=True)
@@ -255,20 +249,17 @@ def test_sqlalchemy_columns(sides: tuple[Side, Side], table: str) -> None:
     assert got == expected
 
 
-@srf_gap
 @pytest.mark.parametrize("table", ["authors", "book_tags"])
 def test_sqlalchemy_pk_constraint(sides: tuple[Side, Side], table: str) -> None:
     got, expected = both(sides, lambda side: reflect(side, "get_pk_constraint", table))
     assert got == expected
 
 
-@srf_gap
 def test_sqlalchemy_indexes(sides: tuple[Side, Side]) -> None:
     got, expected = both(sides, lambda side: reflect(side, "get_indexes", "authors"))
     assert got == expected
 
 
-@srf_gap
 def test_sqlalchemy_unique_constraints(sides: tuple[Side, Side]) -> None:
     got, expected = both(
         sides, lambda side: reflect(side, "get_unique_constraints", "authors")

@@ -51,6 +51,12 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
         // Same type: at most a length coercion, which is implicit.
         return Some(Implicit);
     }
+    // The vector types are binary-coercible to and from their arrays.
+    match (&f, &t) {
+        (Int2Vector, Array(e)) | (Array(e), Int2Vector) if **e == Int2 => return Some(Implicit),
+        (OidVector, Array(e)) | (Array(e), OidVector) if **e == Oid => return Some(Implicit),
+        _ => {}
+    }
     if f == Unknown {
         return Some(Implicit);
     }
@@ -350,6 +356,9 @@ fn convert(
 ) -> Result<Datum> {
     use DataType::*;
     let f = from.without_modifiers();
+    if matches!(f, Int2Vector | OidVector) || matches!(to, Int2Vector | OidVector) {
+        return Ok(datum);
+    }
     // Arrays: element by element (nested arrays recurse).
     if let (Array(fe), Array(te), Datum::Array(items)) = (&f, to, &datum) {
         let fe = fe.as_ref().clone();

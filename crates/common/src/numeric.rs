@@ -1251,55 +1251,11 @@ fn field_overflow(precision: u32, scale: u32) -> Error {
 }
 
 /// Parses input for `numeric(precision, scale)` like `numeric_in` with a
-/// typmod: the exact digits are rounded to `scale` before PostgreSQL's
-/// storage limits apply, so `1e-20000` fits `numeric(5,2)` as `0.00`.
+/// typmod: the value must first fit numeric's own limits (so
+/// `'1e-20000'::numeric(5,2)` overflows, as in PostgreSQL), then
+/// [`apply_typmod`] rounds it and checks the precision.
 pub fn parse_numeric_typmod(input: &str, precision: u32, scale: u32) -> Result<Numeric> {
-    let parts = lex_numeric(input)?;
-    if let Some(s) = parts.special {
-        return apply_typmod(&Numeric(Repr::Special(s)), precision, scale);
-    }
-    let digits = parts.digits.trim_start_matches('0');
-    let maxdigits = precision as i64 - scale as i64;
-    // Rounding adds at most one integer digit, and never turns a value
-    // with too many integer digits into zero: reject early, before
-    // materializing a huge exponent.
-    if !digits.is_empty() && digits.len() as i64 - parts.scale > maxdigits + 1 {
-        return Err(field_overflow(precision, scale));
-    }
-    let target = scale as i64;
-    let mut rounded: Vec<u8> = digits.bytes().map(|c| c - b'0').collect();
-    let mut digit_scale = parts.scale;
-    if parts.scale > target {
-        // Round the digit string to `scale` places, half away from zero.
-        let cut = (parts.scale - target) as usize;
-        if cut > rounded.len() {
-            rounded.clear();
-        } else {
-            let keep = rounded.len() - cut;
-            let up = rounded[keep] >= 5;
-            rounded.truncate(keep);
-            if up {
-                let mut k = rounded.len();
-                loop {
-                    if k == 0 {
-                        rounded.insert(0, 1);
-                        break;
-                    }
-                    k -= 1;
-                    if rounded[k] == 9 {
-                        rounded[k] = 0;
-                    } else {
-                        rounded[k] += 1;
-                        break;
-                    }
-                }
-            }
-        }
-        digit_scale = target;
-    }
-    let text: String = rounded.iter().map(|d| (b'0' + d) as char).collect();
-    let d = numeric_from_digits(parts.negative, &text, digit_scale)?;
-    apply_typmod(&d, precision, scale)
+    apply_typmod(&parse_numeric(input)?, precision, scale)
 }
 
 /// Applies `numeric(precision, scale)` as PostgreSQL's `apply_typmod`:

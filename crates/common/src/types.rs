@@ -42,6 +42,11 @@ pub enum DataType {
     RegProc,
     /// A one-dimensional (in practice) array of the element type.
     Array(Box<DataType>),
+    /// `int2vector` (pg_index.indkey): int2 values printed space-separated,
+    /// subscripted from 0. Values are `Datum::Array` of `Int2`.
+    Int2Vector,
+    /// `oidvector` (pg_index.indclass, pg_proc.proargtypes), like int2vector.
+    OidVector,
     /// Type of an untyped literal or parameter not yet resolved.
     Unknown,
 }
@@ -78,6 +83,8 @@ impl DataType {
             Uuid => 2950,
             Jsonb => 3802,
             Array(elem) => elem.array_oid().unwrap_or(0),
+            Int2Vector => 22,
+            OidVector => 30,
         }
     }
 
@@ -110,6 +117,8 @@ impl DataType {
             RegType => 2211,
             Uuid => 2951,
             Jsonb => 3807,
+            Int2Vector => 1006,
+            OidVector => 1013,
             Array(_) | Unknown => return None,
         })
     }
@@ -120,7 +129,7 @@ impl DataType {
         let scalar = [
             Bool, Bytea, InternalChar, Name, Int8, Int2, Int4, RegProc, Text, Oid, Json, Float4,
             Float8, Unknown, Char(None), Varchar(None), Date, Time, Timestamp, TimestampTz,
-            Interval, Numeric(None), RegClass, RegType, Uuid, Jsonb,
+            Interval, Numeric(None), RegClass, RegType, Uuid, Jsonb, Int2Vector, OidVector,
         ];
         for ty in scalar {
             if ty.oid() == oid {
@@ -163,6 +172,8 @@ impl DataType {
             RegType => "regtype".into(),
             RegProc => "regproc".into(),
             Array(elem) => format!("{}[]", elem.pg_name()),
+            Int2Vector => "int2vector".into(),
+            OidVector => "oidvector".into(),
             Unknown => "unknown".into(),
         }
     }
@@ -197,6 +208,8 @@ impl DataType {
             RegType => "regtype".into(),
             RegProc => "regproc".into(),
             Array(elem) => format!("_{}", elem.typname()),
+            Int2Vector => "int2vector".into(),
+            OidVector => "oidvector".into(),
             Unknown => "unknown".into(),
         }
     }
@@ -256,6 +269,8 @@ impl DataType {
     pub fn element(&self) -> Option<&DataType> {
         match self {
             DataType::Array(e) => Some(e),
+            DataType::Int2Vector => Some(&DataType::Int2),
+            DataType::OidVector => Some(&DataType::Oid),
             _ => None,
         }
     }
@@ -281,7 +296,7 @@ impl DataType {
             Text | Varchar(_) | Char(_) | Name | InternalChar => 'S',
             Date | Time | Timestamp | TimestampTz => 'D',
             Interval => 'T',
-            Array(_) => 'A',
+            Array(_) | Int2Vector | OidVector => 'A',
             Unknown => 'X',
             Bytea | Json | Jsonb | Uuid => 'U',
         }

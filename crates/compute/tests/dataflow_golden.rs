@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use freshet_common::io::TextContext;
+use freshet_common::io::{format_text, TextContext};
 use freshet_common::{DataType, Datum, Row};
 use freshet_compute::dataflow::{Compute, TableUpdate};
 use freshet_expr::RelExpr;
@@ -107,6 +107,11 @@ fn datum_text(d: &Datum) -> String {
         Datum::Int8(v) => v.to_string(),
         Datum::Text(s) => format!("'{s}'"),
         Datum::Array(items) => format!("{{{}}}", items.iter().map(datum_text).collect::<Vec<_>>().join(",")),
+        Datum::Numeric(_) => {
+            let mut out = String::new();
+            format_text(d, &DataType::Numeric(None), &TextContext::default(), &mut out);
+            out
+        }
         other => format!("{other:?}"),
     }
 }

@@ -88,11 +88,16 @@ fn numeric_type(precision: u64, scale: i64) -> Result<DataType> {
             format!("NUMERIC precision {precision} must be between 1 and 1000"),
         ));
     }
-    if scale < 0 || scale as u64 > precision {
+    // PostgreSQL 15 allows a scale above the precision (numeric(2,3)
+    // holds 0.001) and a negative one (rounding to tens, hundreds, ...).
+    if !(-1000..=1000).contains(&scale) {
         return Err(Error::new(
             SqlState::InvalidParameterValue,
-            format!("NUMERIC scale {scale} must be between 0 and precision {precision}"),
+            format!("NUMERIC scale {scale} must be between -1000 and 1000"),
         ));
+    }
+    if scale < 0 {
+        return Err(Error::unsupported("NUMERIC with a negative scale"));
     }
     Ok(DataType::Numeric(Some((precision as u32, scale as u32))))
 }

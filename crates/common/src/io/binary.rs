@@ -261,6 +261,8 @@ pub fn decode_binary(bytes: &[u8], ty: &DataType) -> Result<Datum> {
             Datum::Oid(u32::from_be_bytes(fixed(bytes)?))
         }
         DataType::Array(elem) => decode_array(bytes, elem)?,
+        DataType::Int2Vector => decode_array(bytes, &DataType::Int2)?,
+        DataType::OidVector => decode_array(bytes, &DataType::Oid)?,
     })
 }
 

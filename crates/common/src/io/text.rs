@@ -74,6 +74,14 @@ pub fn format_text(datum: &Datum, ty: &DataType, ctx: &TextContext, out: &mut St
             out.push_str(u.hyphenated().encode_lower(&mut buf));
         }
         Datum::Oid(o) => push_int(out, *o as i64),
+        Datum::Array(items) if matches!(ty, DataType::Int2Vector | DataType::OidVector) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                format_text(item, ty.element().unwrap_or(ty), ctx, out);
+            }
+        }
         Datum::Array(items) => {
             let elem = ty.element().unwrap_or(ty);
             format_array(items, elem, ctx, out);
@@ -205,6 +213,14 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TextContext) -> Result<Datum
             }
         }
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Int2Vector | DataType::OidVector => {
+            let elem = ty.element().unwrap_or(&DataType::Int2).clone();
+            let mut items = Vec::new();
+            for part in input.split_whitespace() {
+                items.push(parse_text(part, &elem, ctx)?);
+            }
+            Datum::Array(items)
+        }
     })
 }
 

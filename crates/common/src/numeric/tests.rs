@@ -145,11 +145,15 @@ fn limits_match_postgres() {
     assert!(parse_numeric("1e-16384").is_err());
     assert!(parse_numeric("1e131072").is_err());
     assert_eq!(n("1e131071").decimal_weight(), 131_071);
-    // With a typmod the digits are rounded first (PostgreSQL: 0.00).
+    // A typmod applies after numeric's own limits (PostgreSQL 15).
     assert_eq!(
-        fmt(&parse_numeric_typmod("1e-20000", 5, 2).expect("rounds")),
+        fmt(&parse_numeric_typmod("1e-16383", 5, 2).expect("rounds")),
         "0.00"
     );
+    let e = parse_numeric_typmod("1e-20000", 5, 2).expect_err("dscale");
+    assert_eq!(e.message, "value overflows numeric format");
+    let e = parse_numeric_typmod("1e131071", 5, 2).expect_err("precision");
+    assert_eq!(e.message, "numeric field overflow");
     assert!(parse_numeric_typmod("1e1000000", 5, 2).is_err());
     let big = n(&most);
     assert_eq!(

@@ -201,8 +201,12 @@ impl Binder<'_> {
                 for access in rest {
                     match access {
                         ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                            // int2vector/oidvector subscripts count from 0.
+                            let zero_based = matches!(ty, DataType::Int2Vector | DataType::OidVector);
                             let elem = match &ty {
                                 DataType::Array(e) => (**e).clone(),
+                                DataType::Int2Vector => DataType::Int2,
+                                DataType::OidVector => DataType::Oid,
                                 other => {
                                     return Err(Error::new(
                                         SqlState::DatatypeMismatch,
@@ -211,7 +215,14 @@ impl Binder<'_> {
                                 }
                             };
                             let (i, it) = self.bind_expr(index, scope)?;
-                            let i = self.coerce(i, &it, &DataType::Int4, CastContext::Implicit)?;
+                            let mut i = self.coerce(i, &it, &DataType::Int4, CastContext::Implicit)?;
+                            if zero_based {
+                                i = ScalarExpr::Binary {
+                                    op: BinaryOp::Add,
+                                    left: Box::new(i),
+                                    right: Box::new(ScalarExpr::Literal(Datum::Int4(1))),
+                                };
+                            }
                             cur = ScalarExpr::Call { func: Func::ArrayIndex, args: vec![cur, i] };
                             ty = elem;
                         }
@@ -647,11 +658,16 @@ impl Binder<'_> {
         let (arr, at) = self.bind_expr(right, scope)?;
         let elem = match &at {
             DataType::Array(e) => (**e).clone(),
+            DataType::Int2Vector | DataType::OidVector => at.element().cloned().unwrap_or(DataType::Int2),
             DataType::Unknown => et.clone(),
             other => return Err(Error::new(SqlState::DatatypeMismatch, format!("op ANY/ALL (array) requires array on right side, not {}", other.pg_name()))),
         };
         let arr_ty = DataType::Array(Box::new(elem.clone()));
-        let arr = self.coerce(arr, &at, &arr_ty, CastContext::Implicit)?;
+        let arr = if matches!(at, DataType::Int2Vector | DataType::OidVector) {
+            arr
+        } else {
+            self.coerce(arr, &at, &arr_ty, CastContext::Implicit)?
+        };
         let ty = comparison_type(&et, &elem).ok_or_else(|| {
             Error::new(SqlState::UndefinedFunction, format!("operator does not exist: {} = {}", et.pg_name(), elem.pg_name()))
         })?;

@@ -34,6 +34,7 @@ impl Binder<'_> {
                 for (e, t) in args {
                     let (target, elem) = match &t {
                         DataType::Array(el) => (t.clone(), (**el).clone()),
+                        DataType::Int2Vector | DataType::OidVector => (t.clone(), t.element().cloned().unwrap_or(DataType::Int2)),
                         DataType::Unknown => (DataType::Array(Box::new(DataType::Text)), DataType::Text),
                         _ => return Err(no_such(&[(e, t)])),
                     };
@@ -58,7 +59,7 @@ impl Binder<'_> {
                 let mut it = args.into_iter();
                 let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
                 let (d, dt) = it.next().ok_or_else(|| no_such(&[]))?;
-                if !matches!(at, DataType::Array(_)) {
+                if at.element().is_none() {
                     return Err(no_such(&[(a, at), (d, dt)]));
                 }
                 let d = self.coerce(d, &dt, &DataType::Int4, CastContext::Implicit)?;
