@@ -484,6 +484,12 @@ mod tests {
             Datum::Float4(F32(-0.0)),
             Datum::Float8(F64(f64::NAN)),
             Datum::Numeric(crate::numeric::parse_numeric("-12345.6789000").expect("ok")),
+            Datum::Numeric(
+                crate::numeric::parse_numeric("-123456789012345678901234567890.123456789")
+                    .expect("ok"),
+            ),
+            Datum::Numeric(Numeric::NAN),
+            Datum::Numeric(Numeric::NEG_INFINITY),
             Datum::text("héllo"),
             Datum::Bytea(vec![0, 1, 255]),
             Datum::Date(Date::NEG_INFINITY),
@@ -525,6 +531,25 @@ mod tests {
             }
         }
         assert_eq!(decode_row(&[0]).expect("empty row"), Vec::<Datum>::new());
+    }
+
+    /// Rows written before numeric became arbitrary-precision hold tag 8
+    /// with `rust_decimal`'s 16-byte layout; they must still decode.
+    #[test]
+    fn legacy_decimal_still_decodes() {
+        // -12345.6789000: scale 7 and the sign bit in the flags word, then
+        // the mantissa 123456789000 as lo/mid/hi little-endian words.
+        let mant: u128 = 123_456_789_000;
+        let mut buf = vec![1, T_NUMERIC];
+        buf.extend_from_slice(&((7u32 << 16) | 0x8000_0000).to_le_bytes());
+        buf.extend_from_slice(&(mant as u32).to_le_bytes());
+        buf.extend_from_slice(&((mant >> 32) as u32).to_le_bytes());
+        buf.extend_from_slice(&((mant >> 64) as u32).to_le_bytes());
+        let row = decode_row(&buf).expect("legacy decimal");
+        assert_eq!(format!("{:?}", row[0]), "Numeric(-12345.6789000)");
+        // A scale above 28 was never written: corrupt.
+        buf[4] = 29;
+        assert_eq!(decode_row(&buf).expect_err("bad scale").state, SqlState::DataCorrupted);
     }
 
     #[test]

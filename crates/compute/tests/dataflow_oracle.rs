@@ -121,6 +121,10 @@ const QUERIES: &[&str] = &[
     "SELECT x.a, t2.c FROM (SELECT * FROM t1 WHERE s = 'z') x JOIN t2 ON 10 / x.b = t2.c",
     "SELECT * FROM t1 LEFT JOIN t2 ON t1.a = t2.a AND t1.s <> 'x' AND 10 / t2.c > t1.b",
     "SELECT * FROM (VALUES (1, 1 / 0)) v(a, b)",
+    // Set-returning functions (FlatMap).
+    "SELECT a, generate_series(1, b) FROM t1",
+    "SELECT t1.s, u.x, u.n FROM t1, unnest(ARRAY[t1.a, t1.b]) WITH ORDINALITY AS u(x, n)",
+    "SELECT t1.a, g FROM t1 LEFT JOIN LATERAL generate_series(1, t1.b - 2) g ON true",
     // Distinct.
     "SELECT DISTINCT a, s FROM t1",
     "SELECT DISTINCT s FROM t2 WHERE a > 100",

@@ -78,7 +78,7 @@ fn normalize_vacuum(sql: &str) -> Option<String> {
 /// list. Returns `None` when nothing needs rewriting.
 fn normalize_copy_options(sql: &str) -> Option<String> {
     let trimmed = sql.trim_start();
-    if trimmed.len() < 5 || !trimmed[..5].eq_ignore_ascii_case("copy ") {
+    if !trimmed.get(..5).is_some_and(|w| w.eq_ignore_ascii_case("copy ")) {
         return None;
     }
     let open = sql.rfind('(')?;
