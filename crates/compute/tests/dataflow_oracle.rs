@@ -125,6 +125,7 @@ const QUERIES: &[&str] = &[
     "SELECT a, generate_series(1, b) FROM t1",
     "SELECT t1.s, u.x, u.n FROM t1, unnest(ARRAY[t1.a, t1.b]) WITH ORDINALITY AS u(x, n)",
     "SELECT t1.a, g FROM t1 LEFT JOIN LATERAL generate_series(1, t1.b - 2) g ON true",
+    "SELECT s, generate_series(1, 3, a) FROM t1 WHERE s = 'y' AND b > 2",
     // Distinct.
     "SELECT DISTINCT a, s FROM t1",
     "SELECT DISTINCT s FROM t2 WHERE a > 100",

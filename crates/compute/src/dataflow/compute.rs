@@ -50,7 +50,8 @@ pub type ViewContents = BTreeMap<Row, Diff>;
 /// its argument. A view's contents at time `t` become readable once every
 /// input has been advanced past `t` and the workers have caught up.
 ///
-/// Memory: each table's rows are arranged once per worker (O(rows)), shared
+/// Memory: each table's rows are arranged once (sharded over the workers,
+/// O(rows) in total), shared
 /// by all views; each view adds the arrangements its operators need, and
 /// its read side keeps the contents at its `since` plus the updates after
 /// it (see [`Compute::allow_compaction`]).
