@@ -56,6 +56,8 @@ pub enum BinaryOp {
     Like { case_insensitive: bool, negated: bool },
     /// `~`, `~*`, `!~`, `!~*`.
     RegexMatch { case_insensitive: bool, negated: bool },
+    /// jsonb operators.
+    Json(crate::jsonb_ops::JsonOp),
 }
 
 /// Built-in functions with a fixed, resolved signature.
@@ -134,6 +136,8 @@ pub enum Func {
     SetConfig,
     /// Evaluated by the binder-provided closure-free datetime library.
     DateTime(crate::func::DateTimeFunc),
+    /// jsonb functions; the argument types decide how values convert.
+    Json(crate::jsonb_ops::JsonFunc, Vec<freshet_common::DataType>),
     /// A value's text output (the type's output function), as `concat()`
     /// and `||` use it.
     OutputText(freshet_common::DataType),
@@ -307,6 +311,9 @@ macro_rules! int_arith {
 /// Evaluates an infix operator.
 pub fn eval_binary(op: BinaryOp, l: Datum, r: Datum, ctx: &EvalContext<'_>) -> Result<Datum> {
     use Datum::*;
+    if let BinaryOp::Json(j) = op {
+        return crate::jsonb_ops::eval(j, l, r);
+    }
     match op {
         BinaryOp::IsDistinctFrom | BinaryOp::IsNotDistinctFrom => {
             let same = match (&l, &r) {
@@ -594,6 +601,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::Random => return Ok(Float8(F64(pseudo_random()))),
         Func::Pi => return Ok(Float8(F64(std::f64::consts::PI))),
         Func::Constant(s) => return Ok(Text(s.clone())),
+        Func::Json(f, types) => return crate::jsonb_ops::call(*f, args, types, ctx.text),
         Func::OutputText(ty) => {
             let v = args.into_iter().next().unwrap_or(Null);
             if v.is_null() {
@@ -927,6 +935,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::SetVal
         | Func::Catalog(_)
         | Func::OutputText(_)
+        | Func::Json(..)
         | Func::DateTime(_) => unreachable!("handled before the strictness check"),
     })
 }

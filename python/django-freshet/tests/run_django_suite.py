@@ -290,7 +290,9 @@ def server_version(target: Target) -> str:
         return f"unknown ({exc})"
 
 
-def write_settings(target: Target, work_dir: Path) -> None:
+def write_settings(
+    target: Target, work_dir: Path, time_zone: str | None, shims: list[str]
+) -> None:
     databases = {}
     for alias, name in (("default", target.name_default), ("other", "other")):
         databases[alias] = {
@@ -312,6 +314,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = False
 TEST_RUNNER = "recording_runner.RecordingRunner"
 '''
+    if time_zone is not None:
+        # Not Django's default ("America/Chicago"): see --time-zone.
+        text += f"TIME_ZONE = {time_zone!r}\n"
+    if shims and target.name == "freshet":
+        text += (
+            "\nimport discovery_shims\n\n"
+            f"discovery_shims.install({','.join(shims)!r})\n"
+        )
     (work_dir / f"{target.settings_module()}.py").write_text(text)
 
 
@@ -813,6 +823,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--work-dir", type=Path, default=REPO_ROOT / ".ci" / "tmp" / "django-suite"
     )
+    parser.add_argument(
+        "--time-zone",
+        help="TIME_ZONE for both targets (default: Django's, America/Chicago, "
+        "which the backend sets on every connection when USE_TZ is False)",
+    )
+    parser.add_argument(
+        "--shim",
+        action="append",
+        default=[],
+        help="get past a server gap on Freshet to see what lies behind it "
+        "(suite_support/discovery_shims.py); named in SUITE.md",
+    )
     parser.add_argument("--test-timeout", type=int, default=120, help="seconds")
     parser.add_argument("--app-timeout", type=int, default=1800, help="seconds")
     parser.add_argument(
@@ -851,7 +873,7 @@ def main(argv: list[str] | None = None) -> int:
                 target.server.start()
                 target.port = target.server.port
             target.version = server_version(target)
-            write_settings(target, work_dir)
+            write_settings(target, work_dir, args.time_zone, args.shim)
             results: dict[str, AppResult] = {}
             by_target[target.name] = results
             for app in apps:
@@ -864,7 +886,7 @@ def main(argv: list[str] | None = None) -> int:
                     log("freshet is down; restarting it on a fresh data directory")
                     target.server.start()
                     target.port = target.server.port
-                    write_settings(target, work_dir)
+                    write_settings(target, work_dir, args.time_zone, args.shim)
                 log(f"{target.name}: {app}")
                 result = run_app(
                     target,

@@ -51,10 +51,10 @@ pub type ViewContents = BTreeMap<Row, Diff>;
 /// input has been advanced past `t` and the workers have caught up.
 ///
 /// Memory: each table's rows are arranged once (sharded over the workers,
-/// O(rows) in total), shared
-/// by all views; each view adds the arrangements its operators need, and
-/// its read side keeps the contents at its `since` plus the updates after
-/// it (see [`Compute::allow_compaction`]).
+/// O(rows) in total) and shared by all views; each view adds the
+/// arrangements its operators need, and its read side keeps the contents at
+/// its `since` plus the updates after it (see
+/// [`Compute::allow_compaction`]).
 pub struct Compute {
     senders: Vec<Sender<Command>>,
     threads: Vec<Thread>,

@@ -4,6 +4,7 @@
 use freshet_common::cast::CastContext;
 use freshet_common::{DataType, Datum, Error, Result, SqlState};
 use freshet_expr::func::Func;
+use freshet_expr::jsonb_ops::JsonOp;
 use freshet_expr::{BinaryOp, ScalarExpr, SubqueryExpr, SubqueryKind, UnaryOp};
 use sqlparser::ast::{self, Expr};
 
@@ -402,6 +403,16 @@ impl Binder<'_> {
             B::PGRegexIMatch => BinaryOp::RegexMatch { case_insensitive: true, negated: false },
             B::PGRegexNotMatch => BinaryOp::RegexMatch { case_insensitive: false, negated: true },
             B::PGRegexNotIMatch => BinaryOp::RegexMatch { case_insensitive: true, negated: true },
+            B::Arrow => BinaryOp::Json(JsonOp::Get),
+            B::LongArrow => BinaryOp::Json(JsonOp::GetText),
+            B::HashArrow => BinaryOp::Json(JsonOp::Path),
+            B::HashLongArrow => BinaryOp::Json(JsonOp::PathText),
+            B::AtArrow => BinaryOp::Json(JsonOp::Contains),
+            B::ArrowAt => BinaryOp::Json(JsonOp::ContainedBy),
+            B::Question => BinaryOp::Json(JsonOp::HasKey),
+            B::QuestionPipe => BinaryOp::Json(JsonOp::HasAnyKey),
+            B::QuestionAnd => BinaryOp::Json(JsonOp::HasAllKeys),
+            B::HashMinus => return Err(Error::unsupported("operator #-")),
             B::PGCustomBinaryOperator(parts) => {
                 // OPERATOR(pg_catalog.~) and friends.
                 let symbol = parts.last().map(String::as_str).unwrap_or("");
@@ -450,6 +461,35 @@ impl Binder<'_> {
             )
             .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
         };
+        // jsonb operators, and || / - on jsonb.
+        let jsonish = |t: &T| matches!(t, T::Jsonb | T::Json);
+        let json_op = match op {
+            BinaryOp::Json(j) => Some(j),
+            BinaryOp::Concat if jsonish(&lt) || jsonish(&rt) => Some(JsonOp::Concat),
+            BinaryOp::Sub if jsonish(&lt) => Some(JsonOp::Delete),
+            _ => None,
+        };
+        if let Some(j) = json_op {
+            if matches!(j, JsonOp::Contains | JsonOp::ContainedBy) && matches!(lt, T::Array(_)) {
+                return Err(Error::unsupported("array containment operators"));
+            }
+            if !(jsonish(&lt) || lt == T::Unknown) {
+                return Err(undefined(&lt, &rt));
+            }
+            let l = self.coerce(l, &lt, &T::Jsonb, CastContext::Implicit)?;
+            let (rtarget, result) = match j {
+                JsonOp::Get | JsonOp::Delete => (if rt.is_integer() { T::Int4 } else { T::Text }, T::Jsonb),
+                JsonOp::GetText => (if rt.is_integer() { T::Int4 } else { T::Text }, T::Text),
+                JsonOp::Path => (T::Array(Box::new(T::Text)), T::Jsonb),
+                JsonOp::PathText => (T::Array(Box::new(T::Text)), T::Text),
+                JsonOp::Contains | JsonOp::ContainedBy => (T::Jsonb, T::Bool),
+                JsonOp::HasKey => (T::Text, T::Bool),
+                JsonOp::HasAnyKey | JsonOp::HasAllKeys => (T::Array(Box::new(T::Text)), T::Bool),
+                JsonOp::Concat => (T::Jsonb, T::Jsonb),
+            };
+            let r = self.coerce(r, &rt, &rtarget, CastContext::Implicit)?;
+            return Ok((ScalarExpr::Binary { op: BinaryOp::Json(j), left: Box::new(l), right: Box::new(r) }, result));
+        }
         match op {
             BinaryOp::Eq
             | BinaryOp::NotEq
@@ -905,6 +945,19 @@ fn op_symbol(op: BinaryOp) -> &'static str {
         BinaryOp::Like { negated: false, case_insensitive: true } => "~~*",
         BinaryOp::Like { negated: true, case_insensitive: true } => "!~~*",
         BinaryOp::RegexMatch { .. } => "~",
+        BinaryOp::Json(j) => match j {
+            JsonOp::Get => "->",
+            JsonOp::GetText => "->>",
+            JsonOp::Path => "#>",
+            JsonOp::PathText => "#>>",
+            JsonOp::Contains => "@>",
+            JsonOp::ContainedBy => "<@",
+            JsonOp::HasKey => "?",
+            JsonOp::HasAnyKey => "?|",
+            JsonOp::HasAllKeys => "?&",
+            JsonOp::Concat => "||",
+            JsonOp::Delete => "-",
+        },
     }
 }
 

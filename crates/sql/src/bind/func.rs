@@ -4,6 +4,7 @@
 use freshet_common::cast::CastContext;
 use freshet_common::{DataType, Datum, Error, Result, SqlState};
 use freshet_expr::func::{DateTimeFunc, Func};
+use freshet_expr::jsonb_ops::JsonFunc;
 use freshet_expr::{AggregateExpr, AggregateFunc, ScalarExpr};
 use sqlparser::ast::{self, Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
 
@@ -574,6 +575,56 @@ impl Binder<'_> {
                         format!("unrecognized configuration parameter \"{setting}\""),
                     )),
                 }
+            }
+            "jsonb_typeof" | "jsonb_array_length" | "jsonb_strip_nulls" => {
+                let j = DataType::Jsonb;
+                let out = coerce_all!(j);
+                let (f, ty) = match name {
+                    "jsonb_typeof" => (JsonFunc::TypeOf, DataType::Text),
+                    "jsonb_array_length" => (JsonFunc::ArrayLength, DataType::Int4),
+                    _ => (JsonFunc::StripNulls, DataType::Jsonb),
+                };
+                call(Func::Json(f, vec![DataType::Jsonb]), out, ty)
+            }
+            "jsonb_build_object" | "jsonb_build_array" | "to_jsonb" => {
+                if name == "to_jsonb" && n != 1 {
+                    return Err(no_such(name));
+                }
+                let mut out = Vec::new();
+                let mut types = Vec::new();
+                for (i, (e, t)) in args.into_iter().enumerate() {
+                    // Keys and unknown literals are text.
+                    let target = if t == DataType::Unknown || (name == "jsonb_build_object" && i % 2 == 0 && t == DataType::Unknown) {
+                        DataType::Text
+                    } else {
+                        t.clone()
+                    };
+                    out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
+                    types.push(target);
+                }
+                let f = match name {
+                    "jsonb_build_object" => JsonFunc::BuildObject,
+                    "jsonb_build_array" => JsonFunc::BuildArray,
+                    _ => JsonFunc::ToJsonb,
+                };
+                call(Func::Json(f, types), out, DataType::Jsonb)
+            }
+            "jsonb_extract_path" | "jsonb_extract_path_text" => {
+                if n < 2 {
+                    return Err(no_such(name));
+                }
+                let mut it = args.into_iter();
+                let (j, jt) = it.next().ok_or_else(|| no_such(name))?;
+                let mut out = vec![self.coerce(j, &jt, &DataType::Jsonb, CastContext::Implicit)?];
+                for (e, t) in it {
+                    out.push(self.coerce(e, &t, &DataType::Text, CastContext::Implicit)?);
+                }
+                let text_out = name.ends_with("_text");
+                call(
+                    Func::Json(JsonFunc::ExtractPath { text: text_out }, vec![]),
+                    out,
+                    if text_out { DataType::Text } else { DataType::Jsonb },
+                )
             }
             "set_config" => {
                 let b = DataType::Bool;

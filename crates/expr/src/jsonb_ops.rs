@@ -1,0 +1,276 @@
+//! jsonb operators (`->`, `->>`, `#>`, `#>>`, `@>`, `<@`, `?`, `?|`, `?&`,
+//! `||`, `-`) and functions, over `freshet_common::Jsonb`.
+
+use freshet_common::json::{self, Jsonb};
+use freshet_common::{Datum, Error, Result, SqlState};
+
+/// A jsonb operator, resolved by the binder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JsonOp {
+    /// `->` with a text key or an integer index.
+    Get,
+    /// `->>`.
+    GetText,
+    /// `#>` with a text[] path.
+    Path,
+    /// `#>>`.
+    PathText,
+    /// `@>`.
+    Contains,
+    /// `<@`.
+    ContainedBy,
+    /// `?`.
+    HasKey,
+    /// `?|`.
+    HasAnyKey,
+    /// `?&`.
+    HasAllKeys,
+    /// `||` on jsonb.
+    Concat,
+    /// `-` with a text key or integer index.
+    Delete,
+}
+
+fn jsonb(d: &Datum) -> Option<Jsonb> {
+    match d {
+        Datum::Jsonb(j) => Some(j.clone()),
+        Datum::Json(s) => json::parse_json_text(s).ok(),
+        _ => None,
+    }
+}
+
+fn step<'a>(v: &'a Jsonb, key: &Datum) -> Option<&'a Jsonb> {
+    match key {
+        Datum::Text(k) => match v {
+            Jsonb::Object(_) => json::get_field(v, k),
+            // A path element into an array is an integer written as text.
+            Jsonb::Array(_) => k.trim().parse::<i64>().ok().and_then(|i| json::get_index(v, i)),
+            _ => None,
+        },
+        d => match v {
+            Jsonb::Array(_) => d.as_i64().and_then(|i| json::get_index(v, i)),
+            Jsonb::Object(_) => None,
+            // A scalar behaves as a one-element array for integer subscripts.
+            scalar => matches!(d.as_i64(), Some(0) | Some(-1)).then_some(scalar),
+        },
+    }
+}
+
+fn text_of(v: &Jsonb) -> Datum {
+    match json::to_text(v) {
+        Some(s) => Datum::Text(s),
+        None => Datum::Null,
+    }
+}
+
+fn keys(d: &Datum) -> Vec<String> {
+    match d {
+        Datum::Array(items) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+        _ => vec![],
+    }
+}
+
+fn has_key(v: &Jsonb, key: &str) -> bool {
+    match v {
+        Jsonb::Object(pairs) => pairs.iter().any(|(k, _)| k == key),
+        Jsonb::Array(items) => items.iter().any(|i| matches!(i, Jsonb::String(s) if s == key)),
+        Jsonb::String(s) => s == key,
+        _ => false,
+    }
+}
+
+/// Evaluates `left op right` (NULL in, NULL out).
+pub fn eval(op: JsonOp, left: Datum, right: Datum) -> Result<Datum> {
+    if left.is_null() || right.is_null() {
+        return Ok(Datum::Null);
+    }
+    let Some(v) = jsonb(&left) else { return Ok(Datum::Null) };
+    Ok(match op {
+        JsonOp::Get => step(&v, &right).map(|r| Datum::Jsonb(r.clone())).unwrap_or(Datum::Null),
+        JsonOp::GetText => step(&v, &right).map(text_of).unwrap_or(Datum::Null),
+        JsonOp::Path | JsonOp::PathText => {
+            let Datum::Array(path) = &right else { return Ok(Datum::Null) };
+            let mut cur = &v;
+            for p in path {
+                if p.is_null() {
+                    return Ok(Datum::Null);
+                }
+                match step(cur, p) {
+                    Some(next) => cur = next,
+                    None => return Ok(Datum::Null),
+                }
+            }
+            if op == JsonOp::Path {
+                Datum::Jsonb(cur.clone())
+            } else {
+                text_of(cur)
+            }
+        }
+        JsonOp::Contains => Datum::Bool(json::contains(&v, &jsonb(&right).unwrap_or(Jsonb::Null))),
+        JsonOp::ContainedBy => Datum::Bool(json::contains(&jsonb(&right).unwrap_or(Jsonb::Null), &v)),
+        JsonOp::HasKey => Datum::Bool(has_key(&v, right.as_str().unwrap_or(""))),
+        JsonOp::HasAnyKey => Datum::Bool(keys(&right).iter().any(|k| has_key(&v, k))),
+        JsonOp::HasAllKeys => Datum::Bool(keys(&right).iter().all(|k| has_key(&v, k))),
+        JsonOp::Concat => {
+            let r = jsonb(&right).unwrap_or(Jsonb::Null);
+            Datum::Jsonb(match (v, r) {
+                (Jsonb::Object(mut a), Jsonb::Object(b)) => {
+                    for (k, val) in b {
+                        a.retain(|(x, _)| *x != k);
+                        a.push((k, val));
+                    }
+                    json::make_object(a)
+                }
+                (Jsonb::Array(mut a), Jsonb::Array(b)) => {
+                    a.extend(b);
+                    Jsonb::Array(a)
+                }
+                (Jsonb::Array(mut a), other) => {
+                    a.push(other);
+                    Jsonb::Array(a)
+                }
+                (other, Jsonb::Array(mut b)) => {
+                    b.insert(0, other);
+                    Jsonb::Array(b)
+                }
+                (a, b) => Jsonb::Array(vec![a, b]),
+            })
+        }
+        JsonOp::Delete => Datum::Jsonb(match (v, &right) {
+            (Jsonb::Object(pairs), Datum::Text(k)) => Jsonb::Object(pairs.into_iter().filter(|(x, _)| x != k).collect()),
+            (Jsonb::Array(items), Datum::Text(k)) => {
+                Jsonb::Array(items.into_iter().filter(|i| !matches!(i, Jsonb::String(s) if s == k)).collect())
+            }
+            (Jsonb::Array(mut items), d) if d.as_i64().is_some() => {
+                let len = items.len() as i64;
+                let i = d.as_i64().unwrap_or(0);
+                let i = if i < 0 { len + i } else { i };
+                if i >= 0 && i < len {
+                    items.remove(i as usize);
+                }
+                Jsonb::Array(items)
+            }
+            (Jsonb::Object(_), _) | (Jsonb::Array(_), _) => {
+                return Err(Error::new(SqlState::InvalidParameterValue, "cannot delete from object using integer index"))
+            }
+            _ => return Err(Error::new(SqlState::InvalidParameterValue, "cannot delete from scalar")),
+        }),
+    })
+}
+
+/// A jsonb function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JsonFunc {
+    TypeOf,
+    ArrayLength,
+    BuildObject,
+    BuildArray,
+    /// `to_jsonb(anyelement)`: the value's JSON form.
+    ToJsonb,
+    /// `jsonb_extract_path(jsonb, VARIADIC text[])`.
+    ExtractPath { text: bool },
+    /// `jsonb_strip_nulls`.
+    StripNulls,
+}
+
+/// Converts a SQL value to jsonb (`to_jsonb`).
+pub fn to_jsonb(d: &Datum, ty: &freshet_common::DataType, ctx: &freshet_common::io::TextContext) -> Result<Jsonb> {
+    Ok(match d {
+        Datum::Null => Jsonb::Null,
+        Datum::Bool(b) => Jsonb::Bool(*b),
+        Datum::Jsonb(j) => j.clone(),
+        Datum::Json(s) => json::parse_json_text(s)?,
+        Datum::Int2(_) | Datum::Int4(_) | Datum::Int8(_) | Datum::Numeric(_) | Datum::Float4(_) | Datum::Float8(_) => {
+            let mut s = String::new();
+            freshet_common::io::format_text(d, ty, ctx, &mut s);
+            match json::parse_json_text(&s) {
+                Ok(j @ Jsonb::Number(_)) => j,
+                _ => Jsonb::String(s),
+            }
+        }
+        Datum::Array(items) => {
+            let elem = ty.element().cloned().unwrap_or(freshet_common::DataType::Text);
+            Jsonb::Array(items.iter().map(|i| to_jsonb(i, &elem, ctx)).collect::<Result<_>>()?)
+        }
+        other => {
+            let mut s = String::new();
+            freshet_common::io::format_text(other, ty, ctx, &mut s);
+            Jsonb::String(s)
+        }
+    })
+}
+
+fn strip_nulls(v: Jsonb) -> Jsonb {
+    match v {
+        Jsonb::Object(pairs) => {
+            Jsonb::Object(pairs.into_iter().filter(|(_, x)| *x != Jsonb::Null).map(|(k, x)| (k, strip_nulls(x))).collect())
+        }
+        Jsonb::Array(items) => Jsonb::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
+}
+
+/// Evaluates a jsonb function; `types` are the argument types (for to_jsonb
+/// and the build functions).
+pub fn call(
+    func: JsonFunc,
+    args: Vec<Datum>,
+    types: &[freshet_common::DataType],
+    ctx: &freshet_common::io::TextContext,
+) -> Result<Datum> {
+    match func {
+        JsonFunc::BuildObject => {
+            if args.len() % 2 != 0 {
+                return Err(Error::new(
+                    SqlState::InvalidParameterValue,
+                    "argument list must have even number of elements",
+                )
+                .with_hint("The arguments of jsonb_build_object() must consist of alternating keys and values."));
+            }
+            let mut pairs = Vec::new();
+            for (i, pair) in args.chunks(2).enumerate() {
+                let key = match &pair[0] {
+                    Datum::Null => {
+                        return Err(Error::new(SqlState::InvalidParameterValue, format!("argument {}: key must not be null", i * 2 + 1)))
+                    }
+                    d => {
+                        let mut s = String::new();
+                        freshet_common::io::format_text(d, &types[i * 2], ctx, &mut s);
+                        s
+                    }
+                };
+                pairs.push((key, to_jsonb(&pair[1], &types[i * 2 + 1], ctx)?));
+            }
+            return Ok(Datum::Jsonb(json::make_object(pairs)));
+        }
+        JsonFunc::BuildArray => {
+            let items = args.iter().zip(types).map(|(a, t)| to_jsonb(a, t, ctx)).collect::<Result<_>>()?;
+            return Ok(Datum::Jsonb(Jsonb::Array(items)));
+        }
+        JsonFunc::ToJsonb => {
+            let d = args.into_iter().next().unwrap_or(Datum::Null);
+            if d.is_null() {
+                return Ok(Datum::Null);
+            }
+            return Ok(Datum::Jsonb(to_jsonb(&d, &types[0], ctx)?));
+        }
+        _ => {}
+    }
+    if args.iter().any(|a| a.is_null()) {
+        return Ok(Datum::Null);
+    }
+    let Some(v) = args.first().and_then(jsonb) else { return Ok(Datum::Null) };
+    Ok(match func {
+        JsonFunc::TypeOf => Datum::Text(json::type_of(&v).to_string()),
+        JsonFunc::ArrayLength => match &v {
+            Jsonb::Array(items) => Datum::Int4(items.len() as i32),
+            _ => return Err(Error::new(SqlState::InvalidParameterValue, "cannot get array length of a non-array")),
+        },
+        JsonFunc::ExtractPath { text } => {
+            let path = Datum::Array(args[1..].to_vec());
+            eval(if text { JsonOp::PathText } else { JsonOp::Path }, args[0].clone(), path)?
+        }
+        JsonFunc::StripNulls => Datum::Jsonb(strip_nulls(v)),
+        JsonFunc::BuildObject | JsonFunc::BuildArray | JsonFunc::ToJsonb => unreachable!("handled above"),
+    })
+}
