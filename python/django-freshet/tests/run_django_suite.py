@@ -398,12 +398,14 @@ def run_app(
     work_dir: Path,
     app_timeout_s: int,
     test_timeout_s: int,
+    log_sql: bool = False,
 ) -> AppResult:
     out_dir = work_dir / "results" / target.name
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / f"{app}.jsonl"
     log_path = out_dir / f"{app}.log"
     results_path.unlink(missing_ok=True)
+    (out_dir / f"{app}.sql").unlink(missing_ok=True)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
@@ -412,6 +414,7 @@ def run_app(
         ),
         "DJANGO_SUITE_RESULTS": str(results_path),
         "DJANGO_SUITE_TEST_TIMEOUT": str(test_timeout_s),
+        **({"DJANGO_SUITE_LOG_SQL": str(out_dir / f"{app}.sql")} if log_sql else {}),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
     }
@@ -835,6 +838,11 @@ def main(argv: list[str] | None = None) -> int:
         help="get past a server gap on Freshet to see what lies behind it "
         "(suite_support/discovery_shims.py); named in SUITE.md",
     )
+    parser.add_argument(
+        "--log-sql",
+        action="store_true",
+        help="log every statement to <work>/results/<target>/<app>.sql",
+    )
     parser.add_argument("--test-timeout", type=int, default=120, help="seconds")
     parser.add_argument("--app-timeout", type=int, default=1800, help="seconds")
     parser.add_argument(
@@ -895,6 +903,7 @@ def main(argv: list[str] | None = None) -> int:
                     work_dir,
                     min(args.app_timeout, remaining),
                     args.test_timeout,
+                    args.log_sql,
                 )
                 results[app] = result
                 c = result.counts()

@@ -17,6 +17,12 @@ Shims:
   app does so after every test database migration). The shim spells the
   sequence by name, ``'"table_column_seq"'``, which is how both PostgreSQL
   and Freshet name an identity column's sequence (short names only).
+- ``inet-as-varchar``: Freshet has no ``inet`` type (42704 'type "inet" does
+  not exist'), and Django's postgresql backend stores GenericIPAddressField
+  and IPAddressField as ``inet``: any app with such a field (queries,
+  model_fields, bulk_create) fails at database setup. The shim stores them
+  as ``varchar(39)``/``varchar(15)`` for that run; lookups that apply
+  ``HOST()`` still fail and show up in the report.
 """
 
 from __future__ import annotations
@@ -51,7 +57,20 @@ def _setval_constant() -> None:
     ops.sequence_reset_by_name_sql = _wrap(ops.sequence_reset_by_name_sql)  # type: ignore[method-assign]
 
 
-SHIMS: dict[str, Callable[[], None]] = {"setval-constant": _setval_constant}
+def _inet_as_varchar() -> None:
+    from django_freshet.base import DatabaseWrapper
+
+    DatabaseWrapper.data_types = {
+        **DatabaseWrapper.data_types,
+        "GenericIPAddressField": "varchar(39)",
+        "IPAddressField": "varchar(15)",
+    }
+
+
+SHIMS: dict[str, Callable[[], None]] = {
+    "setval-constant": _setval_constant,
+    "inet-as-varchar": _inet_as_varchar,
+}
 
 
 def install(names: str) -> None:

@@ -112,26 +112,42 @@ def _record_sql_error(
         "sql": str(sql)[:SQL_CHARS_MAX],
         "params": repr(params)[:500],
     }
-    if _state.test_id is None:
-        # Outside any test: database setup (migrations), class setup or
-        # teardown. Recorded on its own, since no test outcome will carry it.
-        if _state.results_file is not None:
-            record = {"test": None, "outcome": "sql_error_outside_test", **error}
-            _state.results_file.write(json.dumps(record) + "\n")
-            _state.results_file.flush()
-        return
+    # Kept until the next outcome is written: Django's TestCase flushes the
+    # database (TransactionTestCase) after unittest's stopTest, and an error
+    # there is reported as the test's error after that.
     if len(_state.sql_errors) < SQL_ERRORS_PER_TEST_MAX:
         _state.sql_errors.append(error)
+    if _state.test_id is None and _state.results_file is not None:
+        # Outside the test body: database setup (migrations), class setup or
+        # teardown. Also recorded on its own, since no outcome may carry it.
+        record = {"test": None, "outcome": "sql_error_outside_test", **error}
+        _state.results_file.write(json.dumps(record) + "\n")
+        _state.results_file.flush()
+
+
+def _log_statement(cursor_wrapper: Any, sql: object, params: object, error: str) -> None:
+    """Append the statement to ``$DJANGO_SUITE_LOG_SQL`` (for building repros)."""
+    path = os.environ.get("DJANGO_SUITE_LOG_SQL")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as out:
+        executed = _executed_query(cursor_wrapper, sql, params) or str(sql)
+        alias = getattr(cursor_wrapper.db, "alias", "?")
+        out.write(f"-- [{alias}] {_state.test_id}{' ERROR ' + error if error else ''}\n")
+        out.write(executed.rstrip().rstrip(";") + ";\n")
 
 
 def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(self: Any, sql: object, *args: Any, **kwargs: Any) -> Any:
+        params = args[0] if args else kwargs.get("params")
         try:
-            return method(self, sql, *args, **kwargs)
+            result = method(self, sql, *args, **kwargs)
         except Exception as exc:
-            params = args[0] if args else kwargs.get("params")
             _record_sql_error(self, sql, params, exc)
+            _log_statement(self, sql, params, f"{type(exc).__name__}: {exc}".splitlines()[0])
             raise
+        _log_statement(self, sql, params, "")
+        return result
 
     wrapper.__name__ = method.__name__
     wrapper.__wrapped__ = method  # type: ignore[attr-defined]
@@ -207,6 +223,7 @@ class RecordingResult(unittest.TextTestResult):
         }
         _state.results_file.write(json.dumps(record) + "\n")
         _state.results_file.flush()
+        _state.sql_errors = []
 
     def startTest(self, test: unittest.TestCase) -> None:  # noqa: N802
         _state.test_id = test.id()
