@@ -89,6 +89,9 @@ pub enum RelKind {
     Table,
     View { sql: String },
     Sequence { start: i64, increment: i64, owner: Option<(u32, usize)> },
+    /// A materialized view maintained by the dataflow engine; `depends_on`
+    /// lists the tables and views its query reads.
+    MaterializedView { sql: String, depends_on: Vec<u32> },
 }
 
 /// A table, view or sequence.
@@ -133,6 +136,7 @@ impl RelationDef {
                 RelKind::Table => RelationKind::Table,
                 RelKind::View { sql } => RelationKind::View { sql: sql.clone() },
                 RelKind::Sequence { .. } => RelationKind::Sequence,
+                RelKind::MaterializedView { sql, .. } => RelationKind::MaterializedView { sql: sql.clone() },
             },
             columns: self
                 .columns

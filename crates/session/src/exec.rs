@@ -93,6 +93,42 @@ impl Session {
                 txn.structural = true;
                 cmd("CREATE VIEW")
             }
+            Plan::CreateMaterializedView { schema, name, sql, plan, columns: cols, if_not_exists } => {
+                if txn.work.catalog.relation(&self.database, &schema, &name).is_some() {
+                    if if_not_exists {
+                        return cmd("CREATE MATERIALIZED VIEW");
+                    }
+                    return Err(duplicate_relation(&name));
+                }
+                // Refuse what cannot be maintained incrementally now, not at commit.
+                freshet_compute::dataflow::check_plan(&plan)?;
+                let mut depends_on = Vec::new();
+                plan.visit(&mut |n| {
+                    if let freshet_expr::RelExpr::Get { table, .. } = n {
+                        if !depends_on.contains(&table.0) {
+                            depends_on.push(table.0);
+                        }
+                    }
+                });
+                let oid = txn.work.catalog_mut().allocate_oid();
+                let def = RelationDef {
+                    oid,
+                    database: self.database.clone(),
+                    schema,
+                    name,
+                    kind: RelKind::MaterializedView { sql, depends_on },
+                    columns: cols
+                        .iter()
+                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None })
+                        .collect(),
+                    indexes: vec![],
+                    foreign_keys: vec![],
+                    checks: vec![],
+                };
+                txn.work.catalog_mut().relations.insert(oid, def);
+                txn.structural = true;
+                cmd("CREATE MATERIALIZED VIEW")
+            }
             Plan::CreateSequence { schema, name, if_not_exists, start, increment } => {
                 if txn.work.catalog.relation(&self.database, &schema, &name).is_some() {
                     if if_not_exists {
@@ -460,6 +496,7 @@ impl Session {
                     let wanted = |r: &RelationDef| match kind {
                         ObjectKind::Table => matches!(r.kind, RelKind::Table),
                         ObjectKind::View => matches!(r.kind, RelKind::View { .. }),
+                        ObjectKind::MaterializedView => matches!(r.kind, RelKind::MaterializedView { .. }),
                         ObjectKind::Sequence => matches!(r.kind, RelKind::Sequence { .. }),
                         _ => false,
                     };
@@ -471,6 +508,28 @@ impl Session {
                     };
                     match rel {
                         Some(r) if wanted(&r) => {
+                            let views: Vec<(u32, String)> = txn
+                                .work
+                                .catalog
+                                .relations
+                                .values()
+                                .filter(|v| matches!(&v.kind, RelKind::MaterializedView { depends_on, .. } if depends_on.contains(&r.oid)))
+                                .map(|v| (v.oid, v.name.clone()))
+                                .collect();
+                            if !views.is_empty() {
+                                if !_cascade {
+                                    return Err(Error::new(
+                                        SqlState::DependentObjectsStillExist,
+                                        format!("cannot drop {kind_name} {} because other objects depend on it", r.name),
+                                    )
+                                    .with_detail(format!("materialized view {} depends on {kind_name} {}", views[0].1, r.name))
+                                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                                }
+                                let cat = txn.work.catalog_mut();
+                                for (v, _) in &views {
+                                    cat.relations.remove(v);
+                                }
+                            }
                             let dependents: Vec<(u32, crate::catalog::ForeignKeyDef)> = txn
                                 .work
                                 .catalog
@@ -844,6 +903,7 @@ fn drop_keyword(kind: &RelKind) -> &'static str {
     match kind {
         RelKind::Table => "TABLE",
         RelKind::View { .. } => "VIEW",
+        RelKind::MaterializedView { .. } => "MATERIALIZED VIEW",
         RelKind::Sequence { .. } => "SEQUENCE",
     }
 }
@@ -852,6 +912,7 @@ fn relation_kind_name(kind: &RelKind) -> &'static str {
     match kind {
         RelKind::Table => "table",
         RelKind::View { .. } => "view",
+        RelKind::MaterializedView { .. } => "materialized view",
         RelKind::Sequence { .. } => "sequence",
     }
 }

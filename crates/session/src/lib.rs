@@ -27,6 +27,7 @@ pub mod settings;
 pub mod state;
 pub mod system;
 pub mod txn;
+pub mod views;
 
 pub use api::*;
 

@@ -51,6 +51,8 @@ pub struct Server {
     storage_failed: AtomicBool,
     /// Row locks of open transactions.
     pub(crate) locks: Arc<crate::locks::LockManager>,
+    /// The dataflow engine maintaining materialized views.
+    pub(crate) views: crate::views::Views,
 }
 
 impl Server {
@@ -108,6 +110,8 @@ impl Server {
             tables.insert(oid, data);
         }
         let state = DbState { catalog: Arc::new(catalog), tables, ts: loaded.last_ts };
+        let views = crate::views::Views::start(config.workers, &state)
+            .map_err(|e| StartupError { message: format!("cannot start the dataflow engine: {}", e.message) })?;
         let server = Arc::new(Server {
             config,
             state: RwLock::new(state),
@@ -120,6 +124,7 @@ impl Server {
             next_pid: AtomicI32::new(1000),
             storage_failed: AtomicBool::new(false),
             locks: Arc::new(crate::locks::LockManager::default()),
+            views,
         });
         if fresh {
             // Persist the bootstrap catalog so the databases exist durably.
@@ -240,6 +245,8 @@ impl Server {
             }
             return Err(storage_error(&e));
         }
+        // Views learn the commit before any reader can see its timestamp.
+        self.views.commit(&current, &new_state, &txn.writes, &txn.truncated);
         *self.state.write() = new_state;
         Ok(())
     }

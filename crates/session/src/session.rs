@@ -705,6 +705,15 @@ pub(crate) struct StateSource<'a> {
 
 impl DataSource for StateSource<'_> {
     fn scan(&self, table: TableRef, f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>) -> Result<()> {
+        if let Some(rel) = self.state.catalog.relations.get(&table.0) {
+            if matches!(rel.kind, crate::catalog::RelKind::MaterializedView { .. }) {
+                let rows = self.session.server.views.read(rel.oid, &rel.name, self.state.ts)?;
+                for (i, row) in rows.iter().enumerate() {
+                    f(i as u64, row)?;
+                }
+                return Ok(());
+            }
+        }
         if let Some(data) = self.state.table(table.0) {
             for (id, row) in data.rows.iter() {
                 f(*id, &row[..])?;

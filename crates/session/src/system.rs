@@ -463,6 +463,7 @@ pub fn relkind(kind: &RelKind) -> char {
         RelKind::Table => 'r',
         RelKind::View { .. } => 'v',
         RelKind::Sequence { .. } => 'S',
+        RelKind::MaterializedView { .. } => 'm',
     }
 }
 
@@ -1503,7 +1504,7 @@ fn is_relations<'a>(
         let view = match r.kind {
             RelKind::Table => false,
             RelKind::View { .. } => true,
-            RelKind::Sequence { .. } => continue,
+            RelKind::Sequence { .. } | RelKind::MaterializedView { .. } => continue,
         };
         let columns = r
             .columns

@@ -14,6 +14,9 @@ pub enum RelationKind {
     System,
     /// A sequence (only usable through nextval/currval/setval).
     Sequence,
+    /// An incrementally maintained materialized view: read like a table
+    /// (its rows come from the dataflow engine), never written directly.
+    MaterializedView { sql: String },
 }
 
 /// One column of a relation.

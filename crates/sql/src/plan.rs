@@ -199,6 +199,15 @@ pub enum Plan {
     CreateSchema { name: String, if_not_exists: bool },
     CreateView { schema: String, name: String, sql: String, columns: Vec<OutputColumn>, or_replace: bool },
     CreateSequence { schema: String, name: String, if_not_exists: bool, start: i64, increment: i64 },
+    /// CREATE MATERIALIZED VIEW: the defining query's text, plan and columns.
+    CreateMaterializedView {
+        schema: String,
+        name: String,
+        sql: String,
+        plan: RelExpr,
+        columns: Vec<OutputColumn>,
+        if_not_exists: bool,
+    },
     CreateIndex { name: Option<String>, table: u32, columns: Vec<usize>, unique: bool, if_not_exists: bool },
     Transaction(TransactionPlan),
     Set { name: String, value: Option<String>, local: bool },

@@ -576,11 +576,33 @@ impl Binder<'_> {
                 Ok(Plan::CreateSchema { name, if_not_exists: *if_not_exists })
             }
             S::CreateView(view) => {
-                if view.materialized {
-                    return Err(Error::unsupported("CREATE MATERIALIZED VIEW (issue: incrementally maintained views)"));
-                }
                 let (schema, name) = names::schema_and_name(&view.name);
                 let schema = self.schema_for_create(schema)?;
+                if view.materialized {
+                    self.for_view = true;
+                    let bound = self.bind_query(&view.query);
+                    self.for_view = false;
+                    let bound = bound?;
+                    let mut columns = bound.columns;
+                    for (c, alias) in columns.iter_mut().zip(&view.columns) {
+                        c.name = names::ident(&alias.name);
+                    }
+                    for c in columns.iter_mut() {
+                        if c.ty == DataType::Unknown {
+                            c.ty = DataType::Text;
+                        }
+                        c.table_oid = 0;
+                        c.column_id = 0;
+                    }
+                    return Ok(Plan::CreateMaterializedView {
+                        schema,
+                        name,
+                        sql: view.query.to_string(),
+                        plan: bound.expr,
+                        columns,
+                        if_not_exists: view.if_not_exists,
+                    });
+                }
                 let bound = self.bind_query(&view.query)?;
                 let mut columns = bound.columns;
                 for (c, alias) in columns.iter_mut().zip(&view.columns) {

@@ -26,6 +26,11 @@ impl Binder<'_> {
         })?;
         match rel.kind {
             RelationKind::Table => Ok(rel),
+            RelationKind::MaterializedView { .. } => Err(Error::new(
+                SqlState::WrongObjectType,
+                format!("cannot {action} materialized view \"{}\"", rel.name),
+            )
+            .with_detail("Materialized views are maintained from the tables they are defined over.")),
             RelationKind::View { .. } => Err(Error::new(
                 SqlState::WrongObjectType,
                 format!("cannot {action} view \"{}\"", rel.name),

@@ -67,6 +67,8 @@ impl Binder<'_> {
             S::Comment { .. } => Ok(Plan::NoOp { tag: "COMMENT".into() }),
             S::Analyze { .. } => Ok(Plan::NoOp { tag: "ANALYZE".into() }),
             S::Vacuum(_) => Ok(Plan::NoOp { tag: "VACUUM".into() }),
+            // Materialized views are always fresh.
+            S::RefreshMaterializedView(_) => Ok(Plan::NoOp { tag: "REFRESH MATERIALIZED VIEW".into() }),
             S::Grant { .. } => Ok(Plan::NoOp { tag: "GRANT".into() }),
             S::Revoke { .. } => Ok(Plan::NoOp { tag: "REVOKE".into() }),
             other => Err(Error::unsupported(format!("statement {}", super::ddl::statement_kind(other)))),

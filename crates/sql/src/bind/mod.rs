@@ -99,6 +99,15 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// Binds a materialized view's defining query (nested materialized
+    /// views expanded, non-deterministic functions refused).
+    pub fn bind_view_query(&mut self, q: &ast::Query) -> Result<RelExpr> {
+        self.for_view = true;
+        let bound = self.bind_query(q);
+        self.for_view = false;
+        Ok(bound?.expr)
+    }
+
     /// Registers a use of `$n` (1-based), growing the parameter list.
     pub(crate) fn param(&mut self, n: usize) -> Result<(ScalarExpr, DataType)> {
         if n == 0 || n > 65535 {

@@ -938,8 +938,14 @@ impl Binder<'_> {
                     })
                 })?;
                 let qualifier = alias.as_ref().map(|a| names::ident(&a.name)).unwrap_or(rel.name.clone());
-                let plan = match &rel.kind {
-                    RelationKind::Table => RelExpr::Get {
+                // Inside a materialized view's definition, another materialized
+                // view is expanded to its query, so the dataflow reads tables.
+                let expanded_kind = match &rel.kind {
+                    RelationKind::MaterializedView { sql } if self.for_view => RelationKind::View { sql: sql.clone() },
+                    other => other.clone(),
+                };
+                let plan = match &expanded_kind {
+                    RelationKind::Table | RelationKind::MaterializedView { .. } => RelExpr::Get {
                         table: TableRef(rel.oid),
                         column_types: rel.columns.iter().map(|c| c.ty.clone()).collect(),
                         with_row_id: false,
@@ -977,7 +983,7 @@ impl Binder<'_> {
                             qualifier: Some(qualifier.clone()),
                             name: c.name.clone(),
                             ty: c.ty.clone(),
-                            table_oid: if rel.kind == RelationKind::Table || rel.kind == RelationKind::System { rel.oid } else { 0 },
+                            table_oid: if matches!(rel.kind, RelationKind::Table | RelationKind::System | RelationKind::MaterializedView { .. }) { rel.oid } else { 0 },
                             column_id: (i + 1) as i16,
                             hidden: false,
                             internal: false,
