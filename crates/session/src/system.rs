@@ -243,7 +243,7 @@ pub static RELATIONS: &[SystemRelation] = &[
         "schemaname:name tablename:name tableowner:name tablespace:name hasindexes:bool hasrules:bool \
          hastriggers:bool rowsecurity:bool"),
     rel!(PG, "pg_views", 12028, 'v', pg_views, "schemaname:name viewname:name viewowner:name definition:text"),
-    rel!(PG, "pg_matviews", 12038, 'v', empty,
+    rel!(PG, "pg_matviews", 12038, 'v', pg_matviews,
         "schemaname:name matviewname:name matviewowner:name tablespace:name hasindexes:bool ispopulated:bool \
          definition:text"),
     rel!(PG, "pg_indexes", 12043, 'v', pg_indexes,
@@ -1321,6 +1321,24 @@ fn pg_views(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     }
     for s in RELATIONS.iter().filter(|s| s.relkind == 'v') {
         rows.push(vec![text(s.schema), text(s.name), text(ctx.user), null()]);
+    }
+    Ok(rows)
+}
+
+fn pg_matviews(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for r in user_relations(ctx) {
+        if let RelKind::MaterializedView { sql, .. } = &r.kind {
+            rows.push(vec![
+                text(&r.schema),
+                text(&r.name),
+                text(ctx.user),
+                null(),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                text(&view_definition(sql, &column_names(r))),
+            ]);
+        }
     }
     Ok(rows)
 }
