@@ -105,6 +105,14 @@ pub fn call(func: DateTimeFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
             let y = if y < 0 { y + 1 } else { y };
             Datum::Date(dt::Date::from_ymd(y, m as u32, d as u32)?)
         }
+        DateTimeFunc::WindowStart => {
+            let size = window_micros(&args[1])?;
+            match &args[0] {
+                Datum::Timestamp(t) => Datum::Timestamp(freshet_common::Timestamp(floor_to(t.0, size))),
+                Datum::TimestampTz(t) => Datum::TimestampTz(freshet_common::TimestampTz(floor_to(t.0, size))),
+                other => return Err(Error::internal(format!("window start over {other:?}"))),
+            }
+        }
         DateTimeFunc::ToTimestamp => {
             let secs = args[0].as_f64().unwrap_or(0.0);
             if !secs.is_finite() {
@@ -119,3 +127,27 @@ pub fn call(func: DateTimeFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
 
 #[allow(dead_code)]
 fn _interval_type_check(_: Interval) {}
+
+/// A window size or slide in microseconds; months have no fixed length, so
+/// they are refused, as are non-positive sizes.
+pub fn window_micros(d: &Datum) -> Result<i64> {
+    match d {
+        Datum::Interval(iv) if iv.months == 0 => {
+            let micros = iv.days as i64 * dt::USECS_PER_DAY + iv.micros;
+            if micros <= 0 {
+                return Err(Error::new(SqlState::InvalidParameterValue, "window size must be positive"));
+            }
+            Ok(micros)
+        }
+        Datum::Interval(_) => Err(Error::unsupported("window sizes in months or years")),
+        _ => Err(Error::new(SqlState::InvalidParameterValue, "window size must be an interval")),
+    }
+}
+
+/// Floors `t` (microseconds since 2000-01-01) to a multiple of `size`
+/// counted from the Unix epoch, as RisingWave's windows are aligned.
+pub fn floor_to(t: i64, size: i64) -> i64 {
+    const UNIX_OFFSET: i64 = 946_684_800_000_000;
+    let since_unix = t + UNIX_OFFSET;
+    since_unix.div_euclid(size) * size - UNIX_OFFSET
+}

@@ -158,6 +158,9 @@ pub enum DateTimeFunc {
     CurrentDate,
     MakeDate,
     ToTimestamp,
+    /// `TUMBLE`'s window start: the timestamp floored to a multiple of a
+    /// fixed interval since the epoch.
+    WindowStart,
 }
 
 const INT2: &str = "smallint";

@@ -20,6 +20,9 @@ pub enum TableFunc {
     /// `pg_partition_ancestors(regclass)`: the relation itself (Freshet has
     /// no partitioned tables).
     PartitionAncestors,
+    /// `HOP(rel, ts, slide, size)`: every window `[start, start + size)`
+    /// with `start` a multiple of `slide` that contains `ts`; two columns.
+    HopWindows,
 }
 
 impl TableFunc {
@@ -27,6 +30,7 @@ impl TableFunc {
     pub fn width(&self) -> usize {
         match self {
             TableFunc::Unnest { arrays } => *arrays,
+            TableFunc::HopWindows => 2,
             _ => 1,
         }
     }
@@ -74,6 +78,32 @@ impl TableFunc {
                         vec![if *bigint { Datum::Int8(v) } else { Datum::Int4(v as i32) }]
                     })
                     .collect())
+            }
+            TableFunc::HopWindows => {
+                let (Some(ts), Some(slide), Some(size)) = (args.first(), args.get(1), args.get(2)) else { return Ok(vec![]) };
+                if ts.is_null() {
+                    return Ok(vec![]);
+                }
+                let slide = crate::datetime_ops::window_micros(slide)?;
+                let size = crate::datetime_ops::window_micros(size)?;
+                let (t, tz) = match ts {
+                    Datum::Timestamp(t) => (t.0, false),
+                    Datum::TimestampTz(t) => (t.0, true),
+                    _ => return Ok(vec![]),
+                };
+                let wrap = |v: i64| if tz { Datum::TimestampTz(freshet_common::TimestampTz(v)) } else { Datum::Timestamp(freshet_common::Timestamp(v)) };
+                let mut start = crate::datetime_ops::floor_to(t, slide);
+                let mut out = Vec::new();
+                // Windows containing t start in (t - size, t], stepping by slide.
+                while start > t - size {
+                    out.push(vec![wrap(start), wrap(start + size)]);
+                    start -= slide;
+                    if out.len() > 10_000 {
+                        return Err(Error::new(SqlState::ProgramLimitExceeded, "HOP makes more than 10000 windows per row"));
+                    }
+                }
+                out.reverse();
+                Ok(out)
             }
             TableFunc::PartitionAncestors => Ok(match args.first() {
                 Some(Datum::Null) | None => vec![],

@@ -23,6 +23,8 @@ const VIEWS: &[(&str, &str)] = &[
     ("v_case", "SELECT CASE WHEN qty >= 5 THEN 'big' ELSE 'small' END AS size, count(*) AS n FROM orders GROUP BY 1"),
     ("v_count_distinct", "SELECT itemid, count(DISTINCT state) AS states FROM orders GROUP BY itemid"),
     ("v_on_view", "SELECT state FROM v_sum_by_state WHERE n >= 2"),
+    ("v_tumble", "SELECT window_start, window_end, avg(v) AS a, count(*) AS n FROM TUMBLE(readings, ts, INTERVAL '1 minute') GROUP BY window_start, window_end"),
+    ("v_hop", "SELECT window_start, max(v) AS m FROM HOP(readings, ts, INTERVAL '30 seconds', INTERVAL '1 minute') GROUP BY window_start"),
 ];
 
 struct Rng(u64);
@@ -71,7 +73,8 @@ async fn views_equal_recompute_under_random_changes() {
     let mut c = server.connect().await;
     c.batch_execute(
         "CREATE TABLE orders (orderid int PRIMARY KEY, itemid int, qty int, price float, state varchar);
-         CREATE TABLE items (itemid int PRIMARY KEY, name text);",
+         CREATE TABLE items (itemid int PRIMARY KEY, name text);
+         CREATE TABLE readings (id int PRIMARY KEY, ts timestamp, v int);",
     )
     .await
     .expect("schema");
@@ -99,7 +102,21 @@ async fn views_equal_recompute_under_random_changes() {
                     ));
                 }
                 3 => stmts.push(format!("UPDATE orders SET qty = qty + 1, price = price * 2 WHERE orderid % 5 = {}", rng.below(5))),
-                4 => stmts.push(format!("DELETE FROM orders WHERE orderid % 7 = {}", rng.below(7))),
+                4 if rng.below(2) == 0 => stmts.push(format!("DELETE FROM orders WHERE orderid % 7 = {}", rng.below(7))),
+                4 => {
+                    next_id += 1;
+                    if rng.below(3) == 0 {
+                        stmts.push(format!("DELETE FROM readings WHERE id % 4 = {}", rng.below(4)));
+                    } else {
+                        // Times near window boundaries, including exactly on them.
+                        stmts.push(format!(
+                            "INSERT INTO readings VALUES ({next_id}, TIMESTAMP '2020-01-01 10:00:00' + {} * INTERVAL '15 seconds' + {} * INTERVAL '1 microsecond', {})",
+                            rng.below(12),
+                            rng.below(3) as i64 - 1,
+                            rng.below(100)
+                        ));
+                    }
+                }
                 _ => {
                     let id = rng.below(6);
                     if rng.below(2) == 0 {

@@ -7,7 +7,8 @@ with a temporary data directory. ``FRESHET_DJANGO_URL`` points them at a
 running server instead (``postgresql://root@127.0.0.1:4566/dev``), which is
 also how they are checked against PostgreSQL with Django's own backend::
 
-    FRESHET_DJANGO_URL=$(scripts/pg-oracle.sh url) FRESHET_DJANGO_ENGINE=django.db.backends.postgresql \
+    FRESHET_DJANGO_URL=$(scripts/pg-oracle.sh url) \
+        FRESHET_DJANGO_ENGINE=django.db.backends.postgresql \
         .venv/bin/pytest python/django-freshet/tests
 """
 

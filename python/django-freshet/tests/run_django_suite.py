@@ -4,9 +4,10 @@
 Usage (from anywhere; the venv must have Django 5.2, psycopg 3 and this
 package installed)::
 
-    python python/django-freshet/tests/run_django_suite.py                # core apps, both
+    # The core apps on both targets; then two apps on Freshet; then every app.
+    python python/django-freshet/tests/run_django_suite.py
     python python/django-freshet/tests/run_django_suite.py --target freshet basic lookup
-    python python/django-freshet/tests/run_django_suite.py --apps all     # every app
+    python python/django-freshet/tests/run_django_suite.py --apps all
 
 What it does:
 
@@ -56,7 +57,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -304,7 +305,7 @@ def write_settings(
             "PASSWORD": target.password,
             "TEST": {"NAME": f"test_django_{alias}"},
         }
-    text = f'''"""Django test settings for {target.name}; written by run_django_suite.py."""
+    text = f'''"""Django test settings for {target.name} (run_django_suite.py)."""
 
 DATABASES = {json.dumps(databases, indent=4)}
 
@@ -337,6 +338,9 @@ class AppResult:
     seconds: float = 0.0
     tests: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     outside_errors: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Every record in the order the runner wrote it (outcomes and errors
+    # outside tests), for attributing cascades to the failure that began them.
+    sequence: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     log_tail: str = ""
 
     def counts(self) -> Counter[str]:
@@ -345,7 +349,8 @@ class AppResult:
 
 VERBOSE_LINE = re.compile(
     r"^(?P<method>\w+) \((?P<where>[\w.]+)\)(?:\n.*?)?"
-    r" \.\.\. (?P<outcome>ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$",
+    r" \.\.\. (?P<outcome>ok|FAIL|ERROR|skipped.*"
+    r"|expected failure|unexpected success)$",
     re.MULTILINE,
 )
 VERBOSE_OUTCOMES = {
@@ -375,6 +380,7 @@ def merge_records(lines: Iterable[str], result: AppResult) -> None:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue  # A line cut short by a kill.
+        result.sequence.append(record)
         if record.get("outcome") == "sql_error_outside_test":
             result.outside_errors.append(record)
             continue
@@ -386,7 +392,9 @@ def merge_records(lines: Iterable[str], result: AppResult) -> None:
         # Keep the worst outcome, and every database error seen.
         if OUTCOME_RANK[record["outcome"]] > OUTCOME_RANK[previous["outcome"]]:
             record["sql_errors"] = previous.get("sql_errors", []) + [
-                e for e in record.get("sql_errors", []) if e not in previous.get("sql_errors", [])
+                e
+                for e in record.get("sql_errors", [])
+                if e not in previous.get("sql_errors", [])
             ]
             result.tests[test_id] = record
 
@@ -511,7 +519,9 @@ def expected_failure_reasons() -> dict[str, str]:
         from django_freshet.features import EXPECTED_FAILURES
     except Exception:
         return {}
-    return {test: reason for reason, tests in EXPECTED_FAILURES.items() for test in tests}
+    return {
+        test: reason for reason, tests in EXPECTED_FAILURES.items() for test in tests
+    }
 
 
 def summary_table(
@@ -591,14 +601,61 @@ def versions(targets: list[Target]) -> list[str]:
     return lines
 
 
+def feature_differences() -> list[str]:
+    """The feature flags django_freshet sets differently from postgresql."""
+    try:
+        from django.db.backends.postgresql.features import (
+            DatabaseFeatures as PostgresqlFeatures,
+        )
+
+        from django_freshet.features import DatabaseFeatures
+    except Exception as exc:  # Reported, not fatal.
+        return [f"- (could not import the features: {exc})"]
+    lines = []
+    for name, value in sorted(vars(DatabaseFeatures).items()):
+        if name.startswith("_") or callable(value) or isinstance(value, property):
+            continue
+        if not hasattr(PostgresqlFeatures, name):
+            continue
+        original = getattr(PostgresqlFeatures, name)
+        if isinstance(original, property) or original == value:
+            continue
+        lines.append(f"- `{name} = {value!r}` (postgresql: `{original!r}`)")
+    return lines
+
+
+def shim_lines(shims: list[str]) -> list[str]:
+    sys.path.insert(0, str(SUPPORT_DIR))
+    try:
+        from discovery_shims import REASONS
+    finally:
+        sys.path.remove(str(SUPPORT_DIR))
+    return [f"- `{name}`: {REASONS.get(name, '?')}" for name in shims]
+
+
 def write_suite_md(
     path: Path,
     apps: list[str],
     by_target: dict[str, dict[str, AppResult]],
     targets: list[Target],
     command: str,
+    time_zone: str | None,
+    shims: list[str],
 ) -> None:
     reasons = expected_failure_reasons()
+    configuration = [
+        f"- TIME_ZONE: {time_zone!r} for both targets"
+        if time_zone
+        else "- TIME_ZONE: Django's default, 'America/Chicago'",
+    ]
+    if shims:
+        configuration += [
+            "- Discovery shims on Freshet (`tests/suite_support/discovery_shims.py`):",
+            "  each gets past a server gap that would otherwise stop every affected",
+            "  app at database setup, to show what lies behind it. The gap itself is",
+            "  still a failure to fix in the server:",
+            *[f"  {line}" for line in shim_lines(shims)],
+        ]
     lines = [
         "# Django's test suite on Freshet",
         "",
@@ -610,6 +667,7 @@ def write_suite_md(
         "",
         *versions(targets),
         f"- Command: `{command}`",
+        *configuration,
         "",
         *summary_table(apps, by_target),
         "",
@@ -622,7 +680,17 @@ def write_suite_md(
         lines += [f"- `{test}`: {reason}" for test, reason in sorted(reasons.items())]
     else:
         lines.append("None: every failure above is a difference to fix in the server.")
-    lines.append("")
+    lines += [
+        "",
+        "## Feature flags that differ from the postgresql backend",
+        "",
+        "Features the server does not implement yet (see `django_freshet/features.py`",
+        "for the evidence); the tests that need them are skipped, and each is a server",
+        "to-do.",
+        "",
+        *feature_differences(),
+        "",
+    ]
     path.write_text("\n".join(lines))
 
 
@@ -640,102 +708,190 @@ def normalize(message: str) -> str:
     return first[:200]
 
 
-def primary_sql_error(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The first server error of a test that is not a consequence of an
-    earlier one (25P02: the transaction was already aborted)."""
-    for error in record.get("sql_errors", []):
+def primary_sql_error(errors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first server error that is not a consequence of an earlier one
+    (25P02: the transaction was already aborted)."""
+    for error in errors:
         if error.get("sqlstate") != "25P02":
             return error
-    errors = record.get("sql_errors", [])
-    return errors[0] if errors else None
+    return None
 
 
-def cause_of(record: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    error = primary_sql_error(record)
-    if error is not None:
-        key = f"{error.get('sqlstate') or error.get('exception')}: {normalize(error['message'])}"
-        return key, error
-    if record.get("timed_out"):
-        return "timeout: the test ran past the per-test limit", None
-    exception = str(record.get("exception", "?")).rsplit(".", 1)[-1]
-    return f"no server error; {exception}: {normalize(record.get('message', ''))}", None
+def error_key(error: dict[str, Any]) -> str:
+    code = error.get("sqlstate") or error.get("exception")
+    return f"{code}: {normalize(error.get('message', ''))}"
+
+
+@dataclasses.dataclass
+class Cause:
+    """One root cause and the tests it broke."""
+
+    key: str
+    tests: list[str] = dataclasses.field(default_factory=list)
+    # Tests that only hit 25P02: an earlier failure (this cause) had left the
+    # session in an aborted transaction.
+    cascaded: list[str] = dataclasses.field(default_factory=list)
+    errors: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    example: dict[str, Any] | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.tests) + len(self.cascaded)
+
+
+def classify_failures(
+    freshet: dict[str, AppResult], pg_outcome: dict[str, str]
+) -> tuple[dict[str, Cause], list[str]]:
+    """Group Freshet's failing tests by root cause (see ``failure_analysis``)."""
+    causes: dict[str, Cause] = {}
+    also_on_pg: list[str] = []
+    for result in freshet.values():
+        last_root: str | None = None
+        seen: set[str] = set()
+        for record in result.sequence:
+            errors = (
+                [record]
+                if record.get("outcome") == "sql_error_outside_test"
+                else record.get("sql_errors", [])
+            )
+            primary = primary_sql_error(errors)
+            test_id = record.get("test")
+            final = result.tests.get(test_id) if test_id else None
+            failing = (
+                final is not None
+                and final["outcome"] in ("failed", "errored", "unexpected_success")
+                and test_id not in seen
+            )
+            if failing and pg_outcome.get(test_id) in ("failed", "errored"):
+                also_on_pg.append(test_id)
+                seen.add(test_id)
+                failing = False
+            if failing:
+                assert final is not None and test_id is not None
+                seen.add(test_id)
+                final_errors = final.get("sql_errors", [])
+                final_primary = primary_sql_error(final_errors)
+                if final_primary is not None:
+                    key, cascaded, error = (
+                        error_key(final_primary),
+                        False,
+                        final_primary,
+                    )
+                elif final_errors and last_root is not None:
+                    key, cascaded, error = last_root, True, None
+                elif final_errors:
+                    key, cascaded, error = (
+                        error_key(final_errors[0]),
+                        False,
+                        final_errors[0],
+                    )
+                elif final.get("timed_out"):
+                    key, cascaded, error = (
+                        "timeout: ran past the per-test limit",
+                        False,
+                        None,
+                    )
+                else:
+                    exception = str(final.get("exception", "?")).rsplit(".", 1)[-1]
+                    message = normalize(final.get("message", ""))
+                    key = f"no server error; {exception}: {message}"
+                    cascaded, error = False, None
+                cause = causes.setdefault(key, Cause(key))
+                (cause.cascaded if cascaded else cause.tests).append(test_id)
+                if error is not None:
+                    cause.errors.append(error)
+                if cause.example is None and not cascaded:
+                    cause.example = final
+            if primary is not None:
+                last_root = error_key(primary)
+    return causes, also_on_pg
 
 
 def failure_analysis(
     freshet: dict[str, AppResult], postgresql: dict[str, AppResult] | None
 ) -> list[str]:
+    """Freshet's failures grouped by root cause, as Markdown.
+
+    A test's cause is the first server error it hit that is not 25P02 (which
+    only follows an earlier error). A test that hit nothing but 25P02 is
+    counted as a cascade of the last root error before it, in the same app:
+    that failure left the session in an aborted transaction. A test without
+    any server error is grouped by its exception and message (a wrong result
+    or a client-side error). Tests that also fail on PostgreSQL are listed
+    apart.
+    """
     pg_outcome: dict[str, str] = {}
     if postgresql:
         for result in postgresql.values():
             for test_id, record in result.tests.items():
                 pg_outcome[test_id] = record["outcome"]
-    groups: dict[str, list[tuple[str, dict[str, Any], dict[str, Any] | None]]] = (
-        defaultdict(list)
-    )
-    also_on_pg: list[str] = []
-    for result in freshet.values():
-        for test_id, record in result.tests.items():
-            if record["outcome"] not in ("failed", "errored", "unexpected_success"):
-                continue
-            if pg_outcome.get(test_id) in ("failed", "errored"):
-                also_on_pg.append(test_id)
-                continue
-            key, error = cause_of(record)
-            groups[key].append((test_id, record, error))
+    causes, also_on_pg = classify_failures(freshet, pg_outcome)
     lines = [
         "# Freshet failures grouped by root cause",
         "",
-        "A test's cause is the first server error it hit (ignoring 25P02, which only",
-        "follows an earlier error), else its exception. Tests that also fail on",
-        "PostgreSQL are listed apart at the end.",
+        "A test's cause is the first server error it hit that is not 25P02 (which",
+        "only follows an earlier error). Tests that hit nothing but 25P02 are counted",
+        "as cascades of the last root error before them: that failure left the",
+        "session in an aborted transaction. Tests with no server error are grouped",
+        "by their exception (wrong results, client-side errors). Tests that also",
+        "fail on PostgreSQL are listed apart at the end.",
         "",
     ]
-    ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    for rank, (key, members) in enumerate(ranked, start=1):
-        lines.append(f"## {rank}. {key} ({len(members)} tests)")
-        lines.append("")
-        statements = [
-            (error.get("executed") or error.get("sql") or "")
-            for _, _, error in members
-            if error is not None
-        ]
+    ranked = sorted(causes.values(), key=lambda c: (-c.count, c.key))
+    for rank, cause in enumerate(ranked, start=1):
+        extra = f", {len(cause.cascaded)} of them cascaded" if cause.cascaded else ""
+        lines += [f"## {rank}. {cause.key} ({cause.count} tests{extra})", ""]
+        statements = [e.get("executed") or e.get("sql") or "" for e in cause.errors]
         if statements:
             shortest = min(statements, key=len)
             lines += ["Shortest statement:", "", "```sql", shortest[:2000], "```", ""]
-            messages = Counter(
-                error["message"].splitlines()[0] for _, _, error in members if error
+            messages = Counter(e["message"].splitlines()[0] for e in cause.errors)
+            lines.append(
+                "Messages: "
+                + "; ".join(f"`{m[:160]}` x{n}" for m, n in messages.most_common(5))
             )
-            lines.append("Messages: " + "; ".join(
-                f"`{m[:160]}` x{n}" for m, n in messages.most_common(5)
-            ))
             lines.append("")
-        else:
-            example = members[0][1]
+        elif cause.example is not None:
             lines += [
                 "Example traceback:",
                 "",
                 "```",
-                str(example.get("traceback", ""))[-1500:],
+                str(cause.example.get("traceback", ""))[-1500:],
                 "```",
                 "",
             ]
-        lines.append("Tests: " + ", ".join(f"`{t}`" for t, _, _ in members[:12]))
-        if len(members) > 12:
-            lines[-1] += f" and {len(members) - 12} more"
+        tests = cause.tests + cause.cascaded
+        lines.append("Tests: " + ", ".join(f"`{t}`" for t in tests[:12]))
+        if len(tests) > 12:
+            lines[-1] += f" and {len(tests) - 12} more"
         lines.append("")
     if also_on_pg:
-        lines.append(f"## Also failing on PostgreSQL ({len(also_on_pg)} tests)")
-        lines.append("")
+        lines += [f"## Also failing on PostgreSQL ({len(also_on_pg)} tests)", ""]
         lines += [f"- `{t}`" for t in sorted(also_on_pg)]
         lines.append("")
+    if postgresql:
+        not_run = []
+        for app, result in freshet.items():
+            pg_result = postgresql.get(app)
+            if pg_result is None:
+                continue
+            missing = set(pg_result.tests) - set(result.tests)
+            if missing:
+                not_run.append(f"- {app}: {len(missing)} tests")
+        if not_run:
+            lines += [
+                "## Tests that ran on PostgreSQL but not on Freshet",
+                "",
+                "(their class or module setup failed, or the app did not finish)",
+                "",
+                *not_run,
+                "",
+            ]
     setup_errors = Counter(
-        f"{e.get('sqlstate')}: {normalize(e.get('message', ''))}"
-        for result in freshet.values()
-        for e in result.outside_errors
+        error_key(e) for result in freshet.values() for e in result.outside_errors
     )
     if setup_errors:
-        lines.append("## Server errors outside tests (database setup, class setup)")
-        lines.append("")
+        lines += ["## Server errors outside tests (database setup, class setup)", ""]
         lines += [f"- {key} x{n}" for key, n in setup_errors.most_common(30)]
         lines.append("")
     return lines
@@ -908,7 +1064,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[app] = result
                 c = result.counts()
                 log(
-                    f"{target.name}: {app}: {c['passed']} passed, {c['failed']} failed, "
+                    f"{target.name}: {app}: {c['passed']} passed, "
+                    f"{c['failed']} failed, "
                     f"{c['errored']} errored, {c['skipped']} skipped "
                     f"in {result.seconds:.0f} s ({result.status})"
                 )
@@ -934,7 +1091,15 @@ def main(argv: list[str] | None = None) -> int:
         argv if argv is not None else sys.argv[1:]
     )
     if str(args.suite_md) != "-":
-        write_suite_md(args.suite_md, apps, by_target, targets, command.strip())
+        write_suite_md(
+            args.suite_md,
+            apps,
+            by_target,
+            targets,
+            command.strip(),
+            args.time_zone,
+            args.shim,
+        )
         log(f"wrote {args.suite_md}")
     if "freshet" in by_target:
         analysis = failure_analysis(by_target["freshet"], by_target.get("postgresql"))

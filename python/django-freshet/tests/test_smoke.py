@@ -22,13 +22,12 @@ from typing import Any
 
 import psycopg
 import pytest
-
 from conftest import Server
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 COMMAND_TIMEOUT_S = 120
 
-MODELS = '''
+MODELS = """
 from django.db import models
 
 
@@ -44,10 +43,10 @@ class Order(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["state"])]
-'''
+"""
 
 # Prints one JSON object; the test checks every value.
-SCRIPT = '''
+SCRIPT = """
 import datetime
 import json
 from decimal import Decimal
@@ -88,8 +87,8 @@ by_state = list(
     .order_by("-turnover")
 )
 totals = Order.objects.aggregate(
-    n=Count("id"), total_qty=Sum("qty"), max_price=Max("price"), min_placed=Min("placed"),
-    avg_qty=Avg("qty"),
+    n=Count("id"), total_qty=Sum("qty"), max_price=Max("price"),
+    min_placed=Min("placed"), avg_qty=Avg("qty"),
 )
 Order.objects.filter(item="pear").update(qty=F("qty") + 4)
 deleted, _ = Order.objects.filter(Q(state="CA") & Q(qty__gt=5)).delete()
@@ -119,7 +118,7 @@ print(json.dumps({
         Order.objects.filter(item__icontains="PE").values_list("item", flat=True)
     ),
 }))
-'''
+"""
 
 
 def _write_project(root: Path, server: Server, dbname: str) -> None:
@@ -260,7 +259,8 @@ def test_json_key_lookup(migrated: Path) -> None:
 
         Order.objects.create(item="kiwi", state="NZ", qty=1, price=1,
                              placed=datetime.date(2021, 1, 1), extra={"wrap": "red"})
-        print(list(Order.objects.filter(extra__wrap="red").values_list("item", flat=True)))
+        red = Order.objects.filter(extra__wrap="red")
+        print(list(red.values_list("item", flat=True)))
         """
     )
     (migrated / "json_script.py").write_text(script)

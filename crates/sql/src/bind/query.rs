@@ -905,6 +905,11 @@ impl Binder<'_> {
         })
     }
 
+    /// Binds one FROM item (for callers outside this module).
+    pub(crate) fn bind_table_factor_pub(&mut self, factor: &TableFactor) -> Result<(RelExpr, Scope)> {
+        self.bind_table_factor(factor)
+    }
+
     fn bind_table_factor(&mut self, factor: &TableFactor) -> Result<(RelExpr, Scope)> {
         match factor {
             TableFactor::Table { name, alias, args, with_ordinality, .. } => {

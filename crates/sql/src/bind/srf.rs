@@ -14,6 +14,9 @@ type Bound = (ScalarExpr, DataType);
 
 /// Whether `name` is a set-returning function Freshet knows.
 pub(crate) fn is_set_returning(name: &str) -> bool {
+    if matches!(name, "tumble" | "hop") {
+        return true;
+    }
     matches!(name, "unnest" | "generate_series" | "generate_subscripts" | "pg_partition_ancestors")
 }
 
@@ -100,6 +103,9 @@ impl Binder<'_> {
             }
             other => return Err(Error::unsupported(format!("FROM item {other}"))),
         };
+        if name == "tumble" || name == "hop" {
+            return self.bind_window(&name, &args, alias, left);
+        }
         let (plan, scope) = left;
         let mut bound = Vec::with_capacity(args.len());
         for e in args {
@@ -144,6 +150,111 @@ impl Binder<'_> {
         }
         let plan = RelExpr::FlatMap { input: Box::new(plan), funcs: vec![(func, args)], ordinality, outer };
         Ok((plan, scope.concat(Scope::from_columns(Some(&qualifier), columns))))
+    }
+
+    /// `TUMBLE(rel, time_col, size)` and `HOP(rel, time_col, slide, size)`:
+    /// the relation's rows with `window_start` and `window_end` added (one
+    /// row per window for HOP), windows aligned on the Unix epoch.
+    fn bind_window(
+        &mut self,
+        name: &str,
+        args: &[&Expr],
+        alias: Option<&ast::TableAlias>,
+        left: (RelExpr, Scope),
+    ) -> Result<(RelExpr, Scope)> {
+        let expected = if name == "tumble" { 3 } else { 4 };
+        if args.len() != expected {
+            return Err(Error::new(
+                SqlState::UndefinedFunction,
+                format!("{} takes {expected} arguments: a relation, a time column and {}", name.to_uppercase(), if name == "tumble" { "a window size" } else { "a slide and a window size" }),
+            ));
+        }
+        let relation_name = match args[0] {
+            Expr::Identifier(id) => ast::ObjectName::from(vec![id.clone()]),
+            Expr::CompoundIdentifier(ids) => ast::ObjectName::from(ids.clone()),
+            other => return Err(Error::syntax(format!("the first argument of {} must name a relation, not {other}", name.to_uppercase()))),
+        };
+        let factor = TableFactor::Table {
+            name: relation_name,
+            alias: alias.cloned(),
+            args: None,
+            with_hints: vec![],
+            version: None,
+            with_ordinality: false,
+            partitions: vec![],
+            json_path: None,
+            sample: None,
+            index_directives: vec![],
+            inheritance: None,
+        };
+        let (rel_plan, rel_scope) = self.bind_table_factor_pub(&factor)?;
+        let (time, time_ty) = self.bind_expr(args[1], &rel_scope)?;
+        if !matches!(time_ty, DataType::Timestamp | DataType::TimestampTz) {
+            return Err(Error::new(
+                SqlState::DatatypeMismatch,
+                format!("the time column of {} must be a timestamp, not {}", name.to_uppercase(), time_ty.pg_name()),
+            ));
+        }
+        let mut intervals = Vec::new();
+        for a in &args[2..] {
+            let (e, t) = self.bind_expr(a, &rel_scope)?;
+            let e = self.coerce(e, &t, &DataType::Interval, CastContext::Implicit)?;
+            if !e.is_constant() {
+                return Err(Error::unsupported("window sizes that are not constants"));
+            }
+            intervals.push(e);
+        }
+        let qualifier = rel_scope.items.first().and_then(|i| i.qualifier.clone());
+        let width = rel_scope.len();
+        let (plan, extra) = if name == "tumble" {
+            let size = intervals.remove(0);
+            let start = ScalarExpr::Call {
+                func: freshet_expr::Func::DateTime(freshet_expr::func::DateTimeFunc::WindowStart),
+                args: vec![time, size.clone()],
+            };
+            let end = ScalarExpr::Binary {
+                op: freshet_expr::BinaryOp::Add,
+                left: Box::new(ScalarExpr::Column(width)),
+                right: Box::new(size),
+            };
+            // window_end is computed from window_start (column `width`).
+            let plan = rel_plan.map(vec![start]).map(vec![end]);
+            (plan, 2)
+        } else {
+            let mut args_hop = vec![time];
+            args_hop.extend(intervals);
+            let plan = RelExpr::FlatMap { input: Box::new(rel_plan), funcs: vec![(TableFunc::HopWindows, args_hop)], ordinality: false, outer: false };
+            (plan, 2)
+        };
+        let _ = extra;
+        let mut window_scope = rel_scope;
+        for col in ["window_start", "window_end"] {
+            window_scope.items.push(ScopeItem {
+                qualifier: qualifier.clone(),
+                name: col.to_string(),
+                ty: time_ty.clone(),
+                table_oid: 0,
+                column_id: 0,
+                hidden: false,
+                internal: false,
+            });
+        }
+        // Lateral over what came before, like any function in FROM.
+        let (left_plan, left_scope) = left;
+        let combined = if left_scope.is_empty() && matches!(&left_plan, RelExpr::Values { rows, column_types } if rows.len() == 1 && column_types.is_empty()) {
+            (plan, window_scope)
+        } else {
+            (
+                RelExpr::Join {
+                    left: Box::new(left_plan),
+                    right: Box::new(plan),
+                    kind: freshet_expr::JoinKind::Inner,
+                    on: ScalarExpr::bool(true),
+                },
+                left_scope.concat(window_scope),
+            )
+        };
+        Ok(combined)
     }
 
     /// Plans the set-returning calls of a select list: every item that is

@@ -28,6 +28,7 @@ only looks at the errors of tests that did not pass.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -125,7 +126,9 @@ def _record_sql_error(
         _state.results_file.flush()
 
 
-def _log_statement(cursor_wrapper: Any, sql: object, params: object, error: str) -> None:
+def _log_statement(
+    cursor_wrapper: Any, sql: object, params: object, error: str
+) -> None:
     """Append the statement to ``$DJANGO_SUITE_LOG_SQL`` (for building repros)."""
     path = os.environ.get("DJANGO_SUITE_LOG_SQL")
     if not path:
@@ -133,7 +136,9 @@ def _log_statement(cursor_wrapper: Any, sql: object, params: object, error: str)
     with open(path, "a", encoding="utf-8") as out:
         executed = _executed_query(cursor_wrapper, sql, params) or str(sql)
         alias = getattr(cursor_wrapper.db, "alias", "?")
-        out.write(f"-- [{alias}] {_state.test_id}{' ERROR ' + error if error else ''}\n")
+        out.write(
+            f"-- [{alias}] {_state.test_id}{' ERROR ' + error if error else ''}\n"
+        )
         out.write(executed.rstrip().rstrip(";") + ";\n")
 
 
@@ -144,7 +149,9 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
             result = method(self, sql, *args, **kwargs)
         except Exception as exc:
             _record_sql_error(self, sql, params, exc)
-            _log_statement(self, sql, params, f"{type(exc).__name__}: {exc}".splitlines()[0])
+            _log_statement(
+                self, sql, params, f"{type(exc).__name__}: {exc}".splitlines()[0]
+            )
             raise
         _log_statement(self, sql, params, "")
         return result
@@ -168,10 +175,9 @@ def _cancel_open_queries() -> None:
         raw = getattr(connection, "connection", None)
         if raw is None:
             continue
-        try:
+        # The connection may be broken; then there is nothing to cancel.
+        with contextlib.suppress(Exception):
             raw.cancel()
-        except Exception:  # The connection may be broken; nothing to cancel.
-            pass
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
