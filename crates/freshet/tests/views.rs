@@ -67,9 +67,18 @@ async fn check_all(c: &tokio_postgres::Client, seed: u64, batch: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn views_equal_recompute_under_random_changes() {
+    random_changes(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_equal_recompute_with_two_workers() {
+    random_changes(2).await;
+}
+
+async fn random_changes(workers: usize) {
     let seed: u64 = std::env::var("FRESHET_VIEWS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0xfeed_beef);
     let batches: usize = std::env::var("FRESHET_VIEWS_BATCHES").ok().and_then(|s| s.parse().ok()).unwrap_or(25);
-    let mut server = TestServer::start();
+    let mut server = TestServer::start_with_workers(workers);
     let mut c = server.connect().await;
     c.batch_execute(
         "CREATE TABLE orders (orderid int PRIMARY KEY, itemid int, qty int, price float, state varchar);

@@ -755,7 +755,7 @@ def classify_failures(
                 else record.get("sql_errors", [])
             )
             primary = primary_sql_error(errors)
-            test_id = record.get("test")
+            test_id = str(record.get("test") or "")
             final = result.tests.get(test_id) if test_id else None
             failing = (
                 final is not None
@@ -766,8 +766,7 @@ def classify_failures(
                 also_on_pg.append(test_id)
                 seen.add(test_id)
                 failing = False
-            if failing:
-                assert final is not None and test_id is not None
+            if failing and final is not None:
                 seen.add(test_id)
                 final_errors = final.get("sql_errors", [])
                 final_primary = primary_sql_error(final_errors)

@@ -122,6 +122,8 @@ pub struct TestServer {
     child: Option<Child>,
     /// Number of times the server was started; names the log files.
     starts: u32,
+    /// `--workers` for the dataflow engine.
+    workers: usize,
 }
 
 impl TestServer {
@@ -129,6 +131,12 @@ impl TestServer {
     /// until it accepts TCP connections. Panics with the server's stderr if it
     /// exits early or is not ready within [`STARTUP_DEADLINE`].
     pub fn start() -> TestServer {
+        TestServer::start_with_workers(1)
+    }
+
+    /// Like [`TestServer::start`] with `--workers workers`.
+    #[allow(dead_code)]
+    pub fn start_with_workers(workers: usize) -> TestServer {
         let scratch = tempfile::Builder::new()
             .prefix("freshet-test-")
             .tempdir()
@@ -142,6 +150,7 @@ impl TestServer {
             port: free_port(),
             child: None,
             starts: 0,
+            workers,
         };
         server.spawn_and_wait();
         server
@@ -253,6 +262,7 @@ impl TestServer {
             .expect("create the server's stderr file");
         let child = Command::new(freshet_bin())
             .args(serve_args(&self.data_dir, self.port))
+            .args(["--workers".to_string(), self.workers.to_string()])
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
@@ -307,8 +317,6 @@ pub fn serve_args(data_dir: &Path, port: u16) -> Vec<String> {
         data_dir.display().to_string(),
         "--listen".to_string(),
         format!("127.0.0.1:{port}"),
-        "--workers".to_string(),
-        "1".to_string(),
     ]
 }
 

@@ -37,14 +37,15 @@ import time
 import traceback
 import unittest
 from collections.abc import Callable
-from types import FrameType, TracebackType
-from typing import Any, TextIO
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
 
 from django.db import connections
 from django.db.backends import utils as backend_utils
 from django.test.runner import DiscoverRunner
 
-ErrInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo as ErrInfo
 
 # Grace period between the CancelRequest and raising in the test.
 CANCEL_GRACE_S = 15
@@ -198,6 +199,8 @@ def _test_timeout_s() -> int:
 
 def _describe(err: ErrInfo) -> dict[str, Any]:
     exc_type, exc, tb = err
+    if exc_type is None or exc is None:
+        return {"exception": "?", "message": "", "sqlstate": None, "traceback": ""}
     sqlstate, message = _sqlstate_and_message(exc)
     formatted = "".join(traceback.format_exception(exc_type, exc, tb))
     return {
@@ -287,7 +290,8 @@ class RecordingResult(unittest.TextTestResult):
         if test.id() in self._subtest_failed:
             return
         self._subtest_failed.add(test.id())
-        outcome = "failed" if issubclass(err[0], test.failureException) else "errored"
+        failed = err[0] is not None and issubclass(err[0], test.failureException)
+        outcome = "failed" if failed else "errored"
         self._write(test, outcome, subtest=str(subtest), **_describe(err))
 
 
