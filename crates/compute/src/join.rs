@@ -10,7 +10,7 @@ use crate::batch::passes;
 
 /// Splits `on` into equi-join key pairs (left expr, right expr over the
 /// right row alone) and residual predicates over the concatenated row.
-fn analyze(on: &ScalarExpr, left_arity: usize) -> (Vec<(ScalarExpr, ScalarExpr)>, Vec<ScalarExpr>) {
+pub(crate) fn analyze(on: &ScalarExpr, left_arity: usize) -> (Vec<(ScalarExpr, ScalarExpr)>, Vec<ScalarExpr>) {
     let conjuncts = match on {
         ScalarExpr::And(items) => items.clone(),
         ScalarExpr::Literal(Datum::Bool(true)) => vec![],

@@ -1,10 +1,16 @@
 //! Query execution.
 //!
-//! This crate owns running `freshet-expr` plans. Today that is the batch
-//! executor ([`batch::Executor`]), which evaluates a plan over a consistent
-//! snapshot supplied by the caller through [`batch::DataSource`]; the
-//! incrementally maintained dataflow rendering of the same plans (timely +
-//! differential) will live beside it, sharing the expression library.
+//! This crate owns running `freshet-expr` plans, two ways that share the
+//! expression library and so its semantics:
+//! - the batch executor ([`batch::Executor`]) evaluates a plan once over a
+//!   consistent snapshot supplied through [`batch::DataSource`] (ad-hoc
+//!   queries, DML);
+//! - the dataflow renderer ([`dataflow::Compute`]) turns a plan into a
+//!   timely + differential dataflow that maintains its result as tables
+//!   change (materialized views).
+//!
+//! Most important types: [`batch::Executor`], [`dataflow::Compute`] and
+//! [`batch::DataSource`].
 //!
 //! It does not own data, transactions or the catalog (`freshet-session`),
 //! nor planning (`freshet-sql`).

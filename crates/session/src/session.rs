@@ -174,6 +174,7 @@ impl Session {
                 }
                 Ok(ExecuteResult::Command { tag: "SET CONSTRAINTS".into() })
             }
+            Plan::Set { name, .. } if name == "freshet.flush" => Ok(ExecuteResult::Command { tag: "FLUSH".into() }),
             Plan::Set { name, value, .. } => {
                 self.settings.set(&name, value)?;
                 Ok(ExecuteResult::Command { tag: "SET".into() })

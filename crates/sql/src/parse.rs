@@ -21,9 +21,31 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
     }
     let dialect = PostgreSqlDialect {};
     let parser = Parser::new(&dialect).with_recursion_limit(256);
-    let normalized = normalize_copy_options(sql).or_else(|| normalize_vacuum(sql)).or_else(|| normalize_set_constraints(sql));
+    let normalized = normalize_copy_options(sql)
+        .or_else(|| normalize_vacuum(sql))
+        .or_else(|| normalize_set_constraints(sql))
+        .or_else(|| normalize_streaming_commands(sql));
     let mut parser = parser.try_with_sql(normalized.as_deref().unwrap_or(sql)).map_err(map_parse_error)?;
     parser.parse_statements().map_err(map_parse_error)
+}
+
+/// RisingWave-style commands: `FLUSH` (wait for pending view work: views
+/// are updated before a commit is acknowledged, so there is nothing to
+/// wait for), `SHOW MATERIALIZED VIEWS` and `SHOW TABLES` (names in the
+/// current schema), rewritten into statements sqlparser knows.
+fn normalize_streaming_commands(sql: &str) -> Option<String> {
+    let words: Vec<String> = sql.trim().trim_end_matches(';').split_whitespace().map(|w| w.to_lowercase()).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["flush"] => Some("SET freshet.flush = 'on'".to_string()),
+        ["show", "materialized", "views"] => Some(
+            "SELECT matviewname AS \"Name\" FROM pg_catalog.pg_matviews WHERE schemaname = current_schema() ORDER BY 1".to_string(),
+        ),
+        ["show", "tables"] => Some(
+            "SELECT tablename AS \"Name\" FROM pg_catalog.pg_tables WHERE schemaname = current_schema() ORDER BY 1".to_string(),
+        ),
+        _ => None,
+    }
 }
 
 /// Name of the pseudo-setting `SET CONSTRAINTS` is parsed into.

@@ -92,6 +92,9 @@ OUTCOMES = [
     "skipped",
     "expected_failure",
     "unexpected_success",
+    # Ran on the other target but not on this one (class setup failed, or
+    # the app stopped early); counted as not passing.
+    "not_run",
 ]
 # When one test reports several outcomes (an error in tearDown after a
 # failure, several failing subtests), the worst one counts.
@@ -343,8 +346,14 @@ class AppResult:
     sequence: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     log_tail: str = ""
 
+    # Tests that ran on the other target but not on this one.
+    not_run: int = 0
+
     def counts(self) -> Counter[str]:
-        return Counter(record["outcome"] for record in self.tests.values())
+        counts = Counter(record["outcome"] for record in self.tests.values())
+        if self.not_run:
+            counts["not_run"] = self.not_run
+        return counts
 
 
 VERBOSE_LINE = re.compile(
@@ -397,6 +406,21 @@ def merge_records(lines: Iterable[str], result: AppResult) -> None:
                 if e not in previous.get("sql_errors", [])
             ]
             result.tests[test_id] = record
+
+
+def load_app(target: Target, app: str, work_dir: Path) -> AppResult:
+    """An app's result from the files an earlier run left (--report-only)."""
+    out_dir = work_dir / "results" / target.name
+    result = AppResult(app=app)
+    results_path = out_dir / f"{app}.jsonl"
+    log_path = out_dir / f"{app}.log"
+    if results_path.is_file():
+        merge_records(results_path.read_text(errors="replace").splitlines(), result)
+    if not result.tests and log_path.is_file():
+        result.tests = parse_verbose_output(log_path.read_text(errors="replace"))
+    if not result.tests:
+        result.status = "no results"
+    return result
 
 
 def run_app(
@@ -477,6 +501,23 @@ def run_app(
 # --- Reporting -------------------------------------------------------------------
 
 
+def mark_not_run(by_target: dict[str, dict[str, AppResult]]) -> None:
+    """Count, per app, the tests that ran on one target but not the other."""
+    names = list(by_target)
+    for name in names:
+        for other in names:
+            if other == name:
+                continue
+            for app, result in by_target[name].items():
+                other_result = by_target[other].get(app)
+                if other_result is None or not other_result.tests:
+                    continue
+                missing = set(other_result.tests) - set(result.tests)
+                # Placeholders for failed class setup stand for their tests.
+                missing = {t for t in missing if not t.startswith("setUp")}
+                result.not_run = max(result.not_run, len(missing))
+
+
 def rates(counts: Counter[str]) -> tuple[float | None, float | None]:
     """(pass rate, pass rate counting expected failures as passes)."""
     ran = sum(counts[o] for o in OUTCOMES if o != "skipped")
@@ -502,6 +543,8 @@ def cell(result: AppResult | None) -> str:
         extra.append(f"xf {c['expected_failure']}")
     if c["unexpected_success"]:
         extra.append(f"us {c['unexpected_success']}")
+    if c["not_run"]:
+        extra.append(f"not run {c['not_run']}")
     if result.status != "ok":
         extra.append(result.status)
     return text + (f" ({', '.join(extra)})" if extra else "")
@@ -563,6 +606,7 @@ def overall_lines(by_target: dict[str, dict[str, AppResult]]) -> list[str]:
             f"{pct(excused)} counting them as passes "
             f"({c['expected_failure']} expected failures, "
             f"{c['unexpected_success']} unexpected successes, "
+            f"{c['not_run']} not run, "
             f"{c['skipped']} skipped)."
         )
     return lines
@@ -613,7 +657,7 @@ def feature_differences() -> list[str]:
         return [f"- (could not import the features: {exc})"]
     lines = []
     for name, value in sorted(vars(DatabaseFeatures).items()):
-        if name.startswith("_") or callable(value) or isinstance(value, property):
+        if name.startswith("_") or callable(value) or hasattr(value, "__get__"):
             continue
         if not hasattr(PostgresqlFeatures, name):
             continue
@@ -998,6 +1042,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="log every statement to <work>/results/<target>/<app>.sql",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing; rebuild the reports from the last run's results",
+    )
     parser.add_argument("--test-timeout", type=int, default=120, help="seconds")
     parser.add_argument("--app-timeout", type=int, default=1800, help="seconds")
     parser.add_argument(
@@ -1031,11 +1080,25 @@ def main(argv: list[str] | None = None) -> int:
     by_target: dict[str, dict[str, AppResult]] = {}
     incomplete = False
     try:
-        for target in targets:
+        for target in targets if args.report_only else []:
+            by_target[target.name] = {
+                app: load_app(target, app, work_dir) for app in apps
+            }
+            versions_path = work_dir / "results" / target.name / "version.txt"
+            target.version = (
+                versions_path.read_text().strip()
+                if versions_path.is_file()
+                else "(unknown: from an earlier run)"
+            )
+        for target in [] if args.report_only else targets:
             if target.server is not None:
                 target.server.start()
                 target.port = target.server.port
             target.version = server_version(target)
+            (work_dir / "results" / target.name).mkdir(parents=True, exist_ok=True)
+            (work_dir / "results" / target.name / "version.txt").write_text(
+                target.version
+            )
             write_settings(target, work_dir, args.time_zone, args.shim)
             results: dict[str, AppResult] = {}
             by_target[target.name] = results
@@ -1078,6 +1141,7 @@ def main(argv: list[str] | None = None) -> int:
             if target.server is not None:
                 target.server.stop()
 
+    mark_not_run(by_target)
     print()
     print("\n".join(summary_table(apps, by_target)))
     print()
@@ -1089,6 +1153,16 @@ def main(argv: list[str] | None = None) -> int:
     command = "python python/django-freshet/tests/run_django_suite.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
+    if "freshet" in by_target:
+        analysis = failure_analysis(by_target["freshet"], by_target.get("postgresql"))
+        path = work_dir / "freshet-failures.md"
+        path.write_text("\n".join(analysis))
+        log(f"wrote {path}")
+    summary = {
+        name: {app: dataclasses.asdict(r) for app, r in results.items()}
+        for name, results in by_target.items()
+    }
+    (work_dir / "summary.json").write_text(json.dumps(summary))
     if str(args.suite_md) != "-":
         write_suite_md(
             args.suite_md,
@@ -1100,16 +1174,6 @@ def main(argv: list[str] | None = None) -> int:
             args.shim,
         )
         log(f"wrote {args.suite_md}")
-    if "freshet" in by_target:
-        analysis = failure_analysis(by_target["freshet"], by_target.get("postgresql"))
-        path = work_dir / "freshet-failures.md"
-        path.write_text("\n".join(analysis))
-        log(f"wrote {path}")
-    summary = {
-        name: {app: dataclasses.asdict(r) for app, r in results.items()}
-        for name, results in by_target.items()
-    }
-    (work_dir / "summary.json").write_text(json.dumps(summary))
     shutil.rmtree(scratch, ignore_errors=True)
     return 1 if incomplete else 0
 

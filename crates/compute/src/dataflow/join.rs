@@ -35,62 +35,9 @@ use super::render::{passes, Env, RenderContext, Rendered};
 use super::row::DataRow;
 use super::Collection;
 
-/// Splits `on` into equi-join key pairs (left expression, right expression
-/// over the right row alone) and residual predicates over the concatenated
-/// row. Mirrors `crates/compute/src/join.rs: analyze` so both engines pick
-/// the same keys; which conjuncts become keys never changes the result.
-pub(crate) fn analyze(on: &ScalarExpr, left_arity: usize) -> (Vec<(ScalarExpr, ScalarExpr)>, Vec<ScalarExpr>) {
-    let conjuncts = match on {
-        ScalarExpr::And(items) => items.clone(),
-        ScalarExpr::Literal(Datum::Bool(true)) => vec![],
-        other => vec![other.clone()],
-    };
-    // Some(true): only left columns; Some(false): only right; None: mixed,
-    // none, or something that is not a function of the row.
-    let side = |e: &ScalarExpr| -> Option<bool> {
-        let (mut left, mut right, mut other) = (false, false, false);
-        e.visit(&mut |n| match n {
-            ScalarExpr::Column(i) if *i < left_arity => left = true,
-            ScalarExpr::Column(_) => right = true,
-            ScalarExpr::Subquery(_) | ScalarExpr::Outer { .. } | ScalarExpr::Param(_) => other = true,
-            ScalarExpr::Call { func: Func::Random, .. } => other = true,
-            _ => {}
-        });
-        match (left, right, other) {
-            (true, false, false) => Some(true),
-            (false, true, false) => Some(false),
-            _ => None,
-        }
-    };
-    let shift = |e: ScalarExpr| -> ScalarExpr {
-        e.rewrite(&mut |n| {
-            Ok(match n {
-                ScalarExpr::Column(i) => ScalarExpr::Column(i - left_arity),
-                other => other,
-            })
-        })
-        .expect("shifting column references cannot fail")
-    };
-    let mut keys = Vec::new();
-    let mut residual = Vec::new();
-    for c in conjuncts {
-        if let ScalarExpr::Binary { op: BinaryOp::Eq, left, right } = &c {
-            match (side(left), side(right)) {
-                (Some(true), Some(false)) => {
-                    keys.push(((**left).clone(), shift((**right).clone())));
-                    continue;
-                }
-                (Some(false), Some(true)) => {
-                    keys.push(((**right).clone(), shift((**left).clone())));
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        residual.push(c);
-    }
-    (keys, residual)
-}
+/// The equi-key / residual split shared with the batch executor, so both
+/// engines pick the same keys.
+pub(crate) use crate::join::analyze;
 
 /// Evaluates the key expressions over `row`; `None` when any part is NULL.
 fn key_of(exprs: &[ScalarExpr], row: &[Datum], env: &Env) -> Result<Option<DataRow>> {

@@ -31,8 +31,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db.backends.postgresql import operations
-
 SERIAL_SEQUENCE = re.compile(r"pg_get_serial_sequence\('\"([^\"']+)\"','([^']+)'\)")
 
 
@@ -52,12 +50,16 @@ def _wrap(method: Callable[..., list[str]]) -> Callable[..., list[str]]:
 
 
 def _setval_constant() -> None:
+    from django.db.backends.postgresql import operations
+
     ops = operations.DatabaseOperations
     ops.sequence_reset_sql = _wrap(ops.sequence_reset_sql)  # type: ignore[method-assign]
     ops.sequence_reset_by_name_sql = _wrap(ops.sequence_reset_by_name_sql)  # type: ignore[method-assign]
 
 
 def _inet_as_varchar() -> None:
+    from django.db.backends.postgresql import operations
+
     from django_freshet.base import DatabaseWrapper
 
     def adapt_ipaddressfield_value(self: Any, value: Any) -> str | None:
