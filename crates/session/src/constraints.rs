@@ -157,6 +157,20 @@ pub fn validate_existing_fk(state: &DbState, rel: &RelationDef, fk: &ForeignKeyD
 /// `deferred`, deferred constraints are checked too (COMMIT).
 pub fn verify_foreign_keys(state: &DbState, writes: &[Write], deferred: bool) -> Result<()> {
     let catalog = &state.catalog;
+    // Most writes touch tables in no foreign key at all: find out per table
+    // first, so a bulk load into such a table costs one lookup per table.
+    let mut relevant: HashMap<u32, bool> = HashMap::new();
+    let mut any = false;
+    for w in writes {
+        let r = *relevant.entry(w.table).or_insert_with(|| {
+            catalog.relations.get(&w.table).is_some_and(|rel| !rel.foreign_keys.is_empty())
+                || catalog.relations.values().any(|o| o.foreign_keys.iter().any(|f| f.ref_table == w.table))
+        });
+        any |= r;
+    }
+    if !any {
+        return Ok(());
+    }
     let due = |fk: &ForeignKeyDef| deferred || !fk.initially_deferred;
     let mut child_tables: HashMap<u32, bool> = HashMap::new();
     let mut parent_refs: HashMap<u32, Vec<(u32, ForeignKeyDef)>> = HashMap::new();
@@ -164,7 +178,7 @@ pub fn verify_foreign_keys(state: &DbState, writes: &[Write], deferred: bool) ->
     // Keys that vanished from parent tables: (parent, fk oid) -> keys.
     let mut vanished: Vec<(u32, u32, ForeignKeyDef, Vec<Datum>)> = Vec::new();
     for w in writes.iter().rev() {
-        if !seen.insert((w.table, w.row)) {
+        if !relevant.get(&w.table).copied().unwrap_or(false) || !seen.insert((w.table, w.row)) {
             continue;
         }
         let Some(rel) = catalog.relations.get(&w.table) else { continue };

@@ -90,7 +90,9 @@ impl Views {
                 push_table(before, *oid, -1, &mut updates);
                 push_table(after, *oid, 1, &mut updates);
             }
-            for (table, row, _) in final_writes(writes) {
+            let touches_fed = writes.iter().any(|w| inner.fed.contains(&w.table));
+            let relevant = if touches_fed { final_writes(writes) } else { Vec::new() };
+            for (table, row, _) in relevant {
                 if !inner.fed.contains(&table) || fresh.contains(&table) || truncated.contains(&table) {
                     continue;
                 }

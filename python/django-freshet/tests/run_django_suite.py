@@ -930,6 +930,19 @@ def failure_analysis(
                 *not_run,
                 "",
             ]
+    stopped = []
+    for app, result in freshet.items():
+        if result.status == "ok":
+            continue
+        exceptions = [
+            line.strip()
+            for line in result.log_tail.splitlines()
+            if re.match(r"^[\w.]+(Error|Exception|NotSupported\w*): ", line.strip())
+        ]
+        last = exceptions[-1] if exceptions else "(no exception in the log's tail)"
+        stopped.append(f"- {app}: {result.status}: `{last[:300]}`")
+    if stopped:
+        lines += ["## Apps that did not run to completion", "", *stopped, ""]
     setup_errors = Counter(
         error_key(e) for result in freshet.values() for e in result.outside_errors
     )
