@@ -47,6 +47,9 @@ pub enum DataType {
     Int2Vector,
     /// `oidvector` (pg_index.indclass, pg_proc.proargtypes), like int2vector.
     OidVector,
+    /// `inet`: an IPv4 or IPv6 host address with optional netmask, stored
+    /// as its canonical text (`Datum::Text`).
+    Inet,
     /// Type of an untyped literal or parameter not yet resolved.
     Unknown,
 }
@@ -85,6 +88,7 @@ impl DataType {
             Array(elem) => elem.array_oid().unwrap_or(0),
             Int2Vector => 22,
             OidVector => 30,
+            Inet => 869,
         }
     }
 
@@ -119,6 +123,7 @@ impl DataType {
             Jsonb => 3807,
             Int2Vector => 1006,
             OidVector => 1013,
+            Inet => 1041,
             Array(_) | Unknown => return None,
         })
     }
@@ -129,7 +134,7 @@ impl DataType {
         let scalar = [
             Bool, Bytea, InternalChar, Name, Int8, Int2, Int4, RegProc, Text, Oid, Json, Float4,
             Float8, Unknown, Char(None), Varchar(None), Date, Time, Timestamp, TimestampTz,
-            Interval, Numeric(None), RegClass, RegType, Uuid, Jsonb, Int2Vector, OidVector,
+            Interval, Numeric(None), RegClass, RegType, Uuid, Jsonb, Int2Vector, OidVector, Inet,
         ];
         for ty in scalar {
             if ty.oid() == oid {
@@ -174,6 +179,7 @@ impl DataType {
             Array(elem) => format!("{}[]", elem.pg_name()),
             Int2Vector => "int2vector".into(),
             OidVector => "oidvector".into(),
+            Inet => "inet".into(),
             Unknown => "unknown".into(),
         }
     }
@@ -210,6 +216,7 @@ impl DataType {
             Array(elem) => format!("_{}", elem.typname()),
             Int2Vector => "int2vector".into(),
             OidVector => "oidvector".into(),
+            Inet => "inet".into(),
             Unknown => "unknown".into(),
         }
     }
@@ -299,6 +306,7 @@ impl DataType {
             Array(_) | Int2Vector | OidVector => 'A',
             Unknown => 'X',
             Bytea | Json | Jsonb | Uuid => 'U',
+            Inet => 'I',
         }
     }
 }

@@ -163,6 +163,7 @@ fn random_datum(rng: &mut Rng, ty: &DataType) -> Datum {
         Jsonb => Datum::Jsonb(random_jsonb(rng, 0)),
         Uuid => Datum::Uuid(uuid::Uuid::from_u128((rng.next() as u128) << 64 | rng.next() as u128)),
         Oid | RegClass | RegType | RegProc => Datum::Oid(rng.next() as u32),
+        Inet => Datum::Text(format!("10.{}.{}.{}", rng.below(256), rng.below(256), rng.below(256))),
         Int2Vector => Datum::Array((0..rng.below(5)).map(|_| Datum::Int2(rng.next() as i16)).collect()),
         OidVector => Datum::Array((0..rng.below(5)).map(|_| Datum::Oid(rng.next() as u32)).collect()),
         Array(elem) => {

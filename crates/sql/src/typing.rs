@@ -143,6 +143,7 @@ pub fn named_type(name: &str, modifiers: &[u32]) -> Result<DataType> {
         "json" => DataType::Json,
         "jsonb" => DataType::Jsonb,
         "uuid" => DataType::Uuid,
+        "inet" => DataType::Inet,
         "oid" => DataType::Oid,
         "regclass" => DataType::RegClass,
         "regtype" => DataType::RegType,

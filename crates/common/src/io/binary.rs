@@ -31,6 +31,23 @@ pub fn encode_binary(datum: &Datum, ty: &DataType, out: &mut Vec<u8>) -> Result<
         Datum::Float4(v) => out.extend_from_slice(&v.0.to_bits().to_be_bytes()),
         Datum::Float8(v) => out.extend_from_slice(&v.0.to_bits().to_be_bytes()),
         Datum::Numeric(d) => numeric::encode_numeric_binary(d, out),
+        Datum::Text(s) if *ty == DataType::Inet => {
+            let (addr, bits) = match s.split_once('/') {
+                Some((a, b)) => (a, b.parse::<u8>().ok()),
+                None => (s.as_str(), None),
+            };
+            let ip: std::net::IpAddr = addr.parse().map_err(|_| Error::invalid_text("inet", s))?;
+            match ip {
+                std::net::IpAddr::V4(v4) => {
+                    out.extend_from_slice(&[2, bits.unwrap_or(32), 0, 4]);
+                    out.extend_from_slice(&v4.octets());
+                }
+                std::net::IpAddr::V6(v6) => {
+                    out.extend_from_slice(&[3, bits.unwrap_or(128), 0, 16]);
+                    out.extend_from_slice(&v6.octets());
+                }
+            }
+        }
         Datum::Text(s) => {
             if *ty == DataType::InternalChar {
                 out.push(s.as_bytes().first().copied().unwrap_or(0));
@@ -261,6 +278,27 @@ pub fn decode_binary(bytes: &[u8], ty: &DataType) -> Result<Datum> {
             Datum::Oid(u32::from_be_bytes(fixed(bytes)?))
         }
         DataType::Array(elem) => decode_array(bytes, elem)?,
+        DataType::Inet => {
+            // family (2 = IPv4, 3 = IPv6), bits, is_cidr, length, address.
+            if bytes.len() < 4 {
+                return Err(insufficient_data());
+            }
+            let (family, bits, len) = (bytes[0], bytes[1], bytes[3] as usize);
+            let addr = &bytes[4..];
+            if addr.len() != len {
+                return Err(incorrect_format());
+            }
+            let ip: std::net::IpAddr = match (family, len) {
+                (2, 4) => std::net::Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).into(),
+                (3, 16) => {
+                    let mut a = [0u8; 16];
+                    a.copy_from_slice(addr);
+                    std::net::Ipv6Addr::from(a).into()
+                }
+                _ => return Err(incorrect_format()),
+            };
+            Datum::Text(crate::io::text::parse_inet(&format!("{ip}/{bits}"))?)
+        }
         DataType::Int2Vector => decode_array(bytes, &DataType::Int2)?,
         DataType::OidVector => decode_array(bytes, &DataType::Oid)?,
     })

@@ -213,6 +213,7 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TextContext) -> Result<Datum
             }
         }
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Inet => Datum::Text(parse_inet(input)?),
         DataType::Int2Vector | DataType::OidVector => {
             let elem = ty.element().unwrap_or(&DataType::Int2).clone();
             let mut items = Vec::new();
@@ -920,5 +921,24 @@ mod tests {
             assert_eq!(e.state.code(), "22P02");
         }
         assert_eq!(perr("{1,a}", &int_arr).message, "invalid input syntax for type integer: \"a\"");
+    }
+}
+
+/// Parses and canonicalises an `inet` value: an IPv4 or IPv6 address with
+/// an optional `/prefix`; the prefix is dropped when it covers the whole
+/// address, as PostgreSQL prints it.
+pub fn parse_inet(input: &str) -> Result<String> {
+    let t = input.trim();
+    let invalid = || crate::Error::invalid_text("inet", input);
+    let (addr, prefix) = match t.split_once('/') {
+        Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| invalid())?)),
+        None => (t, None),
+    };
+    let ip: std::net::IpAddr = addr.parse().map_err(|_| invalid())?;
+    let full = if ip.is_ipv4() { 32 } else { 128 };
+    match prefix {
+        Some(p) if p > full => Err(invalid()),
+        Some(p) if p < full => Ok(format!("{ip}/{p}")),
+        _ => Ok(ip.to_string()),
     }
 }

@@ -643,20 +643,32 @@ impl Binder<'_> {
                     return Err(no_such(name));
                 }
                 let mut it = args.into_iter();
-                let (seq, _) = it.next().ok_or_else(|| no_such(name))?;
-                let oid = match seq {
-                    ScalarExpr::Literal(Datum::Text(s)) => self.regclass_literal(&s)?,
-                    ScalarExpr::Literal(Datum::Oid(o)) => o,
-                    _ => return Err(Error::unsupported(format!("{name}() with a non-constant sequence"))),
+                let (seq, seq_ty) = it.next().ok_or_else(|| no_such(name))?;
+                let constant = match &seq {
+                    ScalarExpr::Literal(Datum::Text(s)) => Some(self.regclass_literal(s)?),
+                    ScalarExpr::Literal(Datum::Oid(o)) => Some(*o),
+                    _ => None,
                 };
-                match self.catalog.relation_by_oid(oid) {
-                    Some(r) if r.kind == crate::catalog::RelationKind::Sequence => {}
-                    Some(r) => {
-                        return Err(Error::new(SqlState::WrongObjectType, format!("\"{}\" is not a sequence", r.name)))
+                let seq_arg = match constant {
+                    Some(oid) => {
+                        match self.catalog.relation_by_oid(oid) {
+                            Some(r) if r.kind == crate::catalog::RelationKind::Sequence => {}
+                            Some(r) => {
+                                return Err(Error::new(SqlState::WrongObjectType, format!("\"{}\" is not a sequence", r.name)))
+                            }
+                            None => return Err(Error::undefined_table(&oid.to_string())),
+                        }
+                        ScalarExpr::Literal(Datum::Oid(oid))
                     }
-                    None => return Err(Error::undefined_table(&oid.to_string())),
-                }
-                let mut out = vec![ScalarExpr::Literal(Datum::Oid(oid))];
+                    // A sequence named at run time (setval(pg_get_serial_sequence(...), ...)).
+                    None if seq_ty.is_string() || seq_ty == DataType::Unknown => {
+                        let text = self.coerce(seq, &seq_ty, &DataType::Text, CastContext::Implicit)?;
+                        self.regclass_in(text)
+                    }
+                    None if seq_ty.is_oid_like() => seq,
+                    None => return Err(no_such(name)),
+                };
+                let mut out = vec![seq_arg];
                 let rest: Vec<Bound> = it.collect();
                 let mut rest = rest.into_iter();
                 if let Some(v) = rest.next() {
