@@ -33,7 +33,19 @@ impl Session {
                 cmd("ALTER TABLE")
             }
             Plan::Drop { kind, names, if_exists, cascade } => self.drop_objects(txn, kind, names, if_exists, cascade),
-            Plan::Truncate { tables } => {
+            Plan::Truncate { mut tables, cascade } => {
+                if cascade {
+                    // Add every table that references a truncated one, transitively.
+                    let mut i = 0;
+                    while i < tables.len() {
+                        for (child, _) in txn.work.catalog.referencing(tables[i]) {
+                            if !tables.contains(&child) {
+                                tables.push(child);
+                            }
+                        }
+                        i += 1;
+                    }
+                }
                 for oid in &tables {
                     for (child, fk) in txn.work.catalog.referencing(*oid) {
                         if !tables.contains(&child) {
@@ -645,12 +657,37 @@ impl Session {
                     return Err(column_index(&rel, &name).err().unwrap_or_else(|| Error::internal("column lookup")));
                 };
                 rel.columns.remove(idx);
-                rel.indexes.retain(|i| !i.columns.contains(&idx));
-                for i in &mut rel.indexes {
-                    for c in &mut i.columns {
+                let shift = |cols: &mut Vec<usize>| {
+                    for c in cols.iter_mut() {
                         if *c > idx {
                             *c -= 1;
                         }
+                    }
+                };
+                rel.indexes.retain(|i| !i.columns.contains(&idx));
+                for i in &mut rel.indexes {
+                    shift(&mut i.columns);
+                }
+                // Constraints on the dropped column go with it (PostgreSQL
+                // drops them); the others follow the columns' new positions.
+                rel.foreign_keys.retain(|f| !f.columns.contains(&idx));
+                for f in &mut rel.foreign_keys {
+                    shift(&mut f.columns);
+                    if f.ref_table == rel.oid {
+                        shift(&mut f.ref_columns);
+                    }
+                }
+                rel.checks.retain(|c| {
+                    !c.expr.to_lowercase().split(|ch: char| !(ch.is_alphanumeric() || ch == '_')).any(|w| w == name)
+                });
+                let children: Vec<u32> = txn.work.catalog.referencing(rel.oid).into_iter().map(|(c, _)| c).filter(|c| *c != rel.oid).collect();
+                for child in children {
+                    if let Some(mut c) = txn.work.catalog.relations.get(&child).cloned() {
+                        c.foreign_keys.retain(|f| !(f.ref_table == rel.oid && f.ref_columns.contains(&idx)));
+                        for f in c.foreign_keys.iter_mut().filter(|f| f.ref_table == rel.oid) {
+                            shift(&mut f.ref_columns);
+                        }
+                        self.replace_relation_unchecked(txn, c);
                     }
                 }
                 let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.to_vec())).collect()).unwrap_or_default();
@@ -719,7 +756,17 @@ impl Session {
                 let mut updates = Vec::new();
                 for (id, mut row) in rows {
                     let v = std::mem::replace(&mut row[idx], Datum::Null);
-                    row[idx] = if v.is_null() { v } else { freshet_common::cast::cast(v, &from, &ty, &text)? };
+                    // Assignment semantics: shortening a varchar fails (22001) rather than truncating.
+                    let context = if freshet_common::cast::can_cast(&from, &ty, CastContext::Assignment) {
+                        CastContext::Assignment
+                    } else {
+                        CastContext::Explicit
+                    };
+                    row[idx] = if v.is_null() {
+                        v
+                    } else {
+                        freshet_common::cast::cast_with_context(v, &from, &ty, &text, context)?
+                    };
                     updates.push((id, check_row(&rel, row)?));
                 }
                 self.replace_relation_unchecked(txn, rel.clone());

@@ -149,10 +149,16 @@ impl Session {
             }
         }
         self.cancel.store(false, Ordering::SeqCst);
-        if let Some(mut txn) = self.txn.take() {
-            let refreshed = self.refresh(&mut txn);
-            self.txn = Some(txn);
-            refreshed?;
+        let controls_transaction = matches!(
+            stmt,
+            Statement::Rollback { .. } | Statement::Commit { .. } | Statement::Savepoint { .. } | Statement::ReleaseSavepoint { .. }
+        );
+        if !controls_transaction {
+            if let Some(mut txn) = self.txn.take() {
+                let refreshed = self.refresh(&mut txn);
+                self.txn = Some(txn);
+                refreshed?;
+            }
         }
         let state = self.read_state();
         let (plan, _) = self.bind(stmt, &state, param_types)?;
@@ -160,7 +166,9 @@ impl Session {
         let result = match plan {
             Plan::Query(q) => {
                 let rows = self.run_query(&q.expr, &state, params)?;
-                self.server.flush_sequences()?;
+                if self.txn.is_none() {
+                    self.server.flush_sequences()?;
+                }
                 let tag = format!("SELECT {}", rows.len());
                 Ok(ExecuteResult::Rows { columns: columns(&q.columns), rows, tag })
             }
@@ -298,8 +306,9 @@ impl Session {
         }
         let current = self.server.snapshot();
         let ts = current.ts;
-        txn.work = crate::txn::rebase(txn, current)?;
+        txn.work = crate::txn::rebase(txn, current.clone())?;
         txn.base_ts = ts;
+        txn.base = current;
         Ok(())
     }
 

@@ -27,6 +27,7 @@ pub struct Write {
 struct Savepoint {
     name: String,
     base_ts: u64,
+    base: DbState,
     work: DbState,
     writes: usize,
     structural: bool,
@@ -36,8 +37,11 @@ struct Savepoint {
 /// An open transaction.
 #[derive(Clone, Debug)]
 pub struct Txn {
-    /// Timestamp of the snapshot the transaction started from.
+    /// Timestamp of the committed state the working copy is based on.
     pub base_ts: u64,
+    /// That committed state (O(1) to keep: persistent maps), to tell what
+    /// changed underneath the transaction when it is rebased.
+    pub base: DbState,
     /// The working copy: the snapshot plus this transaction's changes.
     pub work: DbState,
     /// Row changes in order.
@@ -62,6 +66,7 @@ impl Txn {
     pub fn new(snapshot: DbState, start: TimestampTz, explicit: bool) -> Txn {
         Txn {
             base_ts: snapshot.ts,
+            base: snapshot.clone(),
             work: snapshot,
             writes: Vec::new(),
             structural: false,
@@ -181,6 +186,7 @@ impl Txn {
         self.savepoints.push(Savepoint {
             name,
             base_ts: self.base_ts,
+            base: self.base.clone(),
             work: self.work.clone(),
             writes: self.writes.len(),
             structural: self.structural,
@@ -200,6 +206,7 @@ impl Txn {
         self.savepoints.truncate(i + 1);
         let sp = &self.savepoints[i];
         self.base_ts = sp.base_ts;
+        self.base = sp.base.clone();
         self.work = sp.work.clone();
         self.writes.truncate(sp.writes);
         self.structural = sp.structural;
@@ -222,11 +229,61 @@ pub fn rebase(txn: &Txn, mut current: DbState) -> Result<DbState> {
     let conflict = || {
         Error::new(SqlState::SerializationFailure, "could not serialize access due to concurrent update")
     };
-    if txn.structural || !std::sync::Arc::ptr_eq(&txn.work.catalog, &current.catalog) {
-        // Catalog identity differs whenever either side ran DDL.
-        if txn.structural || current.catalog != txn.work.catalog {
+    let catalog_moved = !std::sync::Arc::ptr_eq(&txn.base.catalog, &current.catalog);
+    if txn.structural {
+        // Our DDL can only be applied over the catalog it was made against.
+        if catalog_moved {
             return Err(conflict());
         }
+        current.catalog = txn.work.catalog.clone();
+        // Truncated tables: nobody may have written them meanwhile.
+        for oid in &txn.truncated {
+            let unchanged = match (txn.base.table(*oid), current.table(*oid)) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.rows.ptr_eq(&b.rows),
+                _ => false,
+            };
+            if !unchanged {
+                return Err(conflict());
+            }
+            current.tables.remove(oid);
+        }
+        let live: Vec<u32> = current.tables.keys().copied().collect();
+        for oid in live {
+            if !current.catalog.relations.contains_key(&oid) {
+                current.tables.remove(&oid);
+            }
+        }
+        // Replay rows without index upkeep (column positions may have
+        // changed), then rebuild the indexes of every table involved.
+        let mut touched: std::collections::BTreeSet<u32> = std::collections::BTreeSet::new();
+        for w in &txn.writes {
+            let table = current.table_mut(w.table)?;
+            if table.rows.get(&w.row) != w.old.as_ref() {
+                return Err(conflict());
+            }
+            match &w.new {
+                Some(new) => {
+                    table.rows.insert(w.row, new.clone());
+                }
+                None => {
+                    table.rows.remove(&w.row);
+                }
+            }
+            touched.insert(w.table);
+        }
+        for (oid, rel) in &txn.work.catalog.relations {
+            if txn.base.catalog.relations.get(oid) != Some(rel) {
+                touched.insert(*oid);
+            }
+        }
+        for oid in touched {
+            let Some(rel) = current.catalog.relations.get(&oid).cloned() else { continue };
+            if matches!(rel.kind, crate::catalog::RelKind::Table) {
+                current.table_mut(oid)?.rebuild_keys(&rel)?;
+            }
+        }
+        return Ok(current);
     }
     for w in &txn.writes {
         let Some(rel) = current.catalog.relations.get(&w.table).cloned() else { return Err(conflict()) };

@@ -55,16 +55,29 @@ pub const SET_CONSTRAINTS_SETTING: &str = "freshet.set_constraints";
 /// which sqlparser does not know, becomes a SET of a pseudo-setting that
 /// the session interprets.
 fn normalize_set_constraints(sql: &str) -> Option<String> {
-    let trimmed = sql.trim().trim_end_matches(';').trim();
-    let words: Vec<&str> = trimmed.split_whitespace().collect();
-    if words.len() < 4 || !words[0].eq_ignore_ascii_case("set") || !words[1].eq_ignore_ascii_case("constraints") {
+    // Statement by statement (a query string may hold several); a naive
+    // split on ';' is enough to find them, and statements are only
+    // rewritten when they are exactly SET CONSTRAINTS.
+    let lower = sql.to_lowercase();
+    if !lower.contains("constraints") {
         return None;
     }
-    let mode = words.last()?.to_lowercase();
-    if mode != "immediate" && mode != "deferred" {
-        return None;
-    }
-    Some(format!("SET {SET_CONSTRAINTS_SETTING} = '{mode}'"))
+    let mut changed = false;
+    let parts: Vec<String> = sql
+        .split(';')
+        .map(|part| {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            if words.len() >= 4 && words[0].eq_ignore_ascii_case("set") && words[1].eq_ignore_ascii_case("constraints") {
+                let mode = words[words.len() - 1].to_lowercase();
+                if mode == "immediate" || mode == "deferred" {
+                    changed = true;
+                    return format!(" SET {SET_CONSTRAINTS_SETTING} = '{mode}'");
+                }
+            }
+            part.to_string()
+        })
+        .collect();
+    changed.then(|| parts.join(";"))
 }
 
 /// `VACUUM [FULL] [FREEZE] [VERBOSE] [ANALYZE] [(options)] [table [, ...]]`:

@@ -193,7 +193,8 @@ pub enum Plan {
     CreateTable(CreateTablePlan),
     AlterTable { table: u32, actions: Vec<AlterTableAction> },
     Drop { kind: ObjectKind, names: Vec<(Option<String>, String)>, if_exists: bool, cascade: bool },
-    Truncate { tables: Vec<u32> },
+    /// TRUNCATE; with `cascade`, tables referencing them by foreign key too.
+    Truncate { tables: Vec<u32>, cascade: bool },
     CreateDatabase { name: String, if_not_exists: bool },
     DropDatabase { name: String, if_exists: bool },
     CreateSchema { name: String, if_not_exists: bool },

@@ -28,7 +28,7 @@
 use std::rc::Rc;
 
 use freshet_common::{Datum, Result};
-use freshet_expr::{BinaryOp, Func, JoinKind, ScalarExpr};
+use freshet_expr::{JoinKind, ScalarExpr};
 
 use super::operators::flat_map_fallible;
 use super::render::{passes, Env, RenderContext, Rendered};

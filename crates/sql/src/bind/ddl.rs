@@ -34,11 +34,21 @@ impl Binder<'_> {
     /// the schema is the first one the search path creates in (as
     /// PostgreSQL's stored regclass prints).
     fn sequence_reference(&self, schema: &str, sequence: &str) -> String {
+        let quote = |n: &str| {
+            if !n.is_empty()
+                && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !n.starts_with(|c: char| c.is_ascii_digit())
+            {
+                n.to_string()
+            } else {
+                format!("\"{}\"", n.replace('"', "\"\"").replace('\'', "''"))
+            }
+        };
         let first = self.catalog.search_path().into_iter().find(|s| s != "pg_catalog" && self.catalog.schema_exists(s));
         if first.as_deref() == Some(schema) {
-            sequence.to_string()
+            quote(sequence)
         } else {
-            format!("{schema}.{sequence}")
+            format!("{}.{}", quote(schema), quote(sequence))
         }
     }
 
@@ -94,10 +104,22 @@ impl Binder<'_> {
                     sequence = Some(seq);
                 }
                 ColumnOption::Check(c) => checks.push(CheckPlan {
-                    name: Some(c.name.as_ref().map(names::ident).unwrap_or_else(|| format!("{table}_{name}_check"))),
+                    name: Some(
+                        c.name
+                            .as_ref()
+                            .or(opt.name.as_ref())
+                            .map(names::ident)
+                            .unwrap_or_else(|| format!("{table}_{name}_check")),
+                    ),
                     expr: c.expr.to_string(),
                 }),
-                ColumnOption::ForeignKey(fk) => fks.push((fk.clone(), name.clone())),
+                ColumnOption::ForeignKey(fk) => {
+                    let mut fk = fk.clone();
+                    if fk.name.is_none() {
+                        fk.name = opt.name.clone();
+                    }
+                    fks.push((fk, name.clone()))
+                }
                 ColumnOption::Collation(_) | ColumnOption::Comment(_) => {}
                 other => return Err(Error::unsupported(format!("column option {other}"))),
             }
@@ -558,7 +580,8 @@ impl Binder<'_> {
             let rel = self.target_table(&target.name, "truncate")?;
             tables.push(rel.oid);
         }
-        Ok(Plan::Truncate { tables })
+        let cascade = matches!(t.cascade, Some(ast::CascadeOption::Cascade));
+        Ok(Plan::Truncate { tables, cascade })
     }
 
     pub(crate) fn bind_create_other(&mut self, stmt: &ast::Statement) -> Result<Plan> {

@@ -615,9 +615,11 @@ impl Binder<'_> {
         let add_dependent = |e: &ScalarExpr, keys: &mut Vec<ScalarExpr>| {
             e.visit(&mut |n| {
                 if let ScalarExpr::Column(i) = n {
-                    let oid = scope.items.get(*i).map(|it| it.table_oid).unwrap_or(0);
-                    if oid != 0 && grouped_tables.contains(&oid) && !keys.contains(n) {
-                        keys.push(n.clone());
+                    if let Some(it) = scope.items.get(*i) {
+                        let item = (it.table_oid, it.qualifier.clone());
+                        if it.table_oid != 0 && grouped_tables.contains(&item) && !keys.contains(n) {
+                            keys.push(n.clone());
+                        }
                     }
                 }
             })
@@ -688,8 +690,8 @@ impl Binder<'_> {
 
     /// Tables whose whole primary key appears among the group keys as
     /// plain columns.
-    fn tables_grouped_by_key(&self, keys: &[ScalarExpr], scope: &Scope) -> Vec<u32> {
-        let mut tables = Vec::new();
+    fn tables_grouped_by_key(&self, keys: &[ScalarExpr], scope: &Scope) -> Vec<(u32, Option<String>)> {
+        // Per FROM item (table OID and qualifier): a self-join has two.
         let key_columns: Vec<&ScopeItem> = keys
             .iter()
             .filter_map(|k| match k {
@@ -697,34 +699,24 @@ impl Binder<'_> {
                 _ => None,
             })
             .collect();
-        let mut oids: Vec<u32> = key_columns.iter().map(|it| it.table_oid).filter(|o| *o != 0).collect();
-        oids.dedup();
-        for oid in oids {
-            if tables.contains(&oid) {
-                continue;
-            }
-            let Some(item) = key_columns.iter().find(|it| it.table_oid == oid) else { continue };
-            let qualifier = item.qualifier.clone();
-            let Some(rel) = self.relation_by_oid_hint(oid, qualifier.as_deref(), scope) else { continue };
-            if rel.primary_key.is_empty() {
-                continue;
-            }
-            let all = rel.primary_key.iter().all(|pk| {
-                key_columns.iter().any(|it| it.table_oid == oid && it.column_id as usize == pk + 1)
-            });
-            if all {
-                tables.push(oid);
-            }
-        }
-        tables
+        let mut items: Vec<(u32, Option<String>)> =
+            key_columns.iter().filter(|it| it.table_oid != 0).map(|it| (it.table_oid, it.qualifier.clone())).collect();
+        items.sort();
+        items.dedup();
+        items
+            .into_iter()
+            .filter(|(oid, qualifier)| {
+                let Some(rel) = self.catalog.relation_by_oid(*oid) else { return false };
+                !rel.primary_key.is_empty()
+                    && rel.primary_key.iter().all(|pk| {
+                        key_columns.iter().any(|it| {
+                            it.table_oid == *oid && it.qualifier == *qualifier && it.column_id as usize == pk + 1
+                        })
+                    })
+            })
+            .collect()
     }
 
-    fn relation_by_oid_hint(&self, oid: u32, _qualifier: Option<&str>, scope: &Scope) -> Option<crate::catalog::RelationInfo> {
-        // Scope items don't carry the relation name; find it by OID through
-        // the catalog's search path using any column's table name.
-        let _ = scope;
-        self.catalog.relation_by_oid(oid)
-    }
 
     /// Binds a FROM list (comma-separated items are cross joined).
     pub(crate) fn bind_from(&mut self, from: &[ast::TableWithJoins]) -> Result<(RelExpr, Scope)> {
