@@ -363,10 +363,7 @@ impl Session {
             }
         }
         let tag = format!("INSERT 0 {count}");
-        Ok(match p.returning {
-            Some(r) => ExecuteResult::Rows { columns: columns(&r.columns), rows: returned, tag },
-            None => ExecuteResult::Command { tag },
-        })
+        Ok(dml_result(p.returning, returned, tag))
     }
 
     fn update(&mut self, txn: &mut Txn, p: UpdatePlan, params: &[Datum]) -> Result<ExecuteResult> {
@@ -406,10 +403,7 @@ impl Session {
         let count = updates.len();
         txn.update_many(&rel, updates)?;
         let tag = format!("UPDATE {count}");
-        Ok(match p.returning {
-            Some(r) => ExecuteResult::Rows { columns: columns(&r.columns), rows: returned, tag },
-            None => ExecuteResult::Command { tag },
-        })
+        Ok(dml_result(p.returning, returned, tag))
     }
 
     fn delete(&mut self, txn: &mut Txn, p: DeletePlan, params: &[Datum]) -> Result<ExecuteResult> {
@@ -448,10 +442,7 @@ impl Session {
         drop(exec);
         self.cascade_deletes(txn, &rel, deleted, 0)?;
         let tag = format!("DELETE {}", seen.len());
-        Ok(match p.returning {
-            Some(r) => ExecuteResult::Rows { columns: columns(&r.columns), rows: returned, tag },
-            None => ExecuteResult::Command { tag },
-        })
+        Ok(dml_result(p.returning, returned, tag))
     }
 
     fn drop_objects(
@@ -913,6 +904,14 @@ fn rewrite_rows(txn: &mut Txn, rel: &RelationDef, updates: Vec<(u64, Row)>) -> R
     table.rebuild_keys(rel)?;
     txn.writes.extend(writes);
     Ok(())
+}
+
+/// The result of INSERT/UPDATE/DELETE: its RETURNING rows, or just its tag.
+fn dml_result(returning: Option<Returning>, rows: Vec<Row>, tag: String) -> ExecuteResult {
+    match returning {
+        Some(r) => ExecuteResult::Rows { columns: columns(&r.columns), rows, tag },
+        None => ExecuteResult::Command { tag },
+    }
 }
 
 fn sorted(v: &[usize]) -> Vec<usize> {
