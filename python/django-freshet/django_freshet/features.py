@@ -73,6 +73,13 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     # and col_description() return NULL.
     supports_comments = False
 
+    # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15, whose version Freshet reports)
+    # is accepted but ignored: two NULLs are both inserted.
+    supports_nulls_distinct_unique_constraints = False
+
+    # SELECT ... FOR NO KEY UPDATE (and FOR KEY SHARE): 42601 syntax error.
+    has_select_for_no_key_update = False
+
     @cached_property
     def django_test_expected_failures(self) -> set[str]:
         expected = set(super().django_test_expected_failures)

@@ -416,10 +416,14 @@ def load_app(target: Target, app: str, work_dir: Path) -> AppResult:
     log_path = out_dir / f"{app}.log"
     if results_path.is_file():
         merge_records(results_path.read_text(errors="replace").splitlines(), result)
-    if not result.tests and log_path.is_file():
-        result.tests = parse_verbose_output(log_path.read_text(errors="replace"))
+    text = log_path.read_text(errors="replace") if log_path.is_file() else ""
+    result.log_tail = "\n".join(text.splitlines()[-40:])
     if not result.tests:
+        result.tests = parse_verbose_output(text)
+    if not text:
         result.status = "no results"
+    elif not result.tests and "Traceback" in text:
+        result.status = "setup failed"
     return result
 
 

@@ -107,6 +107,38 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "LEFT JOIN au t3 ON fr.b = t3.id GROUP BY au.id ORDER BY 1, 2",
         ],
     ),
+    "row-constructor-comparison": (
+        "composite primary keys (71 tests in the full suite)",
+        [
+            "CREATE TABLE rc (a int, b int)",
+            "INSERT INTO rc VALUES (1, 2)",
+            "SELECT * FROM rc WHERE (a, b) = (1, 2)",
+            "SELECT * FROM rc WHERE (a, b) IN ((1, 2), (3, 4))",
+        ],
+    ),
+    "for-update-of-several-tables": (
+        "select_for_update(of=...) with several tables (5 tests)",
+        [
+            "CREATE TABLE f1 (id int)",
+            "CREATE TABLE f2 (id int)",
+            "BEGIN",
+            "SELECT * FROM f1 JOIN f2 ON f1.id = f2.id FOR UPDATE OF f1, f2",
+            "ROLLBACK",
+        ],
+    ),
+    "alter-type-shorter-truncates": (
+        "silent data loss: shortening a varchar truncates instead of 22001 (3 tests)",
+        [
+            "CREATE TABLE sh (v varchar(10))",
+            "INSERT INTO sh VALUES ('0123456789')",
+            "ALTER TABLE sh ALTER COLUMN v TYPE varchar(5)",
+            "SELECT v FROM sh",
+        ],
+    ),
+    "create-extension": (
+        "postgres_tests and db_functions fail at setup",
+        ["CREATE EXTENSION IF NOT EXISTS pgcrypto"],
+    ),
     "statistical-aggregates": (
         "StdDev/Variance aggregates (5 tests)",
         [
@@ -222,6 +254,17 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "expression-index": (
         "supports_expression_indexes",
         ["CREATE TABLE e (x int)", "CREATE INDEX e_abs ON e ((abs(x)))"],
+    ),
+    "nulls-not-distinct": (
+        "supports_nulls_distinct_unique_constraints: accepted and ignored",
+        [
+            "CREATE TABLE nd (x int, CONSTRAINT nd_u UNIQUE NULLS NOT DISTINCT (x))",
+            "INSERT INTO nd VALUES (NULL), (NULL)",
+        ],
+    ),
+    "for-no-key-update": (
+        "has_select_for_no_key_update",
+        ["CREATE TABLE k (id int)", "SELECT * FROM k FOR NO KEY UPDATE"],
     ),
     "window-functions": (
         "supports_over_clause",
