@@ -275,7 +275,9 @@ impl Session {
             self.refresh(txn)?;
             let saved = (txn.work.clone(), txn.writes.len(), txn.structural, txn.truncated.len());
             let result = f(self, txn).and_then(|r| {
-                crate::constraints::verify_foreign_keys(&txn.work, &txn.writes[saved.1..], false)?;
+                // DDL may have shortened the log (DROP TABLE forgets its writes).
+                let since = saved.1.min(txn.writes.len());
+                crate::constraints::verify_foreign_keys(&txn.work, &txn.writes[since..], false)?;
                 Ok(r)
             });
             match result {
