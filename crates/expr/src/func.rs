@@ -425,6 +425,9 @@ fn arith(op: BinaryOp, l: Datum, r: Datum, ctx: &EvalContext<'_>) -> Result<Datu
         (Int4(x), Int4(y)) if op != BinaryOp::Pow => Ok(int_arith!(op, x, y, Int4, INT4)),
         (Int8(x), Int8(y)) if op != BinaryOp::Pow => Ok(int_arith!(op, x, y, Int8, INT8)),
         (Int4(x), Int2(y)) if !bitwise && op != BinaryOp::Pow => Ok(int_arith!(op, x, y as i32, Int4, INT4)),
+        // Shifts take an integer count whatever the width of the value.
+        (Int8(x), Int4(y)) if matches!(op, BinaryOp::ShiftLeft | BinaryOp::ShiftRight) => Ok(int_arith!(op, x, y as i64, Int8, INT8)),
+        (Int2(x), Int4(y)) if matches!(op, BinaryOp::ShiftLeft | BinaryOp::ShiftRight) => Ok(int_arith!(op, x, y as i16, Int2, INT2)),
         (Int2(x), Int4(y)) if !bitwise && op != BinaryOp::Pow => Ok(int_arith!(op, x as i32, y, Int4, INT4)),
         (a @ (Int2(_) | Int4(_) | Int8(_)), b @ (Int2(_) | Int4(_) | Int8(_))) if op != BinaryOp::Pow && !bitwise => {
             let (x, y) = (a.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0));

@@ -166,6 +166,25 @@ impl Session {
                 self.replace_relation(txn, rel)?;
                 cmd("CREATE INDEX")
             }
+            Plan::RenameIndex { name, new_name } => {
+                let found = txn
+                    .work
+                    .catalog
+                    .relations_in(&self.database)
+                    .find(|r| r.indexes.iter().any(|i| i.name == name))
+                    .cloned();
+                let Some(mut rel) = found else {
+                    return Err(Error::new(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist")));
+                };
+                if txn.work.catalog.relations_in(&self.database).any(|r| r.name == new_name || r.indexes.iter().any(|i| i.name == new_name)) {
+                    return Err(duplicate_relation(&new_name));
+                }
+                for i in rel.indexes.iter_mut().filter(|i| i.name == name) {
+                    i.name = new_name.clone();
+                }
+                self.replace_relation(txn, rel)?;
+                cmd("ALTER INDEX")
+            }
             other => Err(Error::internal(format!("plan not executable as a write: {other:?}"))),
         }
     }

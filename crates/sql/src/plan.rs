@@ -193,6 +193,8 @@ pub enum Plan {
     CreateTable(CreateTablePlan),
     AlterTable { table: u32, actions: Vec<AlterTableAction> },
     Drop { kind: ObjectKind, names: Vec<(Option<String>, String)>, if_exists: bool, cascade: bool },
+    /// ALTER INDEX old RENAME TO new.
+    RenameIndex { name: String, new_name: String },
     /// TRUNCATE; with `cascade`, tables referencing them by foreign key too.
     Truncate { tables: Vec<u32>, cascade: bool },
     CreateDatabase { name: String, if_not_exists: bool },

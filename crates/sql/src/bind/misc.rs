@@ -67,6 +67,10 @@ impl Binder<'_> {
             S::Comment { .. } => Ok(Plan::NoOp { tag: "COMMENT".into() }),
             S::Analyze { .. } => Ok(Plan::NoOp { tag: "ANALYZE".into() }),
             S::Vacuum(_) => Ok(Plan::NoOp { tag: "VACUUM".into() }),
+            S::AlterIndex { name, operation: ast::AlterIndexOperation::RenameIndex { index_name } } => Ok(Plan::RenameIndex {
+                name: names::schema_and_name(name).1,
+                new_name: names::schema_and_name(index_name).1,
+            }),
             // Materialized views are always fresh.
             S::RefreshMaterializedView(_) => Ok(Plan::NoOp { tag: "REFRESH MATERIALIZED VIEW".into() }),
             S::Grant { .. } => Ok(Plan::NoOp { tag: "GRANT".into() }),
