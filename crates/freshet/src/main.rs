@@ -48,7 +48,7 @@ struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
     listen: String,
 
-    /// Number of dataflow workers.
+    /// Number of timely dataflow worker threads maintaining materialized views.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     workers: u32,
 
