@@ -392,7 +392,7 @@ impl Date {
         if !ts.is_finite() {
             return Ok(TimestampTz(ts.0));
         }
-        let utc = ts.0 - tz.offset_seconds() as i64 * USECS_PER_SEC;
+        let utc = ts.0 - tz.offset_at_local(ts.0) as i64 * USECS_PER_SEC;
         if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&utc) {
             return Err(Error::new(
                 SqlState::DatetimeFieldOverflow,
@@ -636,7 +636,7 @@ impl Timestamp {
         if !self.is_finite() {
             return Ok(TimestampTz(self.0));
         }
-        let v = self.0 - tz.offset_seconds() as i64 * USECS_PER_SEC;
+        let v = self.0 - tz.offset_at_local(self.0) as i64 * USECS_PER_SEC;
         if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&v) {
             return Err(timestamp_out_of_range());
         }
@@ -721,7 +721,7 @@ impl TimestampTz {
         if !self.is_finite() {
             return Ok(Timestamp(self.0));
         }
-        let v = self.0 + tz.offset_seconds() as i64 * USECS_PER_SEC;
+        let v = self.0 + tz.offset_at_utc(self.0) as i64 * USECS_PER_SEC;
         if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&v) {
             return Err(timestamp_out_of_range());
         }
@@ -744,15 +744,14 @@ impl TimestampTz {
         if !self.is_finite() {
             return Ok(self);
         }
-        let off = tz.offset_seconds() as i64 * USECS_PER_SEC;
         let mut v = self.0;
         if span.months != 0 || span.days != 0 {
-            let local = v + off;
+            let local = v + tz.offset_at_utc(v) as i64 * USECS_PER_SEC;
             let moved = add_interval_local(
                 local,
                 &Interval { months: span.months, days: span.days, micros: 0 },
             )?;
-            v = moved - off;
+            v = moved - tz.offset_at_local(moved) as i64 * USECS_PER_SEC;
         }
         let v = v.checked_add(span.micros).ok_or_else(timestamp_out_of_range)?;
         if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&v) {
@@ -1260,7 +1259,7 @@ pub fn extract_timestamp(field: &str, ts: Timestamp) -> Result<PartValue> {
 /// `extract(field from timestamptz)`: fields of the local time in `tz`;
 /// `epoch` is zone-independent; `timezone*` report the zone's offset.
 pub fn extract_timestamptz(field: &str, ts: TimestampTz, tz: &TimeZone) -> Result<PartValue> {
-    extract_ts_common(field, ts.0, Some(tz.offset_seconds()), "timestamp with time zone")
+    extract_ts_common(field, ts.0, Some(tz.offset_at_utc(ts.0)), "timestamp with time zone")
 }
 
 /// `extract(field from date)` (PostgreSQL 14+ semantics).
@@ -1463,7 +1462,7 @@ pub fn date_part(field: &str, value: &crate::Datum, tz: &TimeZone) -> Result<Opt
         // date_part(text, date) is implemented through timestamp.
         Datum::Date(d) => ts_part(d.to_timestamp()?.0, None),
         Datum::Timestamp(t) => ts_part(t.0, None),
-        Datum::TimestampTz(t) => ts_part(t.0, Some(tz.offset_seconds())),
+        Datum::TimestampTz(t) => ts_part(t.0, Some(tz.offset_at_utc(t.0))),
         Datum::Time(t) => {
             let part = extract_time(&lower, *t)?;
             let (_, _, s, us) = t.to_hms_micro();
@@ -1583,7 +1582,7 @@ pub fn date_trunc_timestamp(field: &str, ts: Timestamp) -> Result<Timestamp> {
 
 /// `date_trunc(field, timestamptz)`, truncating the local time in `tz`.
 pub fn date_trunc_timestamptz(field: &str, ts: TimestampTz, tz: &TimeZone) -> Result<TimestampTz> {
-    trunc_ts_common(field, ts.0, tz.offset_seconds(), "timestamp with time zone").map(TimestampTz)
+    trunc_ts_common(field, ts.0, tz.offset_at_utc(ts.0), "timestamp with time zone").map(TimestampTz)
 }
 
 /// `date_trunc(field, interval)`.

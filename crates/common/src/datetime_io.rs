@@ -128,7 +128,7 @@ pub fn format_timestamptz(ts: TimestampTz, tz: &TimeZone, out: &mut String) {
         format_timestamp(Timestamp(ts.0), out);
         return;
     }
-    let off = tz.offset_seconds();
+    let off = tz.offset_at_utc(ts.0);
     let local = ts.0.saturating_add(off as i64 * USECS_PER_SEC);
     let days = local.div_euclid(USECS_PER_DAY);
     let time = local.rem_euclid(USECS_PER_DAY);
@@ -1654,7 +1654,7 @@ pub fn parse_timestamptz(input: &str, tz: &TimeZone) -> Result<TimestampTz> {
         match dtype {
             DType::Date => {
                 let local = timestamp_from_tm(&tm, input)?;
-                let off = zone.unwrap_or_else(|| tz.offset_seconds());
+                let off = zone.unwrap_or_else(|| tz.offset_at_local(local));
                 let v = local as i128 - off as i128 * USECS_PER_SEC as i128;
                 if v < MIN_TIMESTAMP as i128 || v >= END_TIMESTAMP as i128 {
                     return Err(DtErr::Other(Error::new(

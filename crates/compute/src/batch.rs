@@ -235,7 +235,7 @@ impl<'a> Executor<'a> {
                         for a in args {
                             values.push(a.eval(row, &ctx)?);
                         }
-                        outputs.push(func.eval(&values)?);
+                        outputs.push(func.eval(&values, &ctx)?);
                     }
                     let len = outputs.iter().map(|o| o.len()).max().unwrap_or(0);
                     if len == 0 && *keep_empty {

@@ -113,6 +113,41 @@ pub fn call(func: DateTimeFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
                 other => return Err(Error::internal(format!("window start over {other:?}"))),
             }
         }
+        DateTimeFunc::AtTimeZone => {
+            let zone = match &args[0] {
+                Datum::Interval(iv) if iv.months == 0 && iv.days == 0 => {
+                    freshet_common::io::TimeZone::Fixed((iv.micros / 1_000_000) as i32)
+                }
+                Datum::Interval(_) => {
+                    return Err(Error::new(
+                        SqlState::InvalidParameterValue,
+                        "interval time zone must not include months or days",
+                    ))
+                }
+                other => {
+                    let name = other.as_str().ok_or_else(|| Error::internal("AT TIME ZONE over a non-text zone"))?;
+                    freshet_common::io::TimeZone::parse_at_time_zone(name).ok_or_else(|| {
+                        Error::new(SqlState::InvalidParameterValue, format!("time zone \"{name}\" not recognized"))
+                    })?
+                }
+            };
+            let shift = |micros: i64, secs: i32| {
+                micros.checked_add(secs as i64 * dt::USECS_PER_SEC).ok_or_else(|| {
+                    Error::new(SqlState::DatetimeFieldOverflow, "timestamp out of range")
+                })
+            };
+            match &args[1] {
+                Datum::TimestampTz(t) if !t.is_finite() => Datum::Timestamp(freshet_common::Timestamp(t.0)),
+                Datum::Timestamp(t) if !t.is_finite() => Datum::TimestampTz(freshet_common::TimestampTz(t.0)),
+                Datum::TimestampTz(t) => {
+                    Datum::Timestamp(freshet_common::Timestamp(shift(t.0, zone.offset_at_utc(t.0))?))
+                }
+                Datum::Timestamp(t) => {
+                    Datum::TimestampTz(freshet_common::TimestampTz(shift(t.0, -zone.offset_at_local(t.0))?))
+                }
+                other => return Err(Error::internal(format!("AT TIME ZONE over {other:?}"))),
+            }
+        }
         DateTimeFunc::ToTimestamp => {
             let secs = args[0].as_f64().unwrap_or(0.0);
             if !secs.is_finite() {

@@ -161,6 +161,10 @@ pub enum DateTimeFunc {
     /// `TUMBLE`'s window start: the timestamp floored to a multiple of a
     /// fixed interval since the epoch.
     WindowStart,
+    /// `ts AT TIME ZONE zone` / `timezone(zone, ts)`: args are the zone
+    /// (text or interval) and a timestamp or timestamptz; converts between
+    /// the two as seen in that zone.
+    AtTimeZone,
 }
 
 const INT2: &str = "smallint";

@@ -15,6 +15,9 @@ pub enum TableFunc {
     /// `generate_series(start, stop [, step])` over integers (bigint datums
     /// are produced for bigint, integer datums for integer).
     GenerateSeriesInt { bigint: bool },
+    /// `generate_series(start, stop, step interval)` over timestamps
+    /// (`tz`: timestamptz, stepping in the session's time zone).
+    GenerateSeriesTime { tz: bool },
     /// `generate_subscripts(array, dim)`: 1..=length for dimension 1.
     GenerateSubscripts,
     /// `pg_partition_ancestors(regclass)`: the relation itself (Freshet has
@@ -36,7 +39,7 @@ impl TableFunc {
     }
 
     /// The rows one call produces for `args` (already evaluated).
-    pub fn eval(&self, args: &[Datum]) -> Result<Vec<Row>> {
+    pub fn eval(&self, args: &[Datum], ctx: &crate::scalar::EvalContext<'_>) -> Result<Vec<Row>> {
         match self {
             TableFunc::Unnest { arrays } => {
                 let lists: Vec<&[Datum]> = args
@@ -78,6 +81,48 @@ impl TableFunc {
                         vec![if *bigint { Datum::Int8(v) } else { Datum::Int4(v as i32) }]
                     })
                     .collect())
+            }
+            TableFunc::GenerateSeriesTime { tz } => {
+                let (Some(start), Some(stop), Some(Datum::Interval(step))) = (args.first(), args.get(1), args.get(2)) else {
+                    return Ok(vec![]);
+                };
+                let micros = |d: &Datum| match d {
+                    Datum::Timestamp(t) => Some(t.0),
+                    Datum::TimestampTz(t) => Some(t.0),
+                    _ => None,
+                };
+                let (Some(mut v), Some(stop)) = (micros(start), micros(stop)) else { return Ok(vec![]) };
+                // Direction as PostgreSQL's interval comparison sees it.
+                let span = step.months as i128 * 30 * 86_400_000_000 + step.days as i128 * 86_400_000_000 + step.micros as i128;
+                if span == 0 {
+                    return Err(Error::new(SqlState::InvalidParameterValue, "step size cannot equal zero"));
+                }
+                let zone = &ctx.text.time_zone;
+                let mut out = Vec::new();
+                while (span > 0 && v <= stop) || (span < 0 && v >= stop) {
+                    if out.len() >= ROWS_PER_CALL_MAX {
+                        return Err(Error::new(
+                            SqlState::ProgramLimitExceeded,
+                            format!("generate_series would produce more than {ROWS_PER_CALL_MAX} rows"),
+                        ));
+                    }
+                    let next = if *tz {
+                        let t = freshet_common::TimestampTz(v);
+                        out.push(vec![Datum::TimestampTz(t)]);
+                        t.add_interval(step, zone).map(|t| t.0)
+                    } else {
+                        let t = freshet_common::Timestamp(v);
+                        out.push(vec![Datum::Timestamp(t)]);
+                        t.add_interval(step).map(|t| t.0)
+                    };
+                    match next {
+                        Ok(n) if n != v => v = n,
+                        // Past the end of the timestamp range, or a step
+                        // that does not move: the series ends.
+                        _ => break,
+                    }
+                }
+                Ok(out)
             }
             TableFunc::HopWindows => {
                 let (Some(ts), Some(slide), Some(size)) = (args.first(), args.get(1), args.get(2)) else { return Ok(vec![]) };

@@ -124,11 +124,11 @@ impl Settings {
     fn validate(&self, key: &str, value: String) -> Result<String> {
         Ok(match key {
             "timezone" => {
-                parse_time_zone(&value)?;
-                if value.eq_ignore_ascii_case("utc") {
-                    "UTC".to_string()
-                } else {
-                    value
+                match parse_time_zone(&value)? {
+                    // PostgreSQL shows zone names in their canonical spelling.
+                    TimeZone::Named(tz) => tz.name().to_string(),
+                    _ if value.eq_ignore_ascii_case("utc") => "UTC".to_string(),
+                    _ => value,
                 }
             }
             "client_encoding" => {
@@ -195,35 +195,9 @@ impl Settings {
     }
 }
 
-/// Parses a TimeZone value: UTC/GMT/Z, or a fixed offset like `+02:00`,
-/// `-5`, `UTC+3` (POSIX sign: `UTC+3` is three hours west, as in PostgreSQL).
+/// Parses a `TimeZone` setting (see [`TimeZone::parse_setting`]).
 pub fn parse_time_zone(v: &str) -> Result<TimeZone> {
-    let t = v.trim().trim_matches('\'');
-    let upper = t.to_uppercase();
-    if matches!(upper.as_str(), "UTC" | "GMT" | "Z" | "ETC/UTC" | "ETC/GMT" | "UNIVERSAL" | "ZULU" | "UCT") {
-        return Ok(TimeZone::Utc);
-    }
-    let invalid = || Error::new(SqlState::InvalidParameterValue, format!("invalid value for parameter \"TimeZone\": \"{v}\""));
-    let parse_offset = |s: &str| -> Option<i32> {
-        let (sign, rest) = match s.chars().next()? {
-            '+' => (1, &s[1..]),
-            '-' => (-1, &s[1..]),
-            _ => (1, s),
-        };
-        let mut parts = rest.split(':');
-        let h: i32 = parts.next()?.parse().ok()?;
-        let m: i32 = parts.next().map(|m| m.parse().ok()).unwrap_or(Some(0))?;
-        if h > 15 || m > 59 {
-            return None;
-        }
-        Some(sign * (h * 3600 + m * 60))
-    };
-    if let Some(rest) = upper.strip_prefix("UTC").or_else(|| upper.strip_prefix("GMT")) {
-        // POSIX style: positive means west of Greenwich.
-        return parse_offset(rest).map(|o| TimeZone::Fixed(-o)).ok_or_else(invalid);
-    }
-    if let Some(o) = parse_offset(t) {
-        return Ok(TimeZone::Fixed(o));
-    }
-    Err(Error::unsupported(format!("time zone \"{v}\" (named time zones other than UTC)")))
+    TimeZone::parse_setting(v).ok_or_else(|| {
+        Error::new(SqlState::InvalidParameterValue, format!("invalid value for parameter \"TimeZone\": \"{v}\""))
+    })
 }

@@ -21,18 +21,118 @@ pub enum TimeZone {
     Utc,
     /// A fixed offset in seconds east of UTC.
     Fixed(i32),
+    /// A zone of the IANA database (`America/Chicago`), with its DST rules.
+    Named(chrono_tz::Tz),
 }
 
 impl TimeZone {
+    /// Looks up an IANA zone name (`Europe/Berlin`, case-insensitive).
+    pub fn named(name: &str) -> Option<TimeZone> {
+        chrono_tz::Tz::from_str_insensitive(name).ok().map(TimeZone::Named)
+    }
+
+    /// Parses a `TimeZone` setting: UTC/GMT/Z, a bare offset like `+02:00`
+    /// or `-5` (east-positive, as PostgreSQL's SET reads it), `UTC+3` (POSIX
+    /// sign: three hours west), or an IANA zone name (case-insensitive).
+    pub fn parse_setting(v: &str) -> Option<TimeZone> {
+        Self::parse(v, false)
+    }
+
+    /// Parses the zone of `AT TIME ZONE` / `timezone(zone, ts)`: like
+    /// [`TimeZone::parse_setting`] except that PostgreSQL reads a bare offset
+    /// there as POSIX, so `'+03'` is three hours *west*.
+    pub fn parse_at_time_zone(v: &str) -> Option<TimeZone> {
+        Self::parse(v, true)
+    }
+
+    fn parse(v: &str, bare_is_posix: bool) -> Option<TimeZone> {
+        let t = v.trim().trim_matches('\'');
+        let upper = t.to_uppercase();
+        if matches!(upper.as_str(), "UTC" | "GMT" | "Z" | "ETC/UTC" | "ETC/GMT" | "UNIVERSAL" | "ZULU" | "UCT") {
+            return Some(TimeZone::Utc);
+        }
+        let parse_offset = |s: &str| -> Option<i32> {
+            let (sign, rest) = match s.chars().next()? {
+                '+' => (1, &s[1..]),
+                '-' => (-1, &s[1..]),
+                _ => (1, s),
+            };
+            let mut parts = rest.split(':');
+            let h: i32 = parts.next()?.parse().ok()?;
+            let m: i32 = parts.next().map(|m| m.parse().ok()).unwrap_or(Some(0))?;
+            if h > 15 || m > 59 || parts.next().is_some() {
+                return None;
+            }
+            Some(sign * (h * 3600 + m * 60))
+        };
+        let fixed = |o: i32| if o == 0 { TimeZone::Utc } else { TimeZone::Fixed(o) };
+        if let Some(rest) = upper.strip_prefix("UTC").or_else(|| upper.strip_prefix("GMT")) {
+            // POSIX style: positive means west of Greenwich.
+            return parse_offset(rest).map(|o| fixed(-o));
+        }
+        if let Some(o) = parse_offset(t) {
+            return Some(fixed(if bare_is_posix { -o } else { o }));
+        }
+        Self::named(t)
+    }
+
     /// The zone's offset from UTC in seconds east (positive east of
-    /// Greenwich, like ISO 8601 and unlike POSIX zone strings).
+    /// Greenwich, like ISO 8601 and unlike POSIX zone strings). For a named
+    /// zone this is the offset in force now; use [`TimeZone::offset_at_utc`]
+    /// or [`TimeZone::offset_at_local`] where an instant is known.
     pub fn offset_seconds(&self) -> i32 {
         match self {
             TimeZone::Utc => 0,
             TimeZone::Fixed(s) => *s,
+            TimeZone::Named(_) => self.offset_at_utc(crate::datetime::now().0),
+        }
+    }
+
+    /// The offset in force at an instant (microseconds since 2000-01-01 UTC).
+    pub fn offset_at_utc(&self, micros: i64) -> i32 {
+        use chrono::Offset;
+        match self {
+            TimeZone::Utc => 0,
+            TimeZone::Fixed(s) => *s,
+            TimeZone::Named(tz) => {
+                let secs = micros.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX_SECONDS;
+                match chrono::DateTime::from_timestamp(secs, 0) {
+                    Some(utc) => {
+                        use chrono::TimeZone as _;
+                        tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc()
+                    }
+                    None => 0,
+                }
+            }
+        }
+    }
+
+    /// The offset that applies to a local wall-clock time (microseconds
+    /// since 2000-01-01 local). As in PostgreSQL, a time skipped by a
+    /// jump forward takes the offset before the jump, and a time repeated by
+    /// a jump back takes the offset after it.
+    pub fn offset_at_local(&self, micros: i64) -> i32 {
+        use chrono::Offset;
+        match self {
+            TimeZone::Utc => 0,
+            TimeZone::Fixed(s) => *s,
+            TimeZone::Named(tz) => {
+                let secs = micros.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX_SECONDS;
+                let Some(local) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc()) else { return 0 };
+                use chrono::TimeZone as _;
+                match tz.offset_from_local_datetime(&local) {
+                    chrono::LocalResult::Single(o) => o.fix().local_minus_utc(),
+                    chrono::LocalResult::Ambiguous(_, later) => later.fix().local_minus_utc(),
+                    // In a gap: the offset in force a few hours earlier (before the jump).
+                    chrono::LocalResult::None => self.offset_at_utc(micros - 3 * 3_600_000_000),
+                }
+            }
         }
     }
 }
+
+/// Seconds from the Unix epoch to PostgreSQL's (2000-01-01).
+const POSTGRES_EPOCH_UNIX_SECONDS: i64 = 946_684_800;
 
 /// Session settings that change how values print or parse.
 #[derive(Clone, Debug)]

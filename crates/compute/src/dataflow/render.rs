@@ -97,7 +97,7 @@ fn flat_map_row(
     let mut outputs = Vec::with_capacity(funcs.len());
     for (func, args) in funcs {
         let values = args.iter().map(|a| a.eval(row, &ctx)).collect::<Result<Vec<Datum>>>()?;
-        outputs.push(func.eval(&values)?);
+        outputs.push(func.eval(&values, &ctx)?);
     }
     let len = outputs.iter().map(|o| o.len()).max().unwrap_or(0);
     if len == 0 && keep_empty {

@@ -233,7 +233,11 @@ impl Binder<'_> {
                 Ok((cur, ty))
             }
             Expr::Tuple(_) => Err(Error::unsupported("row constructors")),
-            Expr::AtTimeZone { .. } => Err(Error::unsupported("AT TIME ZONE")),
+            Expr::AtTimeZone { timestamp, time_zone } => {
+                let zone = self.bind_expr(time_zone, scope)?;
+                let ts = self.bind_expr(timestamp, scope)?;
+                self.call_function("timezone", vec![zone, ts])
+            }
             other => Err(Error::unsupported(format!("expression {other}"))),
         }
     }

@@ -479,6 +479,22 @@ impl Binder<'_> {
                     call(Func::DateTime(DateTimeFunc::DatePart), out, DataType::Float8)
                 }
             }
+            "timezone" => {
+                if n != 2 {
+                    return Err(no_such(name));
+                }
+                let zone = match &arg_types[0] {
+                    DataType::Interval => DataType::Interval,
+                    _ => text.clone(),
+                };
+                let (source, out_ty) = match &arg_types[1] {
+                    DataType::Unknown | DataType::Date | DataType::TimestampTz => (DataType::TimestampTz, DataType::Timestamp),
+                    DataType::Timestamp => (DataType::Timestamp, DataType::TimestampTz),
+                    _ => return Err(no_such(name)),
+                };
+                let out = coerce_all!(zone, source);
+                call(Func::DateTime(DateTimeFunc::AtTimeZone), out, out_ty)
+            }
             "date_trunc" => {
                 if n != 2 {
                     return Err(no_such(name));

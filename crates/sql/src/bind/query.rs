@@ -1080,19 +1080,18 @@ pub(crate) fn column_name(e: &Expr) -> String {
         Expr::Identifier(id) => names::ident(id),
         Expr::CompoundIdentifier(parts) => parts.last().map(names::ident).unwrap_or_default(),
         Expr::Function(f) => names::object_name(&f.name).pop().unwrap_or_default(),
-        Expr::Cast { expr, data_type, .. } => match expr.as_ref() {
-            Expr::Value(_) => cast_type_name(data_type),
-            inner => {
-                let n = column_name(inner);
-                if n == "?column?" {
-                    cast_type_name(data_type)
-                } else {
-                    n
-                }
+        // As PostgreSQL's FigureColname: a cast names the column after its
+        // type unless the operand has a "strong" name (a column or function).
+        Expr::Cast { expr, data_type, .. } => {
+            if has_strong_name(expr) {
+                column_name(expr)
+            } else {
+                cast_type_name(data_type)
             }
-        },
+        }
         Expr::Nested(inner) => column_name(inner),
         Expr::Case { .. } => "case".into(),
+        Expr::AtTimeZone { .. } => "timezone".into(),
         Expr::Exists { .. } => "exists".into(),
         Expr::Extract { .. } => "extract".into(),
         Expr::Substring { .. } => "substring".into(),
@@ -1117,6 +1116,29 @@ pub(crate) fn column_name(e: &Expr) -> String {
             _ => "?column?".into(),
         },
         _ => "?column?".into(),
+    }
+}
+
+/// Whether `e` names its column strongly enough that a cast around it keeps
+/// the name (PostgreSQL's FigureColname strength 2: columns, functions and
+/// the special function-like forms).
+fn has_strong_name(e: &Expr) -> bool {
+    match e {
+        Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => has_strong_name(inner),
+        Expr::Cast { expr, .. } => has_strong_name(expr),
+        Expr::Identifier(_)
+        | Expr::CompoundIdentifier(_)
+        | Expr::Function(_)
+        | Expr::Exists { .. }
+        | Expr::Extract { .. }
+        | Expr::Substring { .. }
+        | Expr::Trim { .. }
+        | Expr::Position { .. }
+        | Expr::Ceil { .. }
+        | Expr::Floor { .. }
+        | Expr::AtTimeZone { .. } => true,
+        Expr::Subquery(_) => column_name(e) != "?column?",
+        _ => false,
     }
 }
 

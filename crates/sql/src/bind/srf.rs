@@ -47,8 +47,28 @@ impl Binder<'_> {
                 Ok((TableFunc::Unnest { arrays }, out, types))
             }
             "generate_series" if args.len() == 2 || args.len() == 3 => {
+                let is_time = |t: &DataType| matches!(t, DataType::Timestamp | DataType::TimestampTz | DataType::Date);
+                if args.len() == 3 && args[..2].iter().any(|(_, t)| is_time(t)) {
+                    let known: Vec<&DataType> = args[..2].iter().map(|(_, t)| t).filter(|t| **t != DataType::Unknown).collect();
+                    if !known.iter().all(|t| is_time(t)) || !matches!(args[2].1, DataType::Interval | DataType::Unknown) {
+                        return Err(no_such(&args));
+                    }
+                    // timestamp only when every typed bound is one; dates and
+                    // mixes resolve to timestamptz, the preferred type.
+                    let tz = !known.iter().all(|t| **t == DataType::Timestamp);
+                    let ty = if tz { DataType::TimestampTz } else { DataType::Timestamp };
+                    let mut out = Vec::new();
+                    for (i, (e, t)) in args.into_iter().enumerate() {
+                        let target = if i == 2 { DataType::Interval } else { ty.clone() };
+                        out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
+                    }
+                    return Ok((TableFunc::GenerateSeriesTime { tz }, out, vec![ty]));
+                }
                 if !args.iter().all(|(_, t)| t.is_integer() || *t == DataType::Unknown) {
-                    return Err(Error::unsupported("generate_series over non-integer types"));
+                    if args.iter().all(|(_, t)| t.is_numeric() || *t == DataType::Unknown) {
+                        return Err(Error::unsupported("generate_series over numeric or floating-point values"));
+                    }
+                    return Err(no_such(&args));
                 }
                 let bigint = args.iter().any(|(_, t)| *t == DataType::Int8);
                 let ty = if bigint { DataType::Int8 } else { DataType::Int4 };
