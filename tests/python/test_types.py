@@ -122,3 +122,30 @@ def test_now_is_a_timezone_aware_datetime(conn: psycopg.Connection) -> None:
     assert isinstance(now, datetime.datetime)
     assert now.tzinfo is not None
     assert abs(now - datetime.datetime.now(UTC)) < datetime.timedelta(minutes=5)
+
+
+def test_named_time_zone_reaches_the_driver(server) -> None:
+    """A client that asks for an IANA zone (as Django does with its TIME_ZONE)
+    gets timestamptz values in that zone, DST included, and psycopg learns
+    the zone from the TimeZone parameter status."""
+    from zoneinfo import ZoneInfo
+
+    chicago = ZoneInfo("America/Chicago")
+    with server.connect(options="-c TimeZone=America/Chicago") as c:
+        assert c.info.parameter_status("TimeZone") == "America/Chicago"
+        assert c.info.timezone == chicago
+        summer, winter = c.execute(
+            "SELECT '2020-07-01 12:00+00'::timestamptz, '2020-01-01 12:00+00'::timestamptz"
+        ).fetchone() or (None, None)
+        assert summer == datetime.datetime(2020, 7, 1, 7, 0, tzinfo=chicago)
+        assert summer.utcoffset() == datetime.timedelta(hours=-5)
+        assert winter.utcoffset() == datetime.timedelta(hours=-6)
+        c.execute("SELECT set_config('TimeZone', %s, false)", ["Europe/Berlin"])
+        assert c.info.timezone == ZoneInfo("Europe/Berlin")
+        (text,) = c.execute("SELECT '2020-07-01 12:00+00'::timestamptz::text").fetchone() or (None,)
+        assert text == "2020-07-01 14:00:00+02"
+        (local,) = c.execute(
+            "SELECT %s::timestamptz AT TIME ZONE 'Asia/Tokyo'",
+            [datetime.datetime(2020, 7, 1, 12, 0, tzinfo=UTC)],
+        ).fetchone() or (None,)
+        assert local == datetime.datetime(2020, 7, 1, 21, 0)

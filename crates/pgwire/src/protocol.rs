@@ -272,6 +272,9 @@ impl Protocol {
         if status == TransactionStatus::Idle {
             self.portals.clear();
         }
+        // Like PostgreSQL (ReportChangedGUCOptions before ReadyForQuery):
+        // catches changes no command tag announced, e.g. SELECT set_config().
+        self.report_parameter_changes(out);
         backend::ready_for_query(out, status);
     }
 
