@@ -1560,7 +1560,17 @@ fn trunc_fields(unit: DateUnit, f: &mut DateTimeFields) -> bool {
     true
 }
 
-fn trunc_ts_common(field: &str, ts: i64, offset: i32, type_name: &str) -> Result<i64> {
+/// Truncates `ts` seen at `offset` seconds east; `local_offset` gives the
+/// offset for the truncated local time (PostgreSQL re-resolves the zone for
+/// units of a day or more, so a DST change in between is respected).
+fn trunc_ts_common(
+    field: &str,
+    ts: i64,
+    offset: i32,
+    local_offset: &dyn Fn(i64) -> i32,
+    type_name: &str,
+) -> Result<i64> {
+    use DateUnit::*;
     // PostgreSQL returns infinities unchanged before looking at the unit.
     if ts == i64::MIN || ts == i64::MAX {
         return Ok(ts);
@@ -1572,17 +1582,21 @@ fn trunc_ts_common(field: &str, ts: i64, offset: i32, type_name: &str) -> Result
     if !trunc_fields(unit, &mut f) {
         return Err(unit_not_supported(&lower, type_name));
     }
-    Ok(fields_to_timestamp(&f)? - off)
+    let local = fields_to_timestamp(&f)?;
+    let redo_zone = matches!(unit, Millennium | Century | Decade | Year | Quarter | Month | Week | Day);
+    let out_off = if redo_zone { local_offset(local) as i64 * USECS_PER_SEC } else { off };
+    Ok(local - out_off)
 }
 
 /// `date_trunc(field, timestamp)`.
 pub fn date_trunc_timestamp(field: &str, ts: Timestamp) -> Result<Timestamp> {
-    trunc_ts_common(field, ts.0, 0, "timestamp without time zone").map(Timestamp)
+    trunc_ts_common(field, ts.0, 0, &|_| 0, "timestamp without time zone").map(Timestamp)
 }
 
 /// `date_trunc(field, timestamptz)`, truncating the local time in `tz`.
 pub fn date_trunc_timestamptz(field: &str, ts: TimestampTz, tz: &TimeZone) -> Result<TimestampTz> {
-    trunc_ts_common(field, ts.0, tz.offset_at_utc(ts.0), "timestamp with time zone").map(TimestampTz)
+    trunc_ts_common(field, ts.0, tz.offset_at_utc(ts.0), &|local| tz.offset_at_local(local), "timestamp with time zone")
+        .map(TimestampTz)
 }
 
 /// `date_trunc(field, interval)`.
