@@ -678,9 +678,8 @@ def write_suite_md(
 ) -> None:
     reasons = expected_failure_reasons()
     configuration = [
-        f"- TIME_ZONE: {time_zone!r} for both targets (Django's default,"
-        " America/Chicago, is a named time zone, which Freshet does not accept"
-        " yet: with it every test fails at connection setup)"
+        f"- TIME_ZONE: {time_zone!r} for both targets (instead of Django's"
+        " default, 'America/Chicago')"
         if time_zone
         else "- TIME_ZONE: Django's default, 'America/Chicago'",
     ]

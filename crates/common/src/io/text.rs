@@ -99,7 +99,7 @@ impl TimeZone {
                 match chrono::DateTime::from_timestamp(secs, 0) {
                     Some(utc) => {
                         use chrono::TimeZone as _;
-                        tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc()
+                        tz.offset_from_utc_datetime(&within_zone_tables(utc.naive_utc())).fix().local_minus_utc()
                     }
                     None => 0,
                 }
@@ -118,7 +118,9 @@ impl TimeZone {
             TimeZone::Fixed(s) => *s,
             TimeZone::Named(tz) => {
                 let secs = micros.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX_SECONDS;
-                let Some(local) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc()) else { return 0 };
+                let Some(local) = chrono::DateTime::from_timestamp(secs, 0).map(|d| within_zone_tables(d.naive_utc())) else {
+                    return 0;
+                };
                 use chrono::TimeZone as _;
                 match tz.offset_from_local_datetime(&local) {
                     chrono::LocalResult::Single(o) => o.fix().local_minus_utc(),
@@ -129,6 +131,27 @@ impl TimeZone {
             }
         }
     }
+}
+
+/// The compiled zone tables (chrono-tz) list transitions through 2099;
+/// PostgreSQL keeps applying a zone's current rule forever. A time from 2100
+/// on is moved to the same month, day and time of a year in 2072..=2099 that
+/// starts on the same weekday and has the same leap-ness, so rules such as
+/// "second Sunday in March" land on the same dates.
+fn within_zone_tables(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::Datelike;
+    const LAST_TABLED_YEAR: i32 = 2099;
+    let year = t.year();
+    if year <= LAST_TABLED_YEAR {
+        return t;
+    }
+    let leap = |y: i32| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let jan1 = |y: i32| chrono::NaiveDate::from_ymd_opt(y, 1, 1).map(|d| d.weekday());
+    let target = jan1(year);
+    (LAST_TABLED_YEAR - 27..=LAST_TABLED_YEAR)
+        .find(|&r| leap(r) == leap(year) && jan1(r) == target)
+        .and_then(|r| t.with_year(r))
+        .unwrap_or(t)
 }
 
 /// Seconds from the Unix epoch to PostgreSQL's (2000-01-01).
