@@ -502,6 +502,9 @@ impl Binder<'_> {
                 let source = match &arg_types[1] {
                     DataType::Unknown => DataType::TimestampTz,
                     DataType::Date => DataType::TimestampTz,
+                    // time has no date_trunc of its own; PostgreSQL reaches
+                    // the interval one through the implicit time -> interval cast.
+                    DataType::Time => DataType::Interval,
                     t @ (DataType::Timestamp | DataType::TimestampTz | DataType::Interval) => t.clone(),
                     _ => return Err(no_such(name)),
                 };
