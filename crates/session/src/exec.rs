@@ -167,13 +167,7 @@ impl Session {
                 cmd("CREATE INDEX")
             }
             Plan::RenameIndex { name, new_name } => {
-                let found = txn
-                    .work
-                    .catalog
-                    .relations_in(&self.database)
-                    .find(|r| r.indexes.iter().any(|i| i.name == name))
-                    .cloned();
-                let Some(mut rel) = found else {
+                let Some(mut rel) = self.relation_with_index(txn, &name) else {
                     return Err(Error::new(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist")));
                 };
                 if txn.work.catalog.relations_in(&self.database).any(|r| r.name == new_name || r.indexes.iter().any(|i| i.name == new_name)) {
@@ -190,6 +184,11 @@ impl Session {
     }
 
     /// Stores a changed relation definition and rebuilds its key indexes.
+    /// The relation (of this database) that owns the index called `name`.
+    fn relation_with_index(&self, txn: &Txn, name: &str) -> Option<RelationDef> {
+        txn.work.catalog.relations_in(&self.database).find(|r| r.indexes.iter().any(|i| i.name == name)).cloned()
+    }
+
     fn replace_relation(&self, txn: &mut Txn, rel: RelationDef) -> Result<()> {
         let oid = rel.oid;
         txn.work.catalog_mut().relations.insert(oid, rel.clone());
@@ -496,13 +495,7 @@ impl Session {
                     txn.structural = true;
                 }
                 ObjectKind::Index => {
-                    let found = txn
-                        .work
-                        .catalog
-                        .relations_in(&self.database)
-                        .find(|r| r.indexes.iter().any(|i| i.name == name))
-                        .cloned();
-                    match found {
+                    match self.relation_with_index(txn, &name) {
                         Some(mut rel) => {
                             rel.indexes.retain(|i| i.name != name);
                             self.replace_relation(txn, rel)?;
