@@ -272,8 +272,9 @@ impl Protocol {
         if status == TransactionStatus::Idle {
             self.portals.clear();
         }
-        // Like PostgreSQL (ReportChangedGUCOptions before ReadyForQuery):
-        // catches changes no command tag announced, e.g. SELECT set_config().
+        // The one place changed settings are reported, as PostgreSQL does
+        // (ReportChangedGUCOptions before ReadyForQuery): this covers SET,
+        // RESET, ROLLBACK of a SET and SELECT set_config() alike.
         self.report_parameter_changes(out);
         backend::ready_for_query(out, status);
     }
@@ -378,7 +379,6 @@ impl Protocol {
         match result {
             ExecuteResult::Command { tag } => {
                 backend::command_complete(out, &tag);
-                self.report_parameter_changes(out);
             }
             ExecuteResult::Empty => backend::empty_query(out),
             ExecuteResult::CopyOut {
