@@ -403,6 +403,26 @@ impl<'a> Executor<'a> {
                 let mut seen = HashSet::new();
                 rows.into_iter().filter(|r| seen.insert(r.clone())).collect()
             }
+            RelExpr::Window { input, exprs } => {
+                let mut rows = self.run_with(input, outer)?;
+                let mut columns = Vec::with_capacity(exprs.len());
+                {
+                    let refs: Vec<&[Datum]> = rows.iter().map(|r| r.as_slice()).collect();
+                    for w in exprs {
+                        self.check_cancel()?;
+                        columns.push(freshet_expr::window::evaluate(w, &refs, &ctx)?);
+                    }
+                }
+                for (i, row) in rows.iter_mut().enumerate() {
+                    row.extend(columns.iter_mut().map(|c| std::mem::replace(&mut c[i], Datum::Null)));
+                }
+                // Rows come out in the first window's order, as PostgreSQL's
+                // WindowAgg over sorted input emits them.
+                if let Some(first) = exprs.first() {
+                    freshet_expr::window::sort_rows(first, &mut rows, &ctx)?;
+                }
+                rows
+            }
             RelExpr::DistinctOn { input, keys, order_by } => {
                 let rows = sort::top_k(self.run_with(input, outer)?, order_by, None, 0);
                 let mut seen = HashSet::new();

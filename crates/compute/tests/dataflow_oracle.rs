@@ -173,6 +173,17 @@ const QUERIES: &[&str] = &[
     "SELECT a, max(b) FROM t1 GROUP BY a ORDER BY 2 DESC NULLS LAST, 1 NULLS FIRST LIMIT 2",
     "SELECT v.s, t1.b FROM (VALUES (1, 'one'), (2, 'two'), (NULL, 'none')) v(a, s) JOIN t1 ON v.a = t1.a",
     "SELECT a, count(*) FROM (SELECT a FROM t1 UNION ALL SELECT a FROM t2) u GROUP BY a",
+    // Window functions (ties under the window's ORDER BY are broken by row
+    // value in both engines), including Top-N per group.
+    "SELECT a, b, s, row_number() OVER (PARTITION BY a ORDER BY b DESC NULLS LAST) FROM t1",
+    "SELECT * FROM (SELECT a, b, s, row_number() OVER (PARTITION BY s ORDER BY b, a) AS rn FROM t1) x WHERE rn <= 2",
+    "SELECT a, b, rank() OVER (ORDER BY b), dense_rank() OVER (PARTITION BY a ORDER BY b), \
+     sum(b) OVER (PARTITION BY a ORDER BY b ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t1",
+    "SELECT a, c, lag(c) OVER (PARTITION BY s ORDER BY c, a), lead(c, 1, -1) OVER (PARTITION BY s ORDER BY c, a), \
+     count(*) OVER (PARTITION BY s), percent_rank() OVER (ORDER BY a) FROM t2",
+    "SELECT a, sum(b), rank() OVER (ORDER BY sum(b) DESC NULLS LAST) FROM t1 GROUP BY a",
+    "SELECT a, b, first_value(s) OVER w, last_value(s) OVER w, ntile(2) OVER w, max(b) OVER w FROM t1 \
+     WINDOW w AS (PARTITION BY a ORDER BY b RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING)",
 ];
 
 fn col(i: usize) -> ScalarExpr {

@@ -7,7 +7,8 @@
 //!   produced by `freshet-sql` and executed by `freshet-compute`, either as
 //!   a batch over a snapshot or (later) as an incrementally maintained
 //!   differential dataflow;
-//! - [`AggregateExpr`] and the aggregate accumulators ([`agg`]).
+//! - [`AggregateExpr`] and the aggregate accumulators ([`agg`]);
+//! - [`WindowExpr`] and window function evaluation ([`window`]).
 //!
 //! It does not parse SQL or resolve names (that is `freshet-sql`), nor read
 //! tables (that is the caller, through [`EvalContext`]).
@@ -21,9 +22,11 @@ pub mod like;
 pub mod relation;
 pub mod scalar;
 pub mod table_func;
+pub mod window;
 
 pub use agg::{AggOrder, AggregateExpr, AggregateFunc};
 pub use func::{BinaryOp, Func, UnaryOp};
 pub use relation::{JoinKind, RelExpr, SetOpKind, SortKey, TableRef};
 pub use table_func::TableFunc;
+pub use window::{FrameBound, FrameUnits, RangeOffset, WindowExpr, WindowFrame, WindowFunc};
 pub use scalar::{EvalContext, ScalarExpr, SequenceAccess, SubqueryExpr, SubqueryKind, SubqueryRunner};

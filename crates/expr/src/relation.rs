@@ -11,6 +11,7 @@ use freshet_common::DataType;
 
 use crate::agg::AggregateExpr;
 use crate::scalar::ScalarExpr;
+use crate::window::WindowExpr;
 
 /// Identifies a stored relation (table) by its catalog OID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,6 +82,10 @@ pub enum RelExpr {
     TopK { input: Box<RelExpr>, order_by: Vec<SortKey>, limit: Option<u64>, offset: u64 },
     /// Parameterized LIMIT/OFFSET evaluated at execution (e.g. `LIMIT $1`).
     DynamicTopK { input: Box<RelExpr>, order_by: Vec<SortKey>, limit: Option<ScalarExpr>, offset: Option<ScalarExpr> },
+    /// Appends one column per window function call, each computed over
+    /// the input's rows (partitioned and ordered as the call says); see
+    /// [`crate::window`].
+    Window { input: Box<RelExpr>, exprs: Vec<WindowExpr> },
     /// A relation computed by the session at execution time (system
     /// catalogs); identified by name, with its column types.
     System { name: String, column_types: Vec<DataType> },
@@ -101,6 +106,7 @@ impl RelExpr {
             RelExpr::Values { column_types, .. }
             | RelExpr::System { column_types, .. } => column_types.len(),
             RelExpr::Map { input, exprs } => input.arity() + exprs.len(),
+            RelExpr::Window { input, exprs } => input.arity() + exprs.len(),
             RelExpr::FlatMap { input, funcs, ordinality, .. } => {
                 input.arity() + funcs.iter().map(|(f, _)| f.width()).sum::<usize>() + *ordinality as usize
             }
@@ -169,6 +175,12 @@ impl RelExpr {
                 funcs.iter().flat_map(|(_, args)| args).for_each(|e| visit_expr(e, f));
                 input.visit(f)
             }
+            RelExpr::Window { input, exprs } => {
+                for w in exprs {
+                    w.for_each_child(&mut |e| visit_expr(e, f));
+                }
+                input.visit(f)
+            }
             RelExpr::Filter { input, predicates } => {
                 predicates.iter().for_each(|e| visit_expr(e, f));
                 input.visit(f)
@@ -214,6 +226,11 @@ impl RelExpr {
             RelExpr::FlatMap { input, funcs, ordinality, outer } => {
                 let calls: Vec<String> = funcs.iter().map(|(func, args)| format!("{func:?}({})", list(args))).collect();
                 writeln!(f, "{pad}FlatMap {} ordinality={ordinality} outer={outer}", calls.join(", "))?;
+                input.fmt_indent(f, depth + 1)
+            }
+            RelExpr::Window { input, exprs } => {
+                let calls = exprs.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(", ");
+                writeln!(f, "{pad}Window {calls}")?;
                 input.fmt_indent(f, depth + 1)
             }
             RelExpr::Project { input, columns } => {

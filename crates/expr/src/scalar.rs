@@ -17,6 +17,7 @@ use freshet_common::{DataType, Datum, Error, Result, Row, SqlState, TimestampTz}
 use crate::agg::AggregateExpr;
 use crate::func::{self, BinaryOp, Func, UnaryOp};
 use crate::relation::RelExpr;
+use crate::window::WindowExpr;
 
 /// A bound, typed scalar expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +52,9 @@ pub enum ScalarExpr {
     /// An aggregate call. Only exists while binding: the planner replaces it
     /// with a column of the aggregation's output before evaluation.
     Aggregate(Box<AggregateExpr>),
+    /// A window function call. Only exists while binding: the planner
+    /// replaces it with a column of a `RelExpr::Window` node's output.
+    Window(Box<WindowExpr>),
 }
 
 /// How a subquery is used.
@@ -219,6 +223,7 @@ impl ScalarExpr {
             ScalarExpr::Aggregate(_) => {
                 Err(Error::internal("aggregate evaluated outside of an aggregation"))
             }
+            ScalarExpr::Window(_) => Err(Error::internal("window function evaluated outside of a window")),
         }
     }
 
@@ -233,6 +238,7 @@ impl ScalarExpr {
                     | ScalarExpr::Outer { .. }
                     | ScalarExpr::Subquery(_)
                     | ScalarExpr::Aggregate(_)
+                    | ScalarExpr::Window(_)
             ) {
                 constant = false;
             }
@@ -280,6 +286,7 @@ impl ScalarExpr {
                     filter.visit(f);
                 }
             }
+            ScalarExpr::Window(w) => w.for_each_child(&mut |c| c.visit(f)),
         }
     }
 
@@ -328,6 +335,7 @@ impl ScalarExpr {
                 }
                 ScalarExpr::Aggregate(agg)
             }
+            ScalarExpr::Window(w) => ScalarExpr::Window(Box::new(w.map_children(g)?)),
         })
     }
 
@@ -436,6 +444,7 @@ impl fmt::Display for ScalarExpr {
             }
             ScalarExpr::Subquery(sub) => write!(f, "{:?}(subquery)", sub.kind),
             ScalarExpr::Aggregate(agg) => write!(f, "{agg}"),
+            ScalarExpr::Window(w) => write!(f, "{w}"),
         }
     }
 }

@@ -60,6 +60,18 @@ pub fn check_plan(plan: &RelExpr) -> Result<()> {
             }
             check_plan(input)?;
         }
+        RelExpr::Window { input, exprs } => {
+            for w in exprs {
+                let mut result = Ok(());
+                w.for_each_child(&mut |e| {
+                    if result.is_ok() {
+                        result = check_expr(e);
+                    }
+                });
+                result?;
+            }
+            check_plan(input)?;
+        }
         RelExpr::Union { inputs } => inputs.iter().try_for_each(check_plan)?,
         RelExpr::SetOp { left, right, .. } => {
             check_plan(left)?;
@@ -83,6 +95,9 @@ fn check_expr(expr: &ScalarExpr) -> Result<()> {
             ScalarExpr::Param(_) => Some(Error::unsupported("a parameter in a materialized view")),
             ScalarExpr::Aggregate(_) => {
                 Some(Error::internal("aggregate call left in a plan: the planner should have replaced it"))
+            }
+            ScalarExpr::Window(_) => {
+                Some(Error::internal("window call left in a plan: the planner should have replaced it"))
             }
             ScalarExpr::Call { func, .. } => volatile_function(func)
                 .map(|name| Error::unsupported(format!("{name} in a materialized view"))),

@@ -67,6 +67,7 @@ mod render;
 mod row;
 mod set_op;
 mod top_k;
+mod window;
 mod worker;
 
 pub use check::check_plan;

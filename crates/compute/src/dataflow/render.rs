@@ -9,7 +9,8 @@
 //!
 //! This file holds the dispatch and the row-at-a-time operators (get,
 //! values, map, flat map, filter, project, union, distinct); joins, reductions,
-//! top-k / DISTINCT ON and set operations live in files of their own.
+//! top-k / DISTINCT ON, window functions and set operations live in files
+//! of their own.
 //! Scalar expressions are evaluated with the shared
 //! `ScalarExpr::eval`, so the semantics match the batch executor
 //! (`crates/compute/src/batch.rs`).
@@ -29,7 +30,7 @@ use timely::dataflow::Scope;
 
 use super::operators::flat_map_fallible;
 use super::row::{DataRow, EvalError};
-use super::{join, reduce, set_op, top_k, Collection, Diff, Time};
+use super::{join, reduce, set_op, top_k, window, Collection, Diff, Time};
 
 /// A table's contents as kept by every worker: its rows arranged by
 /// themselves, shared by all views that read the table.
@@ -227,6 +228,10 @@ impl<'scope, 'a> RenderContext<'scope, 'a> {
             RelExpr::Reduce { input, group_key, aggregates } => {
                 let input = self.render(input)?;
                 reduce::render_reduce(self, input, group_key, aggregates)
+            }
+            RelExpr::Window { input, exprs } => {
+                let input = self.render(input)?;
+                window::render_window(self, input, exprs)
             }
             RelExpr::Distinct { input } => {
                 let input = self.render(input)?;

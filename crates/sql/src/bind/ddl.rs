@@ -422,6 +422,7 @@ impl Binder<'_> {
         if super::contains_aggregate(&bound) {
             return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in check constraints"));
         }
+        super::window::refuse_window(&bound, "check constraints")?;
         Ok(())
     }
 

@@ -278,6 +278,7 @@ impl Binder<'_> {
                 if super::contains_aggregate(&e) {
                     return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in UPDATE"));
                 }
+                super::window::refuse_window(&e, "UPDATE")?;
                 self.coerce(e, &t, &column.ty, CastContext::Assignment)
                     .map_err(|err| if err.state == SqlState::DatatypeMismatch { assignment_mismatch(&column.name, &column.ty, &t) } else { err })?
             };
@@ -349,6 +350,7 @@ impl Binder<'_> {
             if super::contains_aggregate(&pred) {
                 return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in WHERE"));
             }
+            super::window::refuse_window(&pred, "WHERE")?;
             plan = plan.filter(split_conjuncts(pred));
         }
         Ok((plan, scope))

@@ -27,9 +27,6 @@ impl Binder<'_> {
     pub(crate) fn bind_function(&mut self, f: &ast::Function, scope: &Scope) -> Result<Bound> {
         let parts = names::object_name(&f.name);
         let name = parts.last().cloned().unwrap_or_default();
-        if f.over.is_some() {
-            return Err(Error::unsupported("window functions"));
-        }
         let (arg_exprs, distinct, star, order_by): (Vec<Expr>, bool, bool, Vec<ast::OrderByExpr>) = match &f.args {
             FunctionArguments::None => (vec![], false, false, vec![]),
             FunctionArguments::Subquery(_) => return Err(Error::unsupported("subquery as a function argument")),
@@ -55,8 +52,21 @@ impl Binder<'_> {
                 (exprs, distinct, star, order_by)
             }
         };
+        if let Some(over) = &f.over {
+            return self.bind_window_call(
+                &name,
+                over,
+                &arg_exprs,
+                distinct,
+                star,
+                !order_by.is_empty(),
+                f.filter.as_deref(),
+                scope,
+            );
+        }
         if is_aggregate(&name) && parts.len() <= 2 {
-            let (bound, ty) = self.bind_aggregate(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope)?;
+            let (bound, ty) =
+                self.bind_aggregate_call(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope, false)?;
             let bound = match bound {
                 ScalarExpr::Aggregate(mut agg) if !order_by.is_empty() => {
                     for item in &order_by {
@@ -105,7 +115,11 @@ impl Binder<'_> {
         self.call_function(name, args)
     }
 
-    fn bind_aggregate(
+    /// Binds an aggregate call. Its arguments may contain neither window
+    /// calls nor, unless `windowed` (an aggregate used as a window
+    /// function, which runs over grouped rows), other aggregates.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn bind_aggregate_call(
         &mut self,
         name: &str,
         args: &[Expr],
@@ -113,13 +127,20 @@ impl Binder<'_> {
         star: bool,
         filter: Option<&Expr>,
         scope: &Scope,
+        windowed: bool,
     ) -> Result<Bound> {
-        // Aggregate arguments may not themselves contain aggregates.
         let mut bound = Vec::new();
         for a in args {
             let b = self.bind_expr(a, scope)?;
-            if super::contains_aggregate(&b.0) {
+            if !windowed && super::contains_aggregate(&b.0) {
                 return Err(Error::new(SqlState::GroupingError, "aggregate function calls cannot be nested"));
+            }
+            if super::window::contains_window(&b.0) {
+                return Err(if windowed {
+                    Error::new(SqlState::WindowingError, "window function calls cannot be nested")
+                } else {
+                    Error::new(SqlState::GroupingError, "aggregate function calls cannot contain window function calls")
+                });
             }
             bound.push(b);
         }

@@ -13,6 +13,7 @@ mod func;
 mod misc;
 mod query;
 mod srf;
+mod window;
 pub mod scope;
 
 use std::collections::HashMap;
@@ -52,6 +53,8 @@ pub struct Binder<'a> {
     /// Set by INSERT for its source query: leave unknown-typed select
     /// outputs unresolved so the target columns decide their types.
     pub(crate) keep_unknown_outputs: bool,
+    /// The `WINDOW` clause of the SELECT being bound.
+    pub(crate) named_windows: window::NamedWindows,
 }
 
 impl<'a> Binder<'a> {
@@ -67,6 +70,7 @@ impl<'a> Binder<'a> {
             text,
             for_view: false,
             keep_unknown_outputs: false,
+            named_windows: window::NamedWindows::new(),
         }
     }
 

@@ -9,6 +9,7 @@ use freshet_expr::{AggregateExpr, JoinKind, RelExpr, ScalarExpr, SetOpKind, Sort
 use sqlparser::ast::{self, Expr, SelectItem, SetExpr, TableFactor};
 
 use super::scope::{Scope, ScopeItem};
+use super::window::refuse_window;
 use super::{contains_aggregate, Binder, CteDef};
 use crate::catalog::RelationKind;
 use crate::names;
@@ -261,7 +262,9 @@ impl Binder<'_> {
                 if is_default_keyword(e) {
                     bound.push((ScalarExpr::Literal(Datum::Text("\u{0}DEFAULT".into())), DataType::Unknown));
                 } else {
-                    bound.push(self.bind_expr(e, &empty)?);
+                    let b = self.bind_expr(e, &empty)?;
+                    refuse_window(&b.0, "VALUES")?;
+                    bound.push(b);
                 }
             }
             rows.push(bound);
@@ -318,9 +321,14 @@ impl Binder<'_> {
         if select.into.is_some() {
             return Err(Error::unsupported("SELECT INTO"));
         }
-        if !select.named_window.is_empty() {
-            return Err(Error::unsupported("WINDOW clauses"));
-        }
+        let windows = super::window::resolve_named_windows(&select.named_window)?;
+        let outer_windows = std::mem::replace(&mut self.named_windows, windows);
+        let result = self.bind_select_inner(select, order_by);
+        self.named_windows = outer_windows;
+        result
+    }
+
+    fn bind_select_inner(&mut self, select: &ast::Select, order_by: &[ast::OrderByExpr]) -> Result<Ordered> {
         let keep_unknown = std::mem::take(&mut self.keep_unknown_outputs);
         let (mut plan, scope) = self.bind_from(&select.from)?;
         if let Some(selection) = &select.selection {
@@ -328,6 +336,7 @@ impl Binder<'_> {
             if contains_aggregate(&pred) {
                 return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in WHERE"));
             }
+            refuse_window(&pred, "WHERE")?;
             plan = plan.filter(split_conjuncts(pred));
         }
 
@@ -449,12 +458,17 @@ impl Binder<'_> {
             if contains_aggregate(&key) {
                 return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in GROUP BY"));
             }
+            refuse_window(&key, "GROUP BY")?;
             if !keys.contains(&key) {
                 keys.push(key);
             }
         }
         let having = match &select.having {
-            Some(h) => Some(self.bind_condition(h, &scope, "HAVING")?),
+            Some(h) => {
+                let h = self.bind_condition(h, &scope, "HAVING")?;
+                refuse_window(&h, "HAVING")?;
+                Some(h)
+            }
             None => None,
         };
 
@@ -566,9 +580,10 @@ impl Binder<'_> {
             if let Some(h) = having {
                 plan = plan.filter(split_conjuncts(h));
             }
-            let arity = reduce_keys.len() + aggs.len();
+            let (windowed, rewritten) = plan_windows(plan, rewritten)?;
+            let arity = windowed.arity();
             let n = rewritten.len();
-            plan = plan.map(rewritten).project((arity..arity + n).collect());
+            plan = windowed.map(rewritten).project((arity..arity + n).collect());
         } else {
             if having.is_some() {
                 // HAVING without aggregates or GROUP BY groups everything into one row.
@@ -578,13 +593,15 @@ impl Binder<'_> {
                 if let Some(h) = having {
                     plan = plan.filter(split_conjuncts(h));
                 }
-                let arity = reduce_keys.len() + aggs.len();
+                let (windowed, rewritten) = plan_windows(plan, rewritten)?;
+                let arity = windowed.arity();
                 let n = rewritten.len();
-                plan = plan.map(rewritten).project((arity..arity + n).collect());
+                plan = windowed.map(rewritten).project((arity..arity + n).collect());
             } else {
-                let arity = plan.arity();
+                let (windowed, all_exprs) = plan_windows(plan, all_exprs)?;
+                let arity = windowed.arity();
                 let n = all_exprs.len();
-                plan = plan.map(all_exprs).project((arity..arity + n).collect());
+                plan = windowed.map(all_exprs).project((arity..arity + n).collect());
             }
         }
         if distinct {
@@ -820,6 +837,7 @@ impl Binder<'_> {
             if contains_aggregate(&on) {
                 return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in JOIN conditions"));
             }
+            refuse_window(&on, "JOIN conditions")?;
             let using: Vec<String> = match constraint {
                 Some(ast::JoinConstraint::Using(cols)) => cols.iter().filter_map(|c| names::object_name(c).pop()).collect(),
                 Some(ast::JoinConstraint::Natural) => rs
@@ -1193,4 +1211,29 @@ fn is_reserved_keyword(word: &str) -> bool {
         "using", "variadic", "when", "where", "window", "with",
     ];
     RESERVED.contains(&word.to_lowercase().as_str())
+}
+
+/// Lifts the window calls out of `exprs` (expressions over `plan`'s rows)
+/// into one `RelExpr::Window` over `plan`, replacing each call with a
+/// reference to its output column; identical calls are computed once.
+fn plan_windows(plan: RelExpr, exprs: Vec<ScalarExpr>) -> Result<(RelExpr, Vec<ScalarExpr>)> {
+    if !exprs.iter().any(super::window::contains_window) {
+        return Ok((plan, exprs));
+    }
+    let base = plan.arity();
+    let mut calls: Vec<freshet_expr::WindowExpr> = Vec::new();
+    let mut rewritten = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        rewritten.push(e.replace_top_down(&mut |n| match n {
+            ScalarExpr::Window(w) => {
+                let pos = calls.iter().position(|c| c == w.as_ref()).unwrap_or_else(|| {
+                    calls.push((**w).clone());
+                    calls.len() - 1
+                });
+                Some(ScalarExpr::Column(base + pos))
+            }
+            _ => None,
+        })?);
+    }
+    Ok((RelExpr::Window { input: Box::new(plan), exprs: calls }, rewritten))
 }
