@@ -15,8 +15,11 @@ Rules the generated queries keep, so the comparison is meaningful:
 - Every ORDER BY determines a total order (it ends with unique keys), because
   the harness compares in order whenever a top-level ORDER BY is present.
 - LIMIT/OFFSET only come with such an ORDER BY.
-- Scope is the core SQL of the first milestone: no window functions, no CTEs,
-  no jsonb operators.
+- Window functions whose result depends on the order of ties (row_number,
+  lag/lead, first/last/nth_value, ntile, ROWS frames) only use window
+  orders that end with the unique id; the others also run over orders with
+  ties and over whole partitions.
+- No CTEs, no jsonb operators (the sqllogictest files cover those).
 
 Run it after editing, then review the diff of the .sql files:
 
@@ -345,6 +348,71 @@ def order_limit() -> list[str]:
     return out
 
 
+def windows() -> list[str]:
+    out = []
+    # Functions whose value depends on how ties are ordered.
+    order_sensitive = [
+        "row_number()",
+        "lag(a)",
+        "lead(s, 2, 'x')",
+        "first_value(a)",
+        "last_value(s)",
+        "nth_value(f, 2)",
+        "ntile(4)",
+        "sum(a)",
+    ]
+    total_specs = [
+        "ORDER BY id",
+        "PARTITION BY flag ORDER BY id DESC",
+        "PARTITION BY a % 3 ORDER BY a NULLS FIRST, id",
+        "ORDER BY f DESC NULLS LAST, id",
+        "ORDER BY id ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING",
+        "PARTITION BY flag ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING",
+        "ORDER BY id ROWS BETWEEN 3 FOLLOWING AND 5 FOLLOWING",
+    ]
+    for spec in total_specs:
+        for f in order_sensitive:
+            out.append(f"SELECT id, {f} OVER ({spec}) FROM t1 ORDER BY id")
+    # Functions whose value is the same for every order of peers.
+    tie_safe = [
+        "rank()",
+        "dense_rank()",
+        "percent_rank()",
+        "cume_dist()",
+        "count(*)",
+        "sum(b)",
+        "avg(n)",
+        "min(s)",
+        "max(dt)",
+        "count(a) FILTER (WHERE a > 0)",
+    ]
+    tie_specs = [
+        "",
+        "PARTITION BY flag",
+        "ORDER BY a",
+        "PARTITION BY v ORDER BY b DESC",
+        "ORDER BY a RANGE BETWEEN 2 PRECEDING AND 2 FOLLOWING",
+        "ORDER BY dt DESC RANGE BETWEEN INTERVAL '30 days' PRECEDING AND CURRENT ROW",
+        "ORDER BY a GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING",
+        "ORDER BY n RANGE BETWEEN CURRENT ROW AND 10.5 FOLLOWING",
+    ]
+    for spec in tie_specs:
+        for f in tie_safe:
+            out.append(f"SELECT id, {f} OVER ({spec}) FROM t1 ORDER BY id")
+    out += [
+        "SELECT t1_id, sum(qty), rank() OVER (ORDER BY sum(qty) DESC NULLS LAST) FROM t2 GROUP BY t1_id ORDER BY t1_id",
+        "SELECT tag, count(*), sum(count(*)) OVER (), count(*)::numeric / sum(count(*)) OVER () FROM t2 GROUP BY tag ORDER BY tag",
+        "SELECT * FROM (SELECT t1_id, id, qty, row_number() OVER (PARTITION BY t1_id ORDER BY qty DESC NULLS LAST, id) AS rn FROM t2) x WHERE rn <= 2 ORDER BY t1_id, rn",
+        "SELECT id, a, a - lag(a) OVER (ORDER BY id) AS delta FROM t1 ORDER BY id",
+        "SELECT t1.id, t2.id, row_number() OVER (PARTITION BY t1.id ORDER BY t2.id) FROM t1 JOIN t2 ON t1.id = t2.t1_id ORDER BY 1, 2",
+        "SELECT id, sum(a) OVER w, max(a) OVER w FROM t1 WINDOW w AS (PARTITION BY flag ORDER BY id) ORDER BY id",
+        "SELECT id FROM t1 ORDER BY row_number() OVER (ORDER BY s NULLS FIRST, id) DESC LIMIT 5",
+        "SELECT k, name, count(*) OVER (PARTITION BY k), rank() OVER (ORDER BY k NULLS FIRST) FROM t4 ORDER BY k NULLS FIRST, name",
+        "SELECT tag, row_number() OVER (ORDER BY tag) FROM t3",
+    ]
+    return out
+
+
 def main() -> None:
     total = 0
     total += write("01_filters.sql", "Predicates x projections over t1.", filters())
@@ -370,6 +438,11 @@ def main() -> None:
         "06_order_limit.sql",
         "ORDER BY (total orders only), LIMIT/OFFSET, DISTINCT.",
         order_limit(),
+    )
+    total += write(
+        "07_windows.sql",
+        "Window functions x window specifications, windows over groups.",
+        windows(),
     )
     print(f"wrote {total} queries")
 
