@@ -113,7 +113,7 @@ impl Session {
                     return Err(duplicate_relation(&name));
                 }
                 // Refuse what cannot be maintained incrementally now, not at commit.
-                freshet_compute::dataflow::check_plan(&plan)?;
+                freshet_compute::dataflow::prepare_view_plan(&plan)?;
                 let mut depends_on = Vec::new();
                 plan.visit(&mut |n| {
                     if let freshet_expr::RelExpr::Get { table, .. } = n {

@@ -9,7 +9,7 @@
 //! parameterized LIMIT) are refused here with `0A000` naming the construct,
 //! before any dataflow is built, so a view is never silently wrong.
 
-use freshet_common::{Error, Result};
+use freshet_common::{Error, Result, SqlState};
 use freshet_expr::catalog_func::CatalogFunc;
 use freshet_expr::func::DateTimeFunc;
 use freshet_expr::{Func, RelExpr, ScalarExpr};
@@ -90,7 +90,12 @@ fn check_expr(expr: &ScalarExpr) -> Result<()> {
         }
         refusal = match e {
             ScalarExpr::Subquery(_) | ScalarExpr::Outer { .. } => {
-                Some(Error::unsupported("a subquery in a materialized view"))
+                Some(Error::new(
+                    SqlState::FeatureNotSupported,
+                    "this subquery form in a materialized view is not supported yet: views maintain [NOT] EXISTS, \
+                     [NOT] IN, ANY and ALL subqueries as WHERE conditions and scalar subqueries that aggregate \
+                     rows matched by equalities with the outer row",
+                ))
             }
             ScalarExpr::Param(_) => Some(Error::unsupported("a parameter in a materialized view")),
             ScalarExpr::Aggregate(_) => {

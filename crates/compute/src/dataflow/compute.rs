@@ -12,7 +12,6 @@ use freshet_expr::RelExpr;
 use timely::communication::initialize::WorkerGuards;
 use tracing::info;
 
-use super::check::check_plan;
 use super::row::{DataRow, EvalError};
 use super::worker::{self, Command};
 use super::{Diff, Time};
@@ -131,12 +130,13 @@ impl Compute {
     /// Installs a view maintaining `plan`, evaluating expressions with the
     /// session settings `text`. Fails with `0A000` naming the construct when
     /// the plan cannot be maintained incrementally (see
-    /// [`check_plan`](super::check_plan)); nothing is installed then.
+    /// [`prepare_view_plan`](super::prepare_view_plan)); nothing is
+    /// installed then.
     ///
     /// The view reflects all updates at times before [`Compute::upper`]
     /// and is readable at times `>= upper - 1` (the last closed time).
     pub fn create_view(&mut self, plan: &RelExpr, text: &TextContext) -> Result<ViewId> {
-        check_plan(plan)?;
+        let plan = &super::prepare_view_plan(plan)?;
         let mut tables = BTreeSet::new();
         plan.visit(&mut |node| {
             if let RelExpr::Get { table, .. } = node {

@@ -60,6 +60,7 @@
 
 mod check;
 mod compute;
+mod decorrelate;
 mod join;
 mod operators;
 mod reduce;
@@ -71,6 +72,16 @@ mod window;
 mod worker;
 
 pub use check::check_plan;
+pub use decorrelate::decorrelate;
+
+/// Prepares a view's plan for rendering: rewrites its subqueries into
+/// joins ([`decorrelate`]) and refuses, with 0A000 naming the construct,
+/// what still cannot be maintained ([`check_plan`]).
+pub fn prepare_view_plan(plan: &freshet_expr::RelExpr) -> freshet_common::Result<freshet_expr::RelExpr> {
+    let plan = decorrelate(plan.clone())?;
+    check_plan(&plan)?;
+    Ok(plan)
+}
 pub use compute::{Compute, TableUpdate, ViewContents, ViewId, ViewReader};
 pub use row::{DataRow, EvalError};
 
