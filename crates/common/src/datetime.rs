@@ -787,7 +787,12 @@ impl TimestampTz {
     /// The current time from the system clock (PostgreSQL's `now()` is the
     /// transaction start; callers that need that stability cache this).
     pub fn now() -> TimestampTz {
-        let since = std::time::SystemTime::now()
+        TimestampTz::from_system_time(std::time::SystemTime::now())
+    }
+
+    /// A system clock reading as a timestamptz.
+    pub fn from_system_time(t: std::time::SystemTime) -> TimestampTz {
+        let since = t
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);

@@ -34,6 +34,20 @@ pub trait DataSource {
         let _ = (table, columns, values, f);
         Ok(false)
     }
+    /// Range lookup on the first column: when `table` is kept ordered by
+    /// its first column (materialized views), calls `f` with at least every
+    /// row whose first column lies between `low` and `high` (inclusive,
+    /// `None` unbounded) and returns true; false when it cannot.
+    fn lookup_first_between(
+        &self,
+        table: TableRef,
+        low: Option<&Datum>,
+        high: Option<&Datum>,
+        f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>,
+    ) -> Result<bool> {
+        let _ = (table, low, high, f);
+        Ok(false)
+    }
 }
 
 /// Equality predicates `column = value` whose value does not depend on the
@@ -64,6 +78,32 @@ fn point_predicates(predicates: &[ScalarExpr]) -> Vec<(usize, &ScalarExpr)> {
         }
     }
     out
+}
+
+/// Bounds on the first column from predicates `#0 op value` (value free
+/// of the row): the lower bounds from `>`/`>=`, the upper from `<`/`<=`.
+fn first_column_bounds(predicates: &[ScalarExpr]) -> (Vec<&ScalarExpr>, Vec<&ScalarExpr>) {
+    use freshet_expr::BinaryOp::*;
+    let row_free = |e: &ScalarExpr| {
+        let mut free = true;
+        e.visit(&mut |n| {
+            if matches!(n, ScalarExpr::Column(_) | ScalarExpr::Subquery(_) | ScalarExpr::Aggregate(_) | ScalarExpr::Call { .. }) {
+                free = false;
+            }
+        });
+        free
+    };
+    let (mut low, mut high) = (Vec::new(), Vec::new());
+    for p in predicates {
+        if let ScalarExpr::Binary { op, left, right } = p {
+            match (left.as_ref(), op, right.as_ref()) {
+                (ScalarExpr::Column(0), Gt | GtEq, v) | (v, Lt | LtEq, ScalarExpr::Column(0)) if row_free(v) => low.push(v),
+                (ScalarExpr::Column(0), Lt | LtEq, v) | (v, Gt | GtEq, ScalarExpr::Column(0)) if row_free(v) => high.push(v),
+                _ => {}
+            }
+        }
+    }
+    (low, high)
 }
 
 /// Executes plans for one statement.
@@ -144,6 +184,46 @@ impl<'a> Executor<'a> {
                     } else {
                         f(row)
                     }
+                })
+            }
+            RelExpr::Filter { input, predicates }
+                if matches!(input.as_ref(), RelExpr::Get { with_row_id: false, .. })
+                    && point_predicates(predicates).is_empty()
+                    && first_column_bounds(predicates) != (vec![], vec![]) =>
+            {
+                let RelExpr::Get { table, .. } = input.as_ref() else { unreachable!("matched above") };
+                let (lows, highs) = first_column_bounds(predicates);
+                // The tightest bound of each side (all must hold).
+                let pick = |exprs: Vec<&ScalarExpr>, want: std::cmp::Ordering| -> Result<Option<Option<Datum>>> {
+                    let mut best: Option<Datum> = None;
+                    for e in exprs {
+                        let v = e.eval(&[], &ctx)?;
+                        if v.is_null() {
+                            return Ok(None); // `col > NULL` matches nothing
+                        }
+                        if best.as_ref().is_none_or(|b| freshet_expr::func::compare(&v, b) == Some(want)) {
+                            best = Some(v);
+                        }
+                    }
+                    Ok(Some(best))
+                };
+                let (Some(low), Some(high)) = (pick(lows, std::cmp::Ordering::Greater)?, pick(highs, std::cmp::Ordering::Less)?) else {
+                    return Ok(());
+                };
+                let mut emit = |_id: u64, row: &[Datum]| -> Result<()> {
+                    if passes(predicates, row, &ctx)? {
+                        f(row)?;
+                    }
+                    Ok(())
+                };
+                if self.source.lookup_first_between(*table, low.as_ref(), high.as_ref(), &mut emit)? {
+                    return Ok(());
+                }
+                self.stream(input, outer, &mut |row| {
+                    if passes(predicates, row, &ctx)? {
+                        f(row)?;
+                    }
+                    Ok(())
                 })
             }
             RelExpr::Filter { input, predicates }

@@ -742,6 +742,29 @@ impl DataSource for StateSource<'_> {
         f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>,
     ) -> Result<bool> {
         let Some(rel) = self.state.catalog.relations.get(&table.0) else { return Ok(false) };
+        if matches!(rel.kind, crate::catalog::RelKind::MaterializedView { .. }) {
+            // A view's contents are ordered by row value: equalities on its
+            // leading columns select a contiguous range (the view's "key"
+            // is its leading columns, e.g. the GROUP BY columns listed
+            // first). Only types whose stored form is canonical qualify, so
+            // that value equality is SQL equality.
+            let mut prefix = Vec::new();
+            while let Some(pos) = columns.iter().position(|c| *c == prefix.len()) {
+                let v = &values[pos];
+                if !ordered_like_sql(v) {
+                    break;
+                }
+                prefix.push(v.clone());
+            }
+            if prefix.is_empty() {
+                return Ok(false);
+            }
+            let rows = self.session.server.views.read_prefix(rel.oid, &rel.name, self.state.ts, &prefix)?;
+            for (i, row) in rows.iter().enumerate() {
+                f(i as u64, row)?;
+            }
+            return Ok(true);
+        }
         let constraints = rel.unique_constraints();
         let Some((k, constraint)) = constraints.iter().enumerate().find(|(_, c)| {
             c.columns.len() == columns.len() && c.columns.iter().all(|col| columns.contains(col))
@@ -763,16 +786,49 @@ impl DataSource for StateSource<'_> {
         Ok(true)
     }
 
+    fn lookup_first_between(
+        &self,
+        table: TableRef,
+        low: Option<&Datum>,
+        high: Option<&Datum>,
+        f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>,
+    ) -> Result<bool> {
+        let Some(rel) = self.state.catalog.relations.get(&table.0) else { return Ok(false) };
+        if !matches!(rel.kind, crate::catalog::RelKind::MaterializedView { .. })
+            || !low.into_iter().chain(high).all(ordered_like_sql)
+        {
+            return Ok(false);
+        }
+        let rows = self.session.server.views.read_first_between(rel.oid, &rel.name, self.state.ts, low, high)?;
+        for (i, row) in rows.iter().enumerate() {
+            f(i as u64, row)?;
+        }
+        Ok(true)
+    }
+
     fn system(&self, name: &str) -> Result<Vec<Row>> {
         let settings = self.session.settings.all();
+        let jobs = if name.ends_with("freshet_jobs") { self.session.server.views.jobs() } else { Vec::new() };
         let ctx = SystemContext {
             catalog: &self.state.catalog,
             database: &self.session.database,
             user: &self.session.user,
             settings: &settings,
+            jobs: &jobs,
         };
         system::rows(name, &ctx)
     }
+}
+
+/// Whether values of `d`'s type are stored canonically and ordered by
+/// `Datum`'s order as SQL orders them, so equality and range lookups over a
+/// view's ordered contents find exactly the SQL matches.
+fn ordered_like_sql(d: &Datum) -> bool {
+    matches!(
+        d,
+        Datum::Bool(_) | Datum::Int2(_) | Datum::Int4(_) | Datum::Int8(_) | Datum::Oid(_) | Datum::Text(_)
+            | Datum::Date(_) | Datum::Timestamp(_) | Datum::TimestampTz(_) | Datum::Uuid(_)
+    )
 }
 
 /// Sequence functions for one session.

@@ -37,6 +37,9 @@ pub struct SystemContext<'a> {
     pub database: &'a str,
     pub user: &'a str,
     pub settings: &'a [(String, String)],
+    /// Materialized views' backfill jobs (`freshet_jobs`); empty when the
+    /// relation being read is another one.
+    pub jobs: &'a [crate::views::ViewJob],
 }
 
 type Producer = fn(&SystemContext<'_>) -> Result<Vec<Row>>;
@@ -66,6 +69,7 @@ pub enum SysType {
     Int4,
     Int8,
     Float4,
+    Float8,
     Char,
     RegProc,
     RegType,
@@ -95,6 +99,7 @@ impl SysType {
             "int4" => SysType::Int4,
             "int8" => SysType::Int8,
             "float4" => SysType::Float4,
+            "float8" => SysType::Float8,
             "char" => SysType::Char,
             "regproc" => SysType::RegProc,
             "regtype" => SysType::RegType,
@@ -121,6 +126,7 @@ impl SysType {
             SysType::Int4 => DataType::Int4,
             SysType::Int8 => DataType::Int8,
             SysType::Float4 => DataType::Float4,
+            SysType::Float8 => DataType::Float8,
             SysType::Char => DataType::InternalChar,
             SysType::RegProc => DataType::RegProc,
             SysType::RegType => DataType::RegType,
@@ -246,6 +252,9 @@ pub static RELATIONS: &[SystemRelation] = &[
     rel!(PG, "pg_matviews", 12038, 'v', pg_matviews,
         "schemaname:name matviewname:name matviewowner:name tablespace:name hasindexes:bool ispopulated:bool \
          definition:text"),
+    rel!(PG, "freshet_jobs", 15_990, 'v', freshet_jobs,
+        "job_id:int8 schema_name:name name:name kind:text status:text progress:float8 backfill_rows:int8 \
+         started_at:timestamptz backfilled_at:timestamptz backfill_ms:int8"),
     rel!(PG, "pg_indexes", 12043, 'v', pg_indexes,
         "schemaname:name tablename:name indexname:name tablespace:name indexdef:text"),
     rel!(PG, "pg_proc", 1255, 'r', empty,
@@ -1343,6 +1352,38 @@ fn pg_matviews(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// `freshet_jobs`: one row per materialized view, with the progress of its
+/// backfill (its first computation over the rows that existed when it was
+/// created, or when the server started). `progress` is the fraction of
+/// compute workers that have finished their share: a worker processes its
+/// share of a backfill as one batch, so progress moves in steps of
+/// 1/workers.
+fn freshet_jobs(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for job in ctx.jobs {
+        let Some(r) = ctx.catalog.relations.get(&job.oid) else { continue };
+        if r.database != ctx.database {
+            continue;
+        }
+        let p = &job.progress;
+        let stamp = |t: std::time::SystemTime| Datum::TimestampTz(freshet_common::TimestampTz::from_system_time(t));
+        let elapsed = p.finished.and_then(|f| f.duration_since(p.started).ok()).map(|d| d.as_millis() as i64);
+        rows.push(vec![
+            Datum::Int8(job.oid as i64),
+            text(&r.schema),
+            text(&r.name),
+            text("materialized view"),
+            text(if p.finished.is_some() { "running" } else { "backfilling" }),
+            Datum::Float8(freshet_common::F64(if p.workers == 0 { 1.0 } else { p.workers_done as f64 / p.workers as f64 })),
+            Datum::Int8(job.backfill_rows as i64),
+            stamp(p.started),
+            p.finished.map(stamp).unwrap_or(Datum::Null),
+            elapsed.map(Datum::Int8).unwrap_or(Datum::Null),
+        ]);
+    }
+    Ok(rows)
+}
+
 fn pg_indexes(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
@@ -2341,6 +2382,7 @@ mod tests {
             database: "dev",
             user: "root",
             settings: &settings,
+            jobs: &[],
         };
         for r in RELATIONS {
             // `rows` asserts the width of every row.

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use freshet_common::{Datum, Error, Result, Row, SqlState};
-use freshet_compute::dataflow::{Compute, TableUpdate, ViewContents, ViewId, ViewReader};
+use freshet_compute::dataflow::{Compute, TableUpdate, ViewContents, ViewId, ViewProgress, ViewReader};
 use freshet_expr::RelExpr;
 use freshet_sql::{Catalog, RelationInfo};
 use parking_lot::Mutex;
@@ -35,6 +35,9 @@ struct Inner {
     compute: Compute,
     /// Materialized view OID -> installed view.
     installed: HashMap<u32, ViewId>,
+    /// Materialized view OID -> rows of the tables it read when installed
+    /// (the size of its backfill).
+    backfill_rows: HashMap<u32, u64>,
     /// Tables whose contents the engine holds.
     fed: HashSet<u32>,
 }
@@ -46,7 +49,7 @@ impl Views {
         let started = std::time::Instant::now();
         let compute = Compute::new(workers.max(1))?;
         let reader = compute.reader();
-        let views = Views { inner: Mutex::new(Inner { compute, installed: HashMap::new(), fed: HashSet::new() }), reader };
+        let views = Views { inner: Mutex::new(Inner { compute, installed: HashMap::new(), backfill_rows: HashMap::new(), fed: HashSet::new() }), reader };
         {
             let mut inner = views.inner.lock();
             let needed = needed_tables(state);
@@ -58,9 +61,7 @@ impl Views {
             inner.compute.commit(state.ts, updates)?;
             let mvs: Vec<RelationDef> = materialized_views(state).cloned().collect();
             for mv in &mvs {
-                let plan = bind_view(state, mv)?;
-                let id = inner.compute.create_view(&plan, &freshet_common::io::TextContext::default())?;
-                inner.installed.insert(mv.oid, id);
+                inner.install(state, mv)?;
             }
             if !mvs.is_empty() {
                 // Wait for the rebuild so that startup time is honest and reads are ready.
@@ -114,14 +115,13 @@ impl Views {
             let gone: Vec<u32> = inner.installed.keys().filter(|o| !live.contains(o)).copied().collect();
             for oid in gone {
                 if let Some(id) = inner.installed.remove(&oid) {
+                    inner.backfill_rows.remove(&oid);
                     inner.compute.drop_view(id)?;
                 }
             }
             for mv in materialized_views(after) {
                 if !inner.installed.contains_key(&mv.oid) {
-                    let plan = bind_view(after, mv)?;
-                    let id = inner.compute.create_view(&plan, &freshet_common::io::TextContext::default())?;
-                    inner.installed.insert(mv.oid, id);
+                    inner.install(after, mv)?;
                 }
             }
             inner.compute.allow_compaction(after.ts.saturating_sub(HISTORY_COMMITS));
@@ -135,20 +135,85 @@ impl Views {
 
     /// A materialized view's rows at `ts` (each row repeated by its count).
     pub fn read(&self, oid: u32, name: &str, ts: u64) -> Result<Vec<Row>> {
-        let id = self.inner.lock().installed.get(&oid).copied().ok_or_else(|| {
+        let contents: ViewContents = self.reader.read(self.installed(oid, name)?, ts)?;
+        Ok(expand(contents))
+    }
+
+    /// The rows of a materialized view at `ts` whose leading columns equal
+    /// `prefix`, found without scanning the view.
+    pub fn read_prefix(&self, oid: u32, name: &str, ts: u64, prefix: &[Datum]) -> Result<Vec<Row>> {
+        let contents: ViewContents = self.reader.read_prefix(self.installed(oid, name)?, ts, prefix)?;
+        Ok(expand(contents))
+    }
+
+    /// The rows of a materialized view at `ts` whose first column lies
+    /// between `low` and `high` (inclusive), found without scanning.
+    pub fn read_first_between(&self, oid: u32, name: &str, ts: u64, low: Option<&Datum>, high: Option<&Datum>) -> Result<Vec<Row>> {
+        let contents = self.reader.read_first_between(self.installed(oid, name)?, ts, low, high)?;
+        Ok(expand(contents))
+    }
+
+    fn installed(&self, oid: u32, name: &str) -> Result<ViewId> {
+        self.inner.lock().installed.get(&oid).copied().ok_or_else(|| {
             Error::new(
                 SqlState::ObjectNotInPrerequisiteState,
                 format!("materialized view \"{name}\" can be read once the transaction that created it has committed"),
             )
-        })?;
-        let contents: ViewContents = self.reader.read(id, ts)?;
+        })
+    }
+
+    /// Every installed view's backfill job (for `freshet_jobs`).
+    pub fn jobs(&self) -> Vec<ViewJob> {
+        let inner = self.inner.lock();
+        let mut jobs: Vec<ViewJob> = inner
+            .installed
+            .iter()
+            .filter_map(|(oid, id)| {
+                let progress = self.reader.progress(*id)?;
+                Some(ViewJob { oid: *oid, backfill_rows: inner.backfill_rows.get(oid).copied().unwrap_or(0), progress })
+            })
+            .collect();
+        jobs.sort_by_key(|j| j.oid);
+        jobs
+    }
+}
+
+/// A materialized view's backfill: its initial computation over the rows
+/// that existed when it was installed (at CREATE, or at startup).
+#[derive(Clone, Debug)]
+pub struct ViewJob {
+    pub oid: u32,
+    pub backfill_rows: u64,
+    pub progress: ViewProgress,
+}
+
+impl Inner {
+    /// Installs materialized view `mv` in the engine.
+    fn install(&mut self, state: &DbState, mv: &RelationDef) -> Result<()> {
+        let plan = bind_view(state, mv)?;
+        let id = self.compute.create_view(&plan, &freshet_common::io::TextContext::default())?;
+        let rows = match &mv.kind {
+            RelKind::MaterializedView { depends_on, .. } => {
+                depends_on.iter().filter_map(|t| state.table(*t)).map(|t| t.rows.len() as u64).sum()
+            }
+            _ => 0,
+        };
+        self.installed.insert(mv.oid, id);
+        self.backfill_rows.insert(mv.oid, rows);
+        Ok(())
+    }
+}
+
+/// Each distinct row of `contents` repeated by its count.
+fn expand(contents: ViewContents) -> Vec<Row> {
+    {
         let mut rows = Vec::with_capacity(contents.len());
         for (row, count) in contents {
             for _ in 0..count.max(0) {
                 rows.push(row.clone());
             }
         }
-        Ok(rows)
+        rows
     }
 }
 
@@ -232,5 +297,3 @@ impl Catalog for ViewCatalog<'_> {
     }
 }
 
-#[allow(dead_code)]
-fn _datum(_: Datum) {}

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::Thread;
 
 use freshet_common::io::TextContext;
-use freshet_common::{Error, Result, Row};
+use freshet_common::{Datum, Error, Result, Row};
 use freshet_expr::RelExpr;
 use timely::communication::initialize::WorkerGuards;
 use tracing::info;
@@ -27,6 +27,19 @@ pub type TableUpdate = (u32, Row, Diff);
 /// A view's contents at one timestamp: each distinct row with its
 /// multiplicity (always positive).
 pub type ViewContents = BTreeMap<Row, Diff>;
+
+/// A view's initial computation ("backfill") over the data that existed
+/// when it was installed: when it started and when every worker had
+/// produced its output for that data.
+#[derive(Clone, Debug)]
+pub struct ViewProgress {
+    pub started: std::time::SystemTime,
+    /// When the backfill finished (`None` while it runs).
+    pub finished: Option<std::time::SystemTime>,
+    /// Workers that have finished their share of the backfill.
+    pub workers_done: usize,
+    pub workers: usize,
+}
 
 /// The compute layer: timely workers maintaining materialized views over
 /// tables fed by committed transactions.
@@ -148,7 +161,7 @@ impl Compute {
         }
         let id = ViewId(self.next_view);
         self.next_view += 1;
-        self.shared.register_view(id, self.upper.saturating_sub(1));
+        self.shared.register_view(id, self.upper.saturating_sub(1), self.upper);
         let plan = Arc::new(plan.clone());
         self.broadcast(|| Command::CreateView { id, plan: Arc::clone(&plan), text: text.clone() })?;
         self.views.insert(id);
@@ -209,7 +222,7 @@ impl Compute {
 
     /// The view's contents at `time`; see [`ViewReader::read`].
     pub fn read(&self, id: ViewId, time: Time) -> Result<ViewContents> {
-        self.shared.read(id, time)
+        self.shared.read(id, time, Selection::All)
     }
 
     /// A handle for reading views from other threads.
@@ -280,7 +293,31 @@ impl ViewReader {
     /// the report is deterministic), as the batch executor would fail the
     /// same query. O(view rows + updates kept since the last compaction).
     pub fn read(&self, id: ViewId, time: Time) -> Result<ViewContents> {
-        self.shared.read(id, time)
+        self.shared.read(id, time, Selection::All)
+    }
+
+    /// As [`ViewReader::read`], but only the rows whose leading columns
+    /// equal `prefix`: a range of the view's ordered contents, so the cost
+    /// is O(log view rows + matching rows + updates since the last
+    /// compaction) rather than a scan.
+    pub fn read_prefix(&self, id: ViewId, time: Time, prefix: &[Datum]) -> Result<ViewContents> {
+        self.shared.read(id, time, Selection::Prefix(prefix))
+    }
+
+    /// As [`ViewReader::read`], but only the rows whose first column lies
+    /// between `low` and `high` (inclusive; `None` is unbounded) in `Datum`
+    /// order, found as a range of the view's ordered contents. NULLs sort
+    /// before every value, so an unbounded `low` includes them.
+    pub fn read_first_between(&self, id: ViewId, time: Time, low: Option<&Datum>, high: Option<&Datum>) -> Result<ViewContents> {
+        self.shared.read(id, time, Selection::FirstBetween(low, high))
+    }
+
+    /// The view's backfill progress (`None` for an unknown view).
+    pub fn progress(&self, id: ViewId) -> Option<ViewProgress> {
+        let state = lock(&self.shared.state);
+        let view = state.views.get(&id)?;
+        let workers_done = view.frontiers.iter().filter(|f| f.is_none_or(|f| f >= view.backfill_until)).count();
+        Some(ViewProgress { started: view.started, finished: view.backfilled, workers_done, workers: state.workers })
     }
 }
 
@@ -312,11 +349,20 @@ struct ViewOutput {
     since: Time,
     base: BTreeMap<Row, Diff>,
     base_errors: BTreeMap<EvalError, Diff>,
-    pending: Vec<(Row, Time, Diff)>,
+    /// Row updates after `since`, by row (so a prefix read is a range)...
+    pending: BTreeMap<Row, Vec<(Time, Diff)>>,
+    /// ...and the rows updated at each time (so compaction visits only
+    /// the times it folds).
+    pending_times: BTreeMap<Time, Vec<Row>>,
     pending_errors: Vec<(EvalError, Time, Diff)>,
     /// Per worker, the least time whose output may still change (`None`:
     /// none may). Starts at 0: nothing is known before the worker reports.
     frontiers: Vec<Option<Time>>,
+    /// The backfill covers the times before this one (the input frontier
+    /// when the view was installed).
+    backfill_until: Time,
+    started: std::time::SystemTime,
+    backfilled: Option<std::time::SystemTime>,
 }
 
 impl Shared {
@@ -327,7 +373,7 @@ impl Shared {
         }
     }
 
-    fn register_view(&self, id: ViewId, since: Time) {
+    fn register_view(&self, id: ViewId, since: Time, backfill_until: Time) {
         let mut state = lock(&self.state);
         let workers = state.workers;
         state.views.insert(
@@ -336,9 +382,13 @@ impl Shared {
                 since,
                 base: BTreeMap::new(),
                 base_errors: BTreeMap::new(),
-                pending: Vec::new(),
+                pending: BTreeMap::new(),
+                pending_times: BTreeMap::new(),
                 pending_errors: Vec::new(),
                 frontiers: vec![Some(0); workers],
+                backfill_until,
+                started: std::time::SystemTime::now(),
+                backfilled: None,
             },
         );
     }
@@ -353,7 +403,8 @@ impl Shared {
     pub(crate) fn push_rows(&self, id: ViewId, updates: &[(DataRow, Time, Diff)]) {
         if let Some(view) = lock(&self.state).views.get_mut(&id) {
             for (row, time, diff) in updates {
-                view.pending.push((row.0.clone(), *time, *diff));
+                view.pending.entry(row.0.clone()).or_default().push((*time, *diff));
+                view.pending_times.entry(*time).or_default().push(row.0.clone());
             }
         }
     }
@@ -369,6 +420,9 @@ impl Shared {
     pub(crate) fn publish_frontier(&self, id: ViewId, worker: usize, frontier: Option<Time>) {
         if let Some(view) = lock(&self.state).views.get_mut(&id) {
             view.frontiers[worker] = frontier;
+            if view.backfilled.is_none() && view.frontiers.iter().all(|f| f.is_none_or(|f| f >= view.backfill_until)) {
+                view.backfilled = Some(std::time::SystemTime::now());
+            }
         }
         self.changed.notify_all();
     }
@@ -378,7 +432,7 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    fn read(&self, id: ViewId, time: Time) -> Result<ViewContents> {
+    fn read(&self, id: ViewId, time: Time, selection: Selection<'_>) -> Result<ViewContents> {
         let mut state = lock(&self.state);
         if time >= state.upper {
             return Err(Error::internal(format!(
@@ -395,7 +449,7 @@ impl Shared {
                 )));
             }
             if view.frontiers.iter().all(|f| f.is_none_or(|f| f > time)) {
-                return view.contents_at(id, time);
+                return view.contents_at(id, time, selection);
             }
             if state.stopped_workers > 0 {
                 return Err(Error::internal("a compute worker has stopped; views cannot be read"));
@@ -411,10 +465,23 @@ impl Shared {
                 continue;
             }
             view.since = since;
-            let (fold, keep): (Vec<_>, Vec<_>) = view.pending.drain(..).partition(|(_, t, _)| *t <= since);
-            view.pending = keep;
-            for (row, _, diff) in fold {
-                accumulate(&mut view.base, row, diff);
+            let later = view.pending_times.split_off(&(since + 1));
+            let folded = std::mem::replace(&mut view.pending_times, later);
+            for row in folded.into_values().flatten() {
+                let Some(updates) = view.pending.get_mut(&row) else { continue };
+                let mut sum = 0;
+                updates.retain(|(t, diff)| {
+                    if *t <= since {
+                        sum += diff;
+                        false
+                    } else {
+                        true
+                    }
+                });
+                if updates.is_empty() {
+                    view.pending.remove(&row);
+                }
+                accumulate(&mut view.base, row, sum);
             }
             let (fold, keep): (Vec<_>, Vec<_>) = view.pending_errors.drain(..).partition(|(_, t, _)| *t <= since);
             view.pending_errors = keep;
@@ -426,7 +493,8 @@ impl Shared {
 }
 
 impl ViewOutput {
-    fn contents_at(&self, id: ViewId, time: Time) -> Result<ViewContents> {
+    /// The selected part of the contents at `time`.
+    fn contents_at(&self, id: ViewId, time: Time, selection: Selection<'_>) -> Result<ViewContents> {
         let mut errors = self.base_errors.clone();
         for (error, t, diff) in &self.pending_errors {
             if *t <= time {
@@ -442,10 +510,33 @@ impl ViewOutput {
             }
             return Err(error.0.clone());
         }
-        let mut rows = self.base.clone();
-        for (row, t, diff) in &self.pending {
-            if *t <= time {
-                accumulate(&mut rows, row.clone(), *diff);
+        // Rows are ordered by their values, so each selection is a
+        // contiguous range of `base` and of `pending`.
+        fn range<'m, V>(map: &'m BTreeMap<Row, V>, selection: Selection<'m>) -> Box<dyn Iterator<Item = (&'m Row, &'m V)> + 'm> {
+            match selection {
+                Selection::All => Box::new(map.iter()),
+                Selection::Prefix(p) => Box::new(map.range(p.to_vec()..).take_while(move |(row, _)| row.starts_with(p))),
+                Selection::FirstBetween(low, high) => {
+                    let iter: Box<dyn Iterator<Item = (&Row, &V)>> = match low {
+                        Some(l) => Box::new(map.range(vec![l.clone()]..)),
+                        None => Box::new(map.iter()),
+                    };
+                    Box::new(iter.take_while(move |(row, _)| match (high, row.first()) {
+                        (Some(h), Some(first)) => first <= h,
+                        _ => true,
+                    }))
+                }
+            }
+        }
+        let mut rows: ViewContents = match selection {
+            Selection::All => self.base.clone(),
+            _ => range(&self.base, selection).map(|(row, count)| (row.clone(), *count)).collect(),
+        };
+        let pending = range(&self.pending, selection);
+        for (row, updates) in pending {
+            let diff: Diff = updates.iter().filter(|(t, _)| *t <= time).map(|(_, d)| d).sum();
+            if diff != 0 {
+                accumulate(&mut rows, row.clone(), diff);
             }
         }
         if let Some((row, count)) = rows.iter().find(|(_, count)| **count < 0) {
@@ -456,6 +547,16 @@ impl ViewOutput {
         }
         Ok(rows)
     }
+}
+
+/// Which rows of a view a read wants.
+#[derive(Clone, Copy)]
+enum Selection<'a> {
+    All,
+    /// Rows whose leading columns equal these values.
+    Prefix(&'a [Datum]),
+    /// Rows whose first column is between the bounds (inclusive).
+    FirstBetween(Option<&'a Datum>, Option<&'a Datum>),
 }
 
 fn accumulate<K: Ord>(map: &mut BTreeMap<K, Diff>, key: K, diff: Diff) {

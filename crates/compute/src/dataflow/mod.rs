@@ -82,7 +82,7 @@ pub fn prepare_view_plan(plan: &freshet_expr::RelExpr) -> freshet_common::Result
     check_plan(&plan)?;
     Ok(plan)
 }
-pub use compute::{Compute, TableUpdate, ViewContents, ViewId, ViewReader};
+pub use compute::{Compute, TableUpdate, ViewContents, ViewId, ViewProgress, ViewReader};
 pub use row::{DataRow, EvalError};
 
 /// Logical time: the commit timestamp.
