@@ -80,6 +80,62 @@ fn point_predicates(predicates: &[ScalarExpr]) -> Vec<(usize, &ScalarExpr)> {
     out
 }
 
+/// A predicate `column IN (values)` or `column = ANY(array)` whose values
+/// do not depend on the row: a candidate for one index lookup per value.
+/// Returns the column and a closure-free description of the values.
+fn multi_point_predicate(predicates: &[ScalarExpr]) -> Option<(usize, MultiPoint<'_>)> {
+    let row_free = |e: &ScalarExpr| {
+        let mut free = true;
+        e.visit(&mut |n| {
+            if matches!(n, ScalarExpr::Column(_) | ScalarExpr::Subquery(_) | ScalarExpr::Aggregate(_)) {
+                free = false;
+            }
+            if let ScalarExpr::Call { func, .. } = n {
+                if matches!(func, freshet_expr::Func::Random | freshet_expr::Func::NextVal | freshet_expr::Func::SetVal) {
+                    free = false;
+                }
+            }
+        });
+        free
+    };
+    predicates.iter().find_map(|p| match p {
+        ScalarExpr::InList { expr, list, negated: false } => match expr.as_ref() {
+            ScalarExpr::Column(c) if list.iter().all(row_free) => Some((*c, MultiPoint::List(list))),
+            _ => None,
+        },
+        ScalarExpr::Call { func: freshet_expr::Func::ArrayCompare { op: freshet_expr::BinaryOp::Eq, all: false }, args } => {
+            match args.as_slice() {
+                [ScalarExpr::Column(c), array] if row_free(array) => Some((*c, MultiPoint::Array(array))),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+/// The values of a [`multi_point_predicate`].
+enum MultiPoint<'a> {
+    List(&'a [ScalarExpr]),
+    Array(&'a ScalarExpr),
+}
+
+impl MultiPoint<'_> {
+    /// The distinct non-NULL values (NULL matches nothing under `=`).
+    fn values(&self, ctx: &EvalContext<'_>) -> Result<Vec<Datum>> {
+        let mut values = match self {
+            MultiPoint::List(list) => list.iter().map(|e| e.eval(&[], ctx)).collect::<Result<Vec<_>>>()?,
+            MultiPoint::Array(array) => match array.eval(&[], ctx)? {
+                Datum::Array(items) => items,
+                _ => Vec::new(),
+            },
+        };
+        values.retain(|v| !v.is_null());
+        values.sort();
+        values.dedup();
+        Ok(values)
+    }
+}
+
 /// Bounds on the first column from predicates `#0 op value` (value free
 /// of the row): the lower bounds from `>`/`>=`, the upper from `<`/`<=`.
 fn first_column_bounds(predicates: &[ScalarExpr]) -> (Vec<&ScalarExpr>, Vec<&ScalarExpr>) {
@@ -184,6 +240,49 @@ impl<'a> Executor<'a> {
                     } else {
                         f(row)
                     }
+                })
+            }
+            RelExpr::Filter { input, predicates }
+                if matches!(input.as_ref(), RelExpr::Get { .. })
+                    && point_predicates(predicates).is_empty()
+                    && multi_point_predicate(predicates).is_some() =>
+            {
+                let RelExpr::Get { table, column_types, with_row_id } = input.as_ref() else {
+                    unreachable!("matched above")
+                };
+                let Some((column, points)) = multi_point_predicate(predicates) else { unreachable!("matched above") };
+                let values = points.values(&ctx)?;
+                let mut buf: Vec<Datum> = Vec::new();
+                let mut emit = |id: u64, row: &[Datum]| -> Result<()> {
+                    buf.clear();
+                    buf.extend_from_slice(row);
+                    if *with_row_id {
+                        buf.push(Datum::Int8(id as i64));
+                    }
+                    if passes(predicates, &buf, &ctx)? {
+                        f(&buf)?;
+                    }
+                    Ok(())
+                };
+                // One index lookup per value; distinct values of a unique
+                // (or view-prefix) key select disjoint rows.
+                let indexed = column < column_types.len()
+                    && values.len() <= 10_000
+                    && match values.first() {
+                        None => return Ok(()),
+                        Some(v) => self.source.lookup(*table, &[column], std::slice::from_ref(v), &mut emit)?,
+                    };
+                if indexed {
+                    for v in &values[1..] {
+                        self.source.lookup(*table, &[column], std::slice::from_ref(v), &mut emit)?;
+                    }
+                    return Ok(());
+                }
+                self.stream(input, outer, &mut |row| {
+                    if passes(predicates, row, &ctx)? {
+                        f(row)?;
+                    }
+                    Ok(())
                 })
             }
             RelExpr::Filter { input, predicates }

@@ -77,6 +77,28 @@ impl fmt::Display for AggregateExpr {
     }
 }
 
+impl AggregateExpr {
+    /// Whether the aggregate can be computed in two stages: partial states
+    /// over disjoint parts of a group ([`Accumulator::partial`]), then
+    /// merged ([`Accumulator::merge`]). Not for DISTINCT, ORDER BY inside
+    /// the call, or the collecting aggregates.
+    pub fn is_decomposable(&self) -> bool {
+        !self.distinct
+            && self.order_by.is_empty()
+            && matches!(
+                self.func,
+                AggregateFunc::CountStar
+                    | AggregateFunc::Count
+                    | AggregateFunc::Sum
+                    | AggregateFunc::Avg
+                    | AggregateFunc::Min
+                    | AggregateFunc::Max
+                    | AggregateFunc::BoolAnd
+                    | AggregateFunc::BoolOr
+            )
+    }
+}
+
 impl AggregateFunc {
     /// The result type of this aggregate over `input`.
     pub fn output_type(&self, input: &DataType) -> DataType {
@@ -246,6 +268,71 @@ impl Accumulator {
                     (Some(acc), true) => acc && b,
                     (Some(acc), false) => acc || b,
                 });
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of datums in a [`Accumulator::partial`] state.
+    pub const PARTIAL_WIDTH: usize = 6;
+
+    /// The running state of a decomposable aggregate as datums, to be
+    /// combined with the states of other parts of the group by
+    /// [`Accumulator::merge`]: count, the 128-bit integer sum (high and low
+    /// halves), the numeric and float sums, and the kept value (min/max,
+    /// interval sum, or the boolean flag).
+    pub fn partial(&self) -> Vec<Datum> {
+        let best = match self.func {
+            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => self.flag.map(Datum::Bool).unwrap_or(Datum::Null),
+            _ => self.best.clone().unwrap_or(Datum::Null),
+        };
+        vec![
+            Datum::Int8(self.count),
+            Datum::Int8((self.int_sum >> 64) as i64),
+            Datum::Int8(self.int_sum as u64 as i64),
+            Datum::Numeric(self.numeric_sum.clone()),
+            Datum::Float8(F64(self.float_sum)),
+            best,
+        ]
+    }
+
+    /// Adds another part's [`Accumulator::partial`] state.
+    pub fn merge(&mut self, partial: &[Datum], ctx: &EvalContext<'_>) -> Result<()> {
+        let [count, hi, lo, numeric, float, best] = partial else {
+            return Err(Error::internal("malformed partial aggregate state"));
+        };
+        self.count += count.as_i64().unwrap_or(0);
+        let part = ((hi.as_i64().unwrap_or(0) as i128) << 64) | (lo.as_i64().unwrap_or(0) as u64 as i128);
+        self.int_sum = self.int_sum.checked_add(part).ok_or_else(|| Error::out_of_range("bigint"))?;
+        if let Datum::Numeric(n) = numeric {
+            self.numeric_sum = self.numeric_sum.checked_add(n)?;
+        }
+        if let Datum::Float8(f) = float {
+            self.float_sum += f.0;
+        }
+        if best.is_null() {
+            return Ok(());
+        }
+        match self.func {
+            AggregateFunc::Min | AggregateFunc::Max => {
+                let want = if self.func == AggregateFunc::Min { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+                if self.best.as_ref().is_none_or(|b| compare(best, b) == Some(want)) {
+                    self.best = Some(best.clone());
+                }
+            }
+            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
+                let b = best.as_bool().unwrap_or(false);
+                self.flag = Some(match (self.flag, self.func == AggregateFunc::BoolAnd) {
+                    (None, _) => b,
+                    (Some(acc), true) => acc && b,
+                    (Some(acc), false) => acc || b,
+                });
+            }
+            _ => {
+                self.best = Some(match self.best.take() {
+                    None => best.clone(),
+                    Some(acc) => eval_binary(BinaryOp::Add, acc, best.clone(), ctx)?,
+                })
             }
         }
         Ok(())

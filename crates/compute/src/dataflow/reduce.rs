@@ -94,6 +94,17 @@ fn prepare(
 fn finish_group(key: &DataRow, vals: &[(&DataRow, Diff)], aggregates: &[AggregateExpr], env: &Env) -> RowResult {
     let ctx = env.ctx();
     let mut accumulators: Vec<Accumulator> = aggregates.iter().map(Accumulator::new).collect();
+    feed(&mut accumulators, vals, aggregates, env)?;
+    let mut row = key.0.clone();
+    for acc in &accumulators {
+        row.push(acc.finish(&ctx)?);
+    }
+    Ok(DataRow(row))
+}
+
+/// Feeds a multiset of prepared values to the accumulators.
+fn feed(accumulators: &mut [Accumulator], vals: &[(&DataRow, Diff)], aggregates: &[AggregateExpr], env: &Env) -> Result<(), EvalError> {
+    let ctx = env.ctx();
     for (val, count) in vals {
         if *count < 0 {
             return Err(negative_multiplicity("an aggregation", *count));
@@ -112,6 +123,88 @@ fn finish_group(key: &DataRow, vals: &[(&DataRow, Diff)], aggregates: &[Aggregat
                 } else {
                     acc.add_ordered(slot[1 + agg.args.len()..].to_vec(), args.to_vec(), &ctx)?;
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Buckets per group in the first stage of a two-stage reduction.
+const BUCKETS: u64 = 256;
+
+/// A two-stage reduction for decomposable aggregates (count, sum, avg,
+/// min, max, bool_and/or without DISTINCT or ORDER BY): the first stage
+/// reduces each group's values split into `BUCKETS` buckets by hash to
+/// partial states, the second merges a group's partial states. A change
+/// then recomputes one bucket (about 1/`BUCKETS` of the group's distinct
+/// values) and merges `BUCKETS` partials, instead of recomputing the whole
+/// group: Materialize's hierarchical reduction, one level deep.
+fn render_two_stage<'scope>(
+    ctx: &mut RenderContext<'scope, '_>,
+    prepared: Collection<'scope, (DataRow, DataRow)>,
+    key_len: usize,
+    aggregates: &[AggregateExpr],
+) -> (Collection<'scope, RowResult>, Collection<'scope, EvalError>) {
+    let bucketed = prepared.map(|(key, val)| {
+        use std::hash::{Hash, Hasher};
+        // Fixed keys: every worker and every run buckets alike.
+        let mut h = std::hash::DefaultHasher::new();
+        val.hash(&mut h);
+        let mut key = key.0;
+        key.push(Datum::Int8((h.finish() % BUCKETS) as i64));
+        (DataRow(key), val)
+    });
+    let env = Rc::clone(&ctx.env);
+    let aggs = aggregates.to_vec();
+    let partials = bucketed.reduce_named(
+        "ReducePartial",
+        move |_key: &DataRow, vals: &[(&DataRow, Diff)], out: &mut Vec<(RowResult, Diff)>| {
+            out.push((partial_group(vals, &aggs, &env), 1));
+        },
+    );
+    // A failed partial (e.g. an overflow) becomes the view's error.
+    let (partials, errs) = split_results(
+        partials.map(|(key, partial)| partial.map(|p| DataRow(key.0.into_iter().chain(p.0).collect()))),
+        "ReducePartialOutput",
+    );
+    let regrouped = partials.map(move |mut row| {
+        let partial = row.0.split_off(key_len + 1);
+        row.0.pop(); // the bucket
+        (row, DataRow(partial))
+    });
+    let env = Rc::clone(&ctx.env);
+    let aggs = aggregates.to_vec();
+    let merged = regrouped
+        .reduce_named("ReduceMerge", move |key: &DataRow, vals: &[(&DataRow, Diff)], out: &mut Vec<(RowResult, Diff)>| {
+            out.push((merge_group(key, vals, &aggs, &env), 1));
+        })
+        .map(|(_key, result)| result);
+    (merged, errs)
+}
+
+/// One bucket's partial states (all aggregates' concatenated).
+fn partial_group(vals: &[(&DataRow, Diff)], aggregates: &[AggregateExpr], env: &Env) -> RowResult {
+    let mut accumulators: Vec<Accumulator> = aggregates.iter().map(Accumulator::new).collect();
+    feed(&mut accumulators, vals, aggregates, env)?;
+    let mut state = Vec::with_capacity(aggregates.len() * Accumulator::PARTIAL_WIDTH);
+    for acc in &accumulators {
+        state.extend(acc.partial());
+    }
+    Ok(DataRow(state))
+}
+
+/// A group's output row from its buckets' partial states.
+fn merge_group(key: &DataRow, vals: &[(&DataRow, Diff)], aggregates: &[AggregateExpr], env: &Env) -> RowResult {
+    let ctx = env.ctx();
+    let mut accumulators: Vec<Accumulator> = aggregates.iter().map(Accumulator::new).collect();
+    for (partial, count) in vals {
+        if *count < 0 {
+            return Err(negative_multiplicity("an aggregation", *count));
+        }
+        for _ in 0..*count {
+            for (i, acc) in accumulators.iter_mut().enumerate() {
+                let w = Accumulator::PARTIAL_WIDTH;
+                acc.merge(&partial[i * w..(i + 1) * w], &ctx)?;
             }
         }
     }
@@ -138,11 +231,16 @@ pub(crate) fn render_reduce<'scope>(
 
     let env = Rc::clone(&ctx.env);
     let aggs = aggregates.to_vec();
-    let reduced = prepared
-        .reduce_named("Reduce", move |key: &DataRow, vals: &[(&DataRow, Diff)], out: &mut Vec<(RowResult, Diff)>| {
-            out.push((finish_group(key, vals, &aggs, &env), 1));
-        })
-        .map(|(_key, result)| result);
+    let (reduced, partial_errs) = if !aggregates.is_empty() && aggregates.iter().all(AggregateExpr::is_decomposable) {
+        render_two_stage(ctx, prepared, group_key.len(), aggregates)
+    } else {
+        let reduced = prepared
+            .reduce_named("Reduce", move |key: &DataRow, vals: &[(&DataRow, Diff)], out: &mut Vec<(RowResult, Diff)>| {
+                out.push((finish_group(key, vals, &aggs, &env), 1));
+            })
+            .map(|(_key, result)| result);
+        (reduced, ctx.empty())
+    };
 
     let results = if group_key.is_empty() {
         // PostgreSQL's rule: a global aggregate over no rows is one row.
@@ -160,5 +258,5 @@ pub(crate) fn render_reduce<'scope>(
         reduced
     };
     let (oks, errs) = split_results(results, "ReduceOutput");
-    Rendered { oks, errs: input.errs.concat(prepare_errs).concat(errs) }
+    Rendered { oks, errs: input.errs.concat(prepare_errs).concat(partial_errs).concat(errs) }
 }
