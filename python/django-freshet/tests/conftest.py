@@ -14,10 +14,13 @@ also how they are checked against PostgreSQL with Django's own backend::
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,7 +31,9 @@ import psycopg.conninfo
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 STARTUP_DEADLINE_S = 30.0
+COMMAND_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True)
@@ -138,3 +143,75 @@ def server() -> Iterator[Server]:
         process.kill()
         process.wait(timeout=30)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def admin_connect(server: Server, dbname: str | None = None) -> psycopg.Connection:
+    """An autocommit psycopg connection to ``server`` (its own database by
+    default)."""
+    return psycopg.connect(
+        host=server.host,
+        port=server.port,
+        user=server.user,
+        password=server.password or None,
+        dbname=dbname or server.dbname,
+        autocommit=True,
+        connect_timeout=10,
+    )
+
+
+@contextlib.contextmanager
+def scratch_database(server: Server, prefix: str) -> Iterator[str]:
+    """A database of its own (CREATE DATABASE), dropped afterwards."""
+    dbname = f"{prefix}_{secrets.token_hex(4)}"
+    with admin_connect(server) as conn:
+        conn.execute(f"CREATE DATABASE {dbname}")
+    try:
+        yield dbname
+    finally:
+        with admin_connect(server) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {dbname}")
+
+
+def database_settings(server: Server, dbname: str) -> dict[str, str]:
+    """A ``DATABASES`` entry for ``dbname`` on ``server``."""
+    return {
+        "ENGINE": server.engine,
+        "NAME": dbname,
+        "HOST": server.host,
+        "PORT": str(server.port),
+        "USER": server.user,
+        "PASSWORD": server.password,
+    }
+
+
+def write_manage_py(root: Path) -> None:
+    (root / "manage.py").write_text(
+        "import sys\nfrom django.core.management import execute_from_command_line\n"
+        "execute_from_command_line(sys.argv)\n"
+    )
+
+
+def run_python(project: Path, settings_module: str, *args: str) -> str:
+    """Runs ``python *args`` in ``project`` with Django configured by
+    ``settings_module`` (in a subprocess, so settings never leak into
+    pytest); fails the test on a non-zero exit; returns stdout."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "PYTHONPATH": os.pathsep.join([str(project), str(PACKAGE_ROOT)]),
+    }
+    completed = subprocess.run(
+        [sys.executable, *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+    )
+    if completed.returncode != 0:
+        pytest.fail(
+            f"{' '.join(args)} exited with {completed.returncode}:\n"
+            f"{completed.stdout}\n{completed.stderr}",
+            pytrace=False,
+        )
+    return completed.stdout

@@ -11,21 +11,19 @@ DATABASE), dropped afterwards.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from conftest import Server
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-COMMAND_TIMEOUT_S = 120
+from conftest import (
+    Server,
+    database_settings,
+    run_python,
+    scratch_database,
+    write_manage_py,
+)
 
 MODELS = """
 from django.db import models
@@ -124,14 +122,7 @@ print(json.dumps({
 def _write_project(root: Path, server: Server, dbname: str) -> None:
     (root / "smoke_project").mkdir()
     (root / "smoke_project" / "__init__.py").write_text("")
-    database = {
-        "ENGINE": server.engine,
-        "NAME": dbname,
-        "HOST": server.host,
-        "PORT": str(server.port),
-        "USER": server.user,
-        "PASSWORD": server.password,
-    }
+    database = database_settings(server, dbname)
     (root / "smoke_project" / "settings.py").write_text(
         textwrap.dedent(
             f"""
@@ -150,57 +141,17 @@ def _write_project(root: Path, server: Server, dbname: str) -> None:
 
 
 def _run(project: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "smoke_project.settings",
-        "PYTHONPATH": os.pathsep.join([str(project), str(PACKAGE_ROOT)]),
-    }
-    completed = subprocess.run(
-        [sys.executable, *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-    )
-    if completed.returncode != 0:
-        pytest.fail(
-            f"{' '.join(args)} exited with {completed.returncode}:\n"
-            f"{completed.stdout}\n{completed.stderr}",
-            pytrace=False,
-        )
-    return completed.stdout
-
-
-def _admin_connect(server: Server) -> psycopg.Connection:
-    return psycopg.connect(
-        host=server.host,
-        port=server.port,
-        user=server.user,
-        password=server.password or None,
-        dbname=server.dbname,
-        autocommit=True,
-        connect_timeout=10,
-    )
+    return run_python(project, "smoke_project.settings", *args)
 
 
 @pytest.fixture(scope="module")
 def project(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A Django project on a database of its own, migrated."""
-    dbname = f"django_smoke_{secrets.token_hex(4)}"
-    with _admin_connect(server) as conn:
-        conn.execute(f"CREATE DATABASE {dbname}")
-    root = tmp_path_factory.mktemp("project")
-    _write_project(root, server, dbname)
-    (root / "manage.py").write_text(
-        "import sys\nfrom django.core.management import execute_from_command_line\n"
-        "execute_from_command_line(sys.argv)\n"
-    )
-    try:
+    with scratch_database(server, "django_smoke") as dbname:
+        root = tmp_path_factory.mktemp("project")
+        _write_project(root, server, dbname)
+        write_manage_py(root)
         yield root
-    finally:
-        with _admin_connect(server) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {dbname}")
 
 
 @pytest.fixture(scope="module")
