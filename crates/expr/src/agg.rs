@@ -29,6 +29,27 @@ pub enum AggregateFunc {
     ArrayAgg,
     BoolAnd,
     BoolOr,
+    /// `stddev_samp` (also `stddev`), `stddev_pop`, `var_samp` (also
+    /// `variance`) and `var_pop`.
+    Spread { kind: SpreadKind },
+}
+
+/// Which statistical spread aggregate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SpreadKind {
+    StddevSamp,
+    StddevPop,
+    VarSamp,
+    VarPop,
+}
+
+impl SpreadKind {
+    fn sample(self) -> bool {
+        matches!(self, SpreadKind::StddevSamp | SpreadKind::VarSamp)
+    }
+    fn stddev(self) -> bool {
+        matches!(self, SpreadKind::StddevSamp | SpreadKind::StddevPop)
+    }
 }
 
 /// One aggregate call in a grouped query.
@@ -120,6 +141,10 @@ impl AggregateFunc {
             AggregateFunc::StringAgg => input.clone(),
             AggregateFunc::ArrayAgg => DataType::Array(Box::new(input.clone())),
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => DataType::Bool,
+            AggregateFunc::Spread { .. } => match input {
+                DataType::Float4 | DataType::Float8 => DataType::Float8,
+                _ => DataType::Numeric(None),
+            },
         }
     }
 }
@@ -132,7 +157,12 @@ pub struct Accumulator {
     count: i64,
     int_sum: i128,
     numeric_sum: Numeric,
+    /// Sum of squares (numeric spread aggregates).
+    numeric_sum2: Numeric,
     float_sum: f64,
+    /// Youngs-Cramer running sum of squared differences (float spread
+    /// aggregates, as PostgreSQL's `float8_accum`).
+    float_sxx: f64,
     best: Option<Datum>,
     items: Vec<Datum>,
     text: Option<String>,
@@ -153,7 +183,9 @@ impl Accumulator {
             count: 0,
             int_sum: 0,
             numeric_sum: Numeric::ZERO,
+            numeric_sum2: Numeric::ZERO,
             float_sum: 0.0,
+            float_sxx: 0.0,
             best: None,
             items: Vec::new(),
             text: None,
@@ -261,6 +293,28 @@ impl Accumulator {
                 }
             }
             AggregateFunc::ArrayAgg => self.items.push(value),
+            AggregateFunc::Spread { .. } => match value_ref {
+                Datum::Float4(_) | Datum::Float8(_) => {
+                    // PostgreSQL's float8_accum (Youngs-Cramer).
+                    let x = value_ref.as_f64().unwrap_or(0.0);
+                    self.count += 1;
+                    self.float_sum += x;
+                    if self.count > 1 {
+                        let n = self.count as f64;
+                        let tmp = x * n - self.float_sum;
+                        self.float_sxx += tmp * tmp / (n * (n - 1.0));
+                    }
+                }
+                other => {
+                    let x = match other {
+                        Datum::Numeric(d) => d.clone(),
+                        d => Numeric::from(d.as_i64().unwrap_or(0)),
+                    };
+                    self.count += 1;
+                    self.numeric_sum2 = self.numeric_sum2.checked_add(&x.checked_mul(&x)?)?;
+                    self.numeric_sum = self.numeric_sum.checked_add(&x)?;
+                }
+            },
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
                 let b = value_ref.as_bool().unwrap_or(false);
                 self.flag = Some(match (self.flag, self.func == AggregateFunc::BoolAnd) {
@@ -271,6 +325,32 @@ impl Accumulator {
             }
         }
         Ok(())
+    }
+
+    /// A spread aggregate's value, as PostgreSQL's `float8_var_samp` & co.
+    /// for floats and `numeric_stddev_internal` for integers and numeric.
+    fn spread(&self, kind: SpreadKind) -> Result<Datum> {
+        let n = self.count;
+        if n == 0 || (kind.sample() && n == 1) {
+            return Ok(Datum::Null);
+        }
+        if matches!(self.input_type, DataType::Float4 | DataType::Float8) {
+            let divisor = if kind.sample() { n as f64 - 1.0 } else { n as f64 };
+            let var = self.float_sxx / divisor;
+            return Ok(Datum::Float8(F64(if kind.stddev() { var.sqrt() } else { var })));
+        }
+        let vn = Numeric::from(n);
+        // N * sumX2 - sumX * sumX, exactly.
+        let numerator = vn
+            .checked_mul(&self.numeric_sum2)?
+            .checked_sub(&self.numeric_sum.checked_mul(&self.numeric_sum)?)?;
+        if numerator.signum() <= 0 {
+            return Ok(Datum::Numeric(Numeric::ZERO));
+        }
+        let denominator = if kind.sample() { vn.checked_mul(&Numeric::from(n - 1))? } else { vn.checked_mul(&vn)? };
+        let rscale = numerator.div_scale(&denominator);
+        let var = numerator.div_with_scale(&denominator, rscale, true)?;
+        Ok(Datum::Numeric(if kind.stddev() { var.sqrt_with_scale(rscale)? } else { var }))
     }
 
     /// Number of datums in a [`Accumulator::partial`] state.
@@ -423,6 +503,7 @@ impl Accumulator {
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
                 self.flag.map(Datum::Bool).unwrap_or(Datum::Null)
             }
+            AggregateFunc::Spread { kind } => self.spread(kind)?,
         })
     }
 }

@@ -237,6 +237,27 @@ impl Numeric {
         Numeric::from_bigint(r, rscale as u32).check_range()
     }
 
+    /// The square root rounded to `rscale` decimal digits (PostgreSQL's
+    /// `sqrt_var` with an explicit result scale, used by `stddev`).
+    pub fn sqrt_with_scale(&self, rscale: u32) -> Result<Numeric> {
+        if self.is_negative() {
+            return Err(power_error("cannot take square root of a negative number"));
+        }
+        if !self.is_finite() {
+            return Ok(self.clone());
+        }
+        let rscale = rscale as i64;
+        let shift = 2 * (rscale + 1) - self.scale() as i64;
+        let n = if shift >= 0 {
+            self.mant().to_big() * pow10_big(shift as u64)
+        } else {
+            self.mant().to_big() / pow10_big((-shift) as u64)
+        };
+        let t = n.sqrt();
+        let r = (t + 5u8) / 10u8;
+        Numeric::from_bigint(r, rscale as u32).check_range()
+    }
+
     /// `exp(x)` as PostgreSQL's `numeric_exp`: the scale gives at least 16
     /// significant digits and no less than the input's scale.
     pub fn exp(&self) -> Result<Numeric> {

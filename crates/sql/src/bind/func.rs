@@ -19,6 +19,7 @@ pub(crate) fn is_aggregate(name: &str) -> bool {
     matches!(
         name,
         "count" | "sum" | "avg" | "min" | "max" | "string_agg" | "array_agg" | "bool_and" | "bool_or" | "every"
+            | "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop"
     )
 }
 
@@ -197,6 +198,29 @@ impl Binder<'_> {
                 let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
                 let t = if t == DataType::Unknown { DataType::Text } else { t };
                 (AggregateFunc::ArrayAgg, vec![e], t)
+            }
+            "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
+                use freshet_expr::agg::SpreadKind;
+                let kind = match name {
+                    "stddev" | "stddev_samp" => SpreadKind::StddevSamp,
+                    "stddev_pop" => SpreadKind::StddevPop,
+                    "variance" | "var_samp" => SpreadKind::VarSamp,
+                    _ => SpreadKind::VarPop,
+                };
+                let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
+                let target = match &t {
+                    DataType::Unknown | DataType::Float4 | DataType::Float8 => DataType::Float8,
+                    t if t.is_numeric() => t.without_modifiers(),
+                    other => {
+                        return Err(Error::new(
+                            SqlState::UndefinedFunction,
+                            format!("function {name}({}) does not exist", other.pg_name()),
+                        )
+                        .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."))
+                    }
+                };
+                let e = self.coerce(e, &t, &target, CastContext::Implicit)?;
+                (AggregateFunc::Spread { kind }, vec![e], target)
             }
             "bool_and" | "bool_or" | "every" => {
                 let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
