@@ -1,7 +1,7 @@
 """pytest plugin loaded (with ``-p sqla_outcomes_plugin``) into SQLAlchemy's
 dialect compliance suite by ``run_compliance.py``.
 
-It does two things and changes no test:
+It does three things and changes no test:
 
 1. Provisioning. Two of SQLAlchemy's PostgreSQL provisioning hooks are
    test-harness chores, not dialect behaviour, yet a server that refuses
@@ -13,7 +13,7 @@ It does two things and changes no test:
    teardown and leaves the tables behind for the next test). This plugin
    runs the same statements, the second inside a savepoint, and records a
    refusal as a provisioning gap instead of failing. Against PostgreSQL both
-   succeed, so nothing changes there.
+   succeed, so the savepoint is the only change there.
 2. Outcomes. It appends one JSON line per finished test to
    ``SQLA_OUTCOMES_FILE``: the outcome (passed, failed, error, skipped,
    xfailed, xpassed) and, for failures and errors, the server error that
@@ -256,7 +256,8 @@ def pytest_collection_modifyitems(
     if not only:
         return
     wanted = {name.strip() for name in only.split(",") if name.strip()}
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         cls = item.getparent(pytest.Class)
         base = base_class_name(cls.name) if cls is not None else ""
