@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import router
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.operations.base import Operation
+from django.db.migrations.operations.base import Operation, OperationCategory
 from django.db.migrations.state import ProjectState
 
 
@@ -83,6 +83,8 @@ class _MaterializedViewOperation(Operation):
 class CreateMaterializedView(_MaterializedViewOperation):
     """``CREATE MATERIALIZED VIEW <model's db_table> AS <sql>``."""
 
+    category = OperationCategory.ADDITION
+
     def database_forwards(
         self,
         app_label: str,
@@ -112,6 +114,8 @@ class CreateMaterializedView(_MaterializedViewOperation):
 class DropMaterializedView(_MaterializedViewOperation):
     """``DROP MATERIALIZED VIEW <model's db_table>``; ``sql`` recreates it
     when unapplied."""
+
+    category = OperationCategory.REMOVAL
 
     def database_forwards(
         self,

@@ -50,7 +50,7 @@ class Server:
     kind: str
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -96,7 +96,7 @@ def server() -> Iterator[Server]:
     data_dir = scratch / "data"
     data_dir.mkdir()
     stderr_path = scratch / "server.stderr"
-    port = _free_port()
+    port = free_port()
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
             [
@@ -191,12 +191,19 @@ def write_manage_py(root: Path) -> None:
     )
 
 
-def run_python(project: Path, settings_module: str, *args: str) -> str:
+def run_python(
+    project: Path,
+    settings_module: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+) -> str:
     """Runs ``python *args`` in ``project`` with Django configured by
     ``settings_module`` (in a subprocess, so settings never leak into
-    pytest); fails the test on a non-zero exit; returns stdout."""
+    pytest) and ``env`` added to the environment; fails the test on a
+    non-zero exit; returns stdout."""
     env = {
         **os.environ,
+        **(env or {}),
         "DJANGO_SETTINGS_MODULE": settings_module,
         "PYTHONPATH": os.pathsep.join([str(project), str(PACKAGE_ROOT)]),
     }
