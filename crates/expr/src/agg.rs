@@ -32,6 +32,9 @@ pub enum AggregateFunc {
     /// `stddev_samp` (also `stddev`), `stddev_pop`, `var_samp` (also
     /// `variance`) and `var_pop`.
     Spread { kind: SpreadKind },
+    /// `GROUPING(keys...)`: not accumulated; the planner turns it into a
+    /// constant per grouping set.
+    Grouping,
 }
 
 /// Which statistical spread aggregate.
@@ -141,6 +144,7 @@ impl AggregateFunc {
             AggregateFunc::StringAgg => input.clone(),
             AggregateFunc::ArrayAgg => DataType::Array(Box::new(input.clone())),
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => DataType::Bool,
+            AggregateFunc::Grouping => DataType::Int4,
             AggregateFunc::Spread { .. } => match input {
                 DataType::Float4 | DataType::Float8 => DataType::Float8,
                 _ => DataType::Numeric(None),
@@ -234,6 +238,9 @@ impl Accumulator {
         let value_is_null = value_ref.is_null();
         match self.func {
             AggregateFunc::CountStar => self.count += 1,
+            AggregateFunc::Grouping => {
+                return Err(Error::new(SqlState::GroupingError, "GROUPING is only allowed in a grouped query's output"))
+            }
             _ if value_is_null && self.func != AggregateFunc::ArrayAgg => {}
             AggregateFunc::Count => self.count += 1,
             AggregateFunc::Sum | AggregateFunc::Avg => {
@@ -449,6 +456,9 @@ impl Accumulator {
         }
         Ok(match self.func {
             AggregateFunc::CountStar | AggregateFunc::Count => Datum::Int8(self.count),
+            AggregateFunc::Grouping => {
+                return Err(Error::new(SqlState::GroupingError, "GROUPING is only allowed in a grouped query's output"))
+            }
             _ if self.count == 0
                 && matches!(self.func, AggregateFunc::Sum | AggregateFunc::Avg) =>
             {

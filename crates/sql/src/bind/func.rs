@@ -65,6 +65,25 @@ impl Binder<'_> {
                 scope,
             );
         }
+        if name == "grouping" && parts.len() <= 2 {
+            let mut args = Vec::with_capacity(arg_exprs.len());
+            for e in &arg_exprs {
+                args.push(self.bind_expr(e, scope)?.0);
+            }
+            if args.is_empty() || args.len() > 31 {
+                return Err(Error::new(SqlState::ProgramLimitExceeded, "GROUPING must have fewer than 32 arguments"));
+            }
+            let agg = AggregateExpr {
+                func: AggregateFunc::Grouping,
+                args,
+                distinct: false,
+                filter: None,
+                order_by: vec![],
+                input_type: DataType::Int4,
+                output_type: DataType::Int4,
+            };
+            return Ok((ScalarExpr::Aggregate(Box::new(agg)), DataType::Int4));
+        }
         if is_aggregate(&name) && parts.len() <= 2 {
             let (bound, ty) =
                 self.bind_aggregate_call(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope, false)?;

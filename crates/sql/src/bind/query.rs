@@ -433,36 +433,75 @@ impl Binder<'_> {
             }
             ast::GroupByExpr::All(_) => return Err(Error::unsupported("GROUP BY ALL")),
         };
-        let mut keys: Vec<ScalarExpr> = Vec::new();
-        for g in &group_exprs {
-            let key = match g {
-                Expr::Value(v) => match &v.value {
-                    ast::Value::Number(n, _) => exprs[ordinal(n, exprs.len())?].clone(),
-                    _ => self.bind_expr(g, &scope)?.0,
-                },
-                Expr::Identifier(id) => {
-                    let name = names::ident(id);
-                    match scope.lookup(None, &name)? {
-                        super::scope::Lookup::Found(i) => ScalarExpr::Column(i),
-                        super::scope::Lookup::NotFound => match columns.iter().position(|c| c.name == name) {
-                            Some(i) => exprs[i].clone(),
-                            None => self.bind_expr(g, &scope)?.0,
-                        },
-                    }
-                }
-                Expr::GroupingSets(_) | Expr::Cube(_) | Expr::Rollup(_) => {
-                    return Err(Error::unsupported("GROUPING SETS, CUBE and ROLLUP"))
-                }
-                _ => self.bind_expr(g, &scope)?.0,
-            };
-            if contains_aggregate(&key) {
-                return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in GROUP BY"));
-            }
-            refuse_window(&key, "GROUP BY")?;
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
+        fn lists(l: &[Vec<Expr>]) -> Vec<Vec<&Expr>> {
+            l.iter().map(|v| v.iter().collect()).collect()
         }
+        // Each GROUP BY item is a list of grouping sets (a plain expression
+        // is one set of one expression); the query's sets are their cross
+        // product, as in PostgreSQL.
+        let mut item_sets: Vec<Vec<Vec<&Expr>>> = Vec::new();
+        let mut plain = true;
+        for g in &group_exprs {
+            item_sets.push(match g {
+                Expr::Rollup(l) => {
+                    plain = false;
+                    let l = lists(l);
+                    (0..=l.len()).rev().map(|i| l[..i].concat()).collect()
+                }
+                Expr::Cube(l) => {
+                    plain = false;
+                    let l = lists(l);
+                    if l.len() > 12 {
+                        return Err(Error::new(SqlState::ProgramLimitExceeded, "CUBE is limited to 12 elements"));
+                    }
+                    // Subsets by decreasing size, each in CUBE order.
+                    let mut subsets: Vec<Vec<&Expr>> = Vec::new();
+                    for size in (0..=l.len()).rev() {
+                        for mask in 0u32..(1 << l.len()) {
+                            if mask.count_ones() as usize == size {
+                                subsets.push((0..l.len()).filter(|i| mask & (1 << i) != 0).flat_map(|i| l[i].clone()).collect());
+                            }
+                        }
+                    }
+                    subsets
+                }
+                Expr::GroupingSets(l) => {
+                    plain = false;
+                    lists(l)
+                }
+                other => vec![vec![other]],
+            });
+        }
+        let mut sets_exprs: Vec<Vec<&Expr>> = vec![vec![]];
+        for options in &item_sets {
+            let mut next = Vec::with_capacity(sets_exprs.len() * options.len());
+            for prefix in &sets_exprs {
+                for option in options {
+                    next.push(prefix.iter().chain(option.iter()).copied().collect());
+                }
+            }
+            sets_exprs = next;
+        }
+        let mut keys: Vec<ScalarExpr> = Vec::new();
+        let mut grouping_sets: Vec<Vec<usize>> = Vec::new();
+        for set in &sets_exprs {
+            let mut members = Vec::new();
+            for g in set {
+                let key = self.bind_group_key(g, &exprs, &columns, &scope)?;
+                let pos = match keys.iter().position(|k| *k == key) {
+                    Some(p) => p,
+                    None => {
+                        keys.push(key);
+                        keys.len() - 1
+                    }
+                };
+                if !members.contains(&pos) {
+                    members.push(pos);
+                }
+            }
+            grouping_sets.push(members);
+        }
+        let grouping_sets = if plain { None } else { Some(grouping_sets) };
         let having = match &select.having {
             Some(h) => {
                 let h = self.bind_condition(h, &scope, "HAVING")?;
@@ -568,15 +607,29 @@ impl Binder<'_> {
             }
         }
 
-        let aggregating = !keys.is_empty()
+        let aggregating = !keys.is_empty() || grouping_sets.is_some()
             || exprs.iter().chain(extra.iter()).any(contains_aggregate)
             || having.as_ref().is_some_and(contains_aggregate);
         let visible = exprs.len();
         let mut all_exprs = exprs;
         all_exprs.extend(extra);
         if aggregating {
-            let (reduce_keys, aggs, rewritten, having) = self.plan_aggregation(keys, all_exprs, having, &scope)?;
-            plan = RelExpr::Reduce { input: Box::new(plan), group_key: reduce_keys.clone(), aggregates: aggs.clone() };
+            let uses_grouping = all_exprs.iter().chain(having.iter()).any(contains_grouping_call);
+            let grouping_sets = match grouping_sets {
+                Some(sets) => Some(sets),
+                None if uses_grouping => Some(vec![(0..keys.len()).collect()]),
+                None => None,
+            };
+            let (reduce_keys, aggs, rewritten, having) = match &grouping_sets {
+                // Grouping sets NULL out keys, so no functionally dependent
+                // columns are added to them.
+                Some(_) => self.plan_aggregation_exact(keys, all_exprs, having, &scope)?,
+                None => self.plan_aggregation(keys, all_exprs, having, &scope)?,
+            };
+            plan = match &grouping_sets {
+                None => RelExpr::Reduce { input: Box::new(plan), group_key: reduce_keys.clone(), aggregates: aggs.clone() },
+                Some(sets) => grouping_sets_plan(plan, &reduce_keys, &aggs, sets)?,
+            };
             if let Some(h) = having {
                 plan = plan.filter(split_conjuncts(h));
             }
@@ -615,15 +668,70 @@ impl Binder<'_> {
         Ok(Ordered { plan, columns, order })
     }
 
+    /// Binds one GROUP BY expression: an output-column ordinal, an input
+    /// column, an output-column name, or an expression over the input.
+    fn bind_group_key(&mut self, g: &Expr, exprs: &[ScalarExpr], columns: &[OutputColumn], scope: &Scope) -> Result<ScalarExpr> {
+        let key = match g {
+            Expr::Value(v) => match &v.value {
+                ast::Value::Number(n, _) => exprs[ordinal(n, exprs.len())?].clone(),
+                _ => self.bind_expr(g, scope)?.0,
+            },
+            Expr::Identifier(id) => {
+                let name = names::ident(id);
+                match scope.lookup(None, &name)? {
+                    super::scope::Lookup::Found(i) => ScalarExpr::Column(i),
+                    super::scope::Lookup::NotFound => match columns.iter().position(|c| c.name == name) {
+                        Some(i) => exprs[i].clone(),
+                        None => self.bind_expr(g, scope)?.0,
+                    },
+                }
+            }
+            Expr::Nested(inner) if matches!(inner.as_ref(), Expr::Tuple(_)) => {
+                return Err(Error::unsupported("row constructors in GROUP BY"))
+            }
+            _ => self.bind_expr(g, scope)?.0,
+        };
+        if contains_aggregate(&key) {
+            return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in GROUP BY"));
+        }
+        refuse_window(&key, "GROUP BY")?;
+        Ok(key)
+    }
+
+    /// [`Self::plan_aggregation`] without adding functionally dependent
+    /// columns to the keys (for grouping sets).
+    #[allow(clippy::type_complexity)]
+    fn plan_aggregation_exact(
+        &mut self,
+        keys: Vec<ScalarExpr>,
+        exprs: Vec<ScalarExpr>,
+        having: Option<ScalarExpr>,
+        scope: &Scope,
+    ) -> Result<(Vec<ScalarExpr>, Vec<AggregateExpr>, Vec<ScalarExpr>, Option<ScalarExpr>)> {
+        self.plan_aggregation_with(keys, exprs, having, scope, false)
+    }
+
     /// Splits grouped expressions into group keys and aggregates and
     /// rewrites the select/having expressions over the Reduce output.
     #[allow(clippy::type_complexity)]
     fn plan_aggregation(
         &mut self,
+        keys: Vec<ScalarExpr>,
+        exprs: Vec<ScalarExpr>,
+        having: Option<ScalarExpr>,
+        scope: &Scope,
+    ) -> Result<(Vec<ScalarExpr>, Vec<AggregateExpr>, Vec<ScalarExpr>, Option<ScalarExpr>)> {
+        self.plan_aggregation_with(keys, exprs, having, scope, true)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn plan_aggregation_with(
+        &mut self,
         mut keys: Vec<ScalarExpr>,
         exprs: Vec<ScalarExpr>,
         having: Option<ScalarExpr>,
         scope: &Scope,
+        add_dependent_keys: bool,
     ) -> Result<(Vec<ScalarExpr>, Vec<AggregateExpr>, Vec<ScalarExpr>, Option<ScalarExpr>)> {
         // Columns functionally dependent on a grouped primary key may be
         // selected (PostgreSQL allows it and Django relies on it): group by
@@ -641,11 +749,13 @@ impl Binder<'_> {
                 }
             })
         };
-        for e in &exprs {
-            add_dependent(e, &mut keys);
-        }
-        if let Some(h) = &having {
-            add_dependent(h, &mut keys);
+        if add_dependent_keys {
+            for e in &exprs {
+                add_dependent(e, &mut keys);
+            }
+            if let Some(h) = &having {
+                add_dependent(h, &mut keys);
+            }
         }
 
         let mut aggs: Vec<AggregateExpr> = Vec::new();
@@ -1236,4 +1346,60 @@ fn plan_windows(plan: RelExpr, exprs: Vec<ScalarExpr>) -> Result<(RelExpr, Vec<S
         })?);
     }
     Ok((RelExpr::Window { input: Box::new(plan), exprs: calls }, rewritten))
+}
+
+/// Whether `e` calls GROUPING(...).
+fn contains_grouping_call(e: &ScalarExpr) -> bool {
+    let mut found = false;
+    e.visit(&mut |n| {
+        if let ScalarExpr::Aggregate(a) = n {
+            if a.func == freshet_expr::AggregateFunc::Grouping {
+                found = true;
+            }
+        }
+    });
+    found
+}
+
+/// GROUPING SETS / ROLLUP / CUBE: one reduction per set, each padded to
+/// the full key layout (keys outside the set are NULL), concatenated. The
+/// output has the layout of a plain Reduce over all `keys` (keys, then one
+/// column per aggregate); a GROUPING(...) "aggregate" is the constant
+/// bitmask of its arguments absent from the branch's set.
+fn grouping_sets_plan(input: RelExpr, keys: &[ScalarExpr], aggs: &[AggregateExpr], sets: &[Vec<usize>]) -> Result<RelExpr> {
+    let real: Vec<AggregateExpr> = aggs.iter().filter(|a| a.func != freshet_expr::AggregateFunc::Grouping).cloned().collect();
+    let mut branches = Vec::with_capacity(sets.len());
+    for set in sets {
+        let group_key: Vec<ScalarExpr> = set.iter().map(|k| keys[*k].clone()).collect();
+        let reduce = RelExpr::Reduce { input: Box::new(input.clone()), group_key, aggregates: real.clone() };
+        let width = set.len() + real.len();
+        let mut layout: Vec<ScalarExpr> = (0..keys.len())
+            .map(|k| match set.iter().position(|s| *s == k) {
+                Some(p) => ScalarExpr::Column(p),
+                None => ScalarExpr::null(),
+            })
+            .collect();
+        let mut next_real = set.len();
+        for agg in aggs {
+            if agg.func == freshet_expr::AggregateFunc::Grouping {
+                let mut mask = 0i32;
+                for arg in &agg.args {
+                    let k = keys.iter().position(|key| key == arg).ok_or_else(|| {
+                        Error::new(
+                            SqlState::GroupingError,
+                            "arguments to GROUPING must be grouping expressions of the associated query level",
+                        )
+                    })?;
+                    mask = (mask << 1) | i32::from(!set.contains(&k));
+                }
+                layout.push(ScalarExpr::Literal(Datum::Int4(mask)));
+            } else {
+                layout.push(ScalarExpr::Column(next_real));
+                next_real += 1;
+            }
+        }
+        let n = layout.len();
+        branches.push(reduce.map(layout).project((width..width + n).collect()));
+    }
+    Ok(if branches.len() == 1 { branches.remove(0) } else { RelExpr::Union { inputs: branches } })
 }
