@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from django.apps import apps
+from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, models, router
 from django.db.models.base import ModelBase
 from psycopg import sql as psycopg_sql
@@ -171,3 +173,27 @@ def view_sql(model: type[MaterializedView]) -> str:
         f"{model._meta.label}.view_query must be SQL text, a QuerySet or a "
         f"callable returning one, not {type(query).__name__}"
     )
+
+
+@checks.register(checks.Tags.models)
+def check_views_need_the_app(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """A ``MaterializedView`` model without the ``django_freshet`` app would
+    get no view: the stock ``makemigrations`` writes only its unmanaged
+    ``CreateModel``. Registered here, not in the app, because it is about
+    the app's absence."""
+    if apps.is_installed("django_freshet"):
+        return []
+    return [
+        checks.Error(
+            f"{model._meta.label} is a MaterializedView but 'django_freshet' is "
+            "not in INSTALLED_APPS",
+            hint="Add 'django_freshet' to INSTALLED_APPS so that makemigrations "
+            "writes its CreateMaterializedView operation.",
+            obj=model,
+            id="django_freshet.E001",
+        )
+        for model in apps.get_models()
+        if is_materialized_view(model)
+    ]

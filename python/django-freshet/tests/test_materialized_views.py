@@ -429,3 +429,20 @@ def test_view_models_are_never_managed(project: tuple[Path, str]) -> None:
         "VIEW comes from django_freshet.operations.CreateMaterializedView",
         "False",
     ]
+
+
+def test_views_without_the_app_fail_the_checks(project: tuple[Path, str]) -> None:
+    # Without the app, makemigrations would write no view: a system check
+    # says so instead.
+    root, _ = project
+    (root / "views_project" / "settings_without_app.py").write_text(
+        "from views_project.settings import *  # noqa: F403\n"
+        'INSTALLED_APPS = ["shop"]\n'
+    )
+    (root / "checks_script.py").write_text(
+        "import django\n\ndjango.setup()\nfrom django.core import checks\n\n"
+        "print(sorted({m.id for m in checks.run_checks()}))\n"
+    )
+    out = run_python(root, "views_project.settings_without_app", "checks_script.py")
+    assert out.strip() == "['django_freshet.E001']"
+    assert _run(root, "checks_script.py").strip() == "[]"
