@@ -275,10 +275,10 @@ impl Session {
         txn.work.catalog_mut().relations.insert(oid, def);
         txn.structural = true;
         for (seq, col) in &p.sequences {
-            if txn.work.catalog.relation(&self.database, &p.schema, seq).is_some() {
-                return Err(duplicate_relation(seq));
+            if txn.work.catalog.relation(&self.database, &p.schema, &seq.name).is_some() {
+                return Err(duplicate_relation(&seq.name));
             }
-            self.create_sequence(txn, &p.schema, seq, 1, 1, Some((oid, *col)));
+            self.create_sequence(txn, &p.schema, &seq.name, seq.start, seq.increment, Some((oid, *col)));
         }
         if let Some(query) = &p.as_query {
             let rel = relation(&txn.work, oid)?;
@@ -624,7 +624,7 @@ impl Session {
                     ));
                 }
                 if let Some(seq) = &sequence {
-                    self.create_sequence(txn, &rel.schema.clone(), seq, 1, 1, Some((rel.oid, rel.columns.len())));
+                    self.create_sequence(txn, &rel.schema.clone(), &seq.name, seq.start, seq.increment, Some((rel.oid, rel.columns.len())));
                 }
                 let def = ColumnDef { name: column.name.clone(), ty: column.ty.clone(), not_null: column.not_null, default: column.default.clone() };
                 rel.columns.push(def);

@@ -118,7 +118,8 @@ pub struct CreateTablePlan {
     pub checks: Vec<CheckPlan>,
     pub if_not_exists: bool,
     /// Sequences to create for serial/identity columns: (sequence name, column).
-    pub sequences: Vec<(String, usize)>,
+    /// Sequences behind serial/identity columns, with the column index.
+    pub sequences: Vec<(SerialSequence, usize)>,
     /// CREATE TABLE ... AS query: rows to insert.
     pub as_query: Option<RelExpr>,
 }
@@ -126,7 +127,7 @@ pub struct CreateTablePlan {
 /// ALTER TABLE actions.
 #[derive(Clone, Debug)]
 pub enum AlterTableAction {
-    AddColumn { column: ColumnInfo, if_not_exists: bool, sequence: Option<String> },
+    AddColumn { column: ColumnInfo, if_not_exists: bool, sequence: Option<SerialSequence> },
     DropColumn { name: String, if_exists: bool },
     RenameColumn { old: String, new: String },
     RenameTable { new: String },
@@ -235,4 +236,12 @@ impl Plan {
     pub fn is_read_only(&self) -> bool {
         matches!(self, Plan::Query(_) | Plan::Show { .. } | Plan::Explain(_))
     }
+}
+
+/// The sequence a serial or identity column draws its values from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SerialSequence {
+    pub name: String,
+    pub start: i64,
+    pub increment: i64,
 }

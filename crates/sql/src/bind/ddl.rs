@@ -1,6 +1,7 @@
 //! Binding DDL: CREATE/ALTER/DROP TABLE, TRUNCATE, databases, schemas,
 //! views, sequences and indexes.
 
+use crate::plan::SerialSequence;
 use freshet_common::{DataType, Error, Result, SqlState};
 use sqlparser::ast::{self, ColumnOption, TableConstraint};
 
@@ -59,7 +60,7 @@ impl Binder<'_> {
         def: &ast::ColumnDef,
         checks: &mut Vec<CheckPlan>,
         fks: &mut Vec<(ast::ForeignKeyConstraint, String)>,
-    ) -> Result<(ColumnInfo, bool, bool, Option<String>)> {
+    ) -> Result<(ColumnInfo, bool, bool, Option<SerialSequence>)> {
         let name = names::ident(&def.name);
         let serial = typing::serial_type(&def.data_type);
         let ty = match &serial {
@@ -74,7 +75,7 @@ impl Binder<'_> {
             let seq = format!("{table}_{name}_seq");
             column.default = Some(format!("nextval('{}'::regclass)", self.sequence_reference(schema, &seq)));
             column.not_null = true;
-            sequence = Some(seq);
+            sequence = Some(SerialSequence { name: seq, start: 1, increment: 1 });
         }
         for opt in &def.options {
             match &opt.option {
@@ -91,7 +92,38 @@ impl Binder<'_> {
                     column.not_null = true;
                 }
                 ColumnOption::Unique(_) => unique = true,
-                ColumnOption::Generated { .. } | ColumnOption::Identity(_) => {
+                ColumnOption::Generated { generation_expr: Some(_), .. } => {
+                    return Err(Error::new(
+                        SqlState::FeatureNotSupported,
+                        "generated columns (GENERATED ALWAYS AS (expression) STORED) are not supported yet",
+                    ))
+                }
+                ColumnOption::Generated { sequence_options, .. } => {
+                    if !column.ty.is_integer() {
+                        return Err(Error::new(
+                            SqlState::InvalidParameterValue,
+                            "identity column type must be smallint, integer, or bigint".to_string(),
+                        ));
+                    }
+                    let (mut start, mut increment) = (None, 1i64);
+                    for opt in sequence_options.iter().flatten() {
+                        match opt {
+                            ast::SequenceOptions::IncrementBy(e, _) => increment = const_i64(e)?,
+                            ast::SequenceOptions::StartWith(e, _) => start = Some(const_i64(e)?),
+                            _ => {}
+                        }
+                    }
+                    if increment == 0 {
+                        return Err(Error::new(SqlState::InvalidParameterValue, "INCREMENT must not be zero"));
+                    }
+                    let seq = format!("{table}_{name}_seq");
+                    column.default = Some(format!("nextval('{}'::regclass)", self.sequence_reference(schema, &seq)));
+                    column.not_null = true;
+                    // Descending sequences start at -1 by default, as in PostgreSQL.
+                    let start = start.unwrap_or(if increment > 0 { 1 } else { -1 });
+                    sequence = Some(SerialSequence { name: seq, start, increment });
+                }
+                ColumnOption::Identity(_) => {
                     if !column.ty.is_integer() {
                         return Err(Error::new(
                             SqlState::InvalidParameterValue,
@@ -101,7 +133,7 @@ impl Binder<'_> {
                     let seq = format!("{table}_{name}_seq");
                     column.default = Some(format!("nextval('{}'::regclass)", self.sequence_reference(schema, &seq)));
                     column.not_null = true;
-                    sequence = Some(seq);
+                    sequence = Some(SerialSequence { name: seq, start: 1, increment: 1 });
                 }
                 ColumnOption::Check(c) => checks.push(CheckPlan {
                     name: Some(
