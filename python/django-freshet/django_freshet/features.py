@@ -46,23 +46,17 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     # `runtests.py --parallel N`, so test runs use one process.
     can_clone_databases = False
 
-    # Generated columns: GENERATED ALWAYS AS (expr) STORED is not implemented.
-    # (The server currently misreads it as an identity column: for an int
-    # column it silently stores a sequence value instead of the expression,
-    # for other types it fails with 22023; it should reject it with 0A000.)
+    # Generated columns: GENERATED ALWAYS AS (expr) STORED is not implemented
+    # (refused with 0A000).
     supports_stored_generated_columns = False
 
     # CREATE INDEX ... ((expression)): 0A000 "index on expression ... is not
     # supported yet".
     supports_expression_indexes = False
 
-    # Window functions (... OVER (...)): 0A000 "window functions is not
-    # supported yet".
-    supports_over_clause = False
-
-    # Partial indexes (CREATE [UNIQUE] INDEX ... WHERE ...) are not
-    # implemented: the server accepts the WHERE clause and ignores it, so a
-    # conditional UniqueConstraint rejects rows PostgreSQL accepts.
+    # Partial unique indexes (CREATE UNIQUE INDEX ... WHERE ...) are not
+    # implemented (0A000); a non-unique index's WHERE is ignored, which
+    # changes no result.
     supports_partial_indexes = False
 
     # UNIQUE ... DEFERRABLE INITIALLY DEFERRED is accepted but checked at once
@@ -74,7 +68,7 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     supports_comments = False
 
     # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15, whose version Freshet reports)
-    # is accepted but ignored: two NULLs are both inserted.
+    # is not implemented (0A000).
     supports_nulls_distinct_unique_constraints = False
 
     # SELECT ... FOR NO KEY UPDATE (and FOR KEY SHARE): 42601 syntax error.

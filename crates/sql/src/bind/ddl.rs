@@ -259,6 +259,7 @@ impl Binder<'_> {
                     }
                 }
                 TableConstraint::Unique(u) => {
+                    refuse_nulls_not_distinct(&u.nulls_distinct)?;
                     let key = self.index_columns(&u.columns, &column_names)?;
                     if !unique_keys.iter().any(|(_, k)| *k == key) {
                         unique_keys.push((u.name.as_ref().map(names::ident), key));
@@ -396,6 +397,9 @@ impl Binder<'_> {
                             name: pk.name.as_ref().map(names::ident),
                             columns: self.index_columns(&pk.columns, &column_names)?,
                         })
+                    }
+                    TableConstraint::Unique(u) if refuse_nulls_not_distinct(&u.nulls_distinct).is_err() => {
+                        refuse_nulls_not_distinct(&u.nulls_distinct)?
                     }
                     TableConstraint::Unique(u) => actions.push(AlterTableAction::AddUnique {
                         name: u.name.as_ref().map(names::ident),
@@ -676,6 +680,15 @@ impl Binder<'_> {
                 let rel = self.catalog.relation(schema.as_deref(), &table).ok_or_else(|| Error::undefined_table(&table))?;
                 let column_names: Vec<String> = rel.columns.iter().map(|c| c.name.clone()).collect();
                 let columns = self.index_columns(&index.columns, &column_names)?;
+                // A non-unique index only speeds up lookups, so ignoring its
+                // predicate changes no result; a unique one would reject
+                // rows PostgreSQL accepts.
+                if index.unique && index.predicate.is_some() {
+                    return Err(Error::new(SqlState::FeatureNotSupported, "partial unique indexes are not supported yet"));
+                }
+                if index.unique && index.nulls_distinct == Some(false) {
+                    return Err(Error::new(SqlState::FeatureNotSupported, "NULLS NOT DISTINCT is not supported yet"));
+                }
                 Ok(Plan::CreateIndex {
                     name: index.name.as_ref().map(|n| names::schema_and_name(n).1),
                     table: rel.oid,
@@ -718,4 +731,13 @@ fn const_i64(e: &ast::Expr) -> Result<i64> {
 pub(crate) fn statement_kind(stmt: &ast::Statement) -> String {
     let text = stmt.to_string();
     text.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase()
+}
+
+/// Refuses `UNIQUE NULLS NOT DISTINCT`, which the constraint checker does
+/// not implement (it would accept duplicate NULLs that PostgreSQL rejects).
+fn refuse_nulls_not_distinct(option: &ast::NullsDistinctOption) -> Result<()> {
+    if matches!(option, ast::NullsDistinctOption::NotDistinct) {
+        return Err(Error::new(SqlState::FeatureNotSupported, "NULLS NOT DISTINCT is not supported yet"));
+    }
+    Ok(())
 }
