@@ -85,6 +85,8 @@ pub enum Func {
     Repeat,
     Reverse,
     SplitPart,
+    /// `regexp_replace(source, pattern, replacement [, flags])`.
+    RegexpReplace,
     StartsWith,
     Md5,
     Initcap,
@@ -134,6 +136,9 @@ pub enum Func {
     SetVal,
     /// `set_config(name, value, is_local)`.
     SetConfig,
+    /// `current_setting(name [, missing_ok])` with a name known only at run
+    /// time (a constant name is resolved while binding).
+    CurrentSetting,
     /// Evaluated by the binder-provided closure-free datetime library.
     DateTime(crate::func::DateTimeFunc),
     /// jsonb functions; the argument types decide how values convert.
@@ -621,6 +626,21 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             freshet_common::io::format_text(&v, ty, ctx.text, &mut out);
             return Ok(Text(out));
         }
+        Func::CurrentSetting => {
+            let session = ctx.sequences.ok_or_else(|| Error::unsupported("current_setting() in this context"))?;
+            let Some(Text(name)) = args.first() else { return Ok(Null) };
+            let missing_ok = args.get(1).and_then(|b| b.as_bool()).unwrap_or(false);
+            return Ok(match session.current_setting(name)? {
+                Some(v) => Text(v),
+                None if missing_ok => Null,
+                None => {
+                    return Err(Error::new(
+                        SqlState::UndefinedObject,
+                        format!("unrecognized configuration parameter \"{name}\""),
+                    ))
+                }
+            });
+        }
         Func::SetConfig => {
             let seqs = ctx.sequences.ok_or_else(|| Error::unsupported("set_config() in this context"))?;
             let (Some(Text(name)), Some(value)) = (args.first(), args.get(1)) else { return Ok(Null) };
@@ -797,6 +817,10 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             let idx = if n > 0 { n - 1 } else { parts.len() as i64 + n };
             Text(parts.get(idx.max(-1) as usize).filter(|_| idx >= 0).map(|p| p.to_string()).unwrap_or_default())
         }
+        Func::RegexpReplace => {
+            let flags = args.get(3).map(text_arg).unwrap_or("");
+            Text(crate::like::regexp_replace(text_arg(&a0), text_arg(&args[1]), text_arg(&args[2]), flags)?)
+        }
         Func::StartsWith => Bool(text_arg(&a0).starts_with(text_arg(&args[1]))),
         Func::Md5 => Text(md5_hex(match &a0 {
             Bytea(b) => b.as_slice(),
@@ -941,6 +965,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::Constant(_)
         | Func::NextVal
         | Func::SetConfig
+        | Func::CurrentSetting
         | Func::CurrVal
         | Func::SetVal
         | Func::Catalog(_)

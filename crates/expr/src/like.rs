@@ -86,9 +86,72 @@ pub fn regex_match(s: &str, pattern: &str, case_insensitive: bool) -> Result<boo
     Ok(re.is_match(s))
 }
 
+/// `regexp_replace(source, pattern, replacement, flags)`: replaces the
+/// first match (every match with flag `g`; `i` ignores case). In the
+/// replacement, `\1`..`\9` insert capture groups, `\&` the whole match,
+/// `\\` a backslash, as in PostgreSQL.
+pub fn regexp_replace(source: &str, pattern: &str, replacement: &str, flags: &str) -> Result<String> {
+    let mut global = false;
+    let mut case_insensitive = false;
+    for f in flags.chars() {
+        match f {
+            'g' => global = true,
+            'i' => case_insensitive = true,
+            'c' => case_insensitive = false,
+            other => {
+                return Err(Error::new(
+                    SqlState::InvalidParameterValue,
+                    format!("invalid regular expression option: \"{other}\""),
+                ))
+            }
+        }
+    }
+    let re = regex::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build().map_err(|e| {
+        Error::new(SqlState::InvalidRegularExpression, format!("invalid regular expression: {e}"))
+    })?;
+    let expand = |caps: &regex::Captures<'_>| -> String {
+        let mut out = String::new();
+        let mut chars = replacement.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.peek().copied() {
+                    Some(d @ '1'..='9') => {
+                        chars.next();
+                        let group = d as usize - '0' as usize;
+                        out.push_str(caps.get(group).map(|m| m.as_str()).unwrap_or(""));
+                    }
+                    Some('&') => {
+                        chars.next();
+                        out.push_str(&caps[0]);
+                    }
+                    Some('\\') => {
+                        chars.next();
+                        out.push('\\');
+                    }
+                    _ => out.push('\\'),
+                },
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    let limit = if global { 0 } else { 1 };
+    Ok(re.replacen(source, limit, |caps: &regex::Captures<'_>| expand(caps)).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regexp_replace_like_postgres() {
+        assert_eq!(regexp_replace("abcabc", "b", "x", "").unwrap(), "axcabc");
+        assert_eq!(regexp_replace("abcabc", "B", "x", "gi").unwrap(), "axcaxc");
+        assert_eq!(regexp_replace("john smith", "(\\w+) (\\w+)", "\\2, \\1", "").unwrap(), "smith, john");
+        assert_eq!(regexp_replace("abc", "b", "[&]", "").unwrap(), "a[&]c");
+        assert_eq!(regexp_replace("abc", "b", "[\\&]", "").unwrap(), "a[b]c");
+        assert!(regexp_replace("abc", "(", "x", "").is_err());
+    }
 
     #[test]
     fn like_basics() {

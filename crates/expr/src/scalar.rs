@@ -116,6 +116,11 @@ pub trait SequenceAccess {
         let _ = (name, value, is_local);
         Err(Error::unsupported("set_config() in this context"))
     }
+    /// `current_setting(name)`: the session's value, `None` when unknown.
+    fn current_setting(&self, name: &str) -> Result<Option<String>> {
+        let _ = name;
+        Err(Error::unsupported("current_setting() in this context"))
+    }
 }
 
 impl ScalarExpr {

@@ -856,6 +856,10 @@ impl SequenceAccess for SessionSequences<'_> {
         Ok(value)
     }
 
+    fn current_setting(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.session.settings.get(&name.to_lowercase()).map(str::to_string))
+    }
+
     fn set_config(&self, name: &str, value: &str, _is_local: bool) -> Result<String> {
         // Validate now (unknown names fail the statement), apply at its end.
         let mut probe = self.session.settings.clone();

@@ -49,6 +49,7 @@ impl Settings {
         put("client_encoding", "UTF8");
         put("DateStyle", "ISO, MDY");
         put("default_transaction_read_only", "off");
+        put("default_table_access_method", "heap");
         put("default_transaction_isolation", "read committed");
         put("transaction_isolation", "read committed");
         put("transaction_read_only", "off");

@@ -252,6 +252,11 @@ pub static RELATIONS: &[SystemRelation] = &[
     rel!(PG, "pg_matviews", 12038, 'v', pg_matviews,
         "schemaname:name matviewname:name matviewowner:name tablespace:name hasindexes:bool ispopulated:bool \
          definition:text"),
+    rel!(PG, "pg_stat_activity", 12222, 'v', empty,
+        "datid:oid datname:name pid:int4 leader_pid:int4 usesysid:oid usename:name application_name:text \
+         client_hostname:text client_port:int4 backend_start:timestamptz xact_start:timestamptz \
+         query_start:timestamptz state_change:timestamptz wait_event_type:text wait_event:text state:text \
+         backend_xid:xid backend_xmin:xid query_id:int8 query:text backend_type:text"),
     rel!(PG, "freshet_jobs", 15_990, 'v', freshet_jobs,
         "job_id:int8 schema_name:name name:name kind:text status:text progress:float8 backfill_rows:int8 \
          started_at:timestamptz backfilled_at:timestamptz backfill_ms:int8"),

@@ -122,6 +122,7 @@ fn volatile_function(func: &Func) -> Option<&'static str> {
         Func::CurrVal => "currval()",
         Func::SetVal => "setval()",
         Func::SetConfig => "set_config()",
+        Func::CurrentSetting => "current_setting()",
         Func::DateTime(DateTimeFunc::Now) => "the current time (now(), current_timestamp, age(x))",
         Func::DateTime(DateTimeFunc::CurrentDate) => "current_date",
         Func::Catalog(c) => match c {

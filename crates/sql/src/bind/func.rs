@@ -396,6 +396,13 @@ impl Binder<'_> {
                 let out = coerce_all!(text, int4);
                 call(Func::Repeat, out, text)
             }
+            "regexp_replace" => {
+                let out = match args.len() {
+                    3 => coerce_all!(text, text, text),
+                    _ => coerce_all!(text, text, text, text),
+                };
+                call(Func::RegexpReplace, out, text)
+            }
             "split_part" => {
                 let out = coerce_all!(text, text, int4);
                 call(Func::SplitPart, out, text)
@@ -647,7 +654,12 @@ impl Binder<'_> {
             }
             "current_setting" => {
                 let Some((ScalarExpr::Literal(Datum::Text(setting)), _)) = args.first() else {
-                    return Err(Error::unsupported("current_setting() with a non-constant name"));
+                    let b = DataType::Bool;
+                    let out = match args.len() {
+                        1 => coerce_all!(text),
+                        _ => coerce_all!(text, b),
+                    };
+                    return call(Func::CurrentSetting, out, text);
                 };
                 let missing_ok = matches!(args.get(1), Some((ScalarExpr::Literal(Datum::Bool(true)), _)));
                 match self.catalog.setting(&setting.to_lowercase()) {
