@@ -172,6 +172,33 @@ pub struct CatalogState {
     /// By OID. `public` of each database is a user schema like any other.
     pub schemas: BTreeMap<u32, SchemaDef>,
     pub relations: BTreeMap<u32, RelationDef>,
+    /// COMMENT ON texts (pg_description rows).
+    #[serde(default)]
+    pub comments: Vec<CommentDef>,
+}
+
+/// One stored comment, keyed as PostgreSQL's `pg_description`: the
+/// catalog holding the object (`pg_class` 1259, `pg_namespace` 2615,
+/// `pg_constraint` 2606), its OID and the column number (0 for the object
+/// itself). `relation` is the relation the object belongs to (0 for a
+/// schema), so comments of dropped objects can be left out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommentDef {
+    pub classoid: u32,
+    pub objoid: u32,
+    pub subid: i32,
+    pub relation: u32,
+    pub text: String,
+}
+
+impl CatalogState {
+    /// Sets (or with `None` removes) the comment on an object.
+    pub fn set_comment(&mut self, classoid: u32, objoid: u32, subid: i32, relation: u32, text: Option<String>) {
+        self.comments.retain(|c| !(c.classoid == classoid && c.objoid == objoid && c.subid == subid));
+        if let Some(text) = text {
+            self.comments.push(CommentDef { classoid, objoid, subid, relation, text });
+        }
+    }
 }
 
 /// The default database every new data directory has.
@@ -185,6 +212,7 @@ impl CatalogState {
             databases: BTreeMap::new(),
             schemas: BTreeMap::new(),
             relations: BTreeMap::new(),
+            comments: Vec::new(),
         };
         c.create_database(DEFAULT_DATABASE);
         c.create_database("postgres");

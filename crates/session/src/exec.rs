@@ -155,7 +155,13 @@ impl Session {
                 let mut rel = relation(&txn.work, table)?;
                 let col_names: Vec<&str> = cols.iter().filter_map(|c| rel.columns.get(*c).map(|c| c.name.as_str())).collect();
                 let name = name.unwrap_or_else(|| format!("{}_{}_{}", rel.name, col_names.join("_"), if unique { "key" } else { "idx" }));
-                if txn.work.catalog.relations_in(&self.database).any(|r| r.indexes.iter().any(|i| i.name == name)) {
+                // Index names are unique per schema, as relation names are.
+                if txn
+                    .work
+                    .catalog
+                    .relations_in(&self.database)
+                    .any(|r| r.schema == rel.schema && r.indexes.iter().any(|i| i.name == name))
+                {
                     if if_not_exists {
                         return cmd("CREATE INDEX");
                     }
@@ -178,6 +184,49 @@ impl Session {
                 }
                 self.replace_relation(txn, rel)?;
                 cmd("ALTER INDEX")
+            }
+            Plan::Comment { object, comment } => {
+                let cat = &txn.work.catalog;
+                let (classoid, objoid, subid, owner) = match object {
+                    freshet_sql::plan::CommentOn::Relation(oid) => {
+                        // An index belongs to its table.
+                        let owner = if cat.relations.contains_key(&oid) {
+                            oid
+                        } else {
+                            cat.relations.values().find(|r| r.indexes.iter().any(|i| i.oid == oid)).map(|r| r.oid).unwrap_or(oid)
+                        };
+                        (1259, oid, 0, owner)
+                    }
+                    freshet_sql::plan::CommentOn::Column(oid, attnum) => (1259, oid, attnum, oid),
+                    freshet_sql::plan::CommentOn::Schema(name) => {
+                        let oid = cat.schema_oid(&self.database, &name).ok_or_else(|| {
+                            Error::new(SqlState::InvalidSchemaName, format!("schema \"{name}\" does not exist"))
+                        })?;
+                        (2615, oid, 0, 0)
+                    }
+                    freshet_sql::plan::CommentOn::Constraint { table, name } => {
+                        let rel = relation(&txn.work, table)?;
+                        let oid = rel
+                            .indexes
+                            .iter()
+                            .filter(|i| i.unique || i.primary)
+                            .map(|i| (i.oid, &i.name))
+                            .chain(rel.foreign_keys.iter().map(|f| (f.oid, &f.name)))
+                            .chain(rel.checks.iter().map(|c| (c.oid, &c.name)))
+                            .find(|(_, n)| **n == name)
+                            .map(|(oid, _)| oid)
+                            .ok_or_else(|| {
+                                Error::new(
+                                    SqlState::UndefinedObject,
+                                    format!("constraint \"{name}\" for table \"{}\" does not exist", rel.name),
+                                )
+                            })?;
+                        (2606, oid, 0, table)
+                    }
+                };
+                txn.work.catalog_mut().set_comment(classoid, objoid, subid, owner, comment);
+                txn.structural = true;
+                cmd("COMMENT")
             }
             other => Err(Error::internal(format!("plan not executable as a write: {other:?}"))),
         }

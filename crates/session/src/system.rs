@@ -1070,8 +1070,28 @@ fn descriptions(catalog: &CatalogState, database: &str) -> Vec<(u32, u32, i32, S
         0,
         "PL/pgSQL procedural language".to_string(),
     )];
-    if let Some(public) = catalog.schema(database, "public") {
-        out.push((2615, public.oid, 0, "standard public schema".to_string()));
+    let public = catalog.schema(database, "public").map(|s| s.oid);
+    let has_own_comment = |oid: u32| catalog.comments.iter().any(|c| c.classoid == 2615 && c.objoid == oid);
+    if let Some(public) = public.filter(|p| !has_own_comment(*p)) {
+        out.push((2615, public, 0, "standard public schema".to_string()));
+    }
+    for c in &catalog.comments {
+        let in_db = |oid: u32| catalog.relations.get(&oid).filter(|r| r.database == database);
+        let live = match c.classoid {
+            2615 => catalog.schemas.get(&c.objoid).is_some_and(|s| s.database == database),
+            2606 => in_db(c.relation).is_some_and(|r| {
+                r.indexes.iter().any(|i| i.oid == c.objoid)
+                    || r.foreign_keys.iter().any(|f| f.oid == c.objoid)
+                    || r.checks.iter().any(|k| k.oid == c.objoid)
+            }),
+            _ => match in_db(c.objoid) {
+                Some(r) => c.subid == 0 || (c.subid as usize) <= r.columns.len(),
+                None => in_db(c.relation).is_some_and(|r| r.indexes.iter().any(|i| i.oid == c.objoid)),
+            },
+        };
+        if live {
+            out.push((c.classoid, c.objoid, c.subid, c.text.clone()));
+        }
     }
     out
 }

@@ -74,6 +74,20 @@ pub trait Catalog {
             Some((s, r)) => (Some(s), r),
             None => (None, name),
         };
-        self.relation(schema, rel).map(|r| r.oid)
+        if let Some(r) = self.relation(schema, rel) {
+            return Some(r.oid);
+        }
+        // Indexes are relations too (`'orders_pkey'::regclass`): found
+        // through the catalog snapshot, in the named schema or, unqualified,
+        // the first on the search path.
+        let snapshot = self.catalog_snapshot();
+        let candidates = snapshot.relations.iter().filter(|(_, r)| r.relkind == 'i' && r.name == rel);
+        match schema {
+            Some(s) => candidates.filter(|(_, r)| r.schema == s).map(|(oid, _)| *oid).next(),
+            None => {
+                let found: Vec<(u32, &str)> = candidates.map(|(oid, r)| (*oid, r.schema.as_str())).collect();
+                self.search_path().iter().find_map(|s| found.iter().find(|(_, fs)| fs == s).map(|(oid, _)| *oid))
+            }
+        }
     }
 }

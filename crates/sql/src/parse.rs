@@ -24,7 +24,8 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
     let normalized = normalize_copy_options(sql)
         .or_else(|| normalize_vacuum(sql))
         .or_else(|| normalize_set_constraints(sql))
-        .or_else(|| normalize_streaming_commands(sql));
+        .or_else(|| normalize_streaming_commands(sql))
+        .or_else(|| normalize_comment_on_constraint(sql));
     let mut parser = parser.try_with_sql(normalized.as_deref().unwrap_or(sql)).map_err(map_parse_error)?;
     parser.parse_statements().map_err(map_parse_error)
 }
@@ -46,6 +47,85 @@ fn normalize_streaming_commands(sql: &str) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// `COMMENT ON CONSTRAINT name ON table IS ...`, which sqlparser does not
+/// know, becomes `COMMENT ON COLLATION "freshet.constraint".table.name IS
+/// ...` (Freshet has no collations to comment on), which the binder turns
+/// back into a constraint comment. Only a statement that is exactly one
+/// such COMMENT is rewritten.
+fn normalize_comment_on_constraint(sql: &str) -> Option<String> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    let tokens = split_sql_words(trimmed)?;
+    let upper = |i: usize| tokens.get(i).map(|t| t.to_ascii_uppercase());
+    if upper(0).as_deref() != Some("COMMENT") || upper(1).as_deref() != Some("ON") || upper(2).as_deref() != Some("CONSTRAINT") {
+        return None;
+    }
+    let constraint = tokens.get(3)?;
+    if upper(4).as_deref() != Some("ON") {
+        return None;
+    }
+    let table = tokens.get(5)?;
+    if upper(6).as_deref() != Some("IS") {
+        return None;
+    }
+    // The comment: everything after IS, verbatim.
+    let mut after_is = 0;
+    for t in &tokens[..7] {
+        after_is += trimmed[after_is..].find(t.as_str())? + t.len();
+    }
+    let rest = trimmed[after_is..].trim();
+    Some(format!("COMMENT ON COLLATION \"{}\".{table}.{constraint} IS {rest}", crate::bind::CONSTRAINT_COMMENT_MARKER))
+}
+
+/// The leading words of a statement: bare words and double-quoted
+/// identifiers (kept quoted), up to the first string literal. `None` if a
+/// quote is unbalanced.
+fn split_sql_words(sql: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut chars = sql.char_indices().peekable();
+    while let Some(&(_, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '\'' {
+            break;
+        } else if c == '"' {
+            let mut word = String::from('"');
+            chars.next();
+            loop {
+                let (_, d) = chars.next()?;
+                word.push(d);
+                if d == '"' {
+                    if chars.peek().map(|&(_, n)| n) == Some('"') {
+                        chars.next();
+                        word.push('"');
+                        continue;
+                    }
+                    break;
+                }
+            }
+            // A quoted part may continue a dotted name.
+            while let Some(&(_, n)) = chars.peek() {
+                if n.is_whitespace() || n == '\'' {
+                    break;
+                }
+                word.push(n);
+                chars.next();
+            }
+            out.push(word);
+        } else {
+            let mut word = String::new();
+            while let Some(&(_, n)) = chars.peek() {
+                if n.is_whitespace() || n == '\'' {
+                    break;
+                }
+                word.push(n);
+                chars.next();
+            }
+            out.push(word);
+        }
+    }
+    Some(out)
 }
 
 /// Name of the pseudo-setting `SET CONSTRAINTS` is parsed into.

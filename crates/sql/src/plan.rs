@@ -229,6 +229,8 @@ pub enum Plan {
     /// A statement accepted and ignored (e.g. SET TRANSACTION ISOLATION
     /// LEVEL, COMMENT ON, ANALYZE, GRANT), answered with `tag`.
     NoOp { tag: String },
+    /// `COMMENT ON ... IS 'text' | NULL`.
+    Comment { object: CommentOn, comment: Option<String> },
 }
 
 impl Plan {
@@ -244,4 +246,16 @@ pub struct SerialSequence {
     pub name: String,
     pub start: i64,
     pub increment: i64,
+}
+
+/// The object a COMMENT applies to, as far as the binder resolves it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CommentOn {
+    /// A table, view, materialized view, index or sequence, by OID.
+    Relation(u32),
+    /// A column: relation OID and attribute number (1-based).
+    Column(u32, i32),
+    Schema(String),
+    /// A table's constraint, by name.
+    Constraint { table: u32, name: String },
 }

@@ -63,10 +63,6 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     # (23505 on the statement, not at COMMIT).
     supports_deferrable_unique_constraints = False
 
-    # COMMENT ON TABLE/COLUMN is accepted but not stored: obj_description()
-    # and col_description() return NULL.
-    supports_comments = False
-
     # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15, whose version Freshet reports)
     # is not implemented (0A000).
     supports_nulls_distinct_unique_constraints = False

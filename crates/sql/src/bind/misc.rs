@@ -1,14 +1,66 @@
 //! Binding session and utility statements: transactions, SET/SHOW/RESET,
-//! COPY, EXPLAIN, and statements accepted as no-ops.
+//! COPY, EXPLAIN, COMMENT, and statements accepted as no-ops.
 
-use freshet_common::{Error, Result};
+use freshet_common::{Error, Result, SqlState};
 use sqlparser::ast;
 
 use super::Binder;
 use crate::names;
-use crate::plan::{CopyOptions, CopyPlan, Plan, TransactionPlan};
+use crate::plan::{CommentOn, CopyOptions, CopyPlan, Plan, TransactionPlan};
+
+/// The first name part `parse` puts on `COMMENT ON CONSTRAINT c ON t`,
+/// which sqlparser does not know, rewritten as a COLLATION comment.
+pub const CONSTRAINT_COMMENT_MARKER: &str = "freshet.constraint";
 
 impl Binder<'_> {
+    fn bind_comment(&mut self, object_type: &ast::CommentObject, name: &ast::ObjectName, comment: &Option<String>) -> Result<Plan> {
+        use ast::CommentObject as O;
+        let parts = names::object_name(name);
+        let relation = |b: &Self, parts: &[String]| -> Result<u32> {
+            let quoted: Vec<String> = parts.iter().map(|p| format!("\"{}\"", p.replace('"', "\"\""))).collect();
+            b.regclass_literal(&quoted.join(".")).map_err(|_| Error::undefined_table(&parts.join(".")))
+        };
+        let object = match object_type {
+            O::Table | O::View | O::MaterializedView | O::Index | O::Sequence | O::ForeignTable => {
+                CommentOn::Relation(relation(self, &parts)?)
+            }
+            O::Column => {
+                let Some((column, table)) = parts.split_last() else {
+                    return Err(Error::syntax("column name must be qualified"));
+                };
+                if table.is_empty() {
+                    return Err(Error::syntax("column name must be qualified"));
+                }
+                let oid = relation(self, table)?;
+                let info = self.catalog.relation_by_oid(oid).ok_or_else(|| Error::undefined_table(&table.join(".")))?;
+                let pos = info.columns.iter().position(|c| c.name == *column).ok_or_else(|| {
+                    Error::new(
+                        SqlState::UndefinedColumn,
+                        format!("column \"{column}\" of relation \"{}\" does not exist", info.name),
+                    )
+                })?;
+                CommentOn::Column(oid, pos as i32 + 1)
+            }
+            O::Schema => {
+                let schema = parts.last().cloned().unwrap_or_default();
+                if !self.catalog.schema_exists(&schema) {
+                    return Err(Error::new(SqlState::InvalidSchemaName, format!("schema \"{schema}\" does not exist")));
+                }
+                CommentOn::Schema(schema)
+            }
+            O::Collation if parts.first().map(String::as_str) == Some(CONSTRAINT_COMMENT_MARKER) => {
+                let Some((constraint, table)) = parts[1..].split_last() else {
+                    return Err(Error::syntax("COMMENT ON CONSTRAINT needs a constraint and a table"));
+                };
+                CommentOn::Constraint { table: relation(self, table)?, name: constraint.clone() }
+            }
+            // Objects Freshet does not have (extensions, functions, roles,
+            // ...): accepted, as before, without effect.
+            _ => return Ok(Plan::NoOp { tag: "COMMENT".into() }),
+        };
+        Ok(Plan::Comment { object, comment: comment.clone() })
+    }
+
     pub(crate) fn bind_misc(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         use ast::Statement as S;
         match stmt {
@@ -64,7 +116,7 @@ impl Binder<'_> {
                 },
             }),
             S::Discard { .. } => Ok(Plan::NoOp { tag: "DISCARD ALL".into() }),
-            S::Comment { .. } => Ok(Plan::NoOp { tag: "COMMENT".into() }),
+            S::Comment { object_type, object_name, comment, .. } => self.bind_comment(object_type, object_name, comment),
             S::Analyze { .. } => Ok(Plan::NoOp { tag: "ANALYZE".into() }),
             S::Vacuum(_) => Ok(Plan::NoOp { tag: "VACUUM".into() }),
             S::AlterIndex { name, operation: ast::AlterIndexOperation::RenameIndex { index_name } } => Ok(Plan::RenameIndex {

@@ -16,6 +16,8 @@ mod srf;
 mod window;
 pub mod scope;
 
+pub use misc::CONSTRAINT_COMMENT_MARKER;
+
 use std::collections::HashMap;
 
 use freshet_common::cast::CastContext;
