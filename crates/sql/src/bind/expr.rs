@@ -480,7 +480,15 @@ impl Binder<'_> {
             if !(jsonish(&lt) || lt == T::Unknown) {
                 return Err(undefined(&lt, &rt));
             }
-            let l = self.coerce(l, &lt, &T::Jsonb, CastContext::Implicit)?;
+            // json has only the extraction operators; they run on the value
+            // as jsonb, and -> / #> give json back. (PostgreSQL's json keeps
+            // the input's text, so an extracted object prints with its
+            // original spacing and key order there, normalized here.)
+            let json_input = lt == T::Json;
+            if json_input && !matches!(j, JsonOp::Get | JsonOp::GetText | JsonOp::Path | JsonOp::PathText) {
+                return Err(undefined(&lt, &rt));
+            }
+            let l = self.coerce(l, &lt, &T::Jsonb, if json_input { CastContext::Explicit } else { CastContext::Implicit })?;
             let (rtarget, result) = match j {
                 JsonOp::Get | JsonOp::Delete => (if rt.is_integer() { T::Int4 } else { T::Text }, T::Jsonb),
                 JsonOp::GetText => (if rt.is_integer() { T::Int4 } else { T::Text }, T::Text),
@@ -492,7 +500,11 @@ impl Binder<'_> {
                 JsonOp::Concat => (T::Jsonb, T::Jsonb),
             };
             let r = self.coerce(r, &rt, &rtarget, CastContext::Implicit)?;
-            return Ok((ScalarExpr::Binary { op: BinaryOp::Json(j), left: Box::new(l), right: Box::new(r) }, result));
+            let e = ScalarExpr::Binary { op: BinaryOp::Json(j), left: Box::new(l), right: Box::new(r) };
+            if json_input && result == T::Jsonb {
+                return Ok((self.coerce(e, &T::Jsonb, &T::Json, CastContext::Explicit)?, T::Json));
+            }
+            return Ok((e, result));
         }
         match op {
             BinaryOp::Eq
