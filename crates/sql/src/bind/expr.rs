@@ -55,7 +55,10 @@ impl Binder<'_> {
                 Ok((cast, target))
             }
             Expr::Collate { expr, .. } => self.bind_expr(expr, scope),
-            Expr::BinaryOp { left, op, right } => self.bind_binary_op(left, op, right, scope),
+            Expr::BinaryOp { left, op, right } => match (row_items(left), row_items(right)) {
+                (Some(l), Some(r)) => self.bind_row_comparison(&l, op, &r, scope),
+                _ => self.bind_binary_op(left, op, right, scope),
+            },
             Expr::UnaryOp { op, expr } => self.bind_unary(op, expr, scope),
             Expr::IsNull(x) => {
                 let (b, _) = self.bind_expr(x, scope)?;
@@ -619,7 +622,68 @@ impl Binder<'_> {
         self.resolve_binary(BinaryOp::Like { case_insensitive, negated }, l, r)
     }
 
+    /// `(a, b) op (c, d)`: = and <> compare element-wise (AND / OR of the
+    /// pairs, with SQL's NULL logic); <, <=, >, >= compare lexicographically.
+    fn bind_row_comparison(&mut self, left: &[&Expr], op: &ast::BinaryOperator, right: &[&Expr], scope: &Scope) -> Result<Bound> {
+        use ast::BinaryOperator as B;
+        if left.len() != right.len() {
+            return Err(Error::new(SqlState::SyntaxError, "unequal number of entries in row expressions"));
+        }
+        let mut pairs = Vec::with_capacity(left.len());
+        for (l, r) in left.iter().zip(right) {
+            let eq = self.bind_binary_op(l, &B::Eq, r, scope)?.0;
+            pairs.push((l, r, eq));
+        }
+        let bool_ty = DataType::Bool;
+        Ok(match op {
+            B::Eq => (ScalarExpr::And(pairs.into_iter().map(|(_, _, eq)| eq).collect()), bool_ty),
+            B::NotEq => (
+                ScalarExpr::Or(pairs.into_iter().map(|(_, _, eq)| ScalarExpr::Not(Box::new(eq))).collect()),
+                bool_ty,
+            ),
+            B::Lt | B::LtEq | B::Gt | B::GtEq => {
+                // (a, b) < (c, d)  ==  a < c OR (a = c AND b < d), the last
+                // pair with the operator itself.
+                let strict = match op {
+                    B::Lt | B::LtEq => B::Lt,
+                    _ => B::Gt,
+                };
+                let n = pairs.len();
+                let mut result: Option<ScalarExpr> = None;
+                for i in (0..n).rev() {
+                    let (l, r, eq) = &pairs[i];
+                    let last_op = if i == n - 1 { op } else { &strict };
+                    let cmp = self.bind_binary_op(l, last_op, r, scope)?.0;
+                    result = Some(match result {
+                        None => cmp,
+                        Some(rest) => ScalarExpr::Or(vec![cmp, ScalarExpr::And(vec![eq.clone(), rest])]),
+                    });
+                }
+                (result.unwrap_or_else(|| ScalarExpr::bool(true)), bool_ty)
+            }
+            B::Spaceship => return Err(Error::unsupported("<=> on row constructors")),
+            other => {
+                return Err(Error::new(
+                    SqlState::UndefinedFunction,
+                    format!("operator {other} is not supported for row constructors"),
+                ))
+            }
+        })
+    }
+
     fn bind_in(&mut self, expr: &Expr, target: &ast::InTarget, negated: bool, scope: &Scope) -> Result<Bound> {
+        if let (Some(row), ast::InTarget::List(list)) = (row_items(expr), target) {
+            // (a, b) IN ((1, 2), (3, 4)): OR of row equalities.
+            let mut alternatives = Vec::with_capacity(list.len());
+            for item in list {
+                let Some(other) = row_items(item) else {
+                    return Err(Error::new(SqlState::DatatypeMismatch, "IN list items must be row constructors of the same width"));
+                };
+                alternatives.push(self.bind_row_comparison(&row, &ast::BinaryOperator::Eq, &other, scope)?.0);
+            }
+            let any = ScalarExpr::Or(alternatives);
+            return Ok((if negated { ScalarExpr::Not(Box::new(any)) } else { any }, DataType::Bool));
+        }
         match target {
             ast::InTarget::List(list) => {
                 let (e, et) = self.bind_expr(expr, scope)?;
@@ -1052,5 +1116,28 @@ pub(crate) fn datetime_field_name(field: &ast::DateTimeField) -> String {
         F::TimezoneMinute => "timezone_minute".into(),
         F::Custom(id) => names::ident(id),
         other => other.to_string().to_lowercase(),
+    }
+}
+
+/// The items of a row constructor: `(a, b, ...)` with two or more items,
+/// or `ROW(...)`.
+fn row_items(e: &Expr) -> Option<Vec<&Expr>> {
+    match e {
+        Expr::Tuple(items) if items.len() >= 2 => Some(items.iter().collect()),
+        Expr::Nested(inner) => row_items(inner),
+        Expr::Function(f) if crate::names::object_name(&f.name).last().map(String::as_str) == Some("row") && f.over.is_none() => {
+            match &f.args {
+                ast::FunctionArguments::List(list) => list
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
