@@ -110,6 +110,10 @@ pub enum Func {
     Sign,
     Pi,
     Random,
+    /// Raises 21000 "more than one row returned by a subquery used as an
+    /// expression": planted by decorrelation where a scalar subquery found
+    /// several rows.
+    SubqueryTooManyRows,
     Mod,
     Degrees,
     Radians,
@@ -614,6 +618,12 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             return Ok(if saw_null { Null } else { Bool(*all) });
         }
         Func::Random => return Ok(Float8(F64(pseudo_random()))),
+        Func::SubqueryTooManyRows => {
+            return Err(Error::new(
+                SqlState::CardinalityViolation,
+                "more than one row returned by a subquery used as an expression",
+            ))
+        }
         Func::Pi => return Ok(Float8(F64(std::f64::consts::PI))),
         Func::Constant(s) => return Ok(Text(s.clone())),
         Func::Json(f, types) => return crate::jsonb_ops::call(*f, args, types, ctx.text),
@@ -961,6 +971,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::ArrayAppend
         | Func::ArrayCat
         | Func::Random
+        | Func::SubqueryTooManyRows
         | Func::Pi
         | Func::Constant(_)
         | Func::NextVal

@@ -33,6 +33,7 @@ const VIEWS: &[(&str, &str)] = &[
     ("v_running", "SELECT orderid, sum(qty) OVER (PARTITION BY itemid ORDER BY orderid) AS running FROM orders"),
     ("v_exists", "SELECT i.itemid, i.name FROM items i WHERE EXISTS (SELECT 1 FROM orders o WHERE o.itemid = i.itemid AND o.qty > 3)"),
     ("v_not_in", "SELECT orderid FROM orders WHERE itemid NOT IN (SELECT itemid FROM items)"),
+    ("v_item_name", "SELECT o.orderid, (SELECT i.name FROM items i WHERE i.itemid = o.itemid) AS name FROM orders o"),
     ("v_scalar", "SELECT i.itemid, (SELECT count(*) FROM orders o WHERE o.itemid = i.itemid) AS n, (SELECT max(price) FROM orders) AS top FROM items i"),
 ];
 

@@ -93,8 +93,8 @@ fn check_expr(expr: &ScalarExpr) -> Result<()> {
                 Some(Error::new(
                     SqlState::FeatureNotSupported,
                     "this subquery form in a materialized view is not supported yet: views maintain [NOT] EXISTS, \
-                     [NOT] IN, ANY and ALL subqueries as WHERE conditions and scalar subqueries that aggregate \
-                     rows matched by equalities with the outer row",
+                     [NOT] IN, ANY and ALL subqueries as WHERE conditions and scalar subqueries correlated by \
+                     equalities with the outer row",
                 ))
             }
             ScalarExpr::Param(_) => Some(Error::unsupported("a parameter in a materialized view")),

@@ -17,8 +17,11 @@
 //!   the correlation keys and left-joined on them; a row without a match
 //!   gets the aggregate's value over no rows (`count` 0, others NULL), not
 //!   NULL, which avoids the classic COUNT bug. An uncorrelated scalar
-//!   subquery must return at most one row by construction (a global
-//!   aggregate or `LIMIT 1`) and is left-joined on `true`.
+//!   subquery that returns at most one row by construction (a global
+//!   aggregate or `LIMIT 1`) is left-joined on `true`.
+//! - Any other scalar subquery correlated by equalities (or uncorrelated):
+//!   its rows are counted per correlation key and left-joined; more than
+//!   one row for a key yields 21000, as the batch executor raises.
 //!
 //! Correlation is supported where it appears as predicates in the
 //! subquery's WHERE clause (above which only projections may sit; for
@@ -32,9 +35,9 @@
 //! running the original (correlated) plan.
 
 use freshet_common::io::TextContext;
-use freshet_common::{Datum, Result, TimestampTz};
+use freshet_common::{DataType, Datum, Result, TimestampTz};
 use freshet_expr::agg::Accumulator;
-use freshet_expr::{BinaryOp, EvalContext, JoinKind, RelExpr, ScalarExpr, SubqueryExpr, SubqueryKind};
+use freshet_expr::{AggregateExpr, AggregateFunc, BinaryOp, EvalContext, JoinKind, RelExpr, ScalarExpr, SubqueryExpr, SubqueryKind};
 
 /// Rewrites every supported subquery of `plan` into joins (recursively).
 pub fn decorrelate(plan: RelExpr) -> Result<RelExpr> {
@@ -361,17 +364,15 @@ fn scalar_join(left: &RelExpr, sub: &SubqueryExpr) -> Option<(RelExpr, ScalarExp
     // The subquery's output column as an expression over the node below
     // its top projections and maps.
     let (base, value) = peel_projections(&sub.plan, 0)?;
-    if !plan_has_outer(&sub.plan) {
-        if !at_most_one_row(&sub.plan) {
-            return None;
-        }
+    if !plan_has_outer(&sub.plan) && at_most_one_row(&sub.plan) {
         let right = sub.plan.clone().project(vec![0]);
         let joined = RelExpr::Join { left: Box::new(left.clone()), right: Box::new(right), kind: JoinKind::Left, on: ScalarExpr::bool(true) };
-        let _ = (base, value);
         return Some((joined, ScalarExpr::Column(left_arity)));
     }
     // Correlated: a global aggregate over a filter with equality correlation.
-    let RelExpr::Reduce { input, group_key, aggregates } = base else { return None };
+    let RelExpr::Reduce { input, group_key, aggregates } = base else {
+        return single_row_join(left, &sub.plan);
+    };
     if !group_key.is_empty() || aggregates.iter().any(|a| a.args.iter().chain(a.filter.iter()).any(has_outer)) {
         return None;
     }
@@ -419,6 +420,75 @@ fn scalar_join(left: &RelExpr, sub: &SubqueryExpr) -> Option<(RelExpr, ScalarExp
             })
         })
         .ok()?;
+    Some((joined, value))
+}
+
+/// A scalar subquery that is not an aggregate (`(SELECT name FROM items i
+/// WHERE i.id = o.item)`, or uncorrelated and not provably one row): its
+/// rows are grouped by the correlation keys (none when uncorrelated) into
+/// their count and value, left-joined on the keys; more than one row for
+/// a key makes the value an error (21000), as the batch executor raises.
+fn single_row_join(left: &RelExpr, plan: &RelExpr) -> Option<(RelExpr, ScalarExpr)> {
+    let left_arity = left.arity();
+    let (base, value) = peel_projections(plan, 0)?;
+    if has_outer(&value) {
+        return None;
+    }
+    let (inner, pulled) = pull_correlation(base.clone())?;
+    let mut keys = Vec::new();
+    let mut outer_keys = Vec::new();
+    for p in pulled {
+        let ScalarExpr::Binary { op: BinaryOp::Eq, left: a, right: b } = p else { return None };
+        let (inner_side, outer_side) = match (has_outer(&a), has_outer(&b)) {
+            (false, true) if !has_column(&b) => (*a, *b),
+            (true, false) if !has_column(&a) => (*b, *a),
+            _ => return None,
+        };
+        keys.push(inner_side);
+        outer_keys.push(join_condition(outer_side, left_arity)?);
+    }
+    let k = keys.len();
+    let arity = inner.arity();
+    let aggregate = |func: AggregateFunc, args: Vec<ScalarExpr>, output_type: DataType| AggregateExpr {
+        func,
+        args,
+        distinct: false,
+        filter: None,
+        order_by: vec![],
+        input_type: DataType::Unknown,
+        output_type,
+    };
+    let grouped = RelExpr::Reduce {
+        input: Box::new(inner.map(vec![value])),
+        group_key: keys,
+        aggregates: vec![
+            aggregate(AggregateFunc::CountStar, vec![], DataType::Int8),
+            aggregate(AggregateFunc::Max, vec![ScalarExpr::Column(arity)], DataType::Unknown),
+        ],
+    };
+    let on = and(
+        outer_keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, outer)| ScalarExpr::Binary {
+                op: BinaryOp::Eq,
+                left: Box::new(outer),
+                right: Box::new(ScalarExpr::Column(left_arity + i)),
+            })
+            .collect(),
+    );
+    let on = if k == 0 { ScalarExpr::bool(true) } else { on };
+    let joined = RelExpr::Join { left: Box::new(left.clone()), right: Box::new(grouped), kind: JoinKind::Left, on };
+    let count = ScalarExpr::Column(left_arity + k);
+    let too_many = ScalarExpr::Binary {
+        op: BinaryOp::Gt,
+        left: Box::new(count),
+        right: Box::new(ScalarExpr::Literal(Datum::Int8(1))),
+    };
+    let value = ScalarExpr::Case {
+        whens: vec![(too_many, ScalarExpr::Call { func: freshet_expr::Func::SubqueryTooManyRows, args: vec![] })],
+        otherwise: Box::new(ScalarExpr::Column(left_arity + k + 1)),
+    };
     Some((joined, value))
 }
 
