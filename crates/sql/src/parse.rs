@@ -25,7 +25,8 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
         .or_else(|| normalize_vacuum(sql))
         .or_else(|| normalize_set_constraints(sql))
         .or_else(|| normalize_streaming_commands(sql))
-        .or_else(|| normalize_comment_on_constraint(sql));
+        .or_else(|| normalize_comment_on_constraint(sql))
+        .or_else(|| normalize_drop_identity(sql));
     let mut parser = parser.try_with_sql(normalized.as_deref().unwrap_or(sql)).map_err(map_parse_error)?;
     parser.parse_statements().map_err(map_parse_error)
 }
@@ -76,6 +77,37 @@ fn normalize_comment_on_constraint(sql: &str) -> Option<String> {
     }
     let rest = trimmed[after_is..].trim();
     Some(format!("COMMENT ON COLLATION \"{}\".{table}.{constraint} IS {rest}", crate::bind::CONSTRAINT_COMMENT_MARKER))
+}
+
+/// `ALTER TABLE t ALTER [COLUMN] c DROP IDENTITY [IF EXISTS]`, which
+/// sqlparser does not know, becomes `... ALTER COLUMN c DROP DEFAULT`: an
+/// identity column is stored as a column whose default draws from its
+/// sequence, so dropping the default ends the identity (the sequence stays,
+/// unused). Only a statement that is exactly one such ALTER is rewritten.
+fn normalize_drop_identity(sql: &str) -> Option<String> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    let tokens = split_sql_words(trimmed)?;
+    let upper: Vec<String> = tokens.iter().map(|t| t.to_ascii_uppercase()).collect();
+    let n = upper.len();
+    let tail_len = if upper.ends_with(&["DROP".into(), "IDENTITY".into(), "IF".into(), "EXISTS".into()]) {
+        4
+    } else if upper.ends_with(&["DROP".into(), "IDENTITY".into()]) {
+        2
+    } else {
+        return None;
+    };
+    if n < 5 + tail_len || upper[0] != "ALTER" || upper[1] != "TABLE" || !upper.iter().any(|w| w == "ALTER") {
+        return None;
+    }
+    // ALTER TABLE [IF EXISTS] [ONLY] name ALTER [COLUMN] column DROP IDENTITY ...
+    let head = &tokens[..n - tail_len];
+    let column = head.last()?;
+    let alter_at = head.iter().rposition(|t| t.eq_ignore_ascii_case("ALTER"))?;
+    if alter_at < 3 {
+        return None;
+    }
+    let table_part = head[2..alter_at].join(" ");
+    Some(format!("ALTER TABLE {table_part} ALTER COLUMN {column} DROP DEFAULT"))
 }
 
 /// The leading words of a statement: bare words and double-quoted

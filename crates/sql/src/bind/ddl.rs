@@ -377,10 +377,36 @@ impl Binder<'_> {
                             actions.push(AlterTableAction::SetDefault { column, default: None })
                         }
                         ast::AlterColumnOperation::SetDataType { data_type, using, .. } => {
-                            if using.is_some() {
-                                return Err(Error::unsupported("ALTER COLUMN TYPE ... USING"));
+                            let ty = typing::data_type(data_type)?;
+                            // USING the column itself, or cast to the new type
+                            // (what Django emits), converts as a plain type
+                            // change does; other expressions are not supported.
+                            if let Some(expr) = using {
+                                let mut e = expr;
+                                while let ast::Expr::Nested(inner) = e {
+                                    e = inner;
+                                }
+                                if let ast::Expr::Cast { expr: inner, data_type: cast_to, .. } = e {
+                                    if typing::data_type(cast_to)? != ty {
+                                        return Err(Error::unsupported("ALTER COLUMN TYPE ... USING a cast to another type"));
+                                    }
+                                    e = inner;
+                                    while let ast::Expr::Nested(inner) = e {
+                                        e = inner;
+                                    }
+                                }
+                                let is_column = match e {
+                                    ast::Expr::Identifier(id) => names::ident(id) == col.name,
+                                    ast::Expr::CompoundIdentifier(parts) => {
+                                        parts.last().is_some_and(|id| names::ident(id) == col.name)
+                                    }
+                                    _ => false,
+                                };
+                                if !is_column {
+                                    return Err(Error::unsupported("ALTER COLUMN TYPE ... USING an expression other than the column"));
+                                }
                             }
-                            actions.push(AlterTableAction::AlterType { column, ty: typing::data_type(data_type)? })
+                            actions.push(AlterTableAction::AlterType { column, ty })
                         }
                         other => return Err(Error::unsupported(format!("ALTER COLUMN {other}"))),
                     }
