@@ -172,12 +172,14 @@ pub struct Executor<'a> {
     sequences: Option<&'a dyn SequenceAccess>,
     /// Results of uncorrelated subqueries, by plan address.
     cache: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+    /// The working tables of the WITH RECURSIVE queries being evaluated.
+    work_tables: RefCell<HashMap<u32, Rc<Vec<Row>>>>,
 }
 
 impl<'a> Executor<'a> {
     /// An executor over `source` with bound parameter values.
     pub fn new(source: &'a dyn DataSource, params: &'a [Datum], text: &'a TextContext, now: TimestampTz) -> Executor<'a> {
-        Executor { source, params, text, now, cancel: None, sequences: None, cache: RefCell::new(HashMap::new()) }
+        Executor { source, params, text, now, cancel: None, sequences: None, cache: RefCell::new(HashMap::new()), work_tables: RefCell::new(HashMap::new()) }
     }
 
     /// Makes the executor stop with 57014 when `flag` becomes true.
@@ -479,6 +481,37 @@ impl<'a> Executor<'a> {
                 self.collect(plan, outer)?
             }
             RelExpr::System { name, .. } => self.source.system(name)?,
+            RelExpr::WorkTable { id, .. } => {
+                let table = self.work_tables.borrow().get(id).cloned();
+                match table {
+                    Some(rows) => rows.as_ref().clone(),
+                    None => return Err(Error::internal(format!("working table {id} read outside its recursion"))),
+                }
+            }
+            RelExpr::Recursive { id, base, step, distinct } => {
+                let mut result = self.run_with(base, outer)?;
+                let mut seen: HashSet<Row> = HashSet::new();
+                if *distinct {
+                    result.retain(|r| seen.insert(r.clone()));
+                }
+                let mut work = result.clone();
+                while !work.is_empty() {
+                    self.check_cancel()?;
+                    let previous = self.work_tables.borrow_mut().insert(*id, Rc::new(work));
+                    let produced = self.run_with(step, outer);
+                    match previous {
+                        Some(p) => self.work_tables.borrow_mut().insert(*id, p),
+                        None => self.work_tables.borrow_mut().remove(id),
+                    };
+                    let mut produced = produced?;
+                    if *distinct {
+                        produced.retain(|r| seen.insert(r.clone()));
+                    }
+                    result.extend(produced.iter().cloned());
+                    work = produced;
+                }
+                result
+            }
             RelExpr::Values { rows, .. } => {
                 let mut out = Vec::with_capacity(rows.len());
                 for r in rows {

@@ -86,6 +86,13 @@ pub enum RelExpr {
     /// the input's rows (partitioned and ordered as the call says); see
     /// [`crate::window`].
     Window { input: Box<RelExpr>, exprs: Vec<WindowExpr> },
+    /// WITH RECURSIVE: `base`'s rows, then `step` evaluated repeatedly over
+    /// the rows the previous round added (read by `step` through
+    /// `WorkTable { id }`) until a round adds none. With `distinct`
+    /// (UNION), rows already produced are not added again.
+    Recursive { id: u32, base: Box<RelExpr>, step: Box<RelExpr>, distinct: bool },
+    /// The working table of the enclosing `Recursive` with this `id`.
+    WorkTable { id: u32, column_types: Vec<DataType> },
     /// A relation computed by the session at execution time (system
     /// catalogs); identified by name, with its column types.
     System { name: String, column_types: Vec<DataType> },
@@ -104,7 +111,9 @@ impl RelExpr {
         match self {
             RelExpr::Get { column_types, with_row_id, .. } => column_types.len() + *with_row_id as usize,
             RelExpr::Values { column_types, .. }
-            | RelExpr::System { column_types, .. } => column_types.len(),
+            | RelExpr::System { column_types, .. }
+            | RelExpr::WorkTable { column_types, .. } => column_types.len(),
+            RelExpr::Recursive { base, .. } => base.arity(),
             RelExpr::Map { input, exprs } => input.arity() + exprs.len(),
             RelExpr::Window { input, exprs } => input.arity() + exprs.len(),
             RelExpr::FlatMap { input, funcs, ordinality, .. } => {
@@ -165,7 +174,11 @@ impl RelExpr {
             })
         };
         match self {
-            RelExpr::Get { .. } | RelExpr::System { .. } => {}
+            RelExpr::Get { .. } | RelExpr::System { .. } | RelExpr::WorkTable { .. } => {}
+            RelExpr::Recursive { base, step, .. } => {
+                base.visit(f);
+                step.visit(f)
+            }
             RelExpr::Values { rows, .. } => rows.iter().flatten().for_each(|e| visit_expr(e, f)),
             RelExpr::Map { input, exprs } => {
                 exprs.iter().for_each(|e| visit_expr(e, f));
@@ -216,6 +229,12 @@ impl RelExpr {
         match self {
             RelExpr::Get { table, .. } => writeln!(f, "{pad}Get table={}", table.0),
             RelExpr::System { name, .. } => writeln!(f, "{pad}System {name}"),
+            RelExpr::WorkTable { id, .. } => writeln!(f, "{pad}WorkTable {id}"),
+            RelExpr::Recursive { id, base, step, distinct } => {
+                writeln!(f, "{pad}Recursive {id} distinct={distinct}")?;
+                base.fmt_indent(f, depth + 1)?;
+                step.fmt_indent(f, depth + 1)
+            }
             RelExpr::Values { rows, .. } => {
                 writeln!(f, "{pad}Values rows={}", rows.len())
             }

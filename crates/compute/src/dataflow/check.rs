@@ -26,6 +26,9 @@ pub fn check_plan(plan: &RelExpr) -> Result<()> {
         RelExpr::System { name, .. } => {
             return Err(Error::unsupported(format!("system relation \"{name}\" in a materialized view")))
         }
+        RelExpr::Recursive { .. } | RelExpr::WorkTable { .. } => {
+            return Err(Error::unsupported("WITH RECURSIVE in a materialized view"))
+        }
         RelExpr::DynamicTopK { .. } => {
             return Err(Error::unsupported("parameterized LIMIT or OFFSET in a materialized view"))
         }

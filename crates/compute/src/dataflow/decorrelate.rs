@@ -62,7 +62,8 @@ pub fn decorrelate(plan: RelExpr) -> Result<RelExpr> {
 fn map_inputs(plan: RelExpr, f: &mut dyn FnMut(RelExpr) -> Result<RelExpr>) -> Result<RelExpr> {
     let b = |r: Box<RelExpr>, f: &mut dyn FnMut(RelExpr) -> Result<RelExpr>| -> Result<Box<RelExpr>> { Ok(Box::new(f(*r)?)) };
     Ok(match plan {
-        leaf @ (RelExpr::Get { .. } | RelExpr::Values { .. } | RelExpr::System { .. }) => leaf,
+        leaf @ (RelExpr::Get { .. } | RelExpr::Values { .. } | RelExpr::System { .. } | RelExpr::WorkTable { .. }) => leaf,
+        RelExpr::Recursive { id, base, step, distinct } => RelExpr::Recursive { id, base: b(base, f)?, step: b(step, f)?, distinct },
         RelExpr::Map { input, exprs } => RelExpr::Map { input: b(input, f)?, exprs },
         RelExpr::FlatMap { input, funcs, ordinality, outer } => {
             RelExpr::FlatMap { input: b(input, f)?, funcs, ordinality, outer }

@@ -260,7 +260,11 @@ impl<'scope, 'a> RenderContext<'scope, 'a> {
                 let input = self.render(input)?;
                 top_k::render_top_k(self, input, order_by, *limit, *offset)
             }
-            RelExpr::Get { with_row_id: true, .. } | RelExpr::DynamicTopK { .. } | RelExpr::System { .. } => {
+            RelExpr::Get { with_row_id: true, .. }
+            | RelExpr::DynamicTopK { .. }
+            | RelExpr::System { .. }
+            | RelExpr::Recursive { .. }
+            | RelExpr::WorkTable { .. } => {
                 return Err(Error::internal(format!(
                     "plan node reached the dataflow renderer unchecked: {}",
                     plan.to_string().lines().next().unwrap_or_default()

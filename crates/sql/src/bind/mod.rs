@@ -57,6 +57,8 @@ pub struct Binder<'a> {
     pub(crate) keep_unknown_outputs: bool,
     /// The `WINDOW` clause of the SELECT being bound.
     pub(crate) named_windows: window::NamedWindows,
+    /// Next id for a WITH RECURSIVE working table.
+    pub(crate) next_work_table: u32,
 }
 
 impl<'a> Binder<'a> {
@@ -73,6 +75,7 @@ impl<'a> Binder<'a> {
             for_view: false,
             keep_unknown_outputs: false,
             named_windows: window::NamedWindows::new(),
+            next_work_table: 0,
         }
     }
 

@@ -24,6 +24,68 @@ struct Ordered {
 }
 
 impl Binder<'_> {
+    /// Binds a CTE of a WITH RECURSIVE list: `base UNION [ALL] step`, where
+    /// `step` reads the CTE itself. Returns `None` when the CTE does not
+    /// refer to itself (it is then an ordinary CTE).
+    fn bind_recursive_cte(&mut self, name: &str, cte: &ast::Cte) -> Result<Option<CteDef>> {
+        let SetExpr::SetOperation { left, op: ast::SetOperator::Union, set_quantifier, right } = cte.query.body.as_ref() else {
+            return Ok(None);
+        };
+        if !cte.query.to_string().to_lowercase().contains(&name.to_lowercase()) {
+            return Ok(None);
+        }
+        if cte.query.order_by.is_some() || cte.query.limit_clause.is_some() {
+            return Err(Error::unsupported("ORDER BY or LIMIT in a recursive query"));
+        }
+        let (base, mut columns) = self.bind_set_expr(left)?;
+        for (col, alias) in columns.iter_mut().zip(&cte.alias.columns) {
+            col.name = names::ident(&alias.name);
+        }
+        for c in columns.iter_mut() {
+            if c.ty == DataType::Unknown {
+                c.ty = DataType::Text;
+            }
+        }
+        let types: Vec<DataType> = columns.iter().map(|c| c.ty.clone()).collect();
+        let base = self.cast_columns(base, &columns, &types)?;
+        let id = self.next_work_table;
+        self.next_work_table += 1;
+        // The step sees the CTE's name as the working table.
+        let work = CteDef { plan: RelExpr::WorkTable { id, column_types: types.clone() }, columns: columns.clone() };
+        if let Some(frame) = self.ctes.last_mut() {
+            frame.insert(name.to_string(), work);
+        }
+        let (step, step_columns) = self.bind_set_expr(right)?;
+        if step_columns.len() != columns.len() {
+            return Err(Error::new(SqlState::SyntaxError, "each UNION query must have the same number of columns"));
+        }
+        for (c, s) in columns.iter().zip(&step_columns) {
+            if c.ty != s.ty && crate::typing::common_type(&c.ty, &s.ty).as_ref() != Some(&c.ty) && s.ty != DataType::Unknown {
+                return Err(Error::new(
+                    SqlState::DatatypeMismatch,
+                    format!(
+                        "recursive query \"{name}\" column {} has type {} in non-recursive term but type {} overall",
+                        columns.iter().position(|x| x.name == c.name).unwrap_or(0) + 1,
+                        c.ty.pg_name(),
+                        s.ty.pg_name()
+                    ),
+                ));
+            }
+        }
+        let step = self.cast_columns(step, &step_columns, &types)?;
+        let distinct = !matches!(set_quantifier, ast::SetQuantifier::All);
+        let mut recursive = false;
+        step.visit(&mut |n| recursive |= matches!(n, RelExpr::WorkTable { id: w, .. } if *w == id));
+        let plan = if recursive {
+            RelExpr::Recursive { id, base: Box::new(base), step: Box::new(step), distinct }
+        } else {
+            // The name only looked like a self-reference: an ordinary UNION.
+            let union = RelExpr::Union { inputs: vec![base, step] };
+            if distinct { RelExpr::Distinct { input: Box::new(union) } } else { union }
+        };
+        Ok(Some(CteDef { plan, columns }))
+    }
+
     /// Binds a complete query (WITH, body, ORDER BY, LIMIT/OFFSET).
     pub(crate) fn bind_query(&mut self, q: &ast::Query) -> Result<QueryPlan> {
         if !q.locks.is_empty() {
@@ -36,12 +98,17 @@ impl Binder<'_> {
             }
         }
         let pushed_ctes = if let Some(with) = &q.with {
-            if with.recursive {
-                return Err(Error::unsupported("WITH RECURSIVE"));
-            }
             self.ctes.push(HashMap::new());
             for cte in &with.cte_tables {
                 let name = names::ident(&cte.alias.name);
+                if with.recursive {
+                    if let Some(def) = self.bind_recursive_cte(&name, cte)? {
+                        if let Some(frame) = self.ctes.last_mut() {
+                            frame.insert(name, def);
+                        }
+                        continue;
+                    }
+                }
                 let mut bound = self.bind_query(&cte.query)?;
                 for (col, alias) in bound.columns.iter_mut().zip(&cte.alias.columns) {
                     col.name = names::ident(&alias.name);
