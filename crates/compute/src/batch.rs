@@ -53,21 +53,24 @@ pub trait DataSource {
 /// Equality predicates `column = value` whose value does not depend on the
 /// row (constants, parameters, enclosing rows): candidates for an index
 /// lookup.
-fn point_predicates(predicates: &[ScalarExpr]) -> Vec<(usize, &ScalarExpr)> {
-    let row_free = |e: &ScalarExpr| {
-        let mut free = true;
-        e.visit(&mut |n| {
-            if matches!(n, ScalarExpr::Column(_) | ScalarExpr::Subquery(_) | ScalarExpr::Aggregate(_)) {
+/// Whether `e` can be evaluated once for a whole scan: it reads no column,
+/// runs no subquery and calls nothing volatile.
+fn row_free(e: &ScalarExpr) -> bool {
+    let mut free = true;
+    e.visit(&mut |n| {
+        if matches!(n, ScalarExpr::Column(_) | ScalarExpr::Subquery(_) | ScalarExpr::Aggregate(_)) {
+            free = false;
+        }
+        if let ScalarExpr::Call { func, .. } = n {
+            if matches!(func, freshet_expr::Func::Random | freshet_expr::Func::NextVal | freshet_expr::Func::SetVal) {
                 free = false;
             }
-            if let ScalarExpr::Call { func, .. } = n {
-                if matches!(func, freshet_expr::Func::Random | freshet_expr::Func::NextVal | freshet_expr::Func::SetVal) {
-                    free = false;
-                }
-            }
-        });
-        free
-    };
+        }
+    });
+    free
+}
+
+fn point_predicates(predicates: &[ScalarExpr]) -> Vec<(usize, &ScalarExpr)> {
     let mut out = Vec::new();
     for p in predicates {
         if let ScalarExpr::Binary { op: freshet_expr::BinaryOp::Eq, left, right } = p {
@@ -84,23 +87,9 @@ fn point_predicates(predicates: &[ScalarExpr]) -> Vec<(usize, &ScalarExpr)> {
 /// do not depend on the row: a candidate for one index lookup per value.
 /// Returns the column and a closure-free description of the values.
 fn multi_point_predicate(predicates: &[ScalarExpr]) -> Option<(usize, MultiPoint<'_>)> {
-    let row_free = |e: &ScalarExpr| {
-        let mut free = true;
-        e.visit(&mut |n| {
-            if matches!(n, ScalarExpr::Column(_) | ScalarExpr::Subquery(_) | ScalarExpr::Aggregate(_)) {
-                free = false;
-            }
-            if let ScalarExpr::Call { func, .. } = n {
-                if matches!(func, freshet_expr::Func::Random | freshet_expr::Func::NextVal | freshet_expr::Func::SetVal) {
-                    free = false;
-                }
-            }
-        });
-        free
-    };
     predicates.iter().find_map(|p| match p {
         ScalarExpr::InList { expr, list, negated: false } => match expr.as_ref() {
-            ScalarExpr::Column(c) if list.iter().all(row_free) => Some((*c, MultiPoint::List(list))),
+            ScalarExpr::Column(c) if list.iter().all(|e| row_free(e)) => Some((*c, MultiPoint::List(list))),
             _ => None,
         },
         ScalarExpr::Call { func: freshet_expr::Func::ArrayCompare { op: freshet_expr::BinaryOp::Eq, all: false }, args } => {

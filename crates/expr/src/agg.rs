@@ -268,20 +268,7 @@ impl Accumulator {
                     }
                 }
             }
-            AggregateFunc::Min | AggregateFunc::Max => {
-                let want = if self.func == AggregateFunc::Min {
-                    std::cmp::Ordering::Less
-                } else {
-                    std::cmp::Ordering::Greater
-                };
-                let replace = match &self.best {
-                    None => true,
-                    Some(b) => compare(value_ref, b) == Some(want),
-                };
-                if replace {
-                    self.best = Some(value);
-                }
-            }
+            AggregateFunc::Min | AggregateFunc::Max => self.keep_extreme(value),
             AggregateFunc::StringAgg => {
                 let delim = args.get(1).and_then(|d| d.as_str().map(str::to_string));
                 let piece = match value_ref {
@@ -322,14 +309,7 @@ impl Accumulator {
                     self.numeric_sum = self.numeric_sum.checked_add(&x)?;
                 }
             },
-            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
-                let b = value_ref.as_bool().unwrap_or(false);
-                self.flag = Some(match (self.flag, self.func == AggregateFunc::BoolAnd) {
-                    (None, _) => b,
-                    (Some(acc), true) => acc && b,
-                    (Some(acc), false) => acc || b,
-                });
-            }
+            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => self.combine_flag(value_ref.as_bool().unwrap_or(false)),
         }
         Ok(())
     }
@@ -358,6 +338,23 @@ impl Accumulator {
         let rscale = numerator.div_scale(&denominator);
         let var = numerator.div_with_scale(&denominator, rscale, true)?;
         Ok(Datum::Numeric(if kind.stddev() { var.sqrt_with_scale(rscale)? } else { var }))
+    }
+
+    /// min/max: keeps `value` if it beats the current extreme.
+    fn keep_extreme(&mut self, value: Datum) {
+        let want = if self.func == AggregateFunc::Min { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+        if self.best.as_ref().is_none_or(|b| compare(&value, b) == Some(want)) {
+            self.best = Some(value);
+        }
+    }
+
+    /// bool_and/bool_or: folds `b` into the flag.
+    fn combine_flag(&mut self, b: bool) {
+        self.flag = Some(match (self.flag, self.func == AggregateFunc::BoolAnd) {
+            (None, _) => b,
+            (Some(acc), true) => acc && b,
+            (Some(acc), false) => acc || b,
+        });
     }
 
     /// Number of datums in a [`Accumulator::partial`] state.
@@ -401,20 +398,8 @@ impl Accumulator {
             return Ok(());
         }
         match self.func {
-            AggregateFunc::Min | AggregateFunc::Max => {
-                let want = if self.func == AggregateFunc::Min { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
-                if self.best.as_ref().is_none_or(|b| compare(best, b) == Some(want)) {
-                    self.best = Some(best.clone());
-                }
-            }
-            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
-                let b = best.as_bool().unwrap_or(false);
-                self.flag = Some(match (self.flag, self.func == AggregateFunc::BoolAnd) {
-                    (None, _) => b,
-                    (Some(acc), true) => acc && b,
-                    (Some(acc), false) => acc || b,
-                });
-            }
+            AggregateFunc::Min | AggregateFunc::Max => self.keep_extreme(best.clone()),
+            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => self.combine_flag(best.as_bool().unwrap_or(false)),
             _ => {
                 self.best = Some(match self.best.take() {
                     None => best.clone(),

@@ -378,33 +378,12 @@ fn scalar_join(left: &RelExpr, sub: &SubqueryExpr) -> Option<(RelExpr, ScalarExp
         return None;
     }
     let (inner, pulled) = pull_correlation((**input).clone())?;
-    let mut keys = Vec::new();
-    let mut outer_keys = Vec::new();
-    for p in pulled {
-        let ScalarExpr::Binary { op: BinaryOp::Eq, left: a, right: b } = p else { return None };
-        let (inner_side, outer_side) = match (has_outer(&a), has_outer(&b)) {
-            (false, true) if !has_column(&b) => (*a, *b),
-            (true, false) if !has_column(&a) => (*b, *a),
-            _ => return None,
-        };
-        keys.push(inner_side);
-        outer_keys.push(join_condition(outer_side, left_arity)?);
-    }
+    let (keys, outer_keys) = equality_keys(pulled, left_arity)?;
     let k = keys.len();
     let m = aggregates.len();
     let grouped = RelExpr::Reduce { input: Box::new(inner), group_key: keys, aggregates: aggregates.clone() }
         .map(vec![ScalarExpr::bool(true)]);
-    let on = and(
-        outer_keys
-            .into_iter()
-            .enumerate()
-            .map(|(i, outer)| ScalarExpr::Binary {
-                op: BinaryOp::Eq,
-                left: Box::new(outer),
-                right: Box::new(ScalarExpr::Column(left_arity + i)),
-            })
-            .collect(),
-    );
+    let on = keys_match(outer_keys, left_arity);
     let joined = RelExpr::Join { left: Box::new(left.clone()), right: Box::new(grouped), kind: JoinKind::Left, on };
     // Aggregate j of the original Reduce is column `left_arity + k + j`;
     // without a match it takes its value over no rows.
@@ -436,18 +415,7 @@ fn single_row_join(left: &RelExpr, plan: &RelExpr) -> Option<(RelExpr, ScalarExp
         return None;
     }
     let (inner, pulled) = pull_correlation(base.clone())?;
-    let mut keys = Vec::new();
-    let mut outer_keys = Vec::new();
-    for p in pulled {
-        let ScalarExpr::Binary { op: BinaryOp::Eq, left: a, right: b } = p else { return None };
-        let (inner_side, outer_side) = match (has_outer(&a), has_outer(&b)) {
-            (false, true) if !has_column(&b) => (*a, *b),
-            (true, false) if !has_column(&a) => (*b, *a),
-            _ => return None,
-        };
-        keys.push(inner_side);
-        outer_keys.push(join_condition(outer_side, left_arity)?);
-    }
+    let (keys, outer_keys) = equality_keys(pulled, left_arity)?;
     let k = keys.len();
     let arity = inner.arity();
     let aggregate = |func: AggregateFunc, args: Vec<ScalarExpr>, output_type: DataType| AggregateExpr {
@@ -467,18 +435,7 @@ fn single_row_join(left: &RelExpr, plan: &RelExpr) -> Option<(RelExpr, ScalarExp
             aggregate(AggregateFunc::Max, vec![ScalarExpr::Column(arity)], DataType::Unknown),
         ],
     };
-    let on = and(
-        outer_keys
-            .into_iter()
-            .enumerate()
-            .map(|(i, outer)| ScalarExpr::Binary {
-                op: BinaryOp::Eq,
-                left: Box::new(outer),
-                right: Box::new(ScalarExpr::Column(left_arity + i)),
-            })
-            .collect(),
-    );
-    let on = if k == 0 { ScalarExpr::bool(true) } else { on };
+    let on = keys_match(outer_keys, left_arity);
     let joined = RelExpr::Join { left: Box::new(left.clone()), right: Box::new(grouped), kind: JoinKind::Left, on };
     let count = ScalarExpr::Column(left_arity + k);
     let too_many = ScalarExpr::Binary {
@@ -491,6 +448,39 @@ fn single_row_join(left: &RelExpr, plan: &RelExpr) -> Option<(RelExpr, ScalarExp
         otherwise: Box::new(ScalarExpr::Column(left_arity + k + 1)),
     };
     Some((joined, value))
+}
+
+/// Splits correlation predicates that are all `inner = outer` equalities
+/// into the inner key expressions (over the subquery's rows) and the outer
+/// ones (rewritten over the left side of a join of width `left_arity`).
+fn equality_keys(pulled: Vec<ScalarExpr>, left_arity: usize) -> Option<(Vec<ScalarExpr>, Vec<ScalarExpr>)> {
+    let mut keys = Vec::new();
+    let mut outer_keys = Vec::new();
+    for p in pulled {
+        let ScalarExpr::Binary { op: BinaryOp::Eq, left: a, right: b } = p else { return None };
+        let (inner_side, outer_side) = match (has_outer(&a), has_outer(&b)) {
+            (false, true) if !has_column(&b) => (*a, *b),
+            (true, false) if !has_column(&a) => (*b, *a),
+            _ => return None,
+        };
+        keys.push(inner_side);
+        outer_keys.push(join_condition(outer_side, left_arity)?);
+    }
+    Some((keys, outer_keys))
+}
+
+/// The join condition matching the outer keys with a grouped right side
+/// whose key columns come first (`true` without keys).
+fn keys_match(outer_keys: Vec<ScalarExpr>, left_arity: usize) -> ScalarExpr {
+    and(outer_keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, outer)| ScalarExpr::Binary {
+            op: BinaryOp::Eq,
+            left: Box::new(outer),
+            right: Box::new(ScalarExpr::Column(left_arity + i)),
+        })
+        .collect())
 }
 
 /// The value of each aggregate over no rows.
