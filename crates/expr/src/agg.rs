@@ -32,6 +32,11 @@ pub enum AggregateFunc {
     /// `stddev_samp` (also `stddev`), `stddev_pop`, `var_samp` (also
     /// `variance`) and `var_pop`.
     Spread { kind: SpreadKind },
+    /// `percentile_cont(fraction) WITHIN GROUP (ORDER BY value)`: args are
+    /// `[value, fraction]`, fed in the WITHIN GROUP order.
+    PercentileCont,
+    /// `percentile_disc(fraction) WITHIN GROUP (ORDER BY value)`.
+    PercentileDisc,
     /// `GROUPING(keys...)`: not accumulated; the planner turns it into a
     /// constant per grouping set.
     Grouping,
@@ -145,6 +150,7 @@ impl AggregateFunc {
             AggregateFunc::ArrayAgg => DataType::Array(Box::new(input.clone())),
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => DataType::Bool,
             AggregateFunc::Grouping => DataType::Int4,
+            AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => input.clone(),
             AggregateFunc::Spread { .. } => match input {
                 DataType::Float4 | DataType::Float8 => DataType::Float8,
                 _ => DataType::Numeric(None),
@@ -287,6 +293,22 @@ impl Accumulator {
                 }
             }
             AggregateFunc::ArrayAgg => self.items.push(value),
+            AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => {
+                let fraction = args.get(1).and_then(Datum::as_f64);
+                if let Some(f) = fraction {
+                    if !(0.0..=1.0).contains(&f) {
+                        let mut shown = String::new();
+                        freshet_common::float_fmt::format_f64(f, &mut shown);
+                        return Err(Error::new(
+                            SqlState::NumericValueOutOfRange,
+                            format!("percentile value {shown} is not between 0 and 1"),
+                        ));
+                    }
+                    self.float_sum = f;
+                    self.flag = Some(true);
+                }
+                self.items.push(value_ref.clone());
+            }
             AggregateFunc::Spread { .. } => match value_ref {
                 Datum::Float4(_) | Datum::Float8(_) => {
                     // PostgreSQL's float8_accum (Youngs-Cramer).
@@ -338,6 +360,36 @@ impl Accumulator {
         let rscale = numerator.div_scale(&denominator);
         let var = numerator.div_with_scale(&denominator, rscale, true)?;
         Ok(Datum::Numeric(if kind.stddev() { var.sqrt_with_scale(rscale)? } else { var }))
+    }
+
+    /// percentile_cont/disc over the values fed in order (PostgreSQL's
+    /// `percentile_cont_final` / `percentile_disc_final`).
+    fn percentile(&self, ctx: &EvalContext<'_>) -> Result<Datum> {
+        let n = self.items.len();
+        if n == 0 || self.flag.is_none() {
+            return Ok(Datum::Null);
+        }
+        let fraction = self.float_sum;
+        if self.func == AggregateFunc::PercentileDisc {
+            let row = ((fraction * n as f64).ceil() as usize).max(1);
+            return Ok(self.items[row.min(n) - 1].clone());
+        }
+        let position = fraction * (n - 1) as f64;
+        let (lo, hi) = (position.floor() as usize, position.ceil() as usize);
+        let (low, high) = (self.items[lo].clone(), self.items[hi].clone());
+        if lo == hi {
+            return Ok(low);
+        }
+        let weight = position - lo as f64;
+        match (&low, &high) {
+            (Datum::Float8(a), Datum::Float8(b)) => Ok(Datum::Float8(F64(a.0 + weight * (b.0 - a.0)))),
+            _ => {
+                // interval: low + (high - low) * weight
+                let diff = eval_binary(BinaryOp::Sub, high, low.clone(), ctx)?;
+                let step = eval_binary(BinaryOp::Mul, diff, Datum::Float8(F64(weight)), ctx)?;
+                eval_binary(BinaryOp::Add, low, step, ctx)
+            }
+        }
     }
 
     /// min/max: keeps `value` if it beats the current extreme.
@@ -499,6 +551,7 @@ impl Accumulator {
                 self.flag.map(Datum::Bool).unwrap_or(Datum::Null)
             }
             AggregateFunc::Spread { kind } => self.spread(kind)?,
+            AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => self.percentile(ctx)?,
         })
     }
 }

@@ -84,6 +84,16 @@ impl Binder<'_> {
             };
             return Ok((ScalarExpr::Aggregate(Box::new(agg)), DataType::Int4));
         }
+        if matches!(name.as_str(), "percentile_cont" | "percentile_disc") && parts.len() <= 2 {
+            return self.bind_percentile(&name, &arg_exprs, &f.within_group, f.filter.as_deref(), scope);
+        }
+        if !f.within_group.is_empty() {
+            return Err(Error::new(
+                SqlState::WrongObjectType,
+                format!("WITHIN GROUP is required for ordered-set aggregate {name}"),
+            )
+            .with_hint("only percentile_cont and percentile_disc are ordered-set aggregates here"));
+        }
         if is_aggregate(&name) && parts.len() <= 2 {
             let (bound, ty) =
                 self.bind_aggregate_call(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope, false)?;
@@ -124,6 +134,59 @@ impl Binder<'_> {
             args.push(self.bind_expr(e, scope)?);
         }
         self.call_function(&name, args)
+    }
+
+    /// `percentile_cont(f) / percentile_disc(f) WITHIN GROUP (ORDER BY x)`:
+    /// an aggregate over the sorted values of `x` (NULLs ignored).
+    /// percentile_cont interpolates (double precision or interval);
+    /// percentile_disc returns the first value whose position reaches the
+    /// fraction (the type of `x`).
+    fn bind_percentile(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        within_group: &[ast::OrderByExpr],
+        filter: Option<&Expr>,
+        scope: &Scope,
+    ) -> Result<Bound> {
+        let ([fraction], [item]) = (args, within_group) else {
+            return Err(Error::new(
+                SqlState::UndefinedFunction,
+                format!("function {name} requires one argument and WITHIN GROUP (ORDER BY one expression)"),
+            ));
+        };
+        let (f, ft) = self.bind_expr(fraction, scope)?;
+        if matches!(ft, DataType::Array(_)) {
+            return Err(Error::unsupported(format!("{name} with an array of fractions")));
+        }
+        let f = self.coerce(f, &ft, &DataType::Float8, CastContext::Implicit)?;
+        let (x, xt) = self.bind_expr(&item.expr, scope)?;
+        if super::contains_aggregate(&x) || super::contains_aggregate(&f) {
+            return Err(Error::new(SqlState::GroupingError, "aggregate function calls cannot be nested"));
+        }
+        let cont = name == "percentile_cont";
+        let (x, input_type) = if cont {
+            let target = if xt == DataType::Interval { DataType::Interval } else { DataType::Float8 };
+            (self.coerce(x, &xt, &target, CastContext::Implicit)?, target)
+        } else {
+            let t = if xt == DataType::Unknown { DataType::Text } else { xt.clone() };
+            (x, t)
+        };
+        let filter = match filter {
+            Some(e) => Some(self.bind_condition(e, scope, "FILTER")?),
+            None => None,
+        };
+        let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
+        let agg = AggregateExpr {
+            func: if cont { AggregateFunc::PercentileCont } else { AggregateFunc::PercentileDisc },
+            args: vec![x.clone(), f],
+            distinct: false,
+            filter,
+            order_by: vec![freshet_expr::AggOrder { expr: x, descending, nulls_first: item.options.nulls_first.unwrap_or(descending) }],
+            input_type: input_type.clone(),
+            output_type: input_type.clone(),
+        };
+        Ok((ScalarExpr::Aggregate(Box::new(agg)), input_type))
     }
 
     /// Binds a call where the first arguments are already bound and the last
