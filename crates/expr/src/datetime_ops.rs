@@ -85,6 +85,31 @@ pub fn call(func: DateTimeFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
                 other => return Err(Error::internal(format!("date_trunc over {other:?}"))),
             }
         }
+        DateTimeFunc::DateBin => {
+            let Datum::Interval(stride) = &args[0] else { return Err(Error::internal("date_bin stride")) };
+            if stride.months != 0 {
+                return Err(Error::new(
+                    SqlState::FeatureNotSupported,
+                    "timestamps cannot be binned into intervals containing months or years",
+                ));
+            }
+            let width = (stride.days as i64)
+                .checked_mul(86_400_000_000)
+                .and_then(|d| d.checked_add(stride.micros))
+                .ok_or_else(|| Error::out_of_range("interval"))?;
+            if width <= 0 {
+                return Err(Error::new(SqlState::InvalidParameterValue, "stride must be greater than zero"));
+            }
+            let bin = |source: i64, origin: i64| -> Result<i64> {
+                let diff = source.checked_sub(origin).ok_or_else(|| Error::out_of_range("timestamp"))?;
+                origin.checked_add(diff.div_euclid(width) * width).ok_or_else(|| Error::out_of_range("timestamp"))
+            };
+            match (&args[1], &args[2]) {
+                (Datum::Timestamp(t), Datum::Timestamp(o)) => Datum::Timestamp(freshet_common::Timestamp(bin(t.0, o.0)?)),
+                (Datum::TimestampTz(t), Datum::TimestampTz(o)) => Datum::TimestampTz(freshet_common::TimestampTz(bin(t.0, o.0)?)),
+                _ => return Err(Error::internal("date_bin over mismatched types")),
+            }
+        }
         DateTimeFunc::Age => match (&args[0], &args[1]) {
             (Datum::Timestamp(a), Datum::Timestamp(b)) => Datum::Interval(a.age(*b)?),
             (Datum::TimestampTz(a), Datum::TimestampTz(b)) => Datum::Interval(a.age(*b, tz)?),

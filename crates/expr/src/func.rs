@@ -167,6 +167,9 @@ pub enum DateTimeFunc {
     CurrentDate,
     MakeDate,
     ToTimestamp,
+    /// `date_bin(stride, source, origin)`: the start of the stride-wide bin
+    /// (counted from origin) that holds source.
+    DateBin,
     /// `TUMBLE`'s window start: the timestamp floored to a multiple of a
     /// fixed interval since the epoch.
     WindowStart,

@@ -645,6 +645,19 @@ impl Binder<'_> {
                 let out = coerce_all!(text, source);
                 call(Func::DateTime(DateTimeFunc::DateTrunc), out, source)
             }
+            "date_bin" => {
+                if n != 3 {
+                    return Err(no_such(name));
+                }
+                let t = if arg_types[1..].iter().any(|t| *t == DataType::TimestampTz) || arg_types[1] == DataType::Date {
+                    DataType::TimestampTz
+                } else {
+                    DataType::Timestamp
+                };
+                let iv = DataType::Interval;
+                let out = coerce_all!(iv, t, t);
+                call(Func::DateTime(DateTimeFunc::DateBin), out, t)
+            }
             "age" => {
                 let t = if arg_types.iter().any(|t| *t == DataType::TimestampTz) { DataType::TimestampTz } else { DataType::Timestamp };
                 let out = match n {
