@@ -470,6 +470,32 @@ impl<'a> Executor<'a> {
                 self.collect(plan, outer)?
             }
             RelExpr::System { name, .. } => self.source.system(name)?,
+            RelExpr::Apply { left, right, kind, on } => {
+                let left_rows = self.run_with(left, outer)?;
+                let right_arity = right.arity();
+                let mut out = Vec::new();
+                for l in left_rows {
+                    self.check_cancel()?;
+                    let mut enclosing = Vec::with_capacity(outer.len() + 1);
+                    enclosing.push(l.clone());
+                    enclosing.extend(outer.iter().cloned());
+                    let mut matched = false;
+                    for r in self.run_with(right, &enclosing)? {
+                        let mut row = l.clone();
+                        row.extend(r);
+                        if on.eval(&row, &ctx)? == Datum::Bool(true) {
+                            matched = true;
+                            out.push(row);
+                        }
+                    }
+                    if !matched && *kind == freshet_expr::JoinKind::Left {
+                        let mut row = l;
+                        row.extend(std::iter::repeat_n(Datum::Null, right_arity));
+                        out.push(row);
+                    }
+                }
+                out
+            }
             RelExpr::WorkTable { id, .. } => {
                 let table = self.work_tables.borrow().get(id).cloned();
                 match table {

@@ -86,6 +86,10 @@ pub enum RelExpr {
     /// the input's rows (partitioned and ordered as the call says); see
     /// [`crate::window`].
     Window { input: Box<RelExpr>, exprs: Vec<WindowExpr> },
+    /// A LATERAL join: `right` is evaluated once per `left` row, with that
+    /// row as its innermost enclosing row (`Outer { level: 1 }`); output
+    /// and `on` as for `Join` (`kind` is Inner or Left).
+    Apply { left: Box<RelExpr>, right: Box<RelExpr>, kind: JoinKind, on: ScalarExpr },
     /// WITH RECURSIVE: `base`'s rows, then `step` evaluated repeatedly over
     /// the rows the previous round added (read by `step` through
     /// `WorkTable { id }`) until a round adds none. With `distinct`
@@ -114,6 +118,7 @@ impl RelExpr {
             | RelExpr::System { column_types, .. }
             | RelExpr::WorkTable { column_types, .. } => column_types.len(),
             RelExpr::Recursive { base, .. } => base.arity(),
+            RelExpr::Apply { left, right, .. } => left.arity() + right.arity(),
             RelExpr::Map { input, exprs } => input.arity() + exprs.len(),
             RelExpr::Window { input, exprs } => input.arity() + exprs.len(),
             RelExpr::FlatMap { input, funcs, ordinality, .. } => {
@@ -179,6 +184,11 @@ impl RelExpr {
                 base.visit(f);
                 step.visit(f)
             }
+            RelExpr::Apply { left, right, on, .. } => {
+                visit_expr(on, f);
+                left.visit(f);
+                right.visit(f)
+            }
             RelExpr::Values { rows, .. } => rows.iter().flatten().for_each(|e| visit_expr(e, f)),
             RelExpr::Map { input, exprs } => {
                 exprs.iter().for_each(|e| visit_expr(e, f));
@@ -230,6 +240,11 @@ impl RelExpr {
             RelExpr::Get { table, .. } => writeln!(f, "{pad}Get table={}", table.0),
             RelExpr::System { name, .. } => writeln!(f, "{pad}System {name}"),
             RelExpr::WorkTable { id, .. } => writeln!(f, "{pad}WorkTable {id}"),
+            RelExpr::Apply { left, right, kind, on } => {
+                writeln!(f, "{pad}Apply {kind:?} on={on}")?;
+                left.fmt_indent(f, depth + 1)?;
+                right.fmt_indent(f, depth + 1)
+            }
             RelExpr::Recursive { id, base, step, distinct } => {
                 writeln!(f, "{pad}Recursive {id} distinct={distinct}")?;
                 base.fmt_indent(f, depth + 1)?;

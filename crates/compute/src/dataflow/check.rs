@@ -29,6 +29,7 @@ pub fn check_plan(plan: &RelExpr) -> Result<()> {
         RelExpr::Recursive { .. } | RelExpr::WorkTable { .. } => {
             return Err(Error::unsupported("WITH RECURSIVE in a materialized view"))
         }
+        RelExpr::Apply { .. } => return Err(Error::unsupported("a LATERAL subquery in a materialized view")),
         RelExpr::DynamicTopK { .. } => {
             return Err(Error::unsupported("parameterized LIMIT or OFFSET in a materialized view"))
         }

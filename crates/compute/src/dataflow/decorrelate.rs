@@ -63,6 +63,7 @@ fn map_inputs(plan: RelExpr, f: &mut dyn FnMut(RelExpr) -> Result<RelExpr>) -> R
     let b = |r: Box<RelExpr>, f: &mut dyn FnMut(RelExpr) -> Result<RelExpr>| -> Result<Box<RelExpr>> { Ok(Box::new(f(*r)?)) };
     Ok(match plan {
         leaf @ (RelExpr::Get { .. } | RelExpr::Values { .. } | RelExpr::System { .. } | RelExpr::WorkTable { .. }) => leaf,
+        RelExpr::Apply { left, right, kind, on } => RelExpr::Apply { left: b(left, f)?, right: b(right, f)?, kind, on },
         RelExpr::Recursive { id, base, step, distinct } => RelExpr::Recursive { id, base: b(base, f)?, step: b(step, f)?, distinct },
         RelExpr::Map { input, exprs } => RelExpr::Map { input: b(input, f)?, exprs },
         RelExpr::FlatMap { input, funcs, ordinality, outer } => {

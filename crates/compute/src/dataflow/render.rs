@@ -264,7 +264,8 @@ impl<'scope, 'a> RenderContext<'scope, 'a> {
             | RelExpr::DynamicTopK { .. }
             | RelExpr::System { .. }
             | RelExpr::Recursive { .. }
-            | RelExpr::WorkTable { .. } => {
+            | RelExpr::WorkTable { .. }
+            | RelExpr::Apply { .. } => {
                 return Err(Error::internal(format!(
                     "plan node reached the dataflow renderer unchecked: {}",
                     plan.to_string().lines().next().unwrap_or_default()

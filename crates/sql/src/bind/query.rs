@@ -929,6 +929,12 @@ impl Binder<'_> {
                 result = Some(self.apply_joins(lateral, &twj.joins)?);
                 continue;
             }
+            if result.is_some() && is_lateral_subquery(&twj.relation) {
+                let left = result.take().ok_or_else(|| Error::internal("lateral without a left side"))?;
+                let joined = self.bind_lateral(left, &twj.relation, JoinKind::Inner, None)?;
+                result = Some(self.apply_joins(joined, &twj.joins)?);
+                continue;
+            }
             let (p, s) = self.bind_table_with_joins(twj)?;
             result = Some(match result {
                 None => (p, s),
@@ -941,6 +947,40 @@ impl Binder<'_> {
         result.ok_or_else(|| Error::internal("empty FROM"))
     }
 
+    /// `left [LEFT] JOIN LATERAL (subquery) alias ON ...`: the subquery may
+    /// refer to the columns of `left`; when it does, it runs once per left
+    /// row (`RelExpr::Apply`), otherwise it is an ordinary join.
+    fn bind_lateral(
+        &mut self,
+        left: (RelExpr, Scope),
+        factor: &TableFactor,
+        kind: JoinKind,
+        on: Option<&Expr>,
+    ) -> Result<(RelExpr, Scope)> {
+        let TableFactor::Derived { subquery, alias, .. } = factor else {
+            return Err(Error::internal("LATERAL binding of a non-subquery"));
+        };
+        let (left_plan, left_scope) = left;
+        let (bound, correlated) = self.bind_subquery(subquery, &left_scope)?;
+        let qualifier = alias.as_ref().map(|a| names::ident(&a.name));
+        let mut right_scope = Scope::from_columns(
+            qualifier.as_deref(),
+            bound.columns.iter().map(|c| (c.name.clone(), c.ty.clone())),
+        );
+        apply_column_aliases(&mut right_scope, alias.as_ref())?;
+        let scope = left_scope.concat(right_scope);
+        let on = match on {
+            Some(e) => self.bind_condition(e, &scope, "JOIN/ON")?,
+            None => ScalarExpr::bool(true),
+        };
+        let plan = if correlated {
+            RelExpr::Apply { left: Box::new(left_plan), right: Box::new(bound.expr), kind, on }
+        } else {
+            RelExpr::Join { left: Box::new(left_plan), right: Box::new(bound.expr), kind, on }
+        };
+        Ok((plan, scope))
+    }
+
     fn bind_table_with_joins(&mut self, twj: &ast::TableWithJoins) -> Result<(RelExpr, Scope)> {
         let first = self.bind_table_factor(&twj.relation)?;
         self.apply_joins(first, &twj.joins)
@@ -951,6 +991,21 @@ impl Binder<'_> {
         let (mut plan, mut scope) = left;
         for join in joins {
             use ast::JoinOperator as J;
+            if is_lateral_subquery(&join.relation) {
+                let (kind, constraint) = match &join.join_operator {
+                    J::Join(c) | J::Inner(c) => (JoinKind::Inner, Some(c)),
+                    J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, Some(c)),
+                    J::CrossJoin(_) => (JoinKind::Inner, None),
+                    other => return Err(Error::unsupported(format!("{other:?} with a LATERAL subquery"))),
+                };
+                let on = match constraint {
+                    None | Some(ast::JoinConstraint::None) => None,
+                    Some(ast::JoinConstraint::On(e)) => Some(e),
+                    Some(_) => return Err(Error::unsupported("USING/NATURAL with a LATERAL subquery")),
+                };
+                (plan, scope) = self.bind_lateral((plan, scope), &join.relation, kind, on)?;
+                continue;
+            }
             if is_function_factor(&join.relation) {
                 // JOIN [LATERAL] f(...): once per left row.
                 let (outer, constraint) = match &join.join_operator {
@@ -1187,7 +1242,8 @@ impl Binder<'_> {
             }
             TableFactor::Derived { subquery, alias, lateral, .. } => {
                 if *lateral {
-                    return Err(Error::unsupported("LATERAL"));
+                    // Only reached without items to the left (`FROM LATERAL
+                    // (...)`), where LATERAL changes nothing.
                 }
                 let bound = self.bind_query(subquery)?;
                 let qualifier = alias.as_ref().map(|a| names::ident(&a.name));
@@ -1237,6 +1293,10 @@ fn output_from_item(it: &ScopeItem) -> OutputColumn {
 
 /// The expressions of a FROM function's arguments (positional only).
 /// Whether a FROM item is a function call (`f(...)`, `LATERAL f(...)`, `unnest(...)`).
+fn is_lateral_subquery(factor: &TableFactor) -> bool {
+    matches!(factor, TableFactor::Derived { lateral: true, .. })
+}
+
 fn is_function_factor(factor: &TableFactor) -> bool {
     matches!(factor, TableFactor::Table { args: Some(_), .. } | TableFactor::Function { .. } | TableFactor::UNNEST { .. })
 }
