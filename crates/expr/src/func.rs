@@ -87,13 +87,15 @@ pub enum Func {
     SplitPart,
     /// `regexp_replace(source, pattern, replacement [, flags])`.
     RegexpReplace,
+    /// A LIKE pattern with a custom ESCAPE character (args: pattern,
+    /// escape), rewritten into the backslash form at run time.
+    LikeEscape,
     StartsWith,
     Md5,
     Initcap,
     Ascii,
     Chr,
     ToHex,
-    LikeEscape,
     // Math.
     Abs,
     Round,
@@ -830,6 +832,10 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             let idx = if n > 0 { n - 1 } else { parts.len() as i64 + n };
             Text(parts.get(idx.max(-1) as usize).filter(|_| idx >= 0).map(|p| p.to_string()).unwrap_or_default())
         }
+        Func::LikeEscape => {
+            let esc = text_arg(&args[1]).chars().next();
+            Text(crate::like::rewrite_escape(text_arg(&a0), esc))
+        }
         Func::RegexpReplace => {
             let flags = args.get(3).map(text_arg).unwrap_or("");
             Text(crate::like::regexp_replace(text_arg(&a0), text_arg(&args[1]), text_arg(&args[2]), flags)?)
@@ -852,7 +858,6 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             Int8(x) => format!("{:x}", x as u64),
             other => format!("{:x}", other.as_i64().unwrap_or(0)),
         }),
-        Func::LikeEscape => a0,
         Func::Abs => match a0 {
             Int2(x) => Int2(x.checked_abs().ok_or_else(|| Error::out_of_range(INT2))?),
             Int4(x) => Int4(x.checked_abs().ok_or_else(|| Error::out_of_range(INT4))?),

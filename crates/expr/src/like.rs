@@ -71,6 +71,26 @@ pub fn like_match(s: &str, pattern: &str, escape: Option<char>, case_insensitive
     Ok(pi == toks.len())
 }
 
+/// Rewrites a LIKE pattern written with escape character `esc` (none when
+/// `None`) into the backslash-escaped form [`like_match`] reads.
+pub fn rewrite_escape(pattern: &str, esc: Option<char>) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if Some(c) == esc {
+            if let Some(n) = chars.next() {
+                out.push('\\');
+                out.push(n);
+            }
+        } else if c == '\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Matches `s` against a POSIX regular expression (approximated with the
 /// `regex` crate's syntax, which covers the common subset).
 pub fn regex_match(s: &str, pattern: &str, case_insensitive: bool) -> Result<bool> {

@@ -608,16 +608,25 @@ impl Binder<'_> {
                 ScalarExpr::Literal(Datum::Text(s)) => s,
                 _ => return Err(Error::unsupported("non-constant LIKE escape")),
             };
-            match (&r.0, esc_char.chars().count()) {
-                (ScalarExpr::Literal(Datum::Text(p)), 1) => {
-                    let esc = esc_char.chars().next().unwrap_or('\\');
-                    r.0 = ScalarExpr::Literal(Datum::Text(rewrite_escape(p, Some(esc))));
-                }
-                (ScalarExpr::Literal(Datum::Text(p)), 0) => {
-                    r.0 = ScalarExpr::Literal(Datum::Text(rewrite_escape(p, None)));
-                }
-                _ => return Err(Error::unsupported("LIKE ... ESCAPE with a non-constant pattern")),
+            if esc_char.chars().count() > 1 {
+                return Err(Error::new(SqlState::InvalidEscapeSequence, "invalid escape string")
+                    .with_hint("Escape string must be empty or one character."));
             }
+            let esc = esc_char.chars().next();
+            r.0 = match &r.0 {
+                ScalarExpr::Literal(Datum::Text(p)) => {
+                    ScalarExpr::Literal(Datum::Text(freshet_expr::like::rewrite_escape(p, esc)))
+                }
+                // A pattern known only at run time is rewritten then.
+                _ => {
+                    let pattern = self.coerce(r.0.clone(), &r.1, &DataType::Text, CastContext::Implicit)?;
+                    r.1 = DataType::Text;
+                    ScalarExpr::Call {
+                        func: freshet_expr::Func::LikeEscape,
+                        args: vec![pattern, ScalarExpr::Literal(Datum::Text(esc_char.clone()))],
+                    }
+                }
+            };
         }
         self.resolve_binary(BinaryOp::Like { case_insensitive, negated }, l, r)
     }
@@ -1070,24 +1079,6 @@ fn decode_hex(h: &str) -> Result<Vec<u8>> {
 }
 
 /// Rewrites a LIKE pattern written with escape `esc` into one using `\`.
-fn rewrite_escape(pattern: &str, esc: Option<char>) -> String {
-    let mut out = String::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if Some(c) == esc {
-            if let Some(n) = chars.next() {
-                out.push('\\');
-                out.push(n);
-            }
-        } else if c == '\\' {
-            out.push_str("\\\\");
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The lowercase name of an EXTRACT / INTERVAL field.
 pub(crate) fn datetime_field_name(field: &ast::DateTimeField) -> String {
     use ast::DateTimeField as F;
