@@ -20,15 +20,115 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
         ));
     }
     let dialect = PostgreSqlDialect {};
-    let parser = Parser::new(&dialect).with_recursion_limit(256);
     let normalized = normalize_copy_options(sql)
         .or_else(|| normalize_vacuum(sql))
         .or_else(|| normalize_set_constraints(sql))
         .or_else(|| normalize_streaming_commands(sql))
         .or_else(|| normalize_comment_on_constraint(sql))
         .or_else(|| normalize_drop_identity(sql));
-    let mut parser = parser.try_with_sql(normalized.as_deref().unwrap_or(sql)).map_err(map_parse_error)?;
-    parser.parse_statements().map_err(map_parse_error)
+    let text = normalized.as_deref().unwrap_or(sql);
+    let first = Parser::new(&dialect)
+        .with_recursion_limit(256)
+        .try_with_sql(text)
+        .and_then(|mut p| p.parse_statements());
+    match first {
+        Ok(statements) => Ok(statements),
+        Err(error) => {
+            // `OFFSET ($1) ROWS FETCH FIRST ($2) ROWS ONLY` (SQLAlchemy's
+            // form): sqlparser wants no parentheses there. Retried only
+            // after a failure, so no statement that parses changes meaning.
+            if let Some(unwrapped) = unwrap_limit_parentheses(text) {
+                if let Ok(statements) = Parser::new(&dialect)
+                    .with_recursion_limit(256)
+                    .try_with_sql(&unwrapped)
+                    .and_then(|mut p| p.parse_statements())
+                {
+                    return Ok(statements);
+                }
+            }
+            Err(map_parse_error(error))
+        }
+    }
+}
+
+/// Removes the parentheses around a parameter or number that directly
+/// follows OFFSET, FETCH FIRST or FETCH NEXT (outside string literals and
+/// quoted identifiers). `None` when there is nothing to remove.
+fn unwrap_limit_parentheses(sql: &str) -> Option<String> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    let mut changed = false;
+    let mut quote: Option<u8> = None;
+    let mut last_word = String::new();
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(q) = quote {
+            let ch_len = sql[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+            out.push_str(&sql[i..i + ch_len]);
+            if c == q {
+                quote = None;
+            }
+            i += ch_len;
+            continue;
+        }
+        match c {
+            b'\'' | b'"' => {
+                quote = Some(c);
+                out.push(c as char);
+                last_word.clear();
+                i += 1;
+            }
+            b'(' if matches!(last_word.to_ascii_uppercase().as_str(), "OFFSET" | "FIRST" | "NEXT") => {
+                // ( [spaces] ($n | digits) [spaces] )
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                let start = j;
+                if j < bytes.len() && bytes[j] == b'$' {
+                    j += 1;
+                }
+                while j < bytes.len() && bytes[j].is_ascii_digit() {
+                    j += 1;
+                }
+                let end = j;
+                while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if end > start && j < bytes.len() && bytes[j] == b')' && sql[start..end].chars().any(|d| d.is_ascii_digit()) {
+                    out.push_str(&sql[start..end]);
+                    changed = true;
+                    i = j + 1;
+                } else {
+                    out.push('(');
+                    i += 1;
+                }
+                last_word.clear();
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                // Track the current word (ASCII keywords only).
+                if i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_') {
+                    last_word.clear();
+                }
+                last_word.push(c as char);
+                out.push(c as char);
+                i += 1;
+            }
+            c if c.is_ascii_whitespace() => {
+                out.push(c as char);
+                i += 1;
+            }
+            _ => {
+                // Any other byte (including UTF-8 continuation bytes) ends a word.
+                let ch_len = sql[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+                out.push_str(&sql[i..i + ch_len]);
+                last_word.clear();
+                i += ch_len;
+            }
+        }
+    }
+    changed.then_some(out)
 }
 
 /// RisingWave-style commands: `FLUSH` (wait for pending view work: views
@@ -261,5 +361,23 @@ fn map_parse_error(e: ParserError) -> Error {
         ParserError::TokenizerError(msg) | ParserError::ParserError(msg) => {
             Error::syntax(format!("syntax error: {}", msg.trim_start_matches("sql parser error: ")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unwrap_limit_parentheses;
+
+    #[test]
+    fn unwraps_offset_and_fetch_operands_only() {
+        assert_eq!(
+            unwrap_limit_parentheses("SELECT x FROM t ORDER BY x OFFSET ($1) ROWS FETCH FIRST ( $2 ) ROWS ONLY").as_deref(),
+            Some("SELECT x FROM t ORDER BY x OFFSET $1 ROWS FETCH FIRST $2 ROWS ONLY")
+        );
+        assert_eq!(unwrap_limit_parentheses("SELECT 'offset (1)', first(x) FROM t"), None);
+        assert_eq!(
+            unwrap_limit_parentheses("SELECT 'é' FROM t OFFSET (3) ROWS").as_deref(),
+            Some("SELECT 'é' FROM t OFFSET 3 ROWS")
+        );
     }
 }
