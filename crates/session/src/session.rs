@@ -183,6 +183,29 @@ impl Session {
                 Ok(ExecuteResult::Command { tag: "SET CONSTRAINTS".into() })
             }
             Plan::Set { name, .. } if name == "freshet.flush" => Ok(ExecuteResult::Command { tag: "FLUSH".into() }),
+            Plan::Set { name, value, .. } if name == freshet_sql::parse::ALTER_SEQUENCE_TYPE_SETTING => {
+                // ALTER SEQUENCE ... AS type: sequences are 64-bit, so only
+                // the sequence's existence is checked.
+                let value = value.unwrap_or_default();
+                let (if_exists, name) = match value.strip_prefix("if_exists:") {
+                    Some(rest) => (true, rest.to_string()),
+                    None => (false, value),
+                };
+                let parts: Vec<String> = name
+                    .split('.')
+                    .map(|p| if p.starts_with('"') { p.trim_matches('"').replace("\"\"", "\"") } else { p.to_lowercase() })
+                    .collect();
+                let (schema, seq) = match parts.as_slice() {
+                    [s, n] => (s.clone(), n.clone()),
+                    [n] => ("public".to_string(), n.clone()),
+                    _ => return Err(Error::syntax(format!("improper sequence name: {name}"))),
+                };
+                let exists = state.catalog.relation(&self.database, &schema, &seq).is_some();
+                if !exists && !if_exists {
+                    return Err(Error::undefined_table(&seq));
+                }
+                Ok(ExecuteResult::Command { tag: "ALTER SEQUENCE".into() })
+            }
             Plan::Set { name, value, .. } => {
                 self.settings.set(&name, value)?;
                 Ok(ExecuteResult::Command { tag: "SET".into() })

@@ -25,7 +25,8 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
         .or_else(|| normalize_set_constraints(sql))
         .or_else(|| normalize_streaming_commands(sql))
         .or_else(|| normalize_comment_on_constraint(sql))
-        .or_else(|| normalize_drop_identity(sql));
+        .or_else(|| normalize_drop_identity(sql))
+        .or_else(|| normalize_alter_sequence_type(sql));
     let text = normalized.as_deref().unwrap_or(sql);
     let first = Parser::new(&dialect)
         .with_recursion_limit(256)
@@ -258,6 +259,31 @@ fn split_sql_words(sql: &str) -> Option<Vec<String>> {
         }
     }
     Some(out)
+}
+
+/// Name of the pseudo-setting `ALTER SEQUENCE ... AS type` is parsed into;
+/// its value is `[if_exists:]sequence name`.
+pub const ALTER_SEQUENCE_TYPE_SETTING: &str = "freshet.alter_sequence_type";
+
+/// `ALTER SEQUENCE [IF EXISTS] name AS type`, which sqlparser does not
+/// know (Django emits it when an AutoField becomes a BigAutoField). Freshet
+/// sequences are 64-bit whatever their declared type, so the statement only
+/// checks that the sequence exists; it becomes a SET of a pseudo-setting
+/// that the session interprets.
+fn normalize_alter_sequence_type(sql: &str) -> Option<String> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    let tokens = split_sql_words(trimmed)?;
+    let upper: Vec<String> = tokens.iter().map(|t| t.to_ascii_uppercase()).collect();
+    if upper.len() < 5 || upper[0] != "ALTER" || upper[1] != "SEQUENCE" {
+        return None;
+    }
+    let (if_exists, name_at) = if upper[2] == "IF" && upper.get(3).map(String::as_str) == Some("EXISTS") { (true, 4) } else { (false, 2) };
+    if upper.get(name_at + 1).map(String::as_str) != Some("AS") || tokens.len() < name_at + 3 {
+        return None;
+    }
+    let name = tokens[name_at].replace('\'', "''");
+    let prefix = if if_exists { "if_exists:" } else { "" };
+    Some(format!("SET {ALTER_SEQUENCE_TYPE_SETTING} = '{prefix}{name}'"))
 }
 
 /// Name of the pseudo-setting `SET CONSTRAINTS` is parsed into.
