@@ -776,6 +776,22 @@ impl Session {
                 rel.columns[idx].default = default;
                 self.replace_relation(txn, rel)?;
             }
+            AlterTableAction::AddIdentity { column, sequence, default } => {
+                let idx = column_index(&rel, &column)?;
+                if txn.work.table(table).is_some_and(|t| t.rows.values().any(|r| r[idx].is_null())) {
+                    return Err(Error::new(
+                        SqlState::NotNullViolation,
+                        format!("column \"{column}\" of relation \"{}\" contains null values", rel.name),
+                    ));
+                }
+                if txn.work.catalog.relation(&self.database, &rel.schema, &sequence.name).is_some() {
+                    return Err(duplicate_relation(&sequence.name));
+                }
+                self.create_sequence(txn, &rel.schema.clone(), &sequence.name, sequence.start, sequence.increment, Some((rel.oid, idx)));
+                rel.columns[idx].default = Some(default);
+                rel.columns[idx].not_null = true;
+                self.replace_relation(txn, rel)?;
+            }
             AlterTableAction::SetNotNull { column, not_null } => {
                 let idx = column_index(&rel, &column)?;
                 if not_null {

@@ -133,6 +133,9 @@ pub enum AlterTableAction {
     RenameTable { new: String },
     SetDefault { column: String, default: Option<String> },
     SetNotNull { column: String, not_null: bool },
+    /// ADD GENERATED ... AS IDENTITY: create `sequence`, owned by the
+    /// column, and make `default` (its nextval) the column's default.
+    AddIdentity { column: String, sequence: SerialSequence, default: String },
     AlterType { column: String, ty: DataType },
     AddPrimaryKey { name: Option<String>, columns: Vec<usize> },
     AddUnique { name: Option<String>, columns: Vec<usize> },

@@ -408,6 +408,39 @@ impl Binder<'_> {
                             }
                             actions.push(AlterTableAction::AlterType { column, ty })
                         }
+                        ast::AlterColumnOperation::AddGenerated { sequence_options, .. } => {
+                            // ADD GENERATED ... AS IDENTITY: a sequence owned
+                            // by the column becomes its default, as for an
+                            // identity column declared in CREATE TABLE.
+                            if !col.ty.is_integer() {
+                                return Err(Error::new(
+                                    SqlState::InvalidParameterValue,
+                                    "identity column type must be smallint, integer, or bigint",
+                                ));
+                            }
+                            if col.default.is_some() {
+                                return Err(Error::new(
+                                    SqlState::InvalidTableDefinition,
+                                    format!("column \"{column}\" of relation \"{}\" already has a default value", rel.name),
+                                ));
+                            }
+                            let (mut start, mut increment) = (None, 1i64);
+                            for opt in sequence_options.iter().flatten() {
+                                match opt {
+                                    ast::SequenceOptions::IncrementBy(e, _) => increment = const_i64(e)?,
+                                    ast::SequenceOptions::StartWith(e, _) => start = Some(const_i64(e)?),
+                                    _ => {}
+                                }
+                            }
+                            let name = format!("{}_{column}_seq", rel.name);
+                            let default = format!("nextval('{}'::regclass)", self.sequence_reference(&rel.schema, &name));
+                            let start = start.unwrap_or(if increment > 0 { 1 } else { -1 });
+                            actions.push(AlterTableAction::AddIdentity {
+                                column: column.clone(),
+                                sequence: SerialSequence { name, start, increment },
+                                default,
+                            });
+                        }
                         other => return Err(Error::unsupported(format!("ALTER COLUMN {other}"))),
                     }
                 }
