@@ -97,31 +97,37 @@ fn has_scalar_subquery(e: &ScalarExpr) -> bool {
     found
 }
 
-/// Whether `plan` (a subquery's plan) contains subqueries of its own.
-fn has_nested_subquery(plan: &RelExpr) -> bool {
+/// Whether `test` holds for any expression of any node of `plan`
+/// (descending into the plans of subqueries, as `RelExpr::visit` does).
+fn any_plan_expression(plan: &RelExpr, test: &dyn Fn(&ScalarExpr) -> bool) -> bool {
     let mut found = false;
     plan.visit(&mut |node| {
-        let mut check = |e: &ScalarExpr| {
-            e.visit(&mut |n| {
-                if matches!(n, ScalarExpr::Subquery(_)) {
-                    found = true;
-                }
-            })
-        };
+        let mut check = |e: &ScalarExpr| found |= test(e);
         match node {
             RelExpr::Map { exprs, .. } => exprs.iter().for_each(&mut check),
             RelExpr::Filter { predicates, .. } => predicates.iter().for_each(&mut check),
-            RelExpr::Join { on, .. } => check(on),
+            RelExpr::Join { on, .. } | RelExpr::Apply { on, .. } => check(on),
             RelExpr::Values { rows, .. } => rows.iter().flatten().for_each(&mut check),
             RelExpr::FlatMap { funcs, .. } => funcs.iter().flat_map(|(_, a)| a).for_each(&mut check),
             RelExpr::Reduce { group_key, aggregates, .. } => {
                 group_key.iter().for_each(&mut check);
                 aggregates.iter().flat_map(|a| a.args.iter().chain(a.filter.iter())).for_each(&mut check);
             }
+            RelExpr::Window { exprs, .. } => exprs.iter().for_each(|w| w.for_each_child(&mut check)),
+            RelExpr::DynamicTopK { limit, offset, .. } => limit.iter().chain(offset.iter()).for_each(&mut check),
             _ => {}
         }
     });
     found
+}
+
+/// Whether `plan` (a subquery's plan) contains subqueries of its own.
+fn has_nested_subquery(plan: &RelExpr) -> bool {
+    any_plan_expression(plan, &|e| {
+        let mut found = false;
+        e.visit(&mut |n| found |= matches!(n, ScalarExpr::Subquery(_)));
+        found
+    })
 }
 
 /// Whether `e` refers to an enclosing row at any level.
@@ -146,28 +152,9 @@ fn has_column(e: &ScalarExpr) -> bool {
     found
 }
 
-/// Whether any expression of `plan` (not descending into subqueries)
-/// refers to an enclosing row.
+/// Whether any expression of `plan` refers to an enclosing row.
 fn plan_has_outer(plan: &RelExpr) -> bool {
-    let mut found = false;
-    plan.visit(&mut |node| {
-        let mut check = |e: &ScalarExpr| found |= has_outer(e);
-        match node {
-            RelExpr::Map { exprs, .. } => exprs.iter().for_each(&mut check),
-            RelExpr::Filter { predicates, .. } => predicates.iter().for_each(&mut check),
-            RelExpr::Join { on, .. } => check(on),
-            RelExpr::Values { rows, .. } => rows.iter().flatten().for_each(&mut check),
-            RelExpr::FlatMap { funcs, .. } => funcs.iter().flat_map(|(_, a)| a).for_each(&mut check),
-            RelExpr::Reduce { group_key, aggregates, .. } => {
-                group_key.iter().for_each(&mut check);
-                aggregates.iter().flat_map(|a| a.args.iter().chain(a.filter.iter())).for_each(&mut check);
-            }
-            RelExpr::Window { exprs, .. } => exprs.iter().for_each(|w| w.for_each_child(&mut check)),
-            RelExpr::DynamicTopK { limit, offset, .. } => limit.iter().chain(offset.iter()).for_each(&mut check),
-            _ => {}
-        }
-    });
-    found
+    any_plan_expression(plan, &has_outer)
 }
 
 /// Splits a subquery plan into an uncorrelated plan and the correlation

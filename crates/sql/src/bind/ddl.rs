@@ -105,23 +105,10 @@ impl Binder<'_> {
                             "identity column type must be smallint, integer, or bigint".to_string(),
                         ));
                     }
-                    let (mut start, mut increment) = (None, 1i64);
-                    for opt in sequence_options.iter().flatten() {
-                        match opt {
-                            ast::SequenceOptions::IncrementBy(e, _) => increment = const_i64(e)?,
-                            ast::SequenceOptions::StartWith(e, _) => start = Some(const_i64(e)?),
-                            _ => {}
-                        }
-                    }
-                    if increment == 0 {
-                        return Err(Error::new(SqlState::InvalidParameterValue, "INCREMENT must not be zero"));
-                    }
                     let seq = format!("{table}_{name}_seq");
                     column.default = Some(format!("nextval('{}'::regclass)", self.sequence_reference(schema, &seq)));
                     column.not_null = true;
-                    // Descending sequences start at -1 by default, as in PostgreSQL.
-                    let start = start.unwrap_or(if increment > 0 { 1 } else { -1 });
-                    sequence = Some(SerialSequence { name: seq, start, increment });
+                    sequence = Some(identity_sequence(seq, sequence_options.as_deref())?);
                 }
                 ColumnOption::Identity(_) => {
                     if !column.ty.is_integer() {
@@ -424,20 +411,11 @@ impl Binder<'_> {
                                     format!("column \"{column}\" of relation \"{}\" already has a default value", rel.name),
                                 ));
                             }
-                            let (mut start, mut increment) = (None, 1i64);
-                            for opt in sequence_options.iter().flatten() {
-                                match opt {
-                                    ast::SequenceOptions::IncrementBy(e, _) => increment = const_i64(e)?,
-                                    ast::SequenceOptions::StartWith(e, _) => start = Some(const_i64(e)?),
-                                    _ => {}
-                                }
-                            }
                             let name = format!("{}_{column}_seq", rel.name);
                             let default = format!("nextval('{}'::regclass)", self.sequence_reference(&rel.schema, &name));
-                            let start = start.unwrap_or(if increment > 0 { 1 } else { -1 });
                             actions.push(AlterTableAction::AddIdentity {
                                 column: column.clone(),
-                                sequence: SerialSequence { name, start, increment },
+                                sequence: identity_sequence(name, sequence_options.as_deref())?,
                                 default,
                             });
                         }
@@ -457,13 +435,13 @@ impl Binder<'_> {
                             columns: self.index_columns(&pk.columns, &column_names)?,
                         })
                     }
-                    TableConstraint::Unique(u) if refuse_nulls_not_distinct(&u.nulls_distinct).is_err() => {
-                        refuse_nulls_not_distinct(&u.nulls_distinct)?
+                    TableConstraint::Unique(u) => {
+                        refuse_nulls_not_distinct(&u.nulls_distinct)?;
+                        actions.push(AlterTableAction::AddUnique {
+                            name: u.name.as_ref().map(names::ident),
+                            columns: self.index_columns(&u.columns, &column_names)?,
+                        })
                     }
-                    TableConstraint::Unique(u) => actions.push(AlterTableAction::AddUnique {
-                        name: u.name.as_ref().map(names::ident),
-                        columns: self.index_columns(&u.columns, &column_names)?,
-                    }),
                     TableConstraint::Check(c) => {
                         let check = self.bind_check(c, &rel.name, &column_names, &rel.columns)?;
                         self.validate_check(&check.expr, &rel.columns)?;
@@ -799,4 +777,23 @@ fn refuse_nulls_not_distinct(option: &ast::NullsDistinctOption) -> Result<()> {
         return Err(Error::new(SqlState::FeatureNotSupported, "NULLS NOT DISTINCT is not supported yet"));
     }
     Ok(())
+}
+
+/// The sequence behind an identity column, from its `( START WITH ...
+/// INCREMENT BY ... )` options; a descending sequence starts at -1 by
+/// default, as in PostgreSQL.
+fn identity_sequence(name: String, options: Option<&[ast::SequenceOptions]>) -> Result<SerialSequence> {
+    let (mut start, mut increment) = (None, 1i64);
+    for opt in options.unwrap_or_default() {
+        match opt {
+            ast::SequenceOptions::IncrementBy(e, _) => increment = const_i64(e)?,
+            ast::SequenceOptions::StartWith(e, _) => start = Some(const_i64(e)?),
+            _ => {}
+        }
+    }
+    if increment == 0 {
+        return Err(Error::new(SqlState::InvalidParameterValue, "INCREMENT must not be zero"));
+    }
+    let start = start.unwrap_or(if increment > 0 { 1 } else { -1 });
+    Ok(SerialSequence { name, start, increment })
 }
