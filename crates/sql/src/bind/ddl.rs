@@ -737,15 +737,7 @@ impl Binder<'_> {
             S::CreateSequence { name, if_not_exists, sequence_options, .. } => {
                 let (schema, seq) = names::schema_and_name(name);
                 let schema = self.schema_for_create(schema)?;
-                let mut start = 1i64;
-                let mut increment = 1i64;
-                for opt in sequence_options {
-                    match opt {
-                        ast::SequenceOptions::IncrementBy(e, _) => increment = const_i64(e)?,
-                        ast::SequenceOptions::StartWith(e, _) => start = const_i64(e)?,
-                        _ => {}
-                    }
-                }
+                let SerialSequence { name: seq, start, increment } = identity_sequence(seq, Some(sequence_options))?;
                 Ok(Plan::CreateSequence { schema, name: seq, if_not_exists: *if_not_exists, start, increment })
             }
             other => Err(Error::unsupported(format!("statement {}", statement_kind(other)))),
@@ -779,9 +771,9 @@ fn refuse_nulls_not_distinct(option: &ast::NullsDistinctOption) -> Result<()> {
     Ok(())
 }
 
-/// The sequence behind an identity column, from its `( START WITH ...
-/// INCREMENT BY ... )` options; a descending sequence starts at -1 by
-/// default, as in PostgreSQL.
+/// A sequence from its `START WITH ... INCREMENT BY ...` options (of
+/// CREATE SEQUENCE or an identity column); a descending sequence starts at
+/// -1 by default, as in PostgreSQL.
 fn identity_sequence(name: String, options: Option<&[ast::SequenceOptions]>) -> Result<SerialSequence> {
     let (mut start, mut increment) = (None, 1i64);
     for opt in options.unwrap_or_default() {
