@@ -7,6 +7,7 @@ package installed)::
     # The core apps on both targets; then two apps on Freshet; then every app.
     python python/django-freshet/tests/run_django_suite.py
     python python/django-freshet/tests/run_django_suite.py --target freshet basic lookup
+    python python/django-freshet/tests/run_django_suite.py --apps full
     python python/django-freshet/tests/run_django_suite.py --apps all
 
 What it does:
@@ -83,6 +84,27 @@ CORE_APPS = [
     "update",
     "delete",
     "bulk_create",
+]
+
+# The full list of issue 5, run on demand: the core apps and these.
+FULL_APPS = CORE_APPS + [
+    "schema",
+    "inspectdb",
+    "backends",
+    "select_related",
+    "prefetch_related",
+    "model_inheritance",
+    "many_to_one",
+    "many_to_many",
+    "get_or_create",
+    "datetimes",
+    "dates",
+    "db_functions",
+    "model_forms",
+    "admin_views",
+    "auth_tests",
+    "sessions_tests",
+    "contenttypes_tests",
 ]
 
 OUTCOMES = [
@@ -1005,9 +1027,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--apps",
         dest="app_set",
-        choices=["core", "all"],
+        choices=["core", "full", "all"],
         default=None,
-        help="core: the CI subset; all: every app in Django's tests/",
+        help="core: the CI subset; full: the core apps and the issue's full "
+        "list (schema, backends, admin_views, auth_tests, ...); all: every "
+        "app in Django's tests/",
     )
     parser.add_argument(
         "--target", choices=["freshet", "postgresql", "both"], default="both"
@@ -1060,6 +1084,8 @@ def main(argv: list[str] | None = None) -> int:
             for p in tests_dir.iterdir()
             if p.is_dir() and (p / "__init__.py").is_file()
         )
+    elif args.app_set == "full":
+        apps = FULL_APPS
     else:
         apps = CORE_APPS
 
