@@ -5,11 +5,15 @@ use std::collections::HashSet;
 use freshet_common::cast::CastContext;
 use freshet_common::{DataType, Datum, Error, Result, Row, SqlState};
 use freshet_compute::Executor;
-use freshet_sql::plan::{AlterTableAction, CreateTablePlan, DeletePlan, InsertPlan, ObjectKind, OnConflict, Returning, UpdatePlan};
+use freshet_sql::plan::{
+    AlterTableAction, CreateTablePlan, DeletePlan, InsertPlan, LockWait, ObjectKind, OnConflict, QueryPlan, Returning, RowLocking,
+    UpdatePlan,
+};
 use freshet_sql::Plan;
 
 use crate::api::ExecuteResult;
 use crate::catalog::{ColumnDef, IndexDef, RelKind, RelationDef, SchemaDef};
+use crate::locks::{OnConflict as LockConflict, RowKey};
 use crate::session::{columns, Session, StateSource};
 use crate::state::{key_of, DbState};
 use crate::txn::Txn;
@@ -22,6 +26,7 @@ impl Session {
             Plan::Insert(p) => self.insert(txn, p, params),
             Plan::Update(p) => self.update(txn, p, params),
             Plan::Delete(p) => self.delete(txn, p, params),
+            Plan::LockingQuery { query, locking } => self.select_locking(txn, query, locking, params),
             Plan::CreateTable(p) => {
                 self.create_table(txn, p, params)?;
                 cmd("CREATE TABLE")
@@ -949,9 +954,20 @@ impl Session {
     /// had to wait, or a newly locked row changed since the statement read
     /// it, the statement must run again on fresh data.
     fn lock_rows(&self, txn: &Txn, table: u32, ids: &[u64]) -> Result<()> {
-        let Some(locks) = &txn.locks else { return Ok(()) };
-        let keys: Vec<(u32, u64)> = ids.iter().map(|id| (table, *id)).collect();
-        let acquired = locks.lock(&keys, &self.cancel_flag())?;
+        let keys: Vec<RowKey> = ids.iter().map(|id| (table, *id)).collect();
+        self.lock_keys(txn, &keys, LockConflict::Wait).map(|_| ())
+    }
+
+    /// Locks `keys` for `txn` (see [`Session::lock_rows`]); returns the
+    /// rows skipped under [`LockConflict::Skip`]. 55P03 for a row another
+    /// transaction holds under [`LockConflict::Fail`].
+    fn lock_keys(&self, txn: &Txn, keys: &[RowKey], on_conflict: LockConflict) -> Result<Vec<RowKey>> {
+        let Some(locks) = &txn.locks else { return Ok(vec![]) };
+        let acquired = locks.lock(keys, on_conflict, &self.cancel_flag())?;
+        if let Some((table, _)) = acquired.unavailable {
+            let name = txn.work.catalog.relations.get(&table).map(|r| r.name.clone()).unwrap_or_default();
+            return Err(Error::new(SqlState::LockNotAvailable, format!("could not obtain lock on row in relation \"{name}\"")));
+        }
         if acquired.waited {
             return Err(retry_error());
         }
@@ -965,7 +981,43 @@ impl Session {
                 }
             }
         }
-        Ok(())
+        Ok(acquired.skipped)
+    }
+
+    /// SELECT ... FOR UPDATE/SHARE: runs the query on the transaction's
+    /// latest state and locks the rows it returns (re-running it if a lock
+    /// had to be waited for, so it returns the rows as their lockers left
+    /// them).
+    fn select_locking(&mut self, txn: &mut Txn, query: QueryPlan, locking: RowLocking, params: &[Datum]) -> Result<ExecuteResult> {
+        let snapshot = txn.work.clone();
+        let mut rows = self.run_query(&query.expr, &snapshot, params)?;
+        let visible = query.columns.len();
+        let keys_of = |row: &Row| -> Vec<RowKey> {
+            locking
+                .tables
+                .iter()
+                .enumerate()
+                .filter_map(|(i, table)| match row.get(visible + i) {
+                    Some(Datum::Int8(id)) => Some((*table, *id as u64)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let keys: Vec<RowKey> = rows.iter().flat_map(keys_of).collect();
+        let on_conflict = match locking.wait {
+            LockWait::Block => LockConflict::Wait,
+            LockWait::NoWait => LockConflict::Fail,
+            LockWait::SkipLocked => LockConflict::Skip,
+        };
+        let skipped: HashSet<RowKey> = self.lock_keys(txn, &keys, on_conflict)?.into_iter().collect();
+        if !skipped.is_empty() {
+            rows.retain(|row| !keys_of(row).iter().any(|k| skipped.contains(k)));
+        }
+        for row in &mut rows {
+            row.truncate(visible);
+        }
+        let tag = format!("SELECT {}", rows.len());
+        Ok(ExecuteResult::Rows { columns: columns(&query.columns), rows, tag })
     }
 }
 

@@ -32,14 +32,31 @@ pub struct LockManager {
     next_id: AtomicU64,
 }
 
+/// What to do about a row another transaction has locked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnConflict {
+    /// Wait until that transaction ends.
+    Wait,
+    /// Stop at once (`NOWAIT`): [`Acquired::unavailable`] names the row.
+    Fail,
+    /// Leave the row unlocked (`SKIP LOCKED`): listed in [`Acquired::skipped`].
+    Skip,
+}
+
 /// What acquiring a set of row locks did.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Acquired {
     /// Whether the caller waited for another transaction (rows may have
     /// changed, so the statement must re-read them).
     pub waited: bool,
     /// Rows locked by this call (not already held by the owner).
     pub newly: Vec<RowKey>,
+    /// Rows left unlocked because another transaction holds them
+    /// ([`OnConflict::Skip`]).
+    pub skipped: Vec<RowKey>,
+    /// The row that stopped the call ([`OnConflict::Fail`]); rows before it
+    /// are locked.
+    pub unavailable: Option<RowKey>,
 }
 
 impl LockManager {
@@ -49,10 +66,10 @@ impl LockManager {
         Arc::new(TxnLocks { id, manager: Arc::downgrade(self) })
     }
 
-    /// Locks every row in `rows` for `owner`, waiting for other owners.
-    pub fn lock(&self, owner: u64, rows: &[RowKey], cancel: &AtomicBool) -> Result<Acquired> {
-        let mut waited = false;
-        let mut newly = Vec::new();
+    /// Locks every row in `rows` for `owner`; a row another owner holds is
+    /// waited for, skipped or reported, as `on_conflict` says.
+    pub fn lock(&self, owner: u64, rows: &[RowKey], on_conflict: OnConflict, cancel: &AtomicBool) -> Result<Acquired> {
+        let mut acquired = Acquired::default();
         let mut table = self.table.lock();
         for key in rows {
             loop {
@@ -60,10 +77,18 @@ impl LockManager {
                     None => {
                         table.owners.insert(*key, owner);
                         table.held.entry(owner).or_default().push(*key);
-                        newly.push(*key);
+                        acquired.newly.push(*key);
                         break;
                     }
                     Some(o) if o == owner => break,
+                    Some(_) if on_conflict == OnConflict::Skip => {
+                        acquired.skipped.push(*key);
+                        break;
+                    }
+                    Some(_) if on_conflict == OnConflict::Fail => {
+                        acquired.unavailable = Some(*key);
+                        return Ok(acquired);
+                    }
                     Some(holder) => {
                         // Deadlock check: does the holder (transitively) wait for us?
                         let mut h = holder;
@@ -78,7 +103,7 @@ impl LockManager {
                             steps += 1;
                         }
                         table.waits_for.insert(owner, holder);
-                        waited = true;
+                        acquired.waited = true;
                         self.released.wait_for(&mut table, Duration::from_millis(50));
                         table.waits_for.remove(&owner);
                         if cancel.swap(false, Ordering::SeqCst) {
@@ -88,7 +113,7 @@ impl LockManager {
                 }
             }
         }
-        Ok(Acquired { waited, newly })
+        Ok(acquired)
     }
 
     fn release(&self, owner: u64) {
@@ -119,10 +144,10 @@ impl TxnLocks {
     }
 
     /// Locks rows for this transaction.
-    pub fn lock(&self, rows: &[RowKey], cancel: &AtomicBool) -> Result<Acquired> {
+    pub fn lock(&self, rows: &[RowKey], on_conflict: OnConflict, cancel: &AtomicBool) -> Result<Acquired> {
         match self.manager.upgrade() {
-            Some(m) => m.lock(self.id, rows, cancel),
-            None => Ok(Acquired { waited: false, newly: vec![] }),
+            Some(m) => m.lock(self.id, rows, on_conflict, cancel),
+            None => Ok(Acquired::default()),
         }
     }
 }

@@ -557,7 +557,7 @@ impl SessionApi for Session {
             let state = self.read_state();
             let (plan, types) = self.bind(&stmt, &state, &declared)?;
             let cols = match &plan {
-                Plan::Query(q) => Some(columns(&q.columns)),
+                Plan::Query(q) | Plan::LockingQuery { query: q, .. } => Some(columns(&q.columns)),
                 Plan::Insert(i) => i.returning.as_ref().map(|r| columns(&r.columns)),
                 Plan::Update(u) => u.returning.as_ref().map(|r| columns(&r.columns)),
                 Plan::Delete(d) => d.returning.as_ref().map(|r| columns(&r.columns)),

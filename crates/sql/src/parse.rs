@@ -38,10 +38,12 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
             // `OFFSET ($1) ROWS FETCH FIRST ($2) ROWS ONLY` (SQLAlchemy's
             // form): sqlparser wants no parentheses there. Retried only
             // after a failure, so no statement that parses changes meaning.
-            if let Some(unwrapped) = unwrap_limit_parentheses(text) {
+            // FOR NO KEY UPDATE, FOR KEY SHARE and FOR UPDATE OF a, b
+            // (Django's forms), which sqlparser does not know.
+            for rewritten in [unwrap_limit_parentheses(text), normalize_lock_clauses(text)].into_iter().flatten() {
                 if let Ok(statements) = Parser::new(&dialect)
                     .with_recursion_limit(256)
-                    .try_with_sql(&unwrapped)
+                    .try_with_sql(&rewritten)
                     .and_then(|mut p| p.parse_statements())
                 {
                     return Ok(statements);
@@ -130,6 +132,84 @@ fn unwrap_limit_parentheses(sql: &str) -> Option<String> {
         }
     }
     changed.then_some(out)
+}
+
+/// Row-locking clauses in the forms sqlparser knows: `FOR NO KEY UPDATE`
+/// becomes `FOR UPDATE`, `FOR KEY SHARE` becomes `FOR SHARE` (Freshet's row
+/// locks are all exclusive, so nothing is weakened), and `FOR UPDATE OF a,
+/// b` becomes `FOR UPDATE OF a FOR UPDATE OF b`. Works on tokens, so text
+/// in literals and quoted identifiers is left alone. `None` when nothing
+/// changed.
+fn normalize_lock_clauses(sql: &str) -> Option<String> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+    let keyword = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
+        _ => None,
+    };
+    // Indexes of the tokens that are not whitespace.
+    let words: Vec<usize> = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
+    let mut drop = vec![false; tokens.len()];
+    let mut insert_before: Vec<(usize, String)> = Vec::new();
+    let mut changed = false;
+    for (n, &i) in words.iter().enumerate() {
+        if keyword(&tokens[i]) != Some(Keyword::FOR) {
+            continue;
+        }
+        let at = |k: usize| words.get(n + k).and_then(|&j| keyword(&tokens[j]));
+        let strength = match (at(1), at(2), at(3)) {
+            (Some(Keyword::NO), Some(Keyword::KEY), Some(Keyword::UPDATE)) => {
+                drop[words[n + 1]] = true;
+                drop[words[n + 2]] = true;
+                changed = true;
+                (3, "UPDATE")
+            }
+            (Some(Keyword::KEY), Some(Keyword::SHARE), _) => {
+                drop[words[n + 1]] = true;
+                changed = true;
+                (2, "SHARE")
+            }
+            (Some(Keyword::UPDATE), _, _) => (1, "UPDATE"),
+            (Some(Keyword::SHARE), _, _) => (1, "SHARE"),
+            _ => continue,
+        };
+        // OF name [, name ...]: each further name gets a clause of its own.
+        let mut k = strength.0 + 1;
+        if at(k) != Some(Keyword::OF) {
+            continue;
+        }
+        k += 1;
+        let is = |k: usize, want: &Token| words.get(n + k).is_some_and(|&j| tokens[j] == *want);
+        loop {
+            // One name, possibly qualified: word (. word)*.
+            k += 1;
+            while is(k, &Token::Period) {
+                k += 2;
+            }
+            if !is(k, &Token::Comma) {
+                break;
+            }
+            let comma = words[n + k];
+            drop[comma] = true;
+            insert_before.push((comma, format!(" FOR {} OF ", strength.1)));
+            changed = true;
+            k += 1;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    for (i, t) in tokens.iter().enumerate() {
+        for (_, text) in insert_before.iter().filter(|(at, _)| *at == i) {
+            out.push_str(text);
+        }
+        if !drop[i] {
+            out.push_str(&t.to_string());
+        }
+    }
+    Some(out)
 }
 
 /// RisingWave-style commands: `FLUSH` (wait for pending view work: views
@@ -392,7 +472,31 @@ fn map_parse_error(e: ParserError) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::unwrap_limit_parentheses;
+    use super::{normalize_lock_clauses, parse_statements, unwrap_limit_parentheses};
+
+    #[test]
+    fn lock_clauses_in_sqlparser_forms() {
+        let norm = |s: &str| normalize_lock_clauses(s);
+        assert_eq!(norm("SELECT 1 FROM t FOR NO KEY UPDATE").as_deref(), Some("SELECT 1 FROM t FOR   UPDATE"));
+        assert_eq!(norm("SELECT 1 FROM t FOR KEY SHARE NOWAIT").as_deref(), Some("SELECT 1 FROM t FOR  SHARE NOWAIT"));
+        assert_eq!(
+            norm(r#"SELECT 1 FROM a, "b" FOR UPDATE OF a, "b" SKIP LOCKED"#).as_deref(),
+            Some(r#"SELECT 1 FROM a, "b" FOR UPDATE OF a FOR UPDATE OF  "b" SKIP LOCKED"#)
+        );
+        assert_eq!(
+            norm("SELECT 1 FROM s.a FOR NO KEY UPDATE OF s.a, b").as_deref(),
+            Some("SELECT 1 FROM s.a FOR   UPDATE OF s.a FOR UPDATE OF  b")
+        );
+        assert_eq!(norm("SELECT 1 FROM t FOR UPDATE"), None);
+        assert_eq!(norm("SELECT 'FOR NO KEY UPDATE'"), None);
+        for sql in [
+            "SELECT * FROM t FOR NO KEY UPDATE",
+            "SELECT * FROM t, u FOR UPDATE OF t, u NOWAIT",
+            "SELECT * FROM t FOR KEY SHARE SKIP LOCKED",
+        ] {
+            assert!(parse_statements(sql).is_ok(), "{sql}");
+        }
+    }
 
     #[test]
     fn unwraps_offset_and_fetch_operands_only() {

@@ -187,10 +187,33 @@ pub struct CopyOptions {
     pub escape: char,
 }
 
+/// How a locking SELECT treats rows another transaction has locked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockWait {
+    /// Wait for the other transaction to end (the default).
+    Block,
+    /// `NOWAIT`: fail with 55P03 instead of waiting.
+    NoWait,
+    /// `SKIP LOCKED`: leave such rows out of the result.
+    SkipLocked,
+}
+
+/// SELECT ... FOR UPDATE / FOR SHARE: the rows it returns are locked until
+/// the transaction ends. The query's plan has, after its visible columns,
+/// one row-id column (NULL on the null side of an outer join) per table in
+/// `tables`.
+#[derive(Clone, Debug)]
+pub struct RowLocking {
+    pub tables: Vec<u32>,
+    pub wait: LockWait,
+}
+
 /// A bound statement.
 #[derive(Clone, Debug)]
 pub enum Plan {
     Query(QueryPlan),
+    /// A SELECT with FOR UPDATE / FOR SHARE clauses.
+    LockingQuery { query: QueryPlan, locking: RowLocking },
     Insert(InsertPlan),
     Update(UpdatePlan),
     Delete(DeletePlan),

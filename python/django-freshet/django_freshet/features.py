@@ -67,9 +67,6 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     # is not implemented (0A000).
     supports_nulls_distinct_unique_constraints = False
 
-    # SELECT ... FOR NO KEY UPDATE (and FOR KEY SHARE): 42601 syntax error.
-    has_select_for_no_key_update = False
-
     @cached_property
     def django_test_expected_failures(self) -> set[str]:
         expected = set(super().django_test_expected_failures)

@@ -10,6 +10,7 @@ mod ddl;
 mod dml;
 mod expr;
 mod func;
+mod locking;
 mod misc;
 mod query;
 mod srf;
@@ -59,6 +60,9 @@ pub struct Binder<'a> {
     pub(crate) named_windows: window::NamedWindows,
     /// Next id for a WITH RECURSIVE working table.
     pub(crate) next_work_table: u32,
+    /// Set while binding a SELECT ... FOR UPDATE: every table read gets its
+    /// row id as a hidden `ctid` column, which the locking query selects.
+    pub(crate) expose_row_ids: bool,
 }
 
 impl<'a> Binder<'a> {
@@ -76,6 +80,7 @@ impl<'a> Binder<'a> {
             keep_unknown_outputs: false,
             named_windows: window::NamedWindows::new(),
             next_work_table: 0,
+            expose_row_ids: false,
         }
     }
 
@@ -91,6 +96,7 @@ impl<'a> Binder<'a> {
     pub fn bind_statement(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         use ast::Statement as S;
         match stmt {
+            S::Query(q) if !q.locks.is_empty() => self.bind_locking_query(q),
             S::Query(q) => Ok(Plan::Query(self.bind_query(q)?)),
             S::Insert(insert) => self.bind_insert(insert),
             S::Update(update) => self.bind_update(update),

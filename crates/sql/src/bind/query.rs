@@ -88,10 +88,9 @@ impl Binder<'_> {
 
     /// Binds a complete query (WITH, body, ORDER BY, LIMIT/OFFSET).
     pub(crate) fn bind_query(&mut self, q: &ast::Query) -> Result<QueryPlan> {
-        if !q.locks.is_empty() {
-            // FOR UPDATE/SHARE: writes are serialized at commit, so row locks
-            // add nothing; accept them as PostgreSQL clients expect.
-        }
+        // FOR UPDATE/SHARE reaches here only inside a larger statement (a
+        // subquery, a cursor), where its locks are not taken; a top-level
+        // one is bound by `bind_locking_query`.
         if let Some(fetch) = &q.fetch {
             if fetch.with_ties || fetch.percent {
                 return Err(Error::unsupported("FETCH FIRST ... WITH TIES / PERCENT"));
@@ -1195,7 +1194,7 @@ impl Binder<'_> {
                     RelationKind::Table | RelationKind::MaterializedView { .. } => RelExpr::Get {
                         table: TableRef(rel.oid),
                         column_types: rel.columns.iter().map(|c| c.ty.clone()).collect(),
-                        with_row_id: false,
+                        with_row_id: self.expose_row_ids && rel.kind == RelationKind::Table,
                     },
                     RelationKind::System => RelExpr::System {
                         name: format!("{}.{}", rel.schema, rel.name),
@@ -1237,6 +1236,17 @@ impl Binder<'_> {
                         })
                         .collect(),
                 };
+                if matches!(plan, RelExpr::Get { with_row_id: true, .. }) {
+                    scope.items.push(ScopeItem {
+                        qualifier: Some(qualifier.clone()),
+                        name: "ctid".into(),
+                        ty: DataType::Int8,
+                        table_oid: 0,
+                        column_id: 0,
+                        hidden: true,
+                        internal: false,
+                    });
+                }
                 apply_column_aliases(&mut scope, alias.as_ref())?;
                 Ok((plan, scope))
             }
