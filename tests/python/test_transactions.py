@@ -115,3 +115,28 @@ def test_psycopg2_commit_and_rollback(server: Server, table_name: str) -> None:
             assert cursor.fetchall() == [(2,)]
     finally:
         connection.close()
+
+
+def test_server_side_cursors_are_listed_in_pg_cursors(server: Server) -> None:
+    """psycopg's named cursors are DECLAREd on the server; pg_cursors shows
+    them (Django's server-side cursor tests read it) until they close."""
+    with server.connect() as conn:
+        cur = conn.cursor(name="_django_curs_test")
+        cur.execute("SELECT 1 AS x UNION ALL SELECT 2")
+        assert cur.fetchone() == (1,)
+        rows = conn.execute(
+            "SELECT name, statement, is_holdable, is_binary, is_scrollable,"
+            " creation_time >= now() FROM pg_cursors"
+        ).fetchall()
+        assert rows == [
+            (
+                "_django_curs_test",
+                'DECLARE "_django_curs_test" CURSOR FOR SELECT 1 AS x UNION ALL SELECT 2',
+                False,
+                False,
+                False,
+                True,
+            )
+        ]
+        cur.close()
+        assert conn.execute("SELECT count(*) FROM pg_cursors").fetchone() == (0,)

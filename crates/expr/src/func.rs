@@ -92,6 +92,15 @@ pub enum Func {
     LikeEscape,
     StartsWith,
     Md5,
+    /// `digest(data, algorithm)` (pgcrypto's; also `sha224(bytea)` ...
+    /// `sha512(bytea)`): the hash of text or bytea as bytea.
+    Digest,
+    /// `encode(bytea, format)` -> text.
+    Encode,
+    /// `decode(text, format)` -> bytea.
+    Decode,
+    /// `gen_random_uuid()`: a version 4 UUID.
+    GenRandomUuid,
     Initcap,
     Ascii,
     Chr,
@@ -623,6 +632,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             return Ok(if saw_null { Null } else { Bool(*all) });
         }
         Func::Random => return Ok(Float8(F64(pseudo_random()))),
+        Func::GenRandomUuid => return Ok(Datum::Uuid(uuid::Uuid::new_v4())),
         Func::SubqueryTooManyRows => {
             return Err(Error::new(
                 SqlState::CardinalityViolation,
@@ -845,6 +855,18 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             Bytea(b) => b.as_slice(),
             other => text_arg(other).as_bytes(),
         })),
+        Func::Digest => {
+            let data = match &a0 {
+                Bytea(b) => b.as_slice(),
+                other => text_arg(other).as_bytes(),
+            };
+            Bytea(digest(data, text_arg(&args[1]))?)
+        }
+        Func::Encode => match &a0 {
+            Bytea(b) => Text(crate::encoding::encode(b, text_arg(&args[1]))?),
+            other => return Err(Error::internal(format!("encode() of {other:?}"))),
+        },
+        Func::Decode => Bytea(crate::encoding::decode(text_arg(&a0), text_arg(&args[1]))?),
         Func::Ascii => Int4(text_arg(&a0).chars().next().map(|c| c as i32).unwrap_or(0)),
         Func::Chr => {
             let code = int_arg(&a0)?;
@@ -979,6 +1001,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::ArrayAppend
         | Func::ArrayCat
         | Func::Random
+        | Func::GenRandomUuid
         | Func::SubqueryTooManyRows
         | Func::Pi
         | Func::Constant(_)
@@ -1010,6 +1033,29 @@ fn pseudo_random() -> f64 {
         x ^= x >> 27;
         s.set(x);
         (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+/// The hash of `data` by pgcrypto's algorithm names (md5, sha1, sha224,
+/// sha256, sha384, sha512; case-insensitive).
+pub fn digest(data: &[u8], algorithm: &str) -> Result<Vec<u8>> {
+    use sha2::Digest as _;
+    Ok(match algorithm.to_ascii_lowercase().as_str() {
+        "md5" => {
+            let hex = md5_hex(data);
+            (0..hex.len()).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect()
+        }
+        "sha1" => sha1::Sha1::digest(data).to_vec(),
+        "sha224" => sha2::Sha224::digest(data).to_vec(),
+        "sha256" => sha2::Sha256::digest(data).to_vec(),
+        "sha384" => sha2::Sha384::digest(data).to_vec(),
+        "sha512" => sha2::Sha512::digest(data).to_vec(),
+        _ => {
+            return Err(Error::new(
+                SqlState::InvalidParameterValue,
+                format!("Cannot use \"{algorithm}\": No such hash algorithm"),
+            ))
+        }
     })
 }
 

@@ -52,7 +52,9 @@ pub struct Session {
 struct Cursor {
     columns: Vec<Column>,
     rows: std::collections::VecDeque<Row>,
-    hold: bool,
+    options: freshet_sql::plan::CursorOptions,
+    /// When DECLARE ran.
+    created: TimestampTz,
 }
 
 impl Session {
@@ -225,8 +227,8 @@ impl Session {
             Plan::CreateDatabase { name, if_not_exists } => self.create_database(&name, if_not_exists),
             Plan::DropDatabase { name, if_exists } => self.drop_database(&name, if_exists),
             Plan::Copy(copy) => self.copy(copy, params),
-            Plan::DeclareCursor { name, query, hold } => {
-                if self.txn.is_none() && !hold {
+            Plan::DeclareCursor { name, query, options } => {
+                if self.txn.is_none() && !options.hold {
                     return Err(Error::new(
                         SqlState::NoActiveSqlTransaction,
                         "DECLARE CURSOR can only be used in transaction blocks",
@@ -236,7 +238,8 @@ impl Session {
                     return Err(Error::new(SqlState::DuplicateObject, format!("cursor \"{name}\" already exists")));
                 }
                 let rows = self.run_query(&query.expr, &state, params)?;
-                self.cursors.insert(name, Cursor { columns: columns(&query.columns), rows: rows.into(), hold });
+                let created = freshet_common::datetime::now();
+                self.cursors.insert(name, Cursor { columns: columns(&query.columns), rows: rows.into(), options, created });
                 Ok(ExecuteResult::Command { tag: "DECLARE CURSOR".into() })
             }
             Plan::Fetch { name, count, move_only } => {
@@ -349,7 +352,7 @@ impl Session {
                 cmd("BEGIN")
             }
             TransactionPlan::Commit => {
-                self.cursors.retain(|_, c| c.hold);
+                self.cursors.retain(|_, c| c.options.hold);
                 let failed = std::mem::take(&mut self.failed);
                 match self.txn.take() {
                     None => cmd("COMMIT"),
@@ -364,7 +367,7 @@ impl Session {
                 }
             }
             TransactionPlan::Rollback => {
-                self.cursors.retain(|_, c| c.hold);
+                self.cursors.retain(|_, c| c.options.hold);
                 self.failed = false;
                 self.txn = None;
                 self.server.flush_sequences()?;
@@ -832,12 +835,19 @@ impl DataSource for StateSource<'_> {
     fn system(&self, name: &str) -> Result<Vec<Row>> {
         let settings = self.session.settings.all();
         let jobs = if name.ends_with("freshet_jobs") { self.session.server.views.jobs() } else { Vec::new() };
+        let cursors: Vec<system::CursorInfo> = self
+            .session
+            .cursors
+            .iter()
+            .map(|(name, c)| system::CursorInfo { name: name.clone(), options: c.options.clone(), created: c.created })
+            .collect();
         let ctx = SystemContext {
             catalog: &self.state.catalog,
             database: &self.session.database,
             user: &self.session.user,
             settings: &settings,
             jobs: &jobs,
+            cursors: &cursors,
         };
         system::rows(name, &ctx)
     }

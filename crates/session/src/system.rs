@@ -40,6 +40,15 @@ pub struct SystemContext<'a> {
     /// Materialized views' backfill jobs (`freshet_jobs`); empty when the
     /// relation being read is another one.
     pub jobs: &'a [crate::views::ViewJob],
+    /// The session's open cursors (`pg_cursors`).
+    pub cursors: &'a [CursorInfo],
+}
+
+/// An open cursor of the session, for `pg_cursors`.
+pub struct CursorInfo {
+    pub name: String,
+    pub options: freshet_sql::plan::CursorOptions,
+    pub created: freshet_common::datetime::TimestampTz,
 }
 
 type Producer = fn(&SystemContext<'_>) -> Result<Vec<Row>>;
@@ -257,6 +266,8 @@ pub static RELATIONS: &[SystemRelation] = &[
          client_hostname:text client_port:int4 backend_start:timestamptz xact_start:timestamptz \
          query_start:timestamptz state_change:timestamptz wait_event_type:text wait_event:text state:text \
          backend_xid:xid backend_xmin:xid query_id:int8 query:text backend_type:text"),
+    rel!(PG, "pg_cursors", 12_100, 'v', pg_cursors,
+        "name:text statement:text is_holdable:bool is_binary:bool is_scrollable:bool creation_time:timestamptz"),
     rel!(PG, "freshet_jobs", 15_990, 'v', freshet_jobs,
         "job_id:int8 schema_name:name name:name kind:text status:text progress:float8 backfill_rows:int8 \
          started_at:timestamptz backfilled_at:timestamptz backfill_ms:int8"),
@@ -1445,6 +1456,23 @@ fn pg_tablespace(_: &SystemContext<'_>) -> Result<Vec<Row>> {
     ])
 }
 
+fn pg_cursors(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(ctx
+        .cursors
+        .iter()
+        .map(|c| {
+            vec![
+                Datum::Text(c.name.clone()),
+                Datum::Text(c.options.statement.clone()),
+                Datum::Bool(c.options.hold),
+                Datum::Bool(c.options.binary),
+                Datum::Bool(c.options.scroll),
+                Datum::TimestampTz(c.created),
+            ]
+        })
+        .collect())
+}
+
 fn pg_extension(_: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(vec![vec![
         oid(PLPGSQL_OID),
@@ -2408,6 +2436,7 @@ mod tests {
             user: "root",
             settings: &settings,
             jobs: &[],
+            cursors: &[],
         };
         for r in RELATIONS {
             // `rows` asserts the width of every row.

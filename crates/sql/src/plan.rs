@@ -208,6 +208,20 @@ pub struct RowLocking {
     pub wait: LockWait,
 }
 
+/// DECLARE's options, as `pg_cursors` shows them.
+#[derive(Clone, Debug)]
+pub struct CursorOptions {
+    /// WITH HOLD: the cursor outlives its transaction.
+    pub hold: bool,
+    /// BINARY.
+    pub binary: bool,
+    /// SCROLL. Without it a cursor is not scrollable: Freshet's cursors
+    /// only move forward (PostgreSQL lets some plans scroll anyway).
+    pub scroll: bool,
+    /// The DECLARE statement's text.
+    pub statement: String,
+}
+
 /// A bound statement.
 #[derive(Clone, Debug)]
 pub enum Plan {
@@ -247,7 +261,7 @@ pub enum Plan {
     Explain(String),
     Deallocate { name: Option<String> },
     /// DECLARE name CURSOR [WITH HOLD] FOR query.
-    DeclareCursor { name: String, query: QueryPlan, hold: bool },
+    DeclareCursor { name: String, query: QueryPlan, options: CursorOptions },
     /// FETCH/MOVE: `count` rows forward (None = ALL); `move_only` for MOVE.
     Fetch { name: String, count: Option<u64>, move_only: bool },
     /// CLOSE name / CLOSE ALL.

@@ -407,6 +407,25 @@ impl Binder<'_> {
                 let out = coerce_all!(t);
                 call(Func::Md5, out, text)
             }
+            // pgcrypto's digest(); CREATE EXTENSION pgcrypto is a no-op.
+            "digest" => {
+                let t = if arg_types.first() == Some(&DataType::Bytea) { DataType::Bytea } else { text.clone() };
+                let out = coerce_all!(t, text);
+                call(Func::Digest, out, DataType::Bytea)
+            }
+            "encode" => {
+                let out = coerce_all!(DataType::Bytea, text);
+                call(Func::Encode, out, text)
+            }
+            "decode" => {
+                let out = coerce_all!(text, text);
+                call(Func::Decode, out, DataType::Bytea)
+            }
+            "sha224" | "sha256" | "sha384" | "sha512" => {
+                let mut out = coerce_all!(DataType::Bytea);
+                out.push(ScalarExpr::Literal(Datum::Text(name.into())));
+                call(Func::Digest, out, DataType::Bytea)
+            }
             "substring" | "substr" => {
                 let out = match n {
                     2 => coerce_all!(text, int4),
@@ -855,7 +874,12 @@ impl Binder<'_> {
                 };
                 call(func, out, DataType::Int8)
             }
-            "gen_random_uuid" => Err(Error::unsupported("gen_random_uuid()")),
+            "gen_random_uuid" => {
+                if self.for_view {
+                    return Err(Error::unsupported("gen_random_uuid() in a materialized view"));
+                }
+                call(Func::GenRandomUuid, coerce_all!(), DataType::Uuid)
+            }
             _ => match self.call_catalog_function(name, args)? {
                 Some(bound) => Ok(bound),
                 None => Err(no_such(name)),

@@ -6,7 +6,12 @@ use sqlparser::ast;
 
 use super::Binder;
 use crate::names;
-use crate::plan::{CommentOn, CopyOptions, CopyPlan, Plan, TransactionPlan};
+use crate::plan::{CommentOn, CopyOptions, CopyPlan, CursorOptions, Plan, TransactionPlan};
+
+/// Extensions whose functions are built into Freshet: CREATE EXTENSION
+/// of one succeeds and changes nothing (pgcrypto's `digest` and
+/// `gen_random_uuid`, PL/pgSQL's name), any other is refused.
+pub const BUILT_IN_EXTENSIONS: &[&str] = &["plpgsql", "pgcrypto"];
 
 /// The first name part `parse` puts on `COMMENT ON CONSTRAINT c ON t`,
 /// which sqlparser does not know, rewritten as a COLLATION comment.
@@ -73,6 +78,30 @@ impl Binder<'_> {
             S::Savepoint { name } => Ok(Plan::Transaction(TransactionPlan::Savepoint(names::ident(name)))),
             S::ReleaseSavepoint { name } => Ok(Plan::Transaction(TransactionPlan::Release(names::ident(name)))),
             S::Set(set) => self.bind_set(set),
+            S::Reset(reset) => match &reset.reset {
+                ast::Reset::ALL => Ok(Plan::Reset { name: None }),
+                ast::Reset::ConfigurationParameter(name) => {
+                    Ok(Plan::Reset { name: Some(names::object_name(name).join(".").to_lowercase()) })
+                }
+                ast::Reset::SessionAuthorization => Ok(Plan::NoOp { tag: "RESET".into() }),
+            },
+            S::CreateExtension(create) => {
+                let name = names::ident(&create.name);
+                if !BUILT_IN_EXTENSIONS.contains(&name.as_str()) {
+                    return Err(Error::new(SqlState::FeatureNotSupported, format!("extension \"{name}\" is not available"))
+                        .with_hint(format!("Freshet has no loadable extensions; built in are: {}.", BUILT_IN_EXTENSIONS.join(", "))));
+                }
+                Ok(Plan::NoOp { tag: "CREATE EXTENSION".into() })
+            }
+            S::DropExtension(drop) => {
+                for n in &drop.names {
+                    let name = names::ident(n);
+                    if !BUILT_IN_EXTENSIONS.contains(&name.as_str()) && !drop.if_exists {
+                        return Err(Error::new(SqlState::UndefinedObject, format!("extension \"{name}\" does not exist")));
+                    }
+                }
+                Ok(Plan::NoOp { tag: "DROP EXTENSION".into() })
+            }
             S::ShowVariable { variable } => {
                 let name = variable.iter().map(names::ident).collect::<Vec<_>>().join(" ");
                 Ok(Plan::Show { name })
@@ -93,7 +122,13 @@ impl Binder<'_> {
                 let name = decl.names.first().map(names::ident).ok_or_else(|| Error::syntax("DECLARE needs a cursor name"))?;
                 let q = decl.for_query.as_ref().ok_or_else(|| Error::unsupported("DECLARE without FOR query"))?;
                 let query = self.bind_query(q)?;
-                Ok(Plan::DeclareCursor { name, query, hold: decl.hold.unwrap_or(false) })
+                let options = CursorOptions {
+                    hold: decl.hold.unwrap_or(false),
+                    binary: decl.binary.unwrap_or(false),
+                    scroll: decl.scroll == Some(true),
+                    statement: stmt.to_string(),
+                };
+                Ok(Plan::DeclareCursor { name, query, options })
             }
             S::Fetch { name, direction, .. } => {
                 let count = match direction {
