@@ -513,7 +513,13 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
             .to_string()
     };
     Ok(match func {
-        F::GetExpr(s) => Datum::Text(print_regclass_constants(&s.0, &text_arg(0))),
+        F::GetExpr(s) => {
+            let printed = print_regclass_constants(&s.0, &text_arg(0));
+            // Pretty printing drops the parentheses around the whole
+            // expression, as PostgreSQL's does.
+            let pretty = args.get(2).and_then(Datum::as_bool).unwrap_or(false);
+            Datum::Text(if pretty { strip_outer_parens(&printed).to_string() } else { printed })
+        }
         F::Description { snapshot, column } => {
             let objoid = oid_arg(0);
             let found = if *column {
@@ -1014,4 +1020,27 @@ mod tests {
         assert_eq!(regtype_by_name("integer[]"), Some(1007));
         assert_eq!(regtype_by_name("nope"), None);
     }
+}
+
+/// `text` without one pair of parentheses that encloses all of it.
+fn strip_outer_parens(text: &str) -> &str {
+    let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else { return text };
+    // The first '(' must close at the very end (not "(a) + (b)"), outside
+    // string literals.
+    let mut depth = 0i32;
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                depth -= 1;
+                if depth == 0 && i != text.len() - 1 {
+                    return text;
+                }
+            }
+            _ => {}
+        }
+    }
+    inner
 }

@@ -132,6 +132,9 @@ pub enum Func {
     Cos,
     Tan,
     Atan,
+    Asin,
+    Acos,
+    Cot,
     Atan2,
     Div,
     // Arrays.
@@ -962,6 +965,14 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::Cos => Float8(F64(a0.as_f64().unwrap_or(0.0).cos())),
         Func::Tan => Float8(F64(a0.as_f64().unwrap_or(0.0).tan())),
         Func::Atan => Float8(F64(a0.as_f64().unwrap_or(0.0).atan())),
+        Func::Asin | Func::Acos => {
+            let x = a0.as_f64().unwrap_or(0.0);
+            if !(-1.0..=1.0).contains(&x) {
+                return Err(Error::new(SqlState::NumericValueOutOfRange, "input is out of range"));
+            }
+            Float8(F64(if matches!(func, Func::Asin) { x.asin() } else { x.acos() }))
+        }
+        Func::Cot => Float8(F64(1.0 / a0.as_f64().unwrap_or(0.0).tan())),
         Func::Atan2 => Float8(F64(a0.as_f64().unwrap_or(0.0).atan2(args[1].as_f64().unwrap_or(0.0)))),
         Func::ArrayLength => match (&a0, int_arg(&args[1])?) {
             (Array(items), 1) if !items.is_empty() => Int4(items.len() as i32),

@@ -26,6 +26,9 @@ pub struct ColumnDef {
     pub ty: DataType,
     pub not_null: bool,
     pub default: Option<String>,
+    /// `GENERATED ALWAYS AS (expr) STORED`: the expression's SQL text.
+    #[serde(default)]
+    pub generated: Option<String>,
 }
 
 /// An index (used for uniqueness today; lookups later).
@@ -141,7 +144,13 @@ impl RelationDef {
             columns: self
                 .columns
                 .iter()
-                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: c.not_null, default: c.default.clone() })
+                .map(|c| ColumnInfo {
+                    name: c.name.clone(),
+                    ty: c.ty.clone(),
+                    not_null: c.not_null,
+                    default: c.default.clone(),
+                    generated: c.generated.clone(),
+                })
                 .collect(),
             primary_key: self.primary_key(),
             unique_keys: self.indexes.iter().filter(|i| i.unique && !i.primary).map(|i| i.columns.clone()).collect(),

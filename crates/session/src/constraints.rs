@@ -35,21 +35,30 @@ pub fn fk_def(oid: u32, plan: &ForeignKeyPlan, table: u32) -> ForeignKeyDef {
     }
 }
 
-/// A table's CHECK constraints, bound for one statement.
+/// A table's generated columns and CHECK constraints, bound for one
+/// statement.
 pub struct CheckSet {
     checks: Vec<(String, ScalarExpr)>,
+    /// (column, expression over the row) for each generated column.
+    generated: Vec<(usize, ScalarExpr)>,
 }
 
 impl CheckSet {
-    /// Binds `rel`'s CHECK constraints over its row.
+    /// Binds `rel`'s generated columns and CHECK constraints over its row.
     pub fn bind(session: &Session, state: &DbState, rel: &RelationDef) -> Result<CheckSet> {
         let mut checks = Vec::new();
-        if rel.checks.is_empty() {
-            return Ok(CheckSet { checks });
+        let mut generated = Vec::new();
+        if rel.checks.is_empty() && rel.columns.iter().all(|c| c.generated.is_none()) {
+            return Ok(CheckSet { checks, generated });
         }
         let catalog = BindCatalog { state, session };
         let mut binder = freshet_sql::Binder::new(&catalog, vec![], session.settings.text_context());
         let info = rel.info();
+        for (i, c) in info.columns.iter().enumerate() {
+            if c.generated.is_some() {
+                generated.push((i, binder.bind_generated(&info.columns, i)?));
+            }
+        }
         for c in &rel.checks {
             let expr = Parser::new(&PostgreSqlDialect {})
                 .try_with_sql(&c.expr)
@@ -58,7 +67,18 @@ impl CheckSet {
             let bound = binder.bind_table_condition(&expr, &info)?;
             checks.push((c.name.clone(), bound));
         }
-        Ok(CheckSet { checks })
+        Ok(CheckSet { checks, generated })
+    }
+
+    /// Computes the generated columns of `row` from its other columns.
+    pub fn generate(&self, mut row: Row, ctx: &EvalContext<'_>) -> Result<Row> {
+        for (i, expr) in &self.generated {
+            let value = expr.eval(&row, ctx)?;
+            if let Some(slot) = row.get_mut(*i) {
+                *slot = value;
+            }
+        }
+        Ok(row)
     }
 
     /// 23514 when `row` fails a check (a NULL result passes, as in SQL).

@@ -334,7 +334,7 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
                 };
                 row.push(v);
             }
-            let row = check_row(&rel, row)?;
+            let row = check_row(&rel, checks.generate(row, &ectx)?)?;
             checks.check(&rel, &row, &ectx)?;
             let id = session.server.next_row_id();
             txn.insert(&rel, id, row)?;

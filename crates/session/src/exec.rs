@@ -100,7 +100,7 @@ impl Session {
                     kind: RelKind::View { sql },
                     columns: cols
                         .iter()
-                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None })
+                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None })
                         .collect(),
                     indexes: vec![],
                     foreign_keys: vec![],
@@ -136,7 +136,7 @@ impl Session {
                     kind: RelKind::MaterializedView { sql, depends_on },
                     columns: cols
                         .iter()
-                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None })
+                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None })
                         .collect(),
                     indexes: vec![],
                     foreign_keys: vec![],
@@ -267,9 +267,9 @@ impl Session {
                 name: name.to_string(),
                 kind: RelKind::Sequence { start, increment, owner },
                 columns: vec![
-                    ColumnDef { name: "last_value".into(), ty: DataType::Int8, not_null: true, default: None },
-                    ColumnDef { name: "log_cnt".into(), ty: DataType::Int8, not_null: true, default: None },
-                    ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None },
+                    ColumnDef { name: "last_value".into(), ty: DataType::Int8, not_null: true, default: None, generated: None },
+                    ColumnDef { name: "log_cnt".into(), ty: DataType::Int8, not_null: true, default: None, generated: None },
+                    ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None, generated: None },
                 ],
                 indexes: vec![],
                 foreign_keys: vec![],
@@ -320,7 +320,13 @@ impl Session {
             columns: p
                 .columns
                 .iter()
-                .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: c.not_null, default: c.default.clone() })
+                .map(|c| ColumnDef {
+                    name: c.name.clone(),
+                    ty: c.ty.clone(),
+                    not_null: c.not_null,
+                    default: c.default.clone(),
+                    generated: c.generated.clone(),
+                })
                 .collect(),
             indexes,
             foreign_keys,
@@ -362,7 +368,7 @@ impl Session {
         let mut count = 0u64;
         let mut touched: HashSet<u64> = HashSet::new();
         for row in rows {
-            let row = check_row(&rel, row)?;
+            let row = check_row(&rel, checks.generate(row, &ctx)?)?;
             checks.check(&rel, &row, &ctx)?;
             if let Some(oc) = &p.on_conflict {
                 // Find a conflicting row on the arbiter key(s).
@@ -412,7 +418,7 @@ impl Session {
                             for (col, e) in assignments {
                                 new[*col] = e.eval(&combined, &ctx)?;
                             }
-                            let new = check_row(&rel, new)?;
+                            let new = check_row(&rel, checks.generate(new, &ctx)?)?;
                             checks.check(&rel, &new, &ctx)?;
                             txn.update_many(&rel, vec![(id, new.clone())])?;
                             count += 1;
@@ -461,7 +467,7 @@ impl Session {
             for (col, e) in &p.assignments {
                 new[*col] = e.eval(&row, &ctx)?;
             }
-            let new = check_row(&rel, new)?;
+            let new = check_row(&rel, checks.generate(new, &ctx)?)?;
             checks.check(&rel, &new, &ctx)?;
             if let Some(r) = &p.returning {
                 let mut layout = new.clone();
@@ -680,7 +686,13 @@ impl Session {
                 if let Some(seq) = &sequence {
                     self.create_sequence(txn, &rel.schema.clone(), &seq.name, seq.start, seq.increment, Some((rel.oid, rel.columns.len())));
                 }
-                let def = ColumnDef { name: column.name.clone(), ty: column.ty.clone(), not_null: column.not_null, default: column.default.clone() };
+                let def = ColumnDef {
+                    name: column.name.clone(),
+                    ty: column.ty.clone(),
+                    not_null: column.not_null,
+                    default: column.default.clone(),
+                    generated: column.generated.clone(),
+                };
                 rel.columns.push(def);
                 self.replace_relation(txn, rel.clone())?;
                 // Existing rows get the default, evaluated per row.
@@ -698,10 +710,11 @@ impl Session {
                     let seqs = self.sequences();
                     let exec = Executor::new(&source, &[], &text, txn.start).with_sequences(&seqs);
                     let ctx = exec.context(&[]);
+                    let rules = crate::constraints::CheckSet::bind(self, &snapshot, &rel)?;
                     let mut updates = Vec::new();
                     for (id, mut row) in rows {
                         row.push(default.eval(&[], &ctx)?);
-                        updates.push((id, check_row(&rel, row)?));
+                        updates.push((id, check_row(&rel, rules.generate(row, &ctx)?)?));
                     }
                     rewrite_rows(txn, &rel, updates)?;
                 }
@@ -713,6 +726,17 @@ impl Session {
                     }
                     return Err(column_index(&rel, &name).err().unwrap_or_else(|| Error::internal("column lookup")));
                 };
+                let dependent = rel.columns.iter().find(|c| {
+                    c.generated.as_deref().is_some_and(|g| freshet_sql::names::identifiers_in(g).contains(&name))
+                });
+                if let Some(dep) = dependent {
+                    return Err(Error::new(
+                        SqlState::DependentObjectsStillExist,
+                        format!("cannot drop column {name} of table {} because other objects depend on it", rel.name),
+                    )
+                    .with_detail(format!("column {} of table {} depends on column {name}", dep.name, rel.name))
+                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                }
                 rel.columns.remove(idx);
                 let shift = |cols: &mut Vec<usize>| {
                     for c in cols.iter_mut() {
@@ -765,6 +789,15 @@ impl Session {
                         SqlState::DuplicateColumn,
                         format!("column \"{new}\" of relation \"{}\" already exists", rel.name),
                     ));
+                }
+                // Stored expressions name columns by text: rename there too.
+                for c in &mut rel.columns {
+                    if let Some(g) = &mut c.generated {
+                        *g = freshet_sql::names::rename_identifier(g, &old, &new);
+                    }
+                }
+                for check in &mut rel.checks {
+                    check.expr = freshet_sql::names::rename_identifier(&check.expr, &old, &new);
                 }
                 rel.columns[idx].name = new;
                 self.replace_relation(txn, rel)?;

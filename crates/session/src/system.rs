@@ -396,6 +396,7 @@ fn info(r: &SystemRelation) -> RelationInfo {
                 ty: t.data_type(),
                 not_null: false,
                 default: None,
+                generated: None,
             })
             .collect(),
         primary_key: vec![],
@@ -671,6 +672,7 @@ fn attribute_row(
     attnum: usize,
     not_null: bool,
     has_default: bool,
+    generated: bool,
 ) -> Row {
     let t = type_facts(ty);
     // Columns of type `name` in catalogs use the C collation, as in PostgreSQL.
@@ -692,7 +694,7 @@ fn attribute_row(
         Datum::Bool(has_default),
         Datum::Bool(false),
         text(""),
-        text(""),
+        text(if generated { "s" } else { "" }),
         Datum::Bool(false),
         Datum::Bool(true),
         Datum::Int4(0),
@@ -708,7 +710,7 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         for (i, c) in r.columns.iter().enumerate() {
-            let has_default = default_expression(c.default.as_deref(), &c.ty).is_some();
+            let has_default = default_expression(c.default.as_deref(), &c.ty).is_some() || c.generated.is_some();
             rows.push(attribute_row(
                 r.oid,
                 &c.name,
@@ -716,6 +718,7 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 i + 1,
                 c.not_null,
                 has_default,
+                c.generated.is_some(),
             ));
         }
         for index in &r.indexes {
@@ -726,6 +729,7 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                         &c.name,
                         &c.ty,
                         i + 1,
+                        false,
                         false,
                         false,
                     ));
@@ -740,6 +744,7 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 name,
                 &ty.data_type(),
                 i + 1,
+                false,
                 false,
                 false,
             ));
@@ -1017,6 +1022,9 @@ pub fn default_expression(default: Option<&str>, ty: &DataType) -> Option<String
 /// search path, as `regclass` output does).
 fn attrdef_text(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<String> {
     let c = r.columns.get(col)?;
+    if let Some(generated) = &c.generated {
+        return Some(generated.clone());
+    }
     let expr = default_expression(c.default.as_deref(), &c.ty)?;
     let owned = user_relations(ctx).find(|s| matches!(&s.kind, RelKind::Sequence { owner: Some((t, k)), .. } if *t == r.oid && *k == col));
     Some(match owned {
@@ -1602,13 +1610,22 @@ fn is_schemata(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 
 /// Tables and views as information_schema lists them:
 /// (schema, name, is a view, columns as (name, type, not null, default)).
+/// A column as information_schema describes it.
+struct IsColumn {
+    name: String,
+    ty: DataType,
+    not_null: bool,
+    default: Option<String>,
+    generated: Option<String>,
+}
+
 fn is_relations<'a>(
     ctx: &'a SystemContext<'a>,
 ) -> Vec<(
     String,
     String,
     bool,
-    Vec<(String, DataType, bool, Option<String>)>,
+    Vec<IsColumn>,
 )> {
     let mut out = Vec::new();
     let path = search_path(ctx);
@@ -1623,12 +1640,14 @@ fn is_relations<'a>(
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let default = if path.contains(&r.schema) {
+                let default = if c.generated.is_some() {
+                    None
+                } else if path.contains(&r.schema) {
                     default_expression(c.default.as_deref(), &c.ty)
                 } else {
                     attrdef_text(ctx, r, i)
                 };
-                (c.name.clone(), c.ty.clone(), c.not_null, default)
+                IsColumn { name: c.name.clone(), ty: c.ty.clone(), not_null: c.not_null, default, generated: c.generated.clone() }
             })
             .collect();
         out.push((r.schema.clone(), r.name.clone(), view, columns));
@@ -1637,7 +1656,7 @@ fn is_relations<'a>(
         let columns = s
             .column_types()
             .into_iter()
-            .map(|(n, t)| (n.to_string(), t.data_type(), false, None))
+            .map(|(n, t)| IsColumn { name: n.to_string(), ty: t.data_type(), not_null: false, default: None, generated: None })
             .collect();
         out.push((
             s.schema.to_string(),
@@ -1713,7 +1732,7 @@ fn is_type_facts(ty: &DataType) -> [Datum; 6] {
 fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (schema, name, view, columns) in is_relations(ctx) {
-        for (i, (column, ty, not_null, default)) in columns.into_iter().enumerate() {
+        for (i, IsColumn { name: column, ty, not_null, default, generated }) in columns.into_iter().enumerate() {
             let data_type = match &ty {
                 DataType::Array(_) => "ARRAY".to_string(),
                 t => format_type(t.oid(), None),
@@ -1762,8 +1781,8 @@ fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 null(),
                 null(),
                 yes_no(false),
-                text("NEVER"),
-                null(),
+                text(if generated.is_some() { "ALWAYS" } else { "NEVER" }),
+                generated.map(|g| text(&g)).unwrap_or(Datum::Null),
                 yes_no(!view),
             ]);
             rows.push(row);
@@ -2351,6 +2370,7 @@ mod tests {
             ty,
             not_null: default.is_some(),
             default: default.map(str::to_string),
+            generated: None,
         };
         let table = c.allocate_oid();
         let (pkey, unique, plain, seq, view) = (

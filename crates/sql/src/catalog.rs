@@ -27,6 +27,9 @@ pub struct ColumnInfo {
     pub not_null: bool,
     /// The DEFAULT expression's SQL text, bound when a row needs it.
     pub default: Option<String>,
+    /// `GENERATED ALWAYS AS (expr) STORED`: the expression's SQL text, over
+    /// the row's other columns, evaluated whenever the row is written.
+    pub generated: Option<String>,
 }
 
 /// A relation the binder can reference.

@@ -46,10 +46,6 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     # `runtests.py --parallel N`, so test runs use one process.
     can_clone_databases = False
 
-    # Generated columns: GENERATED ALWAYS AS (expr) STORED is not implemented
-    # (refused with 0A000).
-    supports_stored_generated_columns = False
-
     # CREATE INDEX ... ((expression)): 0A000 "index on expression ... is not
     # supported yet".
     supports_expression_indexes = False

@@ -2,7 +2,9 @@
 //! views, sequences and indexes.
 
 use crate::plan::SerialSequence;
+use freshet_common::cast::CastContext;
 use freshet_common::{DataType, Error, Result, SqlState};
+use freshet_expr::ScalarExpr;
 use sqlparser::ast::{self, ColumnOption, TableConstraint};
 
 use super::Binder;
@@ -67,7 +69,7 @@ impl Binder<'_> {
             Some(t) => t.clone(),
             None => typing::data_type(&def.data_type)?,
         };
-        let mut column = ColumnInfo { name: name.clone(), ty, not_null: false, default: None };
+        let mut column = ColumnInfo { name: name.clone(), ty, not_null: false, default: None, generated: None };
         let mut primary = false;
         let mut unique = false;
         let mut sequence = None;
@@ -92,11 +94,17 @@ impl Binder<'_> {
                     column.not_null = true;
                 }
                 ColumnOption::Unique(_) => unique = true,
-                ColumnOption::Generated { generation_expr: Some(_), .. } => {
-                    return Err(Error::new(
-                        SqlState::FeatureNotSupported,
-                        "generated columns (GENERATED ALWAYS AS (expression) STORED) are not supported yet",
-                    ))
+                ColumnOption::Generated { generation_expr: Some(e), generation_expr_mode, .. } => {
+                    if *generation_expr_mode != Some(ast::GeneratedExpressionMode::Stored) {
+                        return Err(Error::new(SqlState::FeatureNotSupported, "virtual generated columns are not supported")
+                            .with_hint("Declare it GENERATED ALWAYS AS (...) STORED."));
+                    }
+                    // Bound and checked against the whole row by
+                    // `validate_generated` once every column is known.
+                    column.generated = Some(match e {
+                        ast::Expr::BinaryOp { .. } | ast::Expr::UnaryOp { .. } => format!("({e})"),
+                        other => other.to_string(),
+                    });
                 }
                 ColumnOption::Generated { sequence_options, .. } => {
                     if !column.ty.is_integer() {
@@ -174,7 +182,7 @@ impl Binder<'_> {
             let columns = bound
                 .columns
                 .iter()
-                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None })
+                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None })
                 .collect();
             return Ok(Plan::CreateTable(CreateTablePlan {
                 schema,
@@ -264,6 +272,7 @@ impl Binder<'_> {
         for c in &checks {
             self.validate_check(&c.expr, &columns)?;
         }
+        self.validate_generated(&columns)?;
         Ok(Plan::CreateTable(CreateTablePlan {
             schema,
             name,
@@ -311,6 +320,9 @@ impl Binder<'_> {
                     }
                     let mut all_columns: Vec<ColumnInfo> = rel.columns.clone();
                     all_columns.push(column);
+                    if all_columns.last().is_some_and(|c| c.generated.is_some()) {
+                        self.validate_generated(&all_columns)?;
+                    }
                     let names_after: Vec<String> = all_columns.iter().map(|c| c.name.clone()).collect();
                     for c in checks {
                         self.validate_check(&c.expr, &all_columns)?;
@@ -484,6 +496,68 @@ impl Binder<'_> {
     }
 
     /// Checks that a CHECK expression binds over the table's columns to a boolean.
+    /// Checks each generated column of a table being created or altered
+    /// (`columns`: all of its columns), as PostgreSQL does.
+    fn validate_generated(&mut self, columns: &[ColumnInfo]) -> Result<()> {
+        for (i, col) in columns.iter().enumerate() {
+            if col.generated.is_none() {
+                continue;
+            }
+            if col.default.is_some() {
+                return Err(Error::syntax(format!("both default and generation expression specified for column \"{}\"", col.name)));
+            }
+            self.bind_generated(columns, i)?;
+        }
+        Ok(())
+    }
+
+    /// Binds generated column `i`'s expression over a row of `columns`,
+    /// converted to the column's type. Errors as PostgreSQL's for what a
+    /// generation expression may not contain.
+    pub fn bind_generated(&mut self, columns: &[ColumnInfo], i: usize) -> Result<ScalarExpr> {
+        let col = &columns[i];
+        let text = col.generated.as_deref().ok_or_else(|| Error::internal(format!("column \"{}\" is not generated", col.name)))?;
+        let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+            .try_with_sql(text)
+            .and_then(|mut p| p.parse_expr())
+            .map_err(|e| Error::syntax(format!("syntax error in generation expression: {e}")))?;
+        let scope = super::scope::Scope::from_columns(None, columns.iter().map(|c| (c.name.clone(), c.ty.clone())));
+        let (bound, ty) = self.bind_expr(&parsed, &scope)?;
+        let invalid = |msg: String| Error::new(SqlState::InvalidObjectDefinition, msg);
+        if super::contains_aggregate(&bound) {
+            return Err(Error::new(SqlState::GroupingError, "aggregate functions are not allowed in column generation expressions"));
+        }
+        super::window::refuse_window(&bound, "column generation expressions")?;
+        let mut problem = None;
+        bound.visit(&mut |e| match e {
+            ScalarExpr::Column(j) if columns.get(*j).is_some_and(|c| c.generated.is_some()) => {
+                problem.get_or_insert_with(|| {
+                    invalid(format!("cannot use generated column \"{}\" in column generation expression", columns[*j].name))
+                        .with_detail("A generated column cannot reference another generated column.")
+                });
+            }
+            ScalarExpr::Subquery(_) => {
+                problem.get_or_insert_with(|| {
+                    Error::new(SqlState::FeatureNotSupported, "cannot use subquery in column generation expression")
+                });
+            }
+            ScalarExpr::Call { func, .. } if !is_immutable(func) => {
+                problem.get_or_insert_with(|| invalid("generation expression is not immutable".into()));
+            }
+            _ => {}
+        });
+        if let Some(e) = problem {
+            return Err(e);
+        }
+        self.coerce(bound, &ty, &col.ty, CastContext::Assignment).map_err(|_| {
+            Error::new(
+                SqlState::DatatypeMismatch,
+                format!("column \"{}\" is of type {} but default expression is of type {}", col.name, col.ty, ty),
+            )
+            .with_hint("You will need to rewrite or cast the expression.")
+        })
+    }
+
     fn validate_check(&mut self, expr: &str, columns: &[ColumnInfo]) -> Result<()> {
         let dialect = sqlparser::dialect::PostgreSqlDialect {};
         let parsed = sqlparser::parser::Parser::new(&dialect)
@@ -754,6 +828,25 @@ fn const_i64(e: &ast::Expr) -> Result<i64> {
         ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => Ok(-const_i64(expr)?),
         _ => Err(Error::syntax(format!("expected a number, found {e}"))),
     }
+}
+
+/// Whether `func` always gives the same result for the same arguments
+/// (PostgreSQL's IMMUTABLE), as a generation expression must.
+fn is_immutable(func: &freshet_expr::Func) -> bool {
+    use freshet_expr::func::DateTimeFunc;
+    use freshet_expr::Func as F;
+    !matches!(
+        func,
+        F::Random
+            | F::GenRandomUuid
+            | F::NextVal
+            | F::CurrVal
+            | F::SetVal
+            | F::SetConfig
+            | F::CurrentSetting
+            | F::Catalog(_)
+            | F::DateTime(DateTimeFunc::Now)
+    )
 }
 
 /// A short name for a statement, for error messages.

@@ -141,12 +141,15 @@ impl Binder<'_> {
                     };
                     let mut full_rows = Vec::new();
                     for row in rows {
-                        if row.len() < targets.len() {
+                        if row.len() < targets.len() && !insert.columns.is_empty() {
                             return Err(Error::new(SqlState::SyntaxError, "INSERT has more target columns than expressions"));
                         }
                         let mut full = defaults.clone();
                         for (e, col) in row.into_iter().zip(&targets) {
                             if !matches!(&e, ScalarExpr::Literal(Datum::Text(s)) if s == "\u{0}DEFAULT") {
+                                if rel.columns[*col].generated.is_some() {
+                                    return Err(generated_insert(&rel.columns[*col].name));
+                                }
                                 full[*col] = e;
                             }
                         }
@@ -169,6 +172,9 @@ impl Binder<'_> {
                     let mut exprs = defaults.clone();
                     for (i, (col, out)) in targets.iter().zip(&bound.columns).enumerate() {
                         let target = &rel.columns[*col];
+                        if target.generated.is_some() {
+                            return Err(generated_insert(&target.name));
+                        }
                         exprs[*col] = self
                             .coerce(ScalarExpr::Column(i), &out.ty, &target.ty, CastContext::Assignment)
                             .map_err(|_| assignment_mismatch(&target.name, &target.ty, &out.ty))?;
@@ -271,6 +277,10 @@ impl Binder<'_> {
                 ));
             }
             let column = &rel.columns[idx];
+            if column.generated.is_some() && !super::query::is_default_keyword(&a.value) {
+                return Err(Error::new(SqlState::GeneratedAlways, format!("column \"{name}\" can only be updated to DEFAULT"))
+                    .with_detail(format!("Column \"{name}\" is a generated column.")));
+            }
             let value = if super::query::is_default_keyword(&a.value) {
                 self.bind_default(&column.clone())?
             } else {
@@ -398,6 +408,12 @@ impl Binder<'_> {
         };
         Ok(Plan::Delete(DeletePlan { table: rel.oid, source, returning }))
     }
+}
+
+/// 428C9: a value other than DEFAULT for a generated column.
+fn generated_insert(column: &str) -> Error {
+    Error::new(SqlState::GeneratedAlways, format!("cannot insert a non-DEFAULT value into column \"{column}\""))
+        .with_detail(format!("Column \"{column}\" is a generated column."))
 }
 
 fn assignment_mismatch(column: &str, column_ty: &DataType, expr_ty: &DataType) -> Error {

@@ -550,7 +550,7 @@ impl Binder<'_> {
                 let out = coerce_all!(num, num);
                 call(Func::Log, out, num)
             }
-            "cbrt" | "degrees" | "radians" | "sin" | "cos" | "tan" | "atan" => {
+            "cbrt" | "degrees" | "radians" | "sin" | "cos" | "tan" | "cot" | "asin" | "acos" | "atan" => {
                 let f8 = DataType::Float8;
                 let out = coerce_all!(f8);
                 let func = match name {
@@ -560,6 +560,9 @@ impl Binder<'_> {
                     "sin" => Func::Sin,
                     "cos" => Func::Cos,
                     "tan" => Func::Tan,
+                    "cot" => Func::Cot,
+                    "asin" => Func::Asin,
+                    "acos" => Func::Acos,
                     _ => Func::Atan,
                 };
                 call(func, out, f8)

@@ -259,31 +259,21 @@ impl Binder<'_> {
                     return Err(Error::syntax("COPY FROM needs a table"));
                 };
                 let rel = self.target_table(table_name, "copy to")?;
-                let cols = if columns.is_empty() {
-                    (0..rel.columns.len()).collect()
-                } else {
-                    let mut v = Vec::new();
-                    for c in columns {
-                        let name = names::ident(c);
-                        let idx = rel.columns.iter().position(|col| col.name == name).ok_or_else(|| {
-                            Error::new(
-                                freshet_common::SqlState::UndefinedColumn,
-                                format!("column \"{name}\" of relation \"{}\" does not exist", rel.name),
-                            )
-                        })?;
-                        v.push(idx);
-                    }
-                    v
-                };
+                let cols = copy_columns(&rel, columns)?;
                 Ok(Plan::Copy(CopyPlan::From { table: rel.oid, columns: cols, options: opts }))
             }
             (true, ast::CopyTarget::Stdout) => {
                 let query = match source {
                     ast::CopySource::Table { table_name, columns } => {
-                        let cols = if columns.is_empty() {
-                            "*".to_string()
-                        } else {
-                            columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+                        let (schema, name) = names::schema_and_name(table_name);
+                        let cols = match self.catalog.relation(schema.as_deref(), &name) {
+                            Some(rel) if rel.columns.iter().any(|c| c.generated.is_some()) => copy_columns(&rel, columns)?
+                                .iter()
+                                .map(|i| format!("\"{}\"", rel.columns[*i].name.replace('"', "\"\"")))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            _ if columns.is_empty() => "*".to_string(),
+                            _ => columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
                         };
                         let sql = format!("SELECT {cols} FROM {table_name}");
                         let stmts = crate::parse::parse_statements(&sql)?;
@@ -302,6 +292,27 @@ impl Binder<'_> {
             )),
         }
     }
+}
+
+/// The columns COPY reads or writes: those named, else every column but
+/// the generated ones (which COPY may not name: 42P10), as in PostgreSQL.
+fn copy_columns(rel: &crate::catalog::RelationInfo, named: &[ast::Ident]) -> Result<Vec<usize>> {
+    if named.is_empty() {
+        return Ok((0..rel.columns.len()).filter(|i| rel.columns[*i].generated.is_none()).collect());
+    }
+    let mut out = Vec::new();
+    for c in named {
+        let name = names::ident(c);
+        let idx = rel.columns.iter().position(|col| col.name == name).ok_or_else(|| {
+            Error::new(SqlState::UndefinedColumn, format!("column \"{name}\" of relation \"{}\" does not exist", rel.name))
+        })?;
+        if rel.columns[idx].generated.is_some() {
+            return Err(Error::new(SqlState::InvalidColumnReference, format!("column \"{name}\" is a generated column"))
+                .with_detail("Generated columns cannot be used in COPY."));
+        }
+        out.push(idx);
+    }
+    Ok(out)
 }
 
 /// The value of `SET name = value` (`None` for DEFAULT).
