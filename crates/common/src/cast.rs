@@ -356,6 +356,12 @@ fn convert(
 ) -> Result<Datum> {
     use DataType::*;
     let f = from.without_modifiers();
+    if matches!(f, Int2Vector | OidVector) && matches!(to.without_modifiers(), Text | Varchar(_) | Name) {
+        // int2vector/oidvector text: the values space-separated.
+        let mut out = String::new();
+        crate::io::format_text(&datum, &f, ctx, &mut out);
+        return Ok(Datum::Text(out));
+    }
     if matches!(f, Int2Vector | OidVector) || matches!(to, Int2Vector | OidVector) {
         return Ok(datum);
     }

@@ -290,6 +290,12 @@ pub struct IndexFacts {
     /// Whether the index implements a constraint (PRIMARY KEY or UNIQUE).
     /// Freshet gives such a constraint the OID of its index.
     pub constraint: bool,
+    /// The key's parts as `pg_get_indexdef` prints them: quoted column
+    /// names and expressions.
+    pub key: Vec<String>,
+    /// A partial index's condition (SQL text).
+    pub predicate: Option<String>,
+    pub nulls_not_distinct: bool,
 }
 
 impl CatalogSnapshot {
@@ -701,40 +707,91 @@ fn index_definition(snapshot: &CatalogSnapshot, oid: u32, column: i64) -> Option
     let index_rel = snapshot.relations.get(&oid)?;
     let index = index_rel.index.as_ref()?;
     let table = snapshot.relations.get(&index.table)?;
-    let names: Vec<String> = index
-        .columns
-        .iter()
-        .map(|c| quote_ident(table.columns.get(*c).map(String::as_str).unwrap_or("?")))
-        .collect();
     if column > 0 {
-        return names.get(column as usize - 1).cloned();
+        return index.key.get(column as usize - 1).cloned();
     }
-    Some(index_statement(
-        &index_rel.name,
-        index.unique,
-        &table.schema,
-        &table.name,
-        &names,
-    ))
+    Some(index_statement(&IndexShape {
+        name: &index_rel.name,
+        unique: index.unique,
+        schema: &table.schema,
+        table: &table.name,
+        key: &index.key,
+        predicate: index.predicate.as_deref(),
+        nulls_not_distinct: index.nulls_not_distinct,
+    }))
 }
 
-/// The `CREATE INDEX` statement `pg_get_indexdef` prints for a btree index
-/// over plain columns (`quoted_columns` already quoted).
-pub fn index_statement(
-    name: &str,
-    unique: bool,
-    schema: &str,
-    table: &str,
-    quoted_columns: &[String],
-) -> String {
-    format!(
+/// What `pg_get_indexdef` prints of a btree index.
+pub struct IndexShape<'a> {
+    pub name: &'a str,
+    pub unique: bool,
+    pub schema: &'a str,
+    pub table: &'a str,
+    /// Key parts as printed (see [`index_key_text`]).
+    pub key: &'a [String],
+    pub predicate: Option<&'a str>,
+    pub nulls_not_distinct: bool,
+}
+
+/// The `CREATE INDEX` statement `pg_get_indexdef` prints.
+pub fn index_statement(index: &IndexShape<'_>) -> String {
+    let mut out = format!(
         "CREATE {}INDEX {} ON {}.{} USING btree ({})",
-        if unique { "UNIQUE " } else { "" },
-        quote_ident(name),
-        quote_ident(schema),
-        quote_ident(table),
-        quoted_columns.join(", ")
-    )
+        if index.unique { "UNIQUE " } else { "" },
+        quote_ident(index.name),
+        quote_ident(index.schema),
+        quote_ident(index.table),
+        index.key.join(", ")
+    );
+    if index.nulls_not_distinct {
+        out.push_str(" NULLS NOT DISTINCT");
+    }
+    if let Some(p) = index.predicate {
+        out.push_str(" WHERE ");
+        out.push_str(&parenthesized(p));
+    }
+    out
+}
+
+/// An index key expression as PostgreSQL prints it: a function call bare,
+/// anything else in parentheses.
+pub fn index_key_text(expression: &str) -> String {
+    let t = expression.trim();
+    // name( ... ) where the first parenthesis closes at the very end.
+    let call = t.find('(').is_some_and(|open| {
+        let named = open > 0 && t[..open].chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"');
+        let mut depth = 0i32;
+        let mut closes_at_end = false;
+        for (i, c) in t.char_indices().skip_while(|(i, _)| *i < open) {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        closes_at_end = i == t.len() - 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        named && closes_at_end
+    });
+    if call {
+        t.to_string()
+    } else {
+        format!("({t})")
+    }
+}
+
+/// `text` in parentheses unless it is a bare name or already enclosed.
+fn parenthesized(text: &str) -> String {
+    let t = text.trim();
+    if t.chars().all(|c| c.is_alphanumeric() || c == '_') || (t.starts_with('(') && t.ends_with(')')) {
+        t.to_string()
+    } else {
+        format!("({t})")
+    }
 }
 
 /// `pg_get_constraintdef` for PRIMARY KEY and UNIQUE constraints (whose
@@ -757,6 +814,8 @@ fn constraint_definition(snapshot: &CatalogSnapshot, oid: u32) -> Option<String>
         "{} ({})",
         if index.primary {
             "PRIMARY KEY"
+        } else if index.nulls_not_distinct {
+            "UNIQUE NULLS NOT DISTINCT"
         } else {
             "UNIQUE"
         },

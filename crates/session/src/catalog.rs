@@ -31,14 +31,63 @@ pub struct ColumnDef {
     pub generated: Option<String>,
 }
 
-/// An index (used for uniqueness today; lookups later).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// An index: a unique one enforces uniqueness (see `crate::index_key`);
+/// point lookups use plain unique ones.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IndexDef {
     pub oid: u32,
     pub name: String,
+    /// The key's column positions, in key order, skipping its expression
+    /// parts.
     pub columns: Vec<usize>,
     pub unique: bool,
     pub primary: bool,
+    /// Expression key parts: (position in the key, SQL text over the
+    /// table's columns). The key's other positions are `columns`, in order.
+    #[serde(default)]
+    pub expressions: Vec<(usize, String)>,
+    /// A partial index's WHERE condition, as SQL text.
+    #[serde(default)]
+    pub predicate: Option<String>,
+    /// UNIQUE NULLS NOT DISTINCT: NULL key parts are equal to each other.
+    #[serde(default)]
+    pub nulls_not_distinct: bool,
+    /// Made by CREATE INDEX, not by a PRIMARY KEY or UNIQUE constraint.
+    /// (Catalogs written before this field existed read as false.)
+    #[serde(default)]
+    pub standalone: bool,
+}
+
+impl IndexDef {
+    /// Whether the key is only columns, every row is indexed and NULLs
+    /// never conflict: such a unique index can serve point lookups and
+    /// ON CONFLICT on its columns.
+    pub fn is_plain(&self) -> bool {
+        self.expressions.is_empty() && self.predicate.is_none() && !self.nulls_not_distinct
+    }
+
+    /// Number of key parts (columns and expressions).
+    pub fn key_len(&self) -> usize {
+        self.columns.len() + self.expressions.len()
+    }
+
+    /// The key's parts in order: a column position or an expression's text.
+    pub fn key_parts(&self) -> Vec<KeyPart<'_>> {
+        let mut columns = self.columns.iter();
+        (0..self.key_len())
+            .filter_map(|pos| match self.expressions.iter().find(|(p, _)| *p == pos) {
+                Some((_, text)) => Some(KeyPart::Expression(text)),
+                None => columns.next().map(|c| KeyPart::Column(*c)),
+            })
+            .collect()
+    }
+}
+
+/// One part of an index key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyPart<'a> {
+    Column(usize),
+    Expression(&'a str),
 }
 
 /// A FOREIGN KEY constraint (on the referencing table).
@@ -153,7 +202,7 @@ impl RelationDef {
                 })
                 .collect(),
             primary_key: self.primary_key(),
-            unique_keys: self.indexes.iter().filter(|i| i.unique && !i.primary).map(|i| i.columns.clone()).collect(),
+            unique_keys: self.indexes.iter().filter(|i| i.unique && !i.primary && i.is_plain()).map(|i| i.columns.clone()).collect(),
         }
     }
 }

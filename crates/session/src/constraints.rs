@@ -134,6 +134,9 @@ fn parent_has(state: &DbState, parent: &RelationDef, ref_columns: &[usize], key:
     let mut sorted_ref: Vec<usize> = ref_columns.to_vec();
     sorted_ref.sort_unstable();
     if let Some((k, c)) = constraints.iter().enumerate().find(|(_, c)| {
+        if !c.is_plain() {
+            return false;
+        }
         let mut cols = c.columns.clone();
         cols.sort_unstable();
         cols == sorted_ref

@@ -12,10 +12,10 @@ use freshet_sql::plan::{
 use freshet_sql::Plan;
 
 use crate::api::ExecuteResult;
-use crate::catalog::{ColumnDef, IndexDef, RelKind, RelationDef, SchemaDef};
+use crate::catalog::{ColumnDef, IndexDef, KeyPart, RelKind, RelationDef, SchemaDef};
 use crate::locks::{OnConflict as LockConflict, RowKey};
 use crate::session::{columns, Session, StateSource};
-use crate::state::{key_of, DbState};
+use crate::state::DbState;
 use crate::txn::Txn;
 
 impl Session {
@@ -156,9 +156,21 @@ impl Session {
                 self.create_sequence(txn, &schema, &name, start, increment, None);
                 cmd("CREATE SEQUENCE")
             }
-            Plan::CreateIndex { name, table, columns: cols, unique, if_not_exists } => {
+            Plan::CreateIndex { name, table, columns: cols, unique, if_not_exists, expressions, predicate, nulls_not_distinct } => {
                 let mut rel = relation(&txn.work, table)?;
-                let col_names: Vec<&str> = cols.iter().filter_map(|c| rel.columns.get(*c).map(|c| c.name.as_str())).collect();
+                let shape = IndexDef { columns: cols.clone(), expressions: expressions.clone(), ..Default::default() };
+                let col_names: Vec<String> = shape
+                    .key_parts()
+                    .into_iter()
+                    .map(|p| match p {
+                        KeyPart::Column(c) => rel.columns.get(c).map(|c| c.name.clone()).unwrap_or_default(),
+                        // PostgreSQL names an expression part after its function, else "expr".
+                        KeyPart::Expression(e) => match e.split_once('(') {
+                            Some((f, _)) if !f.is_empty() && f.chars().all(|c| c.is_alphanumeric() || c == '_') => f.to_lowercase(),
+                            _ => "expr".into(),
+                        },
+                    })
+                    .collect();
                 let name = name.unwrap_or_else(|| format!("{}_{}_{}", rel.name, col_names.join("_"), if unique { "key" } else { "idx" }));
                 // Index names are unique per schema, as relation names are.
                 if txn
@@ -173,7 +185,17 @@ impl Session {
                     return Err(duplicate_relation(&name));
                 }
                 let oid = txn.work.catalog_mut().allocate_oid();
-                rel.indexes.push(IndexDef { oid, name, columns: cols, unique, primary: false });
+                rel.indexes.push(IndexDef {
+                    oid,
+                    name,
+                    columns: cols,
+                    unique,
+                    primary: false,
+                    expressions,
+                    predicate,
+                    nulls_not_distinct,
+                    standalone: true,
+                });
                 self.replace_relation(txn, rel)?;
                 cmd("CREATE INDEX")
             }
@@ -293,13 +315,14 @@ impl Session {
         if !p.primary_key.is_empty() {
             let ioid = txn.work.catalog_mut().allocate_oid();
             let name = p.primary_key_name.clone().unwrap_or_else(|| format!("{}_pkey", p.name));
-            indexes.push(IndexDef { oid: ioid, name, columns: p.primary_key.clone(), unique: true, primary: true });
+            indexes.push(IndexDef { oid: ioid, name, columns: p.primary_key.clone(), unique: true, primary: true, ..Default::default() });
         }
-        for (name, key) in &p.unique_keys {
+        let uniques = p.unique_keys.iter().map(|u| (u, false)).chain(p.unique_nulls_not_distinct.iter().map(|u| (u, true)));
+        for ((name, key), nulls_not_distinct) in uniques {
             let ioid = txn.work.catalog_mut().allocate_oid();
             let names: Vec<&str> = key.iter().filter_map(|c| p.columns.get(*c).map(|c| c.name.as_str())).collect();
             let name = name.clone().unwrap_or_else(|| format!("{}_{}_key", p.name, names.join("_")));
-            indexes.push(IndexDef { oid: ioid, name, columns: key.clone(), unique: true, primary: false });
+            indexes.push(IndexDef { oid: ioid, name, columns: key.clone(), unique: true, nulls_not_distinct, ..Default::default() });
         }
         let mut foreign_keys = Vec::new();
         for fk in &p.foreign_keys {
@@ -363,7 +386,7 @@ impl Session {
         let exec = Executor::new(&source, params, &text, txn.start).with_sequences(&seqs);
         let ctx = exec.context(&[]);
         let checks = crate::constraints::CheckSet::bind(self, &snapshot, &rel)?;
-        let constraints: Vec<Vec<usize>> = rel.unique_constraints().iter().map(|c| c.columns.clone()).collect();
+        let constraints = rel.unique_constraints();
         let mut returned = Vec::new();
         let mut count = 0u64;
         let mut touched: HashSet<u64> = HashSet::new();
@@ -372,17 +395,18 @@ impl Session {
             checks.check(&rel, &row, &ctx)?;
             if let Some(oc) = &p.on_conflict {
                 // Find a conflicting row on the arbiter key(s).
-                let arbiters: Vec<&Vec<usize>> = match oc {
-                    OnConflict::DoNothing { key: Some(k) } | OnConflict::DoUpdate { key: k, .. } => {
-                        constraints.iter().filter(|c| sorted(c) == sorted(k)).collect()
-                    }
-                    OnConflict::DoNothing { key: None } => constraints.iter().collect(),
+                // A named key is a plain unique index on those columns;
+                // without one, every unique index arbitrates.
+                let arbiters: Vec<usize> = match oc {
+                    OnConflict::DoNothing { key: Some(k) } | OnConflict::DoUpdate { key: k, .. } => (0..constraints.len())
+                        .filter(|i| constraints[*i].is_plain() && sorted(&constraints[*i].columns) == sorted(k))
+                        .collect(),
+                    OnConflict::DoNothing { key: None } => (0..constraints.len()).collect(),
                 };
                 let mut existing: Option<u64> = None;
                 if let Some(table) = txn.work.table(rel.oid) {
-                    for cols in &arbiters {
-                        let Some(k) = constraints.iter().position(|c| c == *cols) else { continue };
-                        if let Some(key) = key_of(&row, cols) {
+                    for k in arbiters {
+                        if let Some(key) = crate::index_key::index_key(&rel, constraints[k], &row)? {
                             if let Some(id) = table.keys.get(k).and_then(|idx| idx.get(&key)) {
                                 existing = Some(*id);
                                 break;
@@ -745,7 +769,12 @@ impl Session {
                         }
                     }
                 };
-                rel.indexes.retain(|i| !i.columns.contains(&idx));
+                let mentions = |text: &str| freshet_sql::names::identifiers_in(text).contains(&name);
+                rel.indexes.retain(|i| {
+                    !i.columns.contains(&idx)
+                        && !i.expressions.iter().any(|(_, e)| mentions(e))
+                        && !i.predicate.as_deref().is_some_and(mentions)
+                });
                 for i in &mut rel.indexes {
                     shift(&mut i.columns);
                 }
@@ -798,6 +827,14 @@ impl Session {
                 }
                 for check in &mut rel.checks {
                     check.expr = freshet_sql::names::rename_identifier(&check.expr, &old, &new);
+                }
+                for index in &mut rel.indexes {
+                    for (_, e) in &mut index.expressions {
+                        *e = freshet_sql::names::rename_identifier(e, &old, &new);
+                    }
+                    if let Some(p) = &mut index.predicate {
+                        *p = freshet_sql::names::rename_identifier(p, &old, &new);
+                    }
                 }
                 rel.columns[idx].name = new;
                 self.replace_relation(txn, rel)?;
@@ -895,14 +932,14 @@ impl Session {
                 }
                 let oid = txn.work.catalog_mut().allocate_oid();
                 let name = name.unwrap_or_else(|| format!("{}_pkey", rel.name));
-                rel.indexes.push(IndexDef { oid, name, columns: cols, unique: true, primary: true });
+                rel.indexes.push(IndexDef { oid, name, columns: cols, unique: true, primary: true, ..Default::default() });
                 self.replace_relation(txn, rel)?;
             }
-            AlterTableAction::AddUnique { name, columns: cols } => {
+            AlterTableAction::AddUnique { name, columns: cols, nulls_not_distinct } => {
                 let names: Vec<String> = cols.iter().map(|c| rel.columns[*c].name.clone()).collect();
                 let oid = txn.work.catalog_mut().allocate_oid();
                 let name = name.unwrap_or_else(|| format!("{}_{}_key", rel.name, names.join("_")));
-                rel.indexes.push(IndexDef { oid, name, columns: cols, unique: true, primary: false });
+                rel.indexes.push(IndexDef { oid, name, columns: cols, unique: true, nulls_not_distinct, ..Default::default() });
                 self.replace_relation(txn, rel)?;
             }
             AlterTableAction::AddForeignKey(fk) => {

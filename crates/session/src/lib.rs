@@ -20,6 +20,7 @@ pub mod catalog;
 mod constraints;
 mod copy;
 mod exec;
+pub mod index_key;
 pub mod locks;
 pub mod server;
 pub mod session;

@@ -792,8 +792,9 @@ impl DataSource for StateSource<'_> {
             return Ok(true);
         }
         let constraints = rel.unique_constraints();
+        // Only a plain unique index holds every row under its columns' values.
         let Some((k, constraint)) = constraints.iter().enumerate().find(|(_, c)| {
-            c.columns.len() == columns.len() && c.columns.iter().all(|col| columns.contains(col))
+            c.is_plain() && c.columns.len() == columns.len() && c.columns.iter().all(|col| columns.contains(col))
         }) else {
             return Ok(false);
         };

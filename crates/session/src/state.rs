@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use freshet_common::{Datum, Error, Result, SqlState};
+use freshet_common::{DataType, Datum, Error, Result, SqlState};
 use imbl::{HashMap as PHashMap, OrdMap};
 
-use crate::catalog::{CatalogState, RelationDef};
+use crate::catalog::{CatalogState, IndexDef, KeyPart, RelationDef};
+use crate::index_key::index_key;
 
 /// A stored row: shared, so snapshots, transaction logs and scans never
 /// copy it.
@@ -37,9 +38,9 @@ impl TableData {
         let mut keys = vec![PHashMap::new(); constraints.len()];
         for (id, row) in self.rows.iter() {
             for (k, c) in constraints.iter().enumerate() {
-                if let Some(key) = key_of(row, &c.columns) {
+                if let Some(key) = index_key(rel, c, row)? {
                     if keys[k].insert(key.clone(), *id).is_some() {
-                        return Err(unique_violation(rel, &c.name, &c.columns, &key));
+                        return Err(unique_violation(rel, c, &key));
                     }
                 }
             }
@@ -62,26 +63,59 @@ pub fn key_of(row: &[Datum], columns: &[usize]) -> Option<Vec<Datum>> {
     Some(key)
 }
 
-/// 23505 with PostgreSQL's message and detail.
-pub fn unique_violation(rel: &RelationDef, constraint: &str, columns: &[usize], key: &[Datum]) -> Error {
-    let names: Vec<&str> = columns.iter().filter_map(|c| rel.columns.get(*c).map(|c| c.name.as_str())).collect();
+/// 23505 with PostgreSQL's message and detail, for `key` in `index`.
+pub fn unique_violation(rel: &RelationDef, index: &IndexDef, key: &[Datum]) -> Error {
     let ctx = freshet_common::io::TextContext::default();
     let values: Vec<String> = key
         .iter()
-        .zip(columns)
-        .map(|(d, c)| {
+        .zip(index.key_parts())
+        .map(|(d, part)| {
+            let ty = match part {
+                KeyPart::Column(c) => rel.columns.get(c).map(|c| c.ty.clone()).unwrap_or(DataType::Text),
+                KeyPart::Expression(_) => natural_type(d),
+            };
             let mut s = String::new();
-            if let Some(col) = rel.columns.get(*c) {
-                freshet_common::io::format_text(d, &col.ty, &ctx, &mut s);
+            if d.is_null() {
+                s.push_str("null");
+            } else {
+                freshet_common::io::format_text(d, &ty, &ctx, &mut s);
             }
             s
         })
         .collect();
     Error::new(
         SqlState::UniqueViolation,
-        format!("duplicate key value violates unique constraint \"{constraint}\""),
+        format!("duplicate key value violates unique constraint \"{}\"", index.name),
     )
-    .with_detail(format!("Key ({})=({}) already exists.", names.join(", "), values.join(", ")))
+    .with_detail(format!(
+        "Key ({})=({}) already exists.",
+        crate::index_key::key_columns_text(rel, index),
+        values.join(", ")
+    ))
+}
+
+/// The type a value of an expression key part prints as.
+fn natural_type(d: &Datum) -> DataType {
+    match d {
+        Datum::Bool(_) => DataType::Bool,
+        Datum::Int2(_) => DataType::Int2,
+        Datum::Int4(_) => DataType::Int4,
+        Datum::Int8(_) => DataType::Int8,
+        Datum::Float4(_) => DataType::Float4,
+        Datum::Float8(_) => DataType::Float8,
+        Datum::Numeric(_) => DataType::Numeric(None),
+        Datum::Bytea(_) => DataType::Bytea,
+        Datum::Date(_) => DataType::Date,
+        Datum::Time(_) => DataType::Time,
+        Datum::Timestamp(_) => DataType::Timestamp,
+        Datum::TimestampTz(_) => DataType::TimestampTz,
+        Datum::Interval(_) => DataType::Interval,
+        Datum::Json(_) => DataType::Json,
+        Datum::Jsonb(_) => DataType::Jsonb,
+        Datum::Uuid(_) => DataType::Uuid,
+        Datum::Oid(_) => DataType::Oid,
+        Datum::Null | Datum::Text(_) | Datum::Array(_) => DataType::Text,
+    }
 }
 
 /// The catalog and all table data at one commit timestamp.

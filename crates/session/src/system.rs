@@ -21,13 +21,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use freshet_common::{DataType, Datum, Result, Row, F32};
 use freshet_expr::catalog_func::{
-    builtin_type, format_type, index_statement, quote_ident, CatalogSnapshot, IndexFacts,
+    builtin_type, format_type, index_key_text, index_statement, quote_ident, CatalogSnapshot, IndexFacts, IndexShape,
     RelationFacts, BUILTIN_TYPES,
 };
 use freshet_sql::{ColumnInfo, RelationInfo, RelationKind};
 use sqlparser::ast;
 
 use crate::catalog::{
+    KeyPart,
     CatalogState, IndexDef, RelKind, RelationDef, INFORMATION_SCHEMA_OID, PG_CATALOG_OID,
 };
 
@@ -493,11 +494,10 @@ pub fn relkind(kind: &RelKind) -> char {
     }
 }
 
-/// Whether an index implements a constraint. Freshet's catalog does not
-/// tell a `CREATE UNIQUE INDEX` from a UNIQUE constraint, so every unique
-/// index counts as one.
+/// Whether an index implements a constraint (PRIMARY KEY or UNIQUE), as
+/// opposed to one made by CREATE UNIQUE INDEX.
 fn is_constraint(index: &IndexDef) -> bool {
-    index.primary || index.unique
+    index.primary || (index.unique && !index.standalone)
 }
 
 /// The type facts of a column type (falling back to `text`'s for a type
@@ -643,7 +643,7 @@ fn pg_class(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         row[20] = Datum::Bool(!r.foreign_keys.is_empty() || referenced);
         rows.push(row);
         for i in &r.indexes {
-            rows.push(class_row(i.oid, &i.name, ns, 'i', i.columns.len(), false));
+            rows.push(class_row(i.oid, &i.name, ns, 'i', i.key_len(), false));
         }
     }
     for s in RELATIONS {
@@ -722,18 +722,20 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
             ));
         }
         for index in &r.indexes {
-            for (i, col) in index.columns.iter().enumerate() {
-                if let Some(c) = r.columns.get(*col) {
-                    rows.push(attribute_row(
-                        index.oid,
-                        &c.name,
-                        &c.ty,
-                        i + 1,
-                        false,
-                        false,
-                        false,
-                    ));
-                }
+            for (i, part) in index.key_parts().into_iter().enumerate() {
+                // An expression part is named after its function, else
+                // "expr", as PostgreSQL names it.
+                let (name, ty) = match part {
+                    KeyPart::Column(col) => match r.columns.get(col) {
+                        Some(c) => (c.name.clone(), c.ty.clone()),
+                        None => continue,
+                    },
+                    KeyPart::Expression(e) => {
+                        let function = e.split('(').next().filter(|f| e.contains('(') && !f.is_empty() && f.chars().all(|c| c.is_alphanumeric() || c == '_'));
+                        (function.unwrap_or("expr").to_lowercase(), DataType::Text)
+                    }
+                };
+                rows.push(attribute_row(index.oid, &name, &ty, i + 1, false, false, false));
             }
         }
     }
@@ -799,30 +801,34 @@ fn pg_index(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         for i in &r.indexes {
-            let n = i.columns.len();
-            let keys = i
-                .columns
+            let parts = i.key_parts();
+            let n = parts.len();
+            // indkey: the column's number, 0 for an expression.
+            let keys = parts
                 .iter()
-                .map(|c| Datum::Int2(*c as i16 + 1))
+                .map(|p| Datum::Int2(match p {
+                    KeyPart::Column(c) => *c as i16 + 1,
+                    KeyPart::Expression(_) => 0,
+                }))
                 .collect();
-            let collations = i
-                .columns
+            let collations = parts
                 .iter()
-                .map(|c| {
-                    let collatable = r
-                        .columns
-                        .get(*c)
-                        .is_some_and(|c| type_facts(&c.ty).typcollation != 0);
+                .map(|p| {
+                    let collatable = match p {
+                        KeyPart::Column(c) => r.columns.get(*c).is_some_and(|c| type_facts(&c.ty).typcollation != 0),
+                        KeyPart::Expression(_) => false,
+                    };
                     oid(if collatable { DEFAULT_COLLATION_OID } else { 0 })
                 })
                 .collect();
+            let expressions: Vec<&str> = i.expressions.iter().map(|(_, e)| e.as_str()).collect();
             rows.push(vec![
                 oid(i.oid),
                 oid(r.oid),
                 Datum::Int2(n as i16),
                 Datum::Int2(n as i16),
                 Datum::Bool(i.unique || i.primary),
-                Datum::Bool(false),
+                Datum::Bool(i.nulls_not_distinct),
                 Datum::Bool(i.primary),
                 Datum::Bool(false),
                 Datum::Bool(true),
@@ -836,8 +842,8 @@ fn pg_index(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 Datum::Array(collations),
                 Datum::Array(vec![oid(0); n]),
                 Datum::Array(vec![Datum::Int2(0); n]),
-                null(),
-                null(),
+                if expressions.is_empty() { null() } else { text(&expressions.join(", ")) },
+                i.predicate.as_deref().map(text).unwrap_or(Datum::Null),
             ]);
         }
     }
@@ -1428,17 +1434,31 @@ fn freshet_jobs(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// An index's key parts as `pg_get_indexdef` prints them.
+fn index_key_texts(r: &RelationDef, i: &IndexDef) -> Vec<String> {
+    i.key_parts()
+        .into_iter()
+        .map(|p| match p {
+            KeyPart::Column(c) => quote_ident(r.columns.get(c).map(|c| c.name.as_str()).unwrap_or("?")),
+            KeyPart::Expression(e) => index_key_text(e),
+        })
+        .collect()
+}
+
 fn pg_indexes(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         for i in &r.indexes {
-            let columns: Vec<String> = i
-                .columns
-                .iter()
-                .filter_map(|c| r.columns.get(*c))
-                .map(|c| quote_ident(&c.name))
-                .collect();
-            let def = index_statement(&i.name, i.unique || i.primary, &r.schema, &r.name, &columns);
+            let key = index_key_texts(r, i);
+            let def = index_statement(&IndexShape {
+                name: &i.name,
+                unique: i.unique || i.primary,
+                schema: &r.schema,
+                table: &r.name,
+                key: &key,
+                predicate: i.predicate.as_deref(),
+                nulls_not_distinct: i.nulls_not_distinct,
+            });
             rows.push(vec![
                 text(&r.schema),
                 text(&r.name),
@@ -2015,6 +2035,9 @@ pub fn catalog_snapshot(
                         unique: i.unique || i.primary,
                         primary: i.primary,
                         constraint: is_constraint(i),
+                        key: index_key_texts(r, i),
+                        predicate: i.predicate.clone(),
+                        nulls_not_distinct: i.nulls_not_distinct,
                     }),
                     view_definition: None,
                     owned_sequences: vec![],
@@ -2386,6 +2409,7 @@ mod tests {
             columns,
             unique,
             primary,
+            ..Default::default()
         };
         c.relations.insert(
             table,

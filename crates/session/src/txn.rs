@@ -11,7 +11,8 @@
 use freshet_common::{Datum, Error, Result, Row, SqlState, TimestampTz};
 
 use crate::catalog::RelationDef;
-use crate::state::{key_of, unique_violation, DbState, StoredRow};
+use crate::index_key::index_key;
+use crate::state::{unique_violation, DbState, StoredRow};
 
 /// One row change: `old` is what the transaction saw, `new` what it wrote.
 #[derive(Clone, Debug)]
@@ -91,14 +92,13 @@ impl Txn {
     /// Inserts a row with id `id`, checking uniqueness.
     pub fn insert(&mut self, rel: &RelationDef, id: u64, row: Row) -> Result<()> {
         let row: StoredRow = row.into();
-        let constraints: Vec<(String, Vec<usize>)> =
-            rel.unique_constraints().iter().map(|c| (c.name.clone(), c.columns.clone())).collect();
+        let constraints = rel.unique_constraints();
         let table = self.work.table_mut(rel.oid)?;
         let mut keys = Vec::new();
-        for (k, (name, cols)) in constraints.iter().enumerate() {
-            if let Some(key) = key_of(&row, cols) {
+        for (k, c) in constraints.iter().enumerate() {
+            if let Some(key) = index_key(rel, c, &row)? {
                 if table.keys.get(k).is_some_and(|idx| idx.contains_key(&key)) {
-                    return Err(unique_violation(rel, name, cols, &key));
+                    return Err(unique_violation(rel, c, &key));
                 }
                 keys.push((k, key));
             }
@@ -115,11 +115,11 @@ impl Txn {
 
     /// Deletes row `id`.
     pub fn delete(&mut self, rel: &RelationDef, id: u64) -> Result<Option<StoredRow>> {
-        let constraints: Vec<Vec<usize>> = rel.unique_constraints().iter().map(|c| c.columns.clone()).collect();
+        let constraints = rel.unique_constraints();
         let table = self.work.table_mut(rel.oid)?;
         let Some(old) = table.rows.remove(&id) else { return Ok(None) };
-        for (k, cols) in constraints.iter().enumerate() {
-            if let Some(key) = key_of(&old, cols) {
+        for (k, c) in constraints.iter().enumerate() {
+            if let Some(key) = index_key(rel, c, &old)? {
                 if let Some(idx) = table.keys.get_mut(k) {
                     if idx.get(&key) == Some(&id) {
                         idx.remove(&key);
@@ -134,14 +134,13 @@ impl Txn {
     /// Replaces several rows at once: all old keys are released before the
     /// new ones are checked, so a statement may permute key values.
     pub fn update_many(&mut self, rel: &RelationDef, updates: Vec<(u64, Row)>) -> Result<()> {
-        let constraints: Vec<(String, Vec<usize>)> =
-            rel.unique_constraints().iter().map(|c| (c.name.clone(), c.columns.clone())).collect();
+        let constraints = rel.unique_constraints();
         let table = self.work.table_mut(rel.oid)?;
         let mut olds = Vec::with_capacity(updates.len());
         for (id, _) in &updates {
             let old = table.rows.get(id).cloned().ok_or_else(|| Error::internal(format!("row {id} vanished during update")))?;
-            for (k, (_, cols)) in constraints.iter().enumerate() {
-                if let Some(key) = key_of(&old, cols) {
+            for (k, c) in constraints.iter().enumerate() {
+                if let Some(key) = index_key(rel, c, &old)? {
                     if let Some(idx) = table.keys.get_mut(k) {
                         if idx.get(&key) == Some(id) {
                             idx.remove(&key);
@@ -153,11 +152,11 @@ impl Txn {
         }
         for ((id, new), old) in updates.into_iter().zip(olds) {
             let new: StoredRow = new.into();
-            for (k, (name, cols)) in constraints.iter().enumerate() {
-                if let Some(key) = key_of(&new, cols) {
+            for (k, c) in constraints.iter().enumerate() {
+                if let Some(key) = index_key(rel, c, &new)? {
                     if let Some(idx) = table.keys.get_mut(k) {
                         if idx.contains_key(&key) {
-                            return Err(unique_violation(rel, name, cols, &key));
+                            return Err(unique_violation(rel, c, &key));
                         }
                         idx.insert(key, id);
                     }
@@ -287,16 +286,15 @@ pub fn rebase(txn: &Txn, mut current: DbState) -> Result<DbState> {
     }
     for w in &txn.writes {
         let Some(rel) = current.catalog.relations.get(&w.table).cloned() else { return Err(conflict()) };
-        let constraints: Vec<(String, Vec<usize>)> =
-            rel.unique_constraints().iter().map(|c| (c.name.clone(), c.columns.clone())).collect();
+        let constraints = rel.unique_constraints();
         let table = current.table_mut(w.table)?;
         let now = table.rows.get(&w.row);
         if now != w.old.as_ref() {
             return Err(conflict());
         }
         if let Some(old) = &w.old {
-            for (k, (_, cols)) in constraints.iter().enumerate() {
-                if let Some(key) = key_of(old, cols) {
+            for (k, c) in constraints.iter().enumerate() {
+                if let Some(key) = index_key(&rel, c, old)? {
                     if let Some(idx) = table.keys.get_mut(k) {
                         if idx.get(&key) == Some(&w.row) {
                             idx.remove(&key);
@@ -307,11 +305,11 @@ pub fn rebase(txn: &Txn, mut current: DbState) -> Result<DbState> {
             table.rows.remove(&w.row);
         }
         if let Some(new) = &w.new {
-            for (k, (name, cols)) in constraints.iter().enumerate() {
-                if let Some(key) = key_of(new, cols) {
+            for (k, c) in constraints.iter().enumerate() {
+                if let Some(key) = index_key(&rel, c, new)? {
                     if let Some(idx) = table.keys.get_mut(k) {
                         if idx.contains_key(&key) {
-                            return Err(unique_violation(&rel, name, cols, &key));
+                            return Err(unique_violation(&rel, c, &key));
                         }
                         idx.insert(key, w.row);
                     }

@@ -114,6 +114,8 @@ pub struct CreateTablePlan {
     pub primary_key_name: Option<String>,
     /// UNIQUE constraints: optional name and columns.
     pub unique_keys: Vec<(Option<String>, Vec<usize>)>,
+    /// UNIQUE NULLS NOT DISTINCT constraints (NULLs conflict with NULLs).
+    pub unique_nulls_not_distinct: Vec<(Option<String>, Vec<usize>)>,
     pub foreign_keys: Vec<ForeignKeyPlan>,
     pub checks: Vec<CheckPlan>,
     pub if_not_exists: bool,
@@ -138,7 +140,7 @@ pub enum AlterTableAction {
     AddIdentity { column: String, sequence: SerialSequence, default: String },
     AlterType { column: String, ty: DataType },
     AddPrimaryKey { name: Option<String>, columns: Vec<usize> },
-    AddUnique { name: Option<String>, columns: Vec<usize> },
+    AddUnique { name: Option<String>, columns: Vec<usize>, nulls_not_distinct: bool },
     AddForeignKey(ForeignKeyPlan),
     AddCheck(CheckPlan),
     DropConstraint { name: String, if_exists: bool },
@@ -252,7 +254,19 @@ pub enum Plan {
         columns: Vec<OutputColumn>,
         if_not_exists: bool,
     },
-    CreateIndex { name: Option<String>, table: u32, columns: Vec<usize>, unique: bool, if_not_exists: bool },
+    /// CREATE [UNIQUE] INDEX: `columns` are the key's column positions and
+    /// `expressions` its expression parts (position in the key, SQL text);
+    /// `predicate` the WHERE of a partial index.
+    CreateIndex {
+        name: Option<String>,
+        table: u32,
+        columns: Vec<usize>,
+        unique: bool,
+        if_not_exists: bool,
+        expressions: Vec<(usize, String)>,
+        predicate: Option<String>,
+        nulls_not_distinct: bool,
+    },
     Transaction(TransactionPlan),
     Set { name: String, value: Option<String>, local: bool },
     Show { name: String },

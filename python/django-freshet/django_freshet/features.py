@@ -46,22 +46,9 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     # `runtests.py --parallel N`, so test runs use one process.
     can_clone_databases = False
 
-    # CREATE INDEX ... ((expression)): 0A000 "index on expression ... is not
-    # supported yet".
-    supports_expression_indexes = False
-
-    # Partial unique indexes (CREATE UNIQUE INDEX ... WHERE ...) are not
-    # implemented (0A000); a non-unique index's WHERE is ignored, which
-    # changes no result.
-    supports_partial_indexes = False
-
     # UNIQUE ... DEFERRABLE INITIALLY DEFERRED is accepted but checked at once
     # (23505 on the statement, not at COMMIT).
     supports_deferrable_unique_constraints = False
-
-    # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15, whose version Freshet reports)
-    # is not implemented (0A000).
-    supports_nulls_distinct_unique_constraints = False
 
     @cached_property
     def django_test_expected_failures(self) -> set[str]:

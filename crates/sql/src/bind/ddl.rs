@@ -8,7 +8,7 @@ use freshet_expr::ScalarExpr;
 use sqlparser::ast::{self, ColumnOption, TableConstraint};
 
 use super::Binder;
-use crate::catalog::{ColumnInfo, RelationKind};
+use crate::catalog::{ColumnInfo, RelationInfo, RelationKind};
 use crate::names;
 use crate::plan::{AlterTableAction, CheckPlan, CreateTablePlan, FkAction, ForeignKeyPlan, ObjectKind, Plan};
 use crate::typing;
@@ -154,6 +154,36 @@ impl Binder<'_> {
         Ok((column, primary, unique, sequence))
     }
 
+    /// The key of CREATE INDEX: its column positions, and its expression
+    /// parts as (position in the key, SQL text), each checked over the
+    /// table's row.
+    fn index_key(&mut self, parts: &[ast::IndexColumn], rel: &RelationInfo) -> Result<(Vec<usize>, Vec<(usize, String)>)> {
+        let mut columns = Vec::new();
+        let mut expressions = Vec::new();
+        for (pos, part) in parts.iter().enumerate() {
+            let mut expr = &part.column.expr;
+            while let ast::Expr::Nested(inner) = expr {
+                expr = inner;
+            }
+            match expr {
+                ast::Expr::Identifier(id) => {
+                    let name = names::ident(id);
+                    let idx = rel.columns.iter().position(|c| c.name == name).ok_or_else(|| {
+                        Error::new(SqlState::UndefinedColumn, format!("column \"{name}\" does not exist"))
+                    })?;
+                    columns.push(idx);
+                }
+                other => {
+                    let scope = Self::table_scope(rel, &rel.name, false);
+                    let (bound, _) = self.bind_expr(other, &scope)?;
+                    refuse_in_index(&bound, "index expression")?;
+                    expressions.push((pos, other.to_string()));
+                }
+            }
+        }
+        Ok((columns, expressions))
+    }
+
     fn index_columns(&self, columns: &[ast::IndexColumn], names_in_table: &[String]) -> Result<Vec<usize>> {
         let mut out = Vec::new();
         for c in columns {
@@ -191,6 +221,7 @@ impl Binder<'_> {
                 primary_key: vec![],
                 primary_key_name: None,
                 unique_keys: vec![],
+                unique_nulls_not_distinct: vec![],
                 foreign_keys: vec![],
                 checks: vec![],
                 if_not_exists: create.if_not_exists,
@@ -202,6 +233,7 @@ impl Binder<'_> {
         let mut primary_key = Vec::new();
         let mut primary_key_name = None;
         let mut unique_keys: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+        let mut unique_nulls_not_distinct: Vec<(Option<String>, Vec<usize>)> = Vec::new();
         let mut sequences = Vec::new();
         let mut checks = Vec::new();
         let mut column_fks = Vec::new();
@@ -254,9 +286,10 @@ impl Binder<'_> {
                     }
                 }
                 TableConstraint::Unique(u) => {
-                    refuse_nulls_not_distinct(&u.nulls_distinct)?;
                     let key = self.index_columns(&u.columns, &column_names)?;
-                    if !unique_keys.iter().any(|(_, k)| *k == key) {
+                    if nulls_not_distinct(&u.nulls_distinct) {
+                        unique_nulls_not_distinct.push((u.name.as_ref().map(names::ident), key));
+                    } else if !unique_keys.iter().any(|(_, k)| *k == key) {
                         unique_keys.push((u.name.as_ref().map(names::ident), key));
                     }
                 }
@@ -280,6 +313,7 @@ impl Binder<'_> {
             primary_key,
             primary_key_name,
             unique_keys,
+            unique_nulls_not_distinct,
             foreign_keys,
             checks,
             if_not_exists: create.if_not_exists,
@@ -316,7 +350,7 @@ impl Binder<'_> {
                         actions.push(AlterTableAction::AddPrimaryKey { name: None, columns: vec![new_index] });
                     }
                     if unique {
-                        actions.push(AlterTableAction::AddUnique { name: None, columns: vec![new_index] });
+                        actions.push(AlterTableAction::AddUnique { name: None, columns: vec![new_index], nulls_not_distinct: false });
                     }
                     let mut all_columns: Vec<ColumnInfo> = rel.columns.clone();
                     all_columns.push(column);
@@ -447,13 +481,11 @@ impl Binder<'_> {
                             columns: self.index_columns(&pk.columns, &column_names)?,
                         })
                     }
-                    TableConstraint::Unique(u) => {
-                        refuse_nulls_not_distinct(&u.nulls_distinct)?;
-                        actions.push(AlterTableAction::AddUnique {
-                            name: u.name.as_ref().map(names::ident),
-                            columns: self.index_columns(&u.columns, &column_names)?,
-                        })
-                    }
+                    TableConstraint::Unique(u) => actions.push(AlterTableAction::AddUnique {
+                        name: u.name.as_ref().map(names::ident),
+                        columns: self.index_columns(&u.columns, &column_names)?,
+                        nulls_not_distinct: nulls_not_distinct(&u.nulls_distinct),
+                    }),
                     TableConstraint::Check(c) => {
                         let check = self.bind_check(c, &rel.name, &column_names, &rel.columns)?;
                         self.validate_check(&check.expr, &rel.columns)?;
@@ -789,16 +821,17 @@ impl Binder<'_> {
             S::CreateIndex(index) => {
                 let (schema, table) = names::schema_and_name(&index.table_name);
                 let rel = self.catalog.relation(schema.as_deref(), &table).ok_or_else(|| Error::undefined_table(&table))?;
-                let column_names: Vec<String> = rel.columns.iter().map(|c| c.name.clone()).collect();
-                let columns = self.index_columns(&index.columns, &column_names)?;
-                // A non-unique index only speeds up lookups, so ignoring its
-                // predicate changes no result; a unique one would reject
-                // rows PostgreSQL accepts.
-                if index.unique && index.predicate.is_some() {
-                    return Err(Error::new(SqlState::FeatureNotSupported, "partial unique indexes are not supported yet"));
-                }
-                if index.unique && index.nulls_distinct == Some(false) {
-                    return Err(Error::new(SqlState::FeatureNotSupported, "NULLS NOT DISTINCT is not supported yet"));
+                let (columns, expressions) = self.index_key(&index.columns, &rel)?;
+                let predicate = match &index.predicate {
+                    Some(p) => {
+                        let bound = self.bind_table_condition(p, &rel)?;
+                        refuse_in_index(&bound, "index predicate")?;
+                        Some(p.to_string())
+                    }
+                    None => None,
+                };
+                if !index.unique && index.nulls_distinct == Some(false) {
+                    return Err(Error::syntax("NULLS NOT DISTINCT is only allowed on unique indexes"));
                 }
                 Ok(Plan::CreateIndex {
                     name: index.name.as_ref().map(|n| names::schema_and_name(n).1),
@@ -806,6 +839,9 @@ impl Binder<'_> {
                     columns,
                     unique: index.unique,
                     if_not_exists: index.if_not_exists,
+                    expressions,
+                    predicate,
+                    nulls_not_distinct: index.nulls_distinct == Some(false),
                 })
             }
             S::CreateSequence { name, if_not_exists, sequence_options, .. } => {
@@ -828,6 +864,29 @@ fn const_i64(e: &ast::Expr) -> Result<i64> {
         ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => Ok(-const_i64(expr)?),
         _ => Err(Error::syntax(format!("expected a number, found {e}"))),
     }
+}
+
+/// PostgreSQL's refusals for an index expression or predicate (`what`):
+/// aggregates, window functions, subqueries and functions that are not
+/// IMMUTABLE.
+fn refuse_in_index(bound: &ScalarExpr, what: &str) -> Result<()> {
+    if super::contains_aggregate(bound) {
+        return Err(Error::new(SqlState::GroupingError, format!("aggregate functions are not allowed in {what}s")));
+    }
+    super::window::refuse_window(bound, &format!("{what}s"))?;
+    let mut problem = None;
+    bound.visit(&mut |e| match e {
+        ScalarExpr::Subquery(_) => {
+            problem.get_or_insert_with(|| Error::new(SqlState::FeatureNotSupported, format!("cannot use subquery in {what}")));
+        }
+        ScalarExpr::Call { func, .. } if !is_immutable(func) => {
+            problem.get_or_insert_with(|| {
+                Error::new(SqlState::InvalidObjectDefinition, format!("functions in {what} must be marked IMMUTABLE"))
+            });
+        }
+        _ => {}
+    });
+    problem.map_or(Ok(()), Err)
 }
 
 /// Whether `func` always gives the same result for the same arguments
@@ -855,13 +914,9 @@ pub(crate) fn statement_kind(stmt: &ast::Statement) -> String {
     text.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase()
 }
 
-/// Refuses `UNIQUE NULLS NOT DISTINCT`, which the constraint checker does
-/// not implement (it would accept duplicate NULLs that PostgreSQL rejects).
-fn refuse_nulls_not_distinct(option: &ast::NullsDistinctOption) -> Result<()> {
-    if matches!(option, ast::NullsDistinctOption::NotDistinct) {
-        return Err(Error::new(SqlState::FeatureNotSupported, "NULLS NOT DISTINCT is not supported yet"));
-    }
-    Ok(())
+/// Whether a UNIQUE constraint says NULLS NOT DISTINCT.
+fn nulls_not_distinct(option: &ast::NullsDistinctOption) -> bool {
+    matches!(option, ast::NullsDistinctOption::NotDistinct)
 }
 
 /// A sequence from its `START WITH ... INCREMENT BY ...` options (of

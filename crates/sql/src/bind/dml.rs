@@ -86,6 +86,12 @@ impl Binder<'_> {
     }
 
     /// Binds a boolean condition over a row of `rel` (CHECK constraints).
+    /// Binds an expression over a row of `rel` (an index expression).
+    pub fn bind_table_expr(&mut self, e: &ast::Expr, rel: &RelationInfo) -> Result<ScalarExpr> {
+        let scope = Self::table_scope(rel, &rel.name, false);
+        Ok(self.bind_expr(e, &scope)?.0)
+    }
+
     pub fn bind_table_condition(&mut self, e: &ast::Expr, rel: &RelationInfo) -> Result<ScalarExpr> {
         let scope = Self::table_scope(rel, &rel.name, false);
         self.bind_condition(e, &scope, "CHECK")
