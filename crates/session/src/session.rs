@@ -217,9 +217,9 @@ impl Session {
                 Ok(ExecuteResult::Command { tag: "RESET".into() })
             }
             Plan::Show { name } => self.show(&name),
-            Plan::Explain(text) => Ok(ExecuteResult::Rows {
+            Plan::Explain(lines) => Ok(ExecuteResult::Rows {
                 columns: vec![Column { name: "QUERY PLAN".into(), ty: DataType::Text, table_oid: 0, column_id: 0 }],
-                rows: text.lines().map(|l| vec![Datum::Text(l.to_string())]).collect(),
+                rows: lines.into_iter().map(|l| vec![Datum::Text(l)]).collect(),
                 tag: "EXPLAIN".into(),
             }),
             Plan::Deallocate { .. } => Ok(ExecuteResult::Command { tag: "DEALLOCATE".into() }),

@@ -272,7 +272,9 @@ pub enum Plan {
     Show { name: String },
     Reset { name: Option<String> },
     Copy(CopyPlan),
-    Explain(String),
+    /// EXPLAIN: the rows of its output (one per line of a text plan, one
+    /// document for JSON, XML or YAML).
+    Explain(Vec<String>),
     Deallocate { name: Option<String> },
     /// DECLARE name CURSOR [WITH HOLD] FOR query.
     DeclareCursor { name: String, query: QueryPlan, options: CursorOptions },

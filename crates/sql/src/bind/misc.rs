@@ -106,13 +106,7 @@ impl Binder<'_> {
                 let name = variable.iter().map(names::ident).collect::<Vec<_>>().join(" ");
                 Ok(Plan::Show { name })
             }
-            S::Explain { statement, .. } => {
-                let plan = self.bind_statement(statement)?;
-                Ok(Plan::Explain(match &plan {
-                    Plan::Query(q) => q.expr.to_string(),
-                    other => format!("{other:?}\n"),
-                }))
-            }
+            S::Explain { statement, options, format, .. } => self.bind_explain(statement, options.as_deref(), format.as_ref()),
             S::Deallocate { name, .. } => {
                 let n = names::ident(name);
                 Ok(Plan::Deallocate { name: if n == "all" { None } else { Some(n) } })

@@ -8,6 +8,7 @@
 mod catalog_func;
 mod ddl;
 mod dml;
+mod explain;
 mod expr;
 mod func;
 mod locking;
