@@ -82,3 +82,33 @@ def test_psycopg2_error_classes(server: Server) -> None:
             assert cursor.fetchone() == (1,)
     finally:
         connection.close()
+
+
+@pytest.mark.freshet_only
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 'a' COLLATE \"sv-x-icu\"",
+        "CREATE TABLE collated_x (a text COLLATE \"und-x-icu\")",
+        "SELECT 'b' < 'a' COLLATE \"en_US\"",
+    ],
+)
+def test_collations_freshet_does_not_implement_are_refused(
+    conn: psycopg.Connection, sql: str
+) -> None:
+    """Text compares by code point; a collation that orders otherwise is
+    refused with 0A000 naming it, never silently ignored."""
+    with pytest.raises(errors.FeatureNotSupported) as failure:
+        conn.execute(sql)
+    assert "collation" in str(failure.value)
+    assert failure.value.diag.message_hint
+
+
+@pytest.mark.parametrize("collation", ['"C"', '"POSIX"', "ucs_basic", 'pg_catalog."C"'])
+def test_code_point_collations_are_accepted(
+    conn: psycopg.Connection, collation: str
+) -> None:
+    rows = conn.execute(
+        f"SELECT x FROM (VALUES ('b'), ('B'), ('a')) t(x) ORDER BY x COLLATE {collation}"
+    ).fetchall()
+    assert rows == [("B",), ("a",), ("b",)]

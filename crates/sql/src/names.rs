@@ -31,6 +31,29 @@ pub fn schema_and_name(name: &ObjectName) -> (Option<String>, String) {
     (parts.pop(), last)
 }
 
+/// Collations whose order is Freshet's text order (by code point).
+const CODE_POINT_COLLATIONS: &[&str] = &["default", "C", "POSIX", "ucs_basic"];
+
+/// Accepts a COLLATE name whose order Freshet implements (text compares by
+/// code point: `C`, `POSIX`, `ucs_basic`, `default`); any other collation
+/// would be ignored silently, so it is refused (0A000).
+pub fn check_collation(name: &ObjectName) -> freshet_common::Result<()> {
+    let parts = object_name(name);
+    let (schema, collation) = match parts.as_slice() {
+        [c] => (None, c.as_str()),
+        [s, c] => (Some(s.as_str()), c.as_str()),
+        _ => return Err(freshet_common::Error::syntax(format!("improper qualified name: {name}"))),
+    };
+    if CODE_POINT_COLLATIONS.contains(&collation) && schema.is_none_or(|s| s == "pg_catalog") {
+        return Ok(());
+    }
+    Err(freshet_common::Error::new(
+        freshet_common::SqlState::FeatureNotSupported,
+        format!("collation \"{collation}\" is not supported"),
+    )
+    .with_hint("Freshet compares text by code point, as the \"C\" collation does; use COLLATE \"C\" or no COLLATE."))
+}
+
 /// `name` as an SQL identifier: bare when PostgreSQL would print it bare,
 /// else double-quoted.
 pub fn quote_ident(name: &str) -> String {

@@ -147,7 +147,8 @@ impl Binder<'_> {
                     }
                     fks.push((fk, name.clone()))
                 }
-                ColumnOption::Collation(_) | ColumnOption::Comment(_) => {}
+                ColumnOption::Collation(name) => names::check_collation(name)?,
+                ColumnOption::Comment(_) => {}
                 other => return Err(Error::unsupported(format!("column option {other}"))),
             }
         }

@@ -54,7 +54,10 @@ impl Binder<'_> {
                 let cast = self.coerce(bound, &from, &target, CastContext::Explicit)?;
                 Ok((cast, target))
             }
-            Expr::Collate { expr, .. } => self.bind_expr(expr, scope),
+            Expr::Collate { expr, collation } => {
+                names::check_collation(collation)?;
+                self.bind_expr(expr, scope)
+            }
             Expr::BinaryOp { left, op, right } => match (row_items(left), row_items(right)) {
                 (Some(l), Some(r)) => self.bind_row_comparison(&l, op, &r, scope),
                 _ => self.bind_binary_op(left, op, right, scope),
