@@ -89,7 +89,7 @@ def test_psycopg2_error_classes(server: Server) -> None:
     "sql",
     [
         "SELECT 'a' COLLATE \"sv-x-icu\"",
-        "CREATE TABLE collated_x (a text COLLATE \"und-x-icu\")",
+        'CREATE TABLE collated_x (a text COLLATE "und-x-icu")',
         "SELECT 'b' < 'a' COLLATE \"en_US\"",
     ],
 )
