@@ -290,9 +290,14 @@ pub struct IndexFacts {
     /// Whether the index implements a constraint (PRIMARY KEY or UNIQUE).
     /// Freshet gives such a constraint the OID of its index.
     pub constraint: bool,
-    /// The key's parts as `pg_get_indexdef` prints them: quoted column
-    /// names and expressions.
+    /// The key's parts as `pg_get_indexdef(oid, column)` prints them:
+    /// quoted column names and expressions.
     pub key: Vec<String>,
+    /// The key's parts with their operator class and ordering, as the
+    /// whole `pg_get_indexdef` prints them (`name varchar_pattern_ops DESC`).
+    pub key_definitions: Vec<String>,
+    /// INCLUDE columns, quoted.
+    pub include: Vec<String>,
     /// A partial index's condition (SQL text).
     pub predicate: Option<String>,
     pub nulls_not_distinct: bool,
@@ -715,7 +720,8 @@ fn index_definition(snapshot: &CatalogSnapshot, oid: u32, column: i64) -> Option
         unique: index.unique,
         schema: &table.schema,
         table: &table.name,
-        key: &index.key,
+        key: &index.key_definitions,
+        include: &index.include,
         predicate: index.predicate.as_deref(),
         nulls_not_distinct: index.nulls_not_distinct,
     }))
@@ -727,8 +733,11 @@ pub struct IndexShape<'a> {
     pub unique: bool,
     pub schema: &'a str,
     pub table: &'a str,
-    /// Key parts as printed (see [`index_key_text`]).
+    /// Key parts as printed (see [`index_key_text`]), with their operator
+    /// class and ordering.
     pub key: &'a [String],
+    /// INCLUDE columns, quoted.
+    pub include: &'a [String],
     pub predicate: Option<&'a str>,
     pub nulls_not_distinct: bool,
 }
@@ -743,6 +752,9 @@ pub fn index_statement(index: &IndexShape<'_>) -> String {
         quote_ident(index.table),
         index.key.join(", ")
     );
+    if !index.include.is_empty() {
+        out.push_str(&format!(" INCLUDE ({})", index.include.join(", ")));
+    }
     if index.nulls_not_distinct {
         out.push_str(" NULLS NOT DISTINCT");
     }

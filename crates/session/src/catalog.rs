@@ -52,6 +52,16 @@ pub struct IndexDef {
     /// UNIQUE NULLS NOT DISTINCT: NULL key parts are equal to each other.
     #[serde(default)]
     pub nulls_not_distinct: bool,
+    /// Per key part, PostgreSQL's `indoption` bits (1 DESC, 2 NULLS
+    /// FIRST); empty when every part is ascending.
+    #[serde(default)]
+    pub options: Vec<i16>,
+    /// Per key part, the operator class named at CREATE INDEX, if any.
+    #[serde(default)]
+    pub opclasses: Vec<Option<String>>,
+    /// INCLUDE columns: stored in the index, not part of its key.
+    #[serde(default)]
+    pub include: Vec<usize>,
     /// Made by CREATE INDEX, not by a PRIMARY KEY or UNIQUE constraint.
     /// (Catalogs written before this field existed read as false.)
     #[serde(default)]

@@ -6,7 +6,7 @@ use freshet_common::cast::CastContext;
 use freshet_common::{DataType, Datum, Error, Result, Row, SqlState};
 use freshet_compute::Executor;
 use freshet_sql::plan::{
-    AlterTableAction, CreateTablePlan, DeletePlan, InsertPlan, LockWait, ObjectKind, OnConflict, QueryPlan, Returning, RowLocking,
+    AlterTableAction, CreateIndexPlan, CreateTablePlan, DeletePlan, InsertPlan, LockWait, ObjectKind, OnConflict, QueryPlan, Returning, RowLocking,
     UpdatePlan,
 };
 use freshet_sql::Plan;
@@ -156,7 +156,19 @@ impl Session {
                 self.create_sequence(txn, &schema, &name, start, increment, None);
                 cmd("CREATE SEQUENCE")
             }
-            Plan::CreateIndex { name, table, columns: cols, unique, if_not_exists, expressions, predicate, nulls_not_distinct } => {
+            Plan::CreateIndex(CreateIndexPlan {
+                name,
+                table,
+                columns: cols,
+                expressions,
+                unique,
+                if_not_exists,
+                predicate,
+                nulls_not_distinct,
+                options,
+                opclasses,
+                include,
+            }) => {
                 let mut rel = relation(&txn.work, table)?;
                 let shape = IndexDef { columns: cols.clone(), expressions: expressions.clone(), ..Default::default() };
                 let col_names: Vec<String> = shape
@@ -194,6 +206,9 @@ impl Session {
                     expressions,
                     predicate,
                     nulls_not_distinct,
+                    options,
+                    opclasses,
+                    include,
                     standalone: true,
                 });
                 self.replace_relation(txn, rel)?;
@@ -772,11 +787,13 @@ impl Session {
                 let mentions = |text: &str| freshet_sql::names::identifiers_in(text).contains(&name);
                 rel.indexes.retain(|i| {
                     !i.columns.contains(&idx)
+                        && !i.include.contains(&idx)
                         && !i.expressions.iter().any(|(_, e)| mentions(e))
                         && !i.predicate.as_deref().is_some_and(mentions)
                 });
                 for i in &mut rel.indexes {
                     shift(&mut i.columns);
+                    shift(&mut i.include);
                 }
                 // Constraints on the dropped column go with it (PostgreSQL
                 // drops them); the others follow the columns' new positions.

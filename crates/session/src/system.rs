@@ -242,7 +242,7 @@ pub static RELATIONS: &[SystemRelation] = &[
          valuntil:timestamptz useconfig:text[]"),
     rel!(PG, "pg_auth_members", 1261, 'r', empty, "roleid:oid member:oid grantor:oid admin_option:bool"),
     rel!(PG, "pg_am", 2601, 'r', pg_am, "oid:oid amname:name amhandler:regproc amtype:char"),
-    rel!(PG, "pg_opclass", 2616, 'r', empty,
+    rel!(PG, "pg_opclass", 2616, 'r', pg_opclass,
         "oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid \
          opcdefault:bool opckeytype:oid"),
     rel!(PG, "pg_collation", 3456, 'r', pg_collation,
@@ -643,7 +643,7 @@ fn pg_class(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         row[20] = Datum::Bool(!r.foreign_keys.is_empty() || referenced);
         rows.push(row);
         for i in &r.indexes {
-            rows.push(class_row(i.oid, &i.name, ns, 'i', i.key_len(), false));
+            rows.push(class_row(i.oid, &i.name, ns, 'i', i.key_len() + i.include.len(), false));
         }
     }
     for s in RELATIONS {
@@ -722,7 +722,9 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
             ));
         }
         for index in &r.indexes {
-            for (i, part) in index.key_parts().into_iter().enumerate() {
+            let mut parts = index.key_parts();
+            parts.extend(index.include.iter().map(|c| KeyPart::Column(*c)));
+            for (i, part) in parts.into_iter().enumerate() {
                 // An expression part is named after its function, else
                 // "expr", as PostgreSQL names it.
                 let (name, ty) = match part {
@@ -801,7 +803,10 @@ fn pg_index(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         for i in &r.indexes {
-            let parts = i.key_parts();
+            // The key parts, then the INCLUDE columns.
+            let mut parts = i.key_parts();
+            let n_key = parts.len();
+            parts.extend(i.include.iter().map(|c| KeyPart::Column(*c)));
             let n = parts.len();
             // indkey: the column's number, 0 for an expression.
             let keys = parts
@@ -821,12 +826,14 @@ fn pg_index(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                     oid(if collatable { DEFAULT_COLLATION_OID } else { 0 })
                 })
                 .collect();
+            let classes = parts[..n_key].iter().enumerate().map(|(k, p)| oid(opclass_oid(r, i, k, p))).collect();
+            let options = (0..n_key).map(|k| Datum::Int2(i.options.get(k).copied().unwrap_or(0))).collect();
             let expressions: Vec<&str> = i.expressions.iter().map(|(_, e)| e.as_str()).collect();
             rows.push(vec![
                 oid(i.oid),
                 oid(r.oid),
                 Datum::Int2(n as i16),
-                Datum::Int2(n as i16),
+                Datum::Int2(n_key as i16),
                 Datum::Bool(i.unique || i.primary),
                 Datum::Bool(i.nulls_not_distinct),
                 Datum::Bool(i.primary),
@@ -840,8 +847,8 @@ fn pg_index(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 Datum::Bool(false),
                 Datum::Array(keys),
                 Datum::Array(collations),
-                Datum::Array(vec![oid(0); n]),
-                Datum::Array(vec![Datum::Int2(0); n]),
+                Datum::Array(classes),
+                Datum::Array(options),
                 if expressions.is_empty() { null() } else { text(&expressions.join(", ")) },
                 i.predicate.as_deref().map(text).unwrap_or(Datum::Null),
             ]);
@@ -1434,7 +1441,7 @@ fn freshet_jobs(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// An index's key parts as `pg_get_indexdef` prints them.
+/// An index's key parts as `pg_get_indexdef(oid, column)` prints them.
 fn index_key_texts(r: &RelationDef, i: &IndexDef) -> Vec<String> {
     i.key_parts()
         .into_iter()
@@ -1445,17 +1452,110 @@ fn index_key_texts(r: &RelationDef, i: &IndexDef) -> Vec<String> {
         .collect()
 }
 
+/// An index's key parts with operator class and ordering, as the whole
+/// `pg_get_indexdef` prints them.
+fn index_key_definitions(r: &RelationDef, i: &IndexDef) -> Vec<String> {
+    index_key_texts(r, i)
+        .into_iter()
+        .enumerate()
+        .map(|(k, mut text)| {
+            if let Some(Some(opclass)) = i.opclasses.get(k) {
+                text.push(' ');
+                text.push_str(&quote_ident(opclass));
+            }
+            let option = i.options.get(k).copied().unwrap_or(0);
+            let (descending, nulls_first) = (option & 1 != 0, option & 2 != 0);
+            if descending {
+                text.push_str(" DESC");
+            }
+            if nulls_first != descending {
+                text.push_str(if nulls_first { " NULLS FIRST" } else { " NULLS LAST" });
+            }
+            text
+        })
+        .collect()
+}
+
+/// An index's INCLUDE columns, quoted.
+fn index_include_texts(r: &RelationDef, i: &IndexDef) -> Vec<String> {
+    i.include.iter().map(|c| quote_ident(r.columns.get(*c).map(|c| c.name.as_str()).unwrap_or("?"))).collect()
+}
+
+/// The btree operator classes (PostgreSQL's OIDs): (oid, name, family,
+/// input type, default for it).
+const BTREE_OPCLASSES: &[(u32, &str, u32, u32, bool)] = &[
+    (1978, "int4_ops", 1976, 23, true),
+    (1979, "int2_ops", 1976, 21, true),
+    (1981, "oid_ops", 1989, 26, true),
+    (3122, "date_ops", 434, 1082, true),
+    (3123, "float8_ops", 1970, 701, true),
+    (3124, "int8_ops", 1976, 20, true),
+    (3125, "numeric_ops", 1988, 1700, true),
+    (3126, "text_ops", 1994, 25, true),
+    (3127, "timestamptz_ops", 434, 1184, true),
+    (3128, "timestamp_ops", 434, 1114, true),
+    (4217, "text_pattern_ops", 2095, 25, false),
+    (4218, "varchar_pattern_ops", 2095, 25, false),
+    (4219, "bpchar_pattern_ops", 2097, 1042, false),
+    (10003, "bool_ops", 424, 16, true),
+    (10004, "bpchar_ops", 426, 1042, true),
+    (10006, "bytea_ops", 428, 17, true),
+    (10012, "float4_ops", 1970, 700, true),
+    (10022, "interval_ops", 1982, 1186, true),
+    (10028, "name_ops", 1994, 19, true),
+    (10038, "time_ops", 1996, 1083, true),
+    (10044, "varchar_ops", 1994, 25, false),
+    (10065, "uuid_ops", 2968, 2950, true),
+    (10088, "jsonb_ops", 4033, 3802, true),
+];
+
+fn pg_opclass(_: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(BTREE_OPCLASSES
+        .iter()
+        .map(|(o, name, family, input, default)| {
+            vec![
+                oid(*o),
+                oid(BTREE_AM_OID),
+                text(name),
+                oid(PG_CATALOG_OID),
+                oid(OWNER_OID),
+                oid(*family),
+                oid(*input),
+                Datum::Bool(*default),
+                oid(0),
+            ]
+        })
+        .collect())
+}
+
+/// The operator class OID of key part `k` of index `i` (`indclass`): the
+/// one named, else the default for the column's type, else 0.
+fn opclass_oid(r: &RelationDef, i: &IndexDef, k: usize, part: &KeyPart<'_>) -> u32 {
+    if let Some(Some(name)) = i.opclasses.get(k) {
+        return BTREE_OPCLASSES.iter().find(|c| c.1 == name).map(|c| c.0).unwrap_or(0);
+    }
+    let type_oid = match part {
+        KeyPart::Column(c) => r.columns.get(*c).map(|c| c.ty.oid()).unwrap_or(0),
+        KeyPart::Expression(_) => return 0,
+    };
+    // varchar and char use the text family's classes.
+    let type_oid = if type_oid == 1043 { 25 } else { type_oid };
+    BTREE_OPCLASSES.iter().find(|c| c.3 == type_oid && c.4).map(|c| c.0).unwrap_or(0)
+}
+
 fn pg_indexes(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         for i in &r.indexes {
-            let key = index_key_texts(r, i);
+            let key = index_key_definitions(r, i);
+            let include = index_include_texts(r, i);
             let def = index_statement(&IndexShape {
                 name: &i.name,
                 unique: i.unique || i.primary,
                 schema: &r.schema,
                 table: &r.name,
                 key: &key,
+                include: &include,
                 predicate: i.predicate.as_deref(),
                 nulls_not_distinct: i.nulls_not_distinct,
             });
@@ -2036,6 +2136,8 @@ pub fn catalog_snapshot(
                         primary: i.primary,
                         constraint: is_constraint(i),
                         key: index_key_texts(r, i),
+                        key_definitions: index_key_definitions(r, i),
+                        include: index_include_texts(r, i),
                         predicate: i.predicate.clone(),
                         nulls_not_distinct: i.nulls_not_distinct,
                     }),

@@ -224,6 +224,28 @@ pub struct CursorOptions {
     pub statement: String,
 }
 
+/// CREATE [UNIQUE] INDEX.
+#[derive(Clone, Debug)]
+pub struct CreateIndexPlan {
+    pub name: Option<String>,
+    pub table: u32,
+    /// The key's column positions, in key order, skipping expressions.
+    pub columns: Vec<usize>,
+    /// The key's expression parts: (position in the key, SQL text).
+    pub expressions: Vec<(usize, String)>,
+    pub unique: bool,
+    pub if_not_exists: bool,
+    /// A partial index's WHERE, as SQL text.
+    pub predicate: Option<String>,
+    pub nulls_not_distinct: bool,
+    /// Per key part, PostgreSQL's `indoption` bits: 1 DESC, 2 NULLS FIRST.
+    pub options: Vec<i16>,
+    /// Per key part, the operator class named (`varchar_pattern_ops`).
+    pub opclasses: Vec<Option<String>>,
+    /// INCLUDE (...) columns: stored, not part of the key.
+    pub include: Vec<usize>,
+}
+
 /// A bound statement.
 #[derive(Clone, Debug)]
 pub enum Plan {
@@ -254,19 +276,7 @@ pub enum Plan {
         columns: Vec<OutputColumn>,
         if_not_exists: bool,
     },
-    /// CREATE [UNIQUE] INDEX: `columns` are the key's column positions and
-    /// `expressions` its expression parts (position in the key, SQL text);
-    /// `predicate` the WHERE of a partial index.
-    CreateIndex {
-        name: Option<String>,
-        table: u32,
-        columns: Vec<usize>,
-        unique: bool,
-        if_not_exists: bool,
-        expressions: Vec<(usize, String)>,
-        predicate: Option<String>,
-        nulls_not_distinct: bool,
-    },
+    CreateIndex(CreateIndexPlan),
     Transaction(TransactionPlan),
     Set { name: String, value: Option<String>, local: bool },
     Show { name: String },

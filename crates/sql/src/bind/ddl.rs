@@ -10,7 +10,7 @@ use sqlparser::ast::{self, ColumnOption, TableConstraint};
 use super::Binder;
 use crate::catalog::{ColumnInfo, RelationInfo, RelationKind};
 use crate::names;
-use crate::plan::{AlterTableAction, CheckPlan, CreateTablePlan, FkAction, ForeignKeyPlan, ObjectKind, Plan};
+use crate::plan::{AlterTableAction, CheckPlan, CreateIndexPlan, CreateTablePlan, FkAction, ForeignKeyPlan, ObjectKind, Plan};
 use crate::typing;
 
 impl Binder<'_> {
@@ -834,16 +834,34 @@ impl Binder<'_> {
                 if !index.unique && index.nulls_distinct == Some(false) {
                     return Err(Error::syntax("NULLS NOT DISTINCT is only allowed on unique indexes"));
                 }
-                Ok(Plan::CreateIndex {
+                let mut options = Vec::new();
+                let mut opclasses = Vec::new();
+                for part in &index.columns {
+                    let descending = matches!(part.column.options.sort, Some(ast::OrderBySort::Desc));
+                    let nulls_first = part.column.options.nulls_first.unwrap_or(descending);
+                    options.push(i16::from(descending) | (i16::from(nulls_first) << 1));
+                    opclasses.push(part.operator_class.as_ref().map(|o| names::schema_and_name(o).1));
+                }
+                let mut include = Vec::new();
+                for c in &index.include {
+                    let name = names::ident(c);
+                    include.push(rel.columns.iter().position(|col| col.name == name).ok_or_else(|| {
+                        Error::new(SqlState::UndefinedColumn, format!("column \"{name}\" does not exist"))
+                    })?);
+                }
+                Ok(Plan::CreateIndex(CreateIndexPlan {
                     name: index.name.as_ref().map(|n| names::schema_and_name(n).1),
                     table: rel.oid,
                     columns,
+                    expressions,
                     unique: index.unique,
                     if_not_exists: index.if_not_exists,
-                    expressions,
                     predicate,
                     nulls_not_distinct: index.nulls_distinct == Some(false),
-                })
+                    options,
+                    opclasses,
+                    include,
+                }))
             }
             S::CreateSequence { name, if_not_exists, sequence_options, .. } => {
                 let (schema, seq) = names::schema_and_name(name);
