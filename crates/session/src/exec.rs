@@ -38,7 +38,7 @@ impl Session {
                 cmd("ALTER TABLE")
             }
             Plan::Drop { kind, names, if_exists, cascade } => self.drop_objects(txn, kind, names, if_exists, cascade),
-            Plan::Truncate { mut tables, cascade } => {
+            Plan::Truncate { mut tables, cascade, restart_identity } => {
                 if cascade {
                     // Add every table that references a truncated one, transitively.
                     let mut i = 0;
@@ -65,9 +65,32 @@ impl Session {
                         }
                     }
                 }
-                for oid in tables {
-                    let rel = relation(&txn.work, oid)?;
+                for oid in &tables {
+                    let rel = relation(&txn.work, *oid)?;
                     txn.truncate(&rel)?;
+                }
+                if restart_identity {
+                    // Sequences are not transactional here: a rollback
+                    // does not undo the restart, unlike PostgreSQL.
+                    let owned: Vec<(u32, i64)> = txn
+                        .work
+                        .catalog
+                        .relations
+                        .values()
+                        .filter_map(|r| match r.kind {
+                            RelKind::Sequence { start, owner: Some((t, _)), .. } if tables.contains(&t) => Some((r.oid, start)),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut seqs = self.server.sequences.lock();
+                    for (oid, start) in owned {
+                        if let Some(st) = seqs.get_mut(&oid) {
+                            st.value = start;
+                            st.called = false;
+                        }
+                    }
+                    drop(seqs);
+                    self.server.mark_sequences_dirty();
                 }
                 cmd("TRUNCATE TABLE")
             }
@@ -278,6 +301,33 @@ impl Session {
     /// The relation (of this database) that owns the index called `name`.
     fn relation_with_index(&self, txn: &Txn, name: &str) -> Option<RelationDef> {
         txn.work.catalog.relations_in(&self.database).find(|r| r.indexes.iter().any(|i| i.name == name)).cloned()
+    }
+
+    /// Column defaults name their sequence by text (`nextval('s'::regclass)`):
+    /// after `seq` is renamed to `new`, they must name it so.
+    fn rename_sequence_references(&self, txn: &mut Txn, seq: &RelationDef, new: &str) {
+        let quote = freshet_sql::names::quote_ident;
+        let forms = |name: &str| {
+            // As the binder writes them: bare when lower case, keyword or not.
+            let bare = |n: &str| if n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') { n.to_string() } else { quote(n) };
+            [bare(name), quote(name), format!("{}.{}", bare(&seq.schema), bare(name))]
+                .map(|n| format!("'{}'::regclass", n.replace('\'', "''")))
+        };
+        let (old_forms, new_forms) = (forms(&seq.name), forms(new));
+        let old_forms: Vec<String> = old_forms.into_iter().collect();
+        let catalog = txn.work.catalog_mut();
+        for rel in catalog.relations.values_mut().filter(|r| r.database == self.database) {
+            for c in &mut rel.columns {
+                if let Some(d) = &mut c.default {
+                    for (old, new) in old_forms.iter().zip(&new_forms) {
+                        if d.contains(old.as_str()) {
+                            *d = d.replace(old.as_str(), new);
+                        }
+                    }
+                }
+            }
+        }
+        txn.structural = true;
     }
 
     fn replace_relation(&self, txn: &mut Txn, rel: RelationDef) -> Result<()> {
@@ -859,6 +909,9 @@ impl Session {
             AlterTableAction::RenameTable { new } => {
                 if txn.work.catalog.relation(&self.database, &rel.schema, &new).is_some() {
                     return Err(duplicate_relation(&new));
+                }
+                if matches!(rel.kind, RelKind::Sequence { .. }) {
+                    self.rename_sequence_references(txn, &rel, &new);
                 }
                 rel.name = new;
                 self.replace_relation(txn, rel)?;

@@ -40,7 +40,13 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
             // after a failure, so no statement that parses changes meaning.
             // FOR NO KEY UPDATE, FOR KEY SHARE and FOR UPDATE OF a, b
             // (Django's forms), which sqlparser does not know.
-            for rewritten in [unwrap_limit_parentheses(text), normalize_lock_clauses(text)].into_iter().flatten() {
+            let retries = [
+                unwrap_limit_parentheses(text),
+                normalize_lock_clauses(text),
+                normalize_parenthesized_set_operations(text),
+                normalize_alter_sequence_rename(text),
+            ];
+            for rewritten in retries.into_iter().flatten() {
                 if let Ok(statements) = Parser::new(&dialect)
                     .with_recursion_limit(256)
                     .try_with_sql(&rewritten)
@@ -132,6 +138,104 @@ fn unwrap_limit_parentheses(sql: &str) -> Option<String> {
         }
     }
     changed.then_some(out)
+}
+
+/// A set operation whose first operand is parenthesized, where sqlparser
+/// wants a plain query: as a subquery, `((SELECT ...) UNION (SELECT ...))`
+/// becomes `(SELECT * FROM ((SELECT ...) UNION (SELECT ...)) AS
+/// freshet_set_operation)`, and after EXPLAIN, `EXPLAIN (SELECT ...) UNION
+/// ...` becomes `EXPLAIN SELECT * FROM (...) AS freshet_set_operation`
+/// (sqlparser reads the parenthesis as an option list). Django writes both.
+/// Works on tokens; `None` when there is nothing to rewrite.
+fn normalize_parenthesized_set_operations(sql: &str) -> Option<String> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+    let words: Vec<usize> = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
+    let keyword = |w: usize| match words.get(w).map(|&i| &tokens[i]) {
+        Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
+        _ => None,
+    };
+    let is = |w: usize, t: &Token| words.get(w).is_some_and(|&i| tokens[i] == *t);
+    // The word index of the parenthesis closing the one at word `open`.
+    let closing = |open: usize| {
+        let mut depth = 0i32;
+        for (w, &i) in words.iter().enumerate().skip(open) {
+            match tokens[i] {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(w);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    };
+    let set_op = |w: usize| matches!(keyword(w), Some(Keyword::UNION | Keyword::INTERSECT | Keyword::EXCEPT));
+    let query_start = |w: usize| matches!(keyword(w), Some(Keyword::SELECT | Keyword::WITH | Keyword::VALUES));
+    // (before word, text) insertions.
+    let mut insert: Vec<(usize, &str)> = Vec::new();
+    if keyword(0) == Some(Keyword::EXPLAIN) && is(1, &Token::LParen) && query_start(2) {
+        let first = closing(1)?;
+        if set_op(first + 1) {
+            insert.push((1, "SELECT * FROM ("));
+            insert.push((words.len(), ") AS freshet_set_operation"));
+        }
+    }
+    for w in 0..words.len() {
+        // ( ( SELECT ... ) UNION ...
+        if is(w, &Token::LParen) && is(w + 1, &Token::LParen) && query_start(w + 2) && w > 0 && !query_start(w - 1) {
+            let Some(first) = closing(w + 1) else { continue };
+            if !set_op(first + 1) {
+                continue;
+            }
+            let Some(outer) = closing(w) else { continue };
+            insert.push((w + 1, "SELECT * FROM ("));
+            insert.push((outer, ") AS freshet_set_operation"));
+        }
+    }
+    if insert.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut next_word = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        let at_word = words.get(next_word) == Some(&i);
+        if at_word {
+            for (_, text) in insert.iter().filter(|(w, _)| *w == next_word) {
+                out.push_str(text);
+            }
+        }
+        out.push_str(&t.to_string());
+        if at_word {
+            next_word += 1;
+        }
+    }
+    for (_, text) in insert.iter().filter(|(w, _)| *w == words.len()) {
+        out.push_str(text);
+    }
+    Some(out)
+}
+
+/// `ALTER SEQUENCE [IF EXISTS] name RENAME TO new`, which sqlparser does not
+/// know, as the equivalent `ALTER TABLE` (which PostgreSQL also accepts
+/// for a sequence).
+fn normalize_alter_sequence_rename(sql: &str) -> Option<String> {
+    let words = split_sql_words(sql.trim().trim_end_matches(';').trim())?;
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let name_at = if upper.get(2).map(String::as_str) == Some("IF") { 4 } else { 2 };
+    let matches = upper.len() == name_at + 4
+        && upper[0] == "ALTER"
+        && upper[1] == "SEQUENCE"
+        && upper[name_at + 1] == "RENAME"
+        && upper[name_at + 2] == "TO";
+    matches.then(|| {
+        let if_exists = if name_at == 4 { "IF EXISTS " } else { "" };
+        format!("ALTER TABLE {if_exists}{} RENAME TO {}", words[name_at], words[name_at + 3])
+    })
 }
 
 /// Row-locking clauses in the forms sqlparser knows: `FOR NO KEY UPDATE`
@@ -473,6 +577,19 @@ fn map_parse_error(e: ParserError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::{normalize_lock_clauses, parse_statements, unwrap_limit_parentheses};
+
+    #[test]
+    fn parenthesized_set_operations_parse() {
+        for sql in [
+            "SELECT a FROM t WHERE ((SELECT 1 AS x) UNION (SELECT 2 AS x)) IS NOT NULL",
+            "SELECT a FROM t WHERE a IN ((SELECT 1) UNION ALL (SELECT 2 LIMIT 1))",
+            "EXPLAIN (SELECT 1 AS a) UNION (SELECT 2 AS a)",
+            "ALTER SEQUENCE s RENAME TO s2",
+            "ALTER SEQUENCE IF EXISTS public.s RENAME TO s2",
+        ] {
+            assert!(parse_statements(sql).is_ok(), "{sql}: {:?}", parse_statements(sql).err());
+        }
+    }
 
     #[test]
     fn lock_clauses_in_sqlparser_forms() {

@@ -261,7 +261,8 @@ pub enum Plan {
     /// ALTER INDEX old RENAME TO new.
     RenameIndex { name: String, new_name: String },
     /// TRUNCATE; with `cascade`, tables referencing them by foreign key too.
-    Truncate { tables: Vec<u32>, cascade: bool },
+    /// With `restart_identity`, the sequences their columns own restart.
+    Truncate { tables: Vec<u32>, cascade: bool, restart_identity: bool },
     CreateDatabase { name: String, if_not_exists: bool },
     DropDatabase { name: String, if_exists: bool },
     CreateSchema { name: String, if_not_exists: bool },

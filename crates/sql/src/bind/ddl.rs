@@ -331,7 +331,10 @@ impl Binder<'_> {
             }
             return Err(Error::undefined_table(&name));
         };
-        if rel.kind != RelationKind::Table {
+        // A sequence may only be renamed (ALTER SEQUENCE ... RENAME TO arrives
+        // here rewritten as ALTER TABLE, which PostgreSQL also allows).
+        let renames_only = alter.operations.iter().all(|op| matches!(op, ast::AlterTableOperation::RenameTable { .. }));
+        if rel.kind != RelationKind::Table && !(rel.kind == RelationKind::Sequence && renames_only) {
             return Err(Error::new(SqlState::WrongObjectType, format!("\"{}\" is not a table", rel.name)));
         }
         let column_names: Vec<String> = rel.columns.iter().map(|c| c.name.clone()).collect();
@@ -762,7 +765,8 @@ impl Binder<'_> {
             tables.push(rel.oid);
         }
         let cascade = matches!(t.cascade, Some(ast::CascadeOption::Cascade));
-        Ok(Plan::Truncate { tables, cascade })
+        let restart_identity = matches!(t.identity, Some(ast::TruncateIdentityOption::Restart));
+        Ok(Plan::Truncate { tables, cascade, restart_identity })
     }
 
     pub(crate) fn bind_create_other(&mut self, stmt: &ast::Statement) -> Result<Plan> {

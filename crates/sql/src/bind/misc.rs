@@ -175,6 +175,11 @@ impl Binder<'_> {
                 Ok(Plan::Set { name: "client_encoding".into(), value: Some(charset_name.value.clone()), local: false })
             }
             ast::Set::SetTransaction { .. } => Ok(Plan::NoOp { tag: "SET".into() }),
+            // The session's user is the only login role.
+            ast::Set::SetRole { role_name: Some(role), .. } if names::ident(role) != self.catalog.user() => Err(Error::new(
+                SqlState::InvalidParameterValue,
+                format!("role \"{}\" does not exist", names::ident(role)),
+            )),
             ast::Set::SetSessionParam(_) | ast::Set::SetRole { .. } | ast::Set::SetSessionAuthorization(_) => {
                 Ok(Plan::NoOp { tag: "SET".into() })
             }
