@@ -112,3 +112,22 @@ def test_code_point_collations_are_accepted(
         f"SELECT x FROM (VALUES ('b'), ('B'), ('a')) t(x) ORDER BY x COLLATE {collation}"
     ).fetchall()
     assert rows == [("B",), ("a",), ("b",)]
+
+
+@pytest.mark.freshet_only
+@pytest.mark.parametrize(
+    ("sql", "named"),
+    [
+        ("CREATE TABLE part_x (a int) PARTITION BY LIST (a)", "partitioned"),
+        ("CREATE TABLE inh_x (b int) INHERITS (pg_class)", "INHERITS"),
+        ("CREATE TABLE like_x (LIKE pg_class)", "LIKE"),
+        ("CREATE EXTENSION hstore", "hstore"),
+    ],
+)
+def test_table_features_freshet_lacks_are_refused(
+    conn: psycopg.Connection, sql: str, named: str
+) -> None:
+    """Refused with 0A000 naming the feature, never accepted and ignored."""
+    with pytest.raises(errors.FeatureNotSupported) as failure:
+        conn.execute(sql)
+    assert named in str(failure.value)

@@ -90,6 +90,7 @@ pub static BUILTIN_TYPES: &[BuiltinType] = &[
     builtin!(700, "float4", "real", 4, true, 'b', 'N', false, 0, 1021, 'i', 'p', 0),
     builtin!(701, "float8", "double precision", 8, true, 'b', 'N', true, 0, 1022, 'd', 'p', 0),
     builtin!(705, "unknown", "unknown", -2, false, 'p', 'X', false, 0, 0, 'c', 'p', 0),
+    builtin!(869, "inet", "inet", -1, false, 'b', 'I', true, 0, 1041, 'i', 'm', 0),
     builtin!(1000, "_bool", "boolean[]", -1, false, 'b', 'A', false, 16, 0, 'i', 'x', 0),
     builtin!(1001, "_bytea", "bytea[]", -1, false, 'b', 'A', false, 17, 0, 'i', 'x', 0),
     builtin!(1002, "_char", "\"char\"[]", -1, false, 'b', 'A', false, 18, 0, 'i', 'x', 0),
@@ -109,6 +110,7 @@ pub static BUILTIN_TYPES: &[BuiltinType] = &[
     builtin!(1028, "_oid", "oid[]", -1, false, 'b', 'A', false, 26, 0, 'i', 'x', 0),
     builtin!(1033, "aclitem", "aclitem", 12, false, 'b', 'U', false, 0, 1034, 'i', 'p', 0),
     builtin!(1034, "_aclitem", "aclitem[]", -1, false, 'b', 'A', false, 1033, 0, 'i', 'x', 0),
+    builtin!(1041, "_inet", "inet[]", -1, false, 'b', 'A', false, 869, 0, 'i', 'x', 0),
     builtin!(1042, "bpchar", "bpchar", -1, false, 'b', 'S', false, 0, 1014, 'i', 'x', 100),
     builtin!(1043, "varchar", "character varying", -1, false, 'b', 'S', false, 0, 1015, 'i', 'x', 100),
     builtin!(1082, "date", "date", 4, true, 'b', 'D', false, 0, 1182, 'i', 'p', 0),
@@ -1114,4 +1116,23 @@ fn strip_outer_parens(text: &str) -> &str {
         }
     }
     inner
+}
+
+#[cfg(test)]
+mod builtin_type_tests {
+    use super::builtin_type;
+    use freshet_common::DataType;
+
+    /// Every type a column can have is in pg_type (a missing row makes
+    /// drivers' joins on `atttypid` drop the column).
+    #[test]
+    fn every_type_and_its_array_type_is_in_pg_type() {
+        for oid in 0..5000u32 {
+            let Some(ty) = DataType::from_oid(oid) else { continue };
+            assert!(builtin_type(ty.oid()).is_some(), "{ty} ({}) missing from pg_type", ty.oid());
+            if let Some(array) = ty.array_oid() {
+                assert!(builtin_type(array).is_some(), "{ty}[] ({array}) missing from pg_type");
+            }
+        }
+    }
 }

@@ -50,6 +50,15 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     # (23505 on the statement, not at COMMIT).
     supports_deferrable_unique_constraints = False
 
+    # Text compares by code point (the "C" collation); the server refuses
+    # any other collation with 0A000 rather than ignore it. Django's checks
+    # then reject db_collation on a model (fields.E190/E191) with a message
+    # naming the feature, and its collation tests, which use ICU
+    # collations, are skipped.
+    supports_collation_on_charfield = False
+    supports_collation_on_textfield = False
+    supports_non_deterministic_collations = False
+
     @cached_property
     def django_test_expected_failures(self) -> set[str]:
         expected = set(super().django_test_expected_failures)

@@ -203,6 +203,17 @@ impl Binder<'_> {
     }
 
     pub(crate) fn bind_create_table(&mut self, create: &ast::CreateTable) -> Result<Plan> {
+        // Refused rather than ignored: each would change what the table holds.
+        if create.partition_by.is_some() || create.partition_of.is_some() {
+            return Err(Error::new(SqlState::FeatureNotSupported, "partitioned tables are not supported")
+                .with_hint("Create an ordinary table."));
+        }
+        if create.inherits.is_some() {
+            return Err(Error::new(SqlState::FeatureNotSupported, "table inheritance (INHERITS) is not supported"));
+        }
+        if create.like.is_some() {
+            return Err(Error::new(SqlState::FeatureNotSupported, "CREATE TABLE ... (LIKE ...) is not supported yet"));
+        }
         if create.temporary {
             // Temporary tables behave as ordinary tables for now.
         }
