@@ -13,6 +13,9 @@
 //! `freshet serve` on its data directory must exit quickly with a non-zero
 //! status and a message that mentions the data directory or its lock.
 //!
+//! `temporary_tables_do_not_survive_a_crash`: temporary tables of sessions
+//! a SIGKILL ended are dropped at the restart (Freshet only).
+//!
 //! Validating the harness itself: `FRESHET_CRASH_TARGET=postgres` runs both
 //! tests against a private PostgreSQL postmaster (initdb'd into a scratch
 //! directory, run as the `postgres` user when we are root) instead of Freshet.
@@ -514,4 +517,43 @@ fn second_server_on_same_data_dir_fails() {
             .await
             .expect("first server still answers");
     });
+}
+
+/// Temporary tables of sessions that a crash ended are gone after the
+/// restart (a new session may get the same temporary schema), while the
+/// permanent tables written beside them survive. Freshet only: PostgreSQL
+/// leaves orphaned temporary tables for autovacuum to drop later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_tables_do_not_survive_a_crash() {
+    let mut server = common::TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept VALUES (1);
+             CREATE TEMP TABLE scratch (id serial PRIMARY KEY, v text); INSERT INTO scratch (v) VALUES ('x')",
+        )
+        .await
+        .expect("setup");
+    server.kill9();
+    drop(client);
+    server.restart();
+    let client = server.connect().await;
+    let temp: i64 = client
+        .query_one("SELECT count(*) FROM pg_class WHERE relpersistence = 't'", &[])
+        .await
+        .expect("count temporary relations")
+        .get(0);
+    assert_eq!(temp, 0, "temporary relations survived the crash");
+    let schemas: i64 = client
+        .query_one("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pg_temp%'", &[])
+        .await
+        .expect("count temporary schemas")
+        .get(0);
+    assert_eq!(schemas, 0);
+    let kept: i64 = client.query_one("SELECT count(*) FROM kept", &[]).await.expect("kept").get(0);
+    assert_eq!(kept, 1);
+    client
+        .batch_execute("CREATE TEMP TABLE scratch (id serial PRIMARY KEY, v text); INSERT INTO scratch (v) VALUES ('y')")
+        .await
+        .expect("a new session creates its own temporary table");
 }

@@ -109,6 +109,7 @@ impl Session {
                 cmd("CREATE SCHEMA")
             }
             Plan::CreateView { schema, name, sql, columns: cols, or_replace } => {
+                ensure_temp_schema(txn, &self.database.clone(), &schema);
                 let existing = txn.work.catalog.relation(&self.database, &schema, &name).cloned();
                 let oid = match existing {
                     Some(r) if or_replace && matches!(r.kind, RelKind::View { .. }) => r.oid,
@@ -170,6 +171,7 @@ impl Session {
                 cmd("CREATE MATERIALIZED VIEW")
             }
             Plan::CreateSequence { schema, name, if_not_exists, start, increment } => {
+                ensure_temp_schema(txn, &self.database.clone(), &schema);
                 if txn.work.catalog.relation(&self.database, &schema, &name).is_some() {
                     if if_not_exists {
                         return cmd("CREATE SEQUENCE");
@@ -369,6 +371,7 @@ impl Session {
     }
 
     fn create_table(&mut self, txn: &mut Txn, p: CreateTablePlan, params: &[Datum]) -> Result<()> {
+        ensure_temp_schema(txn, &self.database.clone(), &p.schema);
         if txn.work.catalog.relation(&self.database, &p.schema, &p.name).is_some() {
             if p.if_not_exists {
                 return Ok(());
@@ -637,11 +640,8 @@ impl Session {
                         }
                         return Err(Error::new(SqlState::InvalidSchemaName, format!("schema \"{name}\" does not exist")));
                     };
-                    let db = self.database.clone();
-                    let cat = txn.work.catalog_mut();
-                    cat.schemas.remove(&oid);
-                    cat.relations.retain(|_, r| !(r.database == db && r.schema == name));
-                    txn.structural = true;
+                    let _ = oid;
+                    drop_schema_contents(txn, &self.database.clone(), &name);
                 }
                 ObjectKind::Index => {
                     match self.relation_with_index(txn, &name) {
@@ -1159,6 +1159,27 @@ impl Session {
         let tag = format!("SELECT {}", rows.len());
         Ok(ExecuteResult::Rows { columns: columns(&query.columns), rows, tag })
     }
+}
+
+/// Removes schema `name` of `database` and every relation in it.
+pub(crate) fn drop_schema_contents(txn: &mut Txn, database: &str, name: &str) {
+    let Some(oid) = txn.work.catalog.schema(database, name).map(|s| s.oid) else { return };
+    let cat = txn.work.catalog_mut();
+    cat.schemas.remove(&oid);
+    cat.relations.retain(|_, r| !(r.database == database && r.schema == name));
+    txn.structural = true;
+}
+
+/// Creates `schema` if it is a session's temporary schema that does not
+/// exist yet (the first temporary object creates it).
+pub(crate) fn ensure_temp_schema(txn: &mut Txn, database: &str, schema: &str) {
+    if !schema.starts_with("pg_temp_") || txn.work.catalog.schema(database, schema).is_some() {
+        return;
+    }
+    let cat = txn.work.catalog_mut();
+    let oid = cat.allocate_oid();
+    cat.schemas.insert(oid, SchemaDef { oid, database: database.to_string(), name: schema.to_string() });
+    txn.structural = true;
 }
 
 /// Replaces rows wholesale after a schema change (no key checks beyond a rebuild).

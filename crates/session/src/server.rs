@@ -134,6 +134,25 @@ impl Server {
             txn.structural = true;
             server.commit_locked(&guard, txn).map_err(|e| StartupError { message: e.message })?;
         }
+        // Temporary objects of sessions that ended with the last process
+        // (a crash skips their cleanup) go now: a new session may get the
+        // same temporary schema name.
+        let stale: Vec<(String, String)> = server
+            .snapshot()
+            .catalog
+            .schemas
+            .values()
+            .filter(|s| s.name.starts_with("pg_temp_"))
+            .map(|s| (s.database.clone(), s.name.clone()))
+            .collect();
+        if !stale.is_empty() {
+            let guard = server.commit_lock.lock();
+            let mut txn = Txn::new(server.snapshot(), freshet_common::datetime::now(), false);
+            for (database, schema) in &stale {
+                crate::exec::drop_schema_contents(&mut txn, database, schema);
+            }
+            server.commit_locked(&guard, txn).map_err(|e| StartupError { message: e.message })?;
+        }
         info!(
             data_dir = %server.config.data_dir.display(),
             rows = row_count,

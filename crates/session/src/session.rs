@@ -663,9 +663,36 @@ impl SessionApi for Session {
     }
 }
 
+impl Session {
+    /// The session's schema for temporary objects.
+    pub(crate) fn temp_schema_name(&self) -> String {
+        format!("pg_temp_{}", self.pid)
+    }
+
+    /// Drops the session's temporary objects (at disconnect).
+    fn drop_temp_objects(&mut self) {
+        let schema = self.temp_schema_name();
+        if self.server.snapshot().catalog.schema_oid(&self.database, &schema).is_none() {
+            return;
+        }
+        // An open transaction is rolled back first, releasing its locks.
+        self.txn = None;
+        // Under the commit lock, on the latest state: this cannot conflict
+        // with another session's DDL.
+        let server = self.server.clone();
+        let guard = server.lock_commits();
+        let mut txn = Txn::new(server.snapshot(), freshet_common::datetime::now(), false);
+        crate::exec::drop_schema_contents(&mut txn, &self.database, &schema);
+        if let Err(e) = server.commit_locked(&guard, txn) {
+            tracing::warn!(pid = self.pid, error = %e.message, "could not drop the session's temporary objects");
+        }
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         use crate::api::ServerApi;
+        self.drop_temp_objects();
         crate::server::ServerHandle(self.server.clone()).disconnect(self.pid);
     }
 }
@@ -684,6 +711,12 @@ impl Catalog for BindCatalog<'_> {
     fn search_path(&self) -> Vec<String> {
         let raw = self.session.settings.get("search_path").unwrap_or("public");
         let mut path = vec!["pg_catalog".to_string()];
+        // The session's temporary schema, once it exists, is searched first
+        // (PostgreSQL's implicit pg_temp, for relations).
+        let temp = self.session.temp_schema_name();
+        if self.state.catalog.schema_oid(&self.session.database, &temp).is_some() {
+            path.insert(0, temp);
+        }
         for part in raw.split(',') {
             let p = part.trim().trim_matches('"');
             let p = if p == "$user" { self.session.user.as_str() } else { p };
@@ -694,7 +727,16 @@ impl Catalog for BindCatalog<'_> {
         path
     }
 
+    fn temp_schema(&self) -> Option<String> {
+        Some(self.session.temp_schema_name())
+    }
+
     fn relation(&self, schema: Option<&str>, name: &str) -> Option<RelationInfo> {
+        let temp = self.session.temp_schema_name();
+        let schema = match schema {
+            Some("pg_temp") => Some(temp.as_str()),
+            other => other,
+        };
         let lookup = |schema: &str| -> Option<RelationInfo> {
             if schema == "pg_catalog" || schema == "information_schema" {
                 return system::relation(schema, name);

@@ -588,6 +588,20 @@ fn class_row(
     natts: usize,
     has_index: bool,
 ) -> Row {
+    class_row_with_persistence(rel_oid, name, namespace, kind, natts, has_index, 'p')
+}
+
+/// A pg_class row; `persistence` is `relpersistence` ('p', or 't' for a
+/// temporary relation).
+fn class_row_with_persistence(
+    rel_oid: u32,
+    name: &str,
+    namespace: u32,
+    kind: char,
+    natts: usize,
+    has_index: bool,
+    persistence: char,
+) -> Row {
     let (am, filenode, pages, tuples, replident) = match kind {
         'r' => (HEAP_AM_OID, rel_oid, 0, -1.0, 'd'),
         'i' => (BTREE_AM_OID, rel_oid, 1, 0.0, 'n'),
@@ -610,7 +624,7 @@ fn class_row(
         oid(0),
         Datum::Bool(has_index),
         Datum::Bool(false),
-        ch('p'),
+        ch(persistence),
         ch(kind),
         Datum::Int2(natts as i16),
         Datum::Int2(0),
@@ -635,7 +649,9 @@ fn pg_class(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         let ns = namespace_oid(ctx, &r.schema);
-        let mut row = class_row(r.oid, &r.name, ns, relkind(&r.kind), r.columns.len(), !r.indexes.is_empty());
+        let persistence = if r.schema.starts_with("pg_temp_") { 't' } else { 'p' };
+        let mut row =
+            class_row_with_persistence(r.oid, &r.name, ns, relkind(&r.kind), r.columns.len(), !r.indexes.is_empty(), persistence);
         // relchecks counts CHECK constraints; foreign keys are implemented
         // with triggers in PostgreSQL, so relhastriggers marks both ends.
         row[18] = Datum::Int2(r.checks.len() as i16);
@@ -643,7 +659,7 @@ fn pg_class(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         row[20] = Datum::Bool(!r.foreign_keys.is_empty() || referenced);
         rows.push(row);
         for i in &r.indexes {
-            rows.push(class_row(i.oid, &i.name, ns, 'i', i.key_len() + i.include.len(), false));
+            rows.push(class_row_with_persistence(i.oid, &i.name, ns, 'i', i.key_len() + i.include.len(), false, persistence));
         }
     }
     for s in RELATIONS {
@@ -1796,7 +1812,13 @@ fn is_tables(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 text(ctx.database),
                 text(&schema),
                 text(&name),
-                text(if view { "VIEW" } else { "BASE TABLE" }),
+                text(if view {
+                    "VIEW"
+                } else if schema.starts_with("pg_temp_") {
+                    "LOCAL TEMPORARY"
+                } else {
+                    "BASE TABLE"
+                }),
                 null(),
                 null(),
                 null(),

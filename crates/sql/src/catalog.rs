@@ -65,6 +65,12 @@ pub trait Catalog {
     fn user(&self) -> &str;
     /// The session's backend process id.
     fn backend_pid(&self) -> i32;
+    /// The name of the session's schema for temporary objects
+    /// (`pg_temp_N`), whether or not it exists yet; `None` where there is
+    /// no session.
+    fn temp_schema(&self) -> Option<String> {
+        None
+    }
     /// What catalog functions evaluated at run time (`pg_table_is_visible`,
     /// `pg_get_indexdef`, ...) need to know, taken from the same state the
     /// statement is bound against. The default knows nothing.

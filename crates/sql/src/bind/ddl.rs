@@ -16,6 +16,7 @@ use crate::typing;
 impl Binder<'_> {
     fn schema_for_create(&self, schema: Option<String>) -> Result<String> {
         match schema {
+            Some(s) if s == "pg_temp" => self.temp_schema(),
             Some(s) => {
                 if !self.catalog.schema_exists(&s) {
                     return Err(Error::new(SqlState::InvalidSchemaName, format!("schema \"{s}\" does not exist")));
@@ -26,8 +27,27 @@ impl Binder<'_> {
                 .catalog
                 .search_path()
                 .into_iter()
-                .find(|s| s != "pg_catalog" && self.catalog.schema_exists(s))
+                .find(|s| s != "pg_catalog" && !is_temp_schema(s) && self.catalog.schema_exists(s))
                 .ok_or_else(|| Error::new(SqlState::InvalidSchemaName, "no schema has been selected to create in")),
+        }
+    }
+
+    /// The session's temporary schema (created by the first temporary
+    /// object).
+    fn temp_schema(&self) -> Result<String> {
+        self.catalog.temp_schema().ok_or_else(|| Error::unsupported("temporary objects outside a session"))
+    }
+
+    /// The schema a CREATE [TEMPORARY] names or implies.
+    fn schema_for_create_temp(&self, schema: Option<String>, temporary: bool) -> Result<String> {
+        match (temporary, schema) {
+            (false, schema) => self.schema_for_create(schema),
+            (true, None) => self.temp_schema(),
+            (true, Some(s)) if s == "pg_temp" || self.catalog.temp_schema().as_deref() == Some(s.as_str()) => self.temp_schema(),
+            (true, Some(_)) => Err(Error::new(
+                SqlState::InvalidTableDefinition,
+                "cannot create temporary relation in non-temporary schema",
+            )),
         }
     }
 
@@ -214,11 +234,8 @@ impl Binder<'_> {
         if create.like.is_some() {
             return Err(Error::new(SqlState::FeatureNotSupported, "CREATE TABLE ... (LIKE ...) is not supported yet"));
         }
-        if create.temporary {
-            // Temporary tables behave as ordinary tables for now.
-        }
         let (schema, name) = names::schema_and_name(&create.name);
-        let schema = self.schema_for_create(schema)?;
+        let schema = self.schema_for_create_temp(schema, create.temporary)?;
         if let Some(q) = &create.query {
             let bound = self.bind_query(q)?;
             let columns = bound
@@ -796,7 +813,10 @@ impl Binder<'_> {
             }
             S::CreateView(view) => {
                 let (schema, name) = names::schema_and_name(&view.name);
-                let schema = self.schema_for_create(schema)?;
+                let schema = self.schema_for_create_temp(schema, view.temporary)?;
+                if view.materialized && is_temp_schema(&schema) {
+                    return Err(Error::unsupported("temporary materialized views"));
+                }
                 if view.materialized {
                     self.for_view = true;
                     let bound = self.bind_query(&view.query);
@@ -878,9 +898,9 @@ impl Binder<'_> {
                     include,
                 }))
             }
-            S::CreateSequence { name, if_not_exists, sequence_options, .. } => {
+            S::CreateSequence { name, if_not_exists, sequence_options, temporary, .. } => {
                 let (schema, seq) = names::schema_and_name(name);
-                let schema = self.schema_for_create(schema)?;
+                let schema = self.schema_for_create_temp(schema, *temporary)?;
                 let SerialSequence { name: seq, start, increment } = identity_sequence(seq, Some(sequence_options))?;
                 Ok(Plan::CreateSequence { schema, name: seq, if_not_exists: *if_not_exists, start, increment })
             }
@@ -921,6 +941,11 @@ fn refuse_in_index(bound: &ScalarExpr, what: &str) -> Result<()> {
         _ => {}
     });
     problem.map_or(Ok(()), Err)
+}
+
+/// Whether `schema` is a session's schema for temporary objects.
+pub(crate) fn is_temp_schema(schema: &str) -> bool {
+    schema.starts_with("pg_temp_")
 }
 
 /// Whether `func` always gives the same result for the same arguments

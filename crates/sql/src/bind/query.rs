@@ -1183,6 +1183,9 @@ impl Binder<'_> {
                         None => rel_name.clone(),
                     })
                 })?;
+                if self.for_view && super::ddl::is_temp_schema(&rel.schema) {
+                    return Err(Error::unsupported("materialized views over temporary tables or views"));
+                }
                 let qualifier = alias.as_ref().map(|a| names::ident(&a.name)).unwrap_or(rel.name.clone());
                 // Inside a materialized view's definition, another materialized
                 // view is expanded to its query, so the dataflow reads tables.
