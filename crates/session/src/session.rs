@@ -640,11 +640,16 @@ impl SessionApi for Session {
         let Datum::Oid(oid) = datum else { return None };
         match ty {
             DataType::RegClass => {
+                // As PostgreSQL prints it: quoted as needed, qualified
+                // unless the search path finds this relation by its name.
                 let state = self.server.snapshot();
+                let quote = freshet_expr::catalog_func::quote_ident;
                 if let Some(r) = state.catalog.relations.get(oid) {
-                    return Some(r.name.clone());
+                    let catalog = BindCatalog { state: &state, session: self };
+                    let visible = freshet_sql::Catalog::relation(&catalog, None, &r.name).is_some_and(|found| found.oid == *oid);
+                    return Some(if visible { quote(&r.name) } else { format!("{}.{}", quote(&r.schema), quote(&r.name)) });
                 }
-                system::relation_by_oid(*oid).map(|r| r.name)
+                system::relation_by_oid(*oid).map(|r| quote(&r.name))
             }
             DataType::RegType => Some(match DataType::from_oid(*oid) {
                 Some(t) => t.to_string(),

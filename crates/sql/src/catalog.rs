@@ -77,12 +77,9 @@ pub trait Catalog {
     fn catalog_snapshot(&self) -> std::sync::Arc<freshet_expr::catalog_func::CatalogSnapshot> {
         std::sync::Arc::default()
     }
-    /// OID of a relation named like `regclass` input (`'orders'::regclass`).
-    fn regclass(&self, name: &str) -> Option<u32> {
-        let (schema, rel) = match name.split_once('.') {
-            Some((s, r)) => (Some(s), r),
-            None => (None, name),
-        };
+    /// OID of the relation `rel` (in `schema`, else along the search path),
+    /// as `regclass` input names it (`'orders'::regclass`), indexes included.
+    fn regclass(&self, schema: Option<&str>, rel: &str) -> Option<u32> {
         if let Some(r) = self.relation(schema, rel) {
             return Some(r.oid);
         }

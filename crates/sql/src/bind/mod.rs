@@ -216,11 +216,16 @@ impl<'a> Binder<'a> {
         if let Ok(oid) = name.trim().parse::<u32>() {
             return Ok(oid);
         }
-        let unquoted: String = name.split('.').map(|p| {
-            let p = p.trim();
-            if p.starts_with('"') && p.ends_with('"') && p.len() >= 2 { p[1..p.len() - 1].to_string() } else { p.to_lowercase() }
-        }).collect::<Vec<_>>().join(".");
-        self.catalog.regclass(&unquoted).ok_or_else(|| Error::undefined_table(name))
+        // "schema"."name", with "" inside quotes and dots only between parts.
+        let parts = freshet_expr::catalog_func::split_qualified_name(name).ok_or_else(|| {
+            Error::new(SqlState::InvalidName, format!("invalid name syntax: \"{name}\""))
+        })?;
+        let (schema, rel) = match parts.as_slice() {
+            [rel] => (None, rel.as_str()),
+            [schema, rel] | [_, schema, rel] => (Some(schema.as_str()), rel.as_str()),
+            _ => return Err(Error::new(SqlState::InvalidName, format!("improper relation name (too many dotted names): {name}"))),
+        };
+        self.catalog.regclass(schema, rel).ok_or_else(|| Error::undefined_table(&parts.join(".")))
     }
 
     /// Binds an expression that must be boolean (WHERE, ON, HAVING, CASE WHEN).
