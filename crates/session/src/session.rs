@@ -281,11 +281,22 @@ impl Session {
             self.txn = Some(txn);
             return result;
         }
+        // An autocommit statement whose commit meets a concurrent change it
+        // cannot be replayed over (another session's DDL) runs again on
+        // the new state: nothing of it was committed, and a client of an
+        // autocommit statement never sees 40001 from PostgreSQL for that.
+        const ATTEMPTS_MAX: usize = 20;
         let server = self.server.clone();
-        let mut txn = server.begin(false);
-        let result = self.run_statement(&mut txn, &mut f)?;
-        self.commit_txn(txn)?;
-        Ok(result)
+        let mut attempt = 0;
+        loop {
+            let mut txn = server.begin(false);
+            let result = self.run_statement(&mut txn, &mut f)?;
+            match self.commit_txn(txn) {
+                Ok(()) => return Ok(result),
+                Err(e) if e.state == SqlState::SerializationFailure && attempt + 1 < ATTEMPTS_MAX => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Runs one write statement in `txn` on the latest committed state,
