@@ -29,6 +29,9 @@ pub struct ColumnDef {
     /// `GENERATED ALWAYS AS (expr) STORED`: the expression's SQL text.
     #[serde(default)]
     pub generated: Option<String>,
+    /// An identity column: `default` draws from its owned sequence.
+    #[serde(default)]
+    pub identity: Option<freshet_common::types::Identity>,
 }
 
 /// An index: a unique one enforces uniqueness (see `crate::index_key`);
@@ -209,6 +212,7 @@ impl RelationDef {
                     not_null: c.not_null,
                     default: c.default.clone(),
                     generated: c.generated.clone(),
+                    identity: c.identity,
                 })
                 .collect(),
             primary_key: self.primary_key(),

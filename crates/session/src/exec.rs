@@ -124,7 +124,7 @@ impl Session {
                     kind: RelKind::View { sql },
                     columns: cols
                         .iter()
-                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None })
+                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None })
                         .collect(),
                     indexes: vec![],
                     foreign_keys: vec![],
@@ -160,7 +160,7 @@ impl Session {
                     kind: RelKind::MaterializedView { sql, depends_on },
                     columns: cols
                         .iter()
-                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None })
+                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None })
                         .collect(),
                     indexes: vec![],
                     foreign_keys: vec![],
@@ -356,9 +356,9 @@ impl Session {
                 name: name.to_string(),
                 kind: RelKind::Sequence { start, increment, owner },
                 columns: vec![
-                    ColumnDef { name: "last_value".into(), ty: DataType::Int8, not_null: true, default: None, generated: None },
-                    ColumnDef { name: "log_cnt".into(), ty: DataType::Int8, not_null: true, default: None, generated: None },
-                    ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None, generated: None },
+                    ColumnDef { name: "last_value".into(), ty: DataType::Int8, not_null: true, default: None, generated: None, identity: None },
+                    ColumnDef { name: "log_cnt".into(), ty: DataType::Int8, not_null: true, default: None, generated: None, identity: None },
+                    ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None, generated: None, identity: None },
                 ],
                 indexes: vec![],
                 foreign_keys: vec![],
@@ -417,6 +417,7 @@ impl Session {
                     not_null: c.not_null,
                     default: c.default.clone(),
                     generated: c.generated.clone(),
+                    identity: c.identity,
                 })
                 .collect(),
             indexes,
@@ -781,6 +782,7 @@ impl Session {
                     not_null: column.not_null,
                     default: column.default.clone(),
                     generated: column.generated.clone(),
+                    identity: column.identity,
                 };
                 rel.columns.push(def);
                 self.replace_relation(txn, rel.clone())?;
@@ -918,10 +920,14 @@ impl Session {
             }
             AlterTableAction::SetDefault { column, default } => {
                 let idx = column_index(&rel, &column)?;
+                // DROP IDENTITY arrives as DROP DEFAULT (see freshet_sql::parse).
+                if default.is_none() {
+                    rel.columns[idx].identity = None;
+                }
                 rel.columns[idx].default = default;
                 self.replace_relation(txn, rel)?;
             }
-            AlterTableAction::AddIdentity { column, sequence, default } => {
+            AlterTableAction::AddIdentity { column, sequence, default, identity } => {
                 let idx = column_index(&rel, &column)?;
                 if txn.work.table(table).is_some_and(|t| t.rows.values().any(|r| r[idx].is_null())) {
                     return Err(Error::new(
@@ -934,6 +940,7 @@ impl Session {
                 }
                 self.create_sequence(txn, &rel.schema.clone(), &sequence.name, sequence.start, sequence.increment, Some((rel.oid, idx)));
                 rel.columns[idx].default = Some(default);
+                rel.columns[idx].identity = Some(identity);
                 rel.columns[idx].not_null = true;
                 self.replace_relation(txn, rel)?;
             }

@@ -27,6 +27,8 @@ use freshet_expr::catalog_func::{
 use freshet_sql::{ColumnInfo, RelationInfo, RelationKind};
 use sqlparser::ast;
 
+use freshet_common::types::Identity;
+
 use crate::catalog::{
     KeyPart,
     CatalogState, IndexDef, RelKind, RelationDef, INFORMATION_SCHEMA_OID, PG_CATALOG_OID,
@@ -398,6 +400,7 @@ fn info(r: &SystemRelation) -> RelationInfo {
                 not_null: false,
                 default: None,
                 generated: None,
+                identity: None,
             })
             .collect(),
         primary_key: vec![],
@@ -689,6 +692,7 @@ fn attribute_row(
     not_null: bool,
     has_default: bool,
     generated: bool,
+    identity: Option<Identity>,
 ) -> Row {
     let t = type_facts(ty);
     // Columns of type `name` in catalogs use the C collation, as in PostgreSQL.
@@ -709,7 +713,7 @@ fn attribute_row(
         Datum::Bool(not_null),
         Datum::Bool(has_default),
         Datum::Bool(false),
-        text(""),
+        text(&identity.map(|i| i.code().to_string()).unwrap_or_default()),
         text(if generated { "s" } else { "" }),
         Datum::Bool(false),
         Datum::Bool(true),
@@ -726,7 +730,9 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for r in user_relations(ctx) {
         for (i, c) in r.columns.iter().enumerate() {
-            let has_default = default_expression(c.default.as_deref(), &c.ty).is_some() || c.generated.is_some();
+            // An identity column has no default in PostgreSQL's catalogs.
+            let has_default = (default_expression(c.default.as_deref(), &c.ty).is_some() && c.identity.is_none())
+                || c.generated.is_some();
             rows.push(attribute_row(
                 r.oid,
                 &c.name,
@@ -735,6 +741,7 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 c.not_null,
                 has_default,
                 c.generated.is_some(),
+                c.identity,
             ));
         }
         for index in &r.indexes {
@@ -753,7 +760,7 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                         (function.unwrap_or("expr").to_lowercase(), DataType::Text)
                     }
                 };
-                rows.push(attribute_row(index.oid, &name, &ty, i + 1, false, false, false));
+                rows.push(attribute_row(index.oid, &name, &ty, i + 1, false, false, false, None));
             }
         }
     }
@@ -767,6 +774,7 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 false,
                 false,
                 false,
+                None,
             ));
         }
     }
@@ -1053,6 +1061,9 @@ fn attrdef_text(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<
     let c = r.columns.get(col)?;
     if let Some(generated) = &c.generated {
         return Some(generated.clone());
+    }
+    if c.identity.is_some() {
+        return None;
     }
     let expr = default_expression(c.default.as_deref(), &c.ty)?;
     let owned = user_relations(ctx).find(|s| matches!(&s.kind, RelKind::Sequence { owner: Some((t, k)), .. } if *t == r.oid && *k == col));
@@ -1457,6 +1468,14 @@ fn freshet_jobs(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// The (start, increment) of the sequence owned by column `col` of `r`.
+fn owned_sequence(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<(i64, i64)> {
+    user_relations(ctx).find_map(|s| match s.kind {
+        RelKind::Sequence { start, increment, owner: Some((t, k)) } if t == r.oid && k == col => Some((start, increment)),
+        _ => None,
+    })
+}
+
 /// An index's key parts as `pg_get_indexdef(oid, column)` prints them.
 fn index_key_texts(r: &RelationDef, i: &IndexDef) -> Vec<String> {
     i.key_parts()
@@ -1753,6 +1772,8 @@ struct IsColumn {
     not_null: bool,
     default: Option<String>,
     generated: Option<String>,
+    /// An identity column's kind and its sequence's (start, increment).
+    identity: Option<(Identity, i64, i64)>,
 }
 
 fn is_relations<'a>(
@@ -1776,14 +1797,25 @@ fn is_relations<'a>(
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let default = if c.generated.is_some() {
+                let default = if c.generated.is_some() || c.identity.is_some() {
                     None
                 } else if path.contains(&r.schema) {
                     default_expression(c.default.as_deref(), &c.ty)
                 } else {
                     attrdef_text(ctx, r, i)
                 };
-                IsColumn { name: c.name.clone(), ty: c.ty.clone(), not_null: c.not_null, default, generated: c.generated.clone() }
+                let identity = c.identity.map(|kind| {
+                    let (start, increment) = owned_sequence(ctx, r, i).unwrap_or((1, 1));
+                    (kind, start, increment)
+                });
+                IsColumn {
+                    name: c.name.clone(),
+                    ty: c.ty.clone(),
+                    not_null: c.not_null,
+                    default,
+                    generated: c.generated.clone(),
+                    identity,
+                }
             })
             .collect();
         out.push((r.schema.clone(), r.name.clone(), view, columns));
@@ -1792,7 +1824,7 @@ fn is_relations<'a>(
         let columns = s
             .column_types()
             .into_iter()
-            .map(|(n, t)| IsColumn { name: n.to_string(), ty: t.data_type(), not_null: false, default: None, generated: None })
+            .map(|(n, t)| IsColumn { name: n.to_string(), ty: t.data_type(), not_null: false, default: None, generated: None, identity: None })
             .collect();
         out.push((
             s.schema.to_string(),
@@ -1874,7 +1906,7 @@ fn is_type_facts(ty: &DataType) -> [Datum; 6] {
 fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (schema, name, view, columns) in is_relations(ctx) {
-        for (i, IsColumn { name: column, ty, not_null, default, generated }) in columns.into_iter().enumerate() {
+        for (i, IsColumn { name: column, ty, not_null, default, generated, identity }) in columns.into_iter().enumerate() {
             let data_type = match &ty {
                 DataType::Array(_) => "ARRAY".to_string(),
                 t => format_type(t.oid(), None),
@@ -1916,12 +1948,27 @@ fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 null(),
                 text(&(i + 1).to_string()),
                 yes_no(false),
-                yes_no(false),
-                null(),
-                null(),
-                null(),
-                null(),
-                null(),
+                yes_no(identity.is_some()),
+            ]);
+            match identity {
+                Some((kind, start, increment)) => {
+                    let (type_min, type_max) = match ty {
+                        DataType::Int2 => (i16::MIN as i64, i16::MAX as i64),
+                        DataType::Int4 => (i32::MIN as i64, i32::MAX as i64),
+                        _ => (i64::MIN, i64::MAX),
+                    };
+                    let (min, max) = if increment > 0 { (1, type_max) } else { (type_min, -1) };
+                    row.extend([
+                        text(if kind == Identity::Always { "ALWAYS" } else { "BY DEFAULT" }),
+                        text(&start.to_string()),
+                        text(&increment.to_string()),
+                        text(&max.to_string()),
+                        text(&min.to_string()),
+                    ]);
+                }
+                None => row.extend([null(), null(), null(), null(), null()]),
+            }
+            row.extend([
                 yes_no(false),
                 text(if generated.is_some() { "ALWAYS" } else { "NEVER" }),
                 generated.map(|g| text(&g)).unwrap_or(Datum::Null),
@@ -2518,6 +2565,7 @@ mod tests {
             not_null: default.is_some(),
             default: default.map(str::to_string),
             generated: None,
+            identity: None,
         };
         let table = c.allocate_oid();
         let (pkey, unique, plain, seq, view) = (

@@ -30,6 +30,8 @@ pub struct ColumnInfo {
     /// `GENERATED ALWAYS AS (expr) STORED`: the expression's SQL text, over
     /// the row's other columns, evaluated whenever the row is written.
     pub generated: Option<String>,
+    /// An identity column (its DEFAULT draws from its sequence).
+    pub identity: Option<freshet_common::types::Identity>,
 }
 
 /// A relation the binder can reference.

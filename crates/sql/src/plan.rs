@@ -137,7 +137,7 @@ pub enum AlterTableAction {
     SetNotNull { column: String, not_null: bool },
     /// ADD GENERATED ... AS IDENTITY: create `sequence`, owned by the
     /// column, and make `default` (its nextval) the column's default.
-    AddIdentity { column: String, sequence: SerialSequence, default: String },
+    AddIdentity { column: String, sequence: SerialSequence, default: String, identity: freshet_common::types::Identity },
     AlterType { column: String, ty: DataType },
     AddPrimaryKey { name: Option<String>, columns: Vec<usize> },
     AddUnique { name: Option<String>, columns: Vec<usize>, nulls_not_distinct: bool },

@@ -3,6 +3,7 @@
 
 use crate::plan::SerialSequence;
 use freshet_common::cast::CastContext;
+use freshet_common::types::Identity;
 use freshet_common::{DataType, Error, Result, SqlState};
 use freshet_expr::ScalarExpr;
 use sqlparser::ast::{self, ColumnOption, TableConstraint};
@@ -89,7 +90,7 @@ impl Binder<'_> {
             Some(t) => t.clone(),
             None => typing::data_type(&def.data_type)?,
         };
-        let mut column = ColumnInfo { name: name.clone(), ty, not_null: false, default: None, generated: None };
+        let mut column = ColumnInfo { name: name.clone(), ty, not_null: false, default: None, generated: None, identity: None };
         let mut primary = false;
         let mut unique = false;
         let mut sequence = None;
@@ -126,7 +127,11 @@ impl Binder<'_> {
                         other => other.to_string(),
                     });
                 }
-                ColumnOption::Generated { sequence_options, .. } => {
+                ColumnOption::Generated { sequence_options, generated_as, .. } => {
+                    column.identity = Some(match generated_as {
+                        ast::GeneratedAs::Always => Identity::Always,
+                        _ => Identity::ByDefault,
+                    });
                     if !column.ty.is_integer() {
                         return Err(Error::new(
                             SqlState::InvalidParameterValue,
@@ -241,7 +246,7 @@ impl Binder<'_> {
             let columns = bound
                 .columns
                 .iter()
-                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None })
+                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None })
                 .collect();
             return Ok(Plan::CreateTable(CreateTablePlan {
                 schema,
@@ -473,7 +478,7 @@ impl Binder<'_> {
                             }
                             actions.push(AlterTableAction::AlterType { column, ty })
                         }
-                        ast::AlterColumnOperation::AddGenerated { sequence_options, .. } => {
+                        ast::AlterColumnOperation::AddGenerated { sequence_options, generated_as } => {
                             // ADD GENERATED ... AS IDENTITY: a sequence owned
                             // by the column becomes its default, as for an
                             // identity column declared in CREATE TABLE.
@@ -495,6 +500,10 @@ impl Binder<'_> {
                                 column: column.clone(),
                                 sequence: identity_sequence(name, sequence_options.as_deref())?,
                                 default,
+                                identity: match generated_as {
+                                    Some(ast::GeneratedAs::ByDefault) => Identity::ByDefault,
+                                    _ => Identity::Always,
+                                },
                             });
                         }
                         other => return Err(Error::unsupported(format!("ALTER COLUMN {other}"))),

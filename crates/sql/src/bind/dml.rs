@@ -1,6 +1,7 @@
 //! Binding INSERT, UPDATE and DELETE.
 
 use freshet_common::cast::CastContext;
+use freshet_common::types::Identity;
 use freshet_common::{DataType, Datum, Error, Result, SqlState};
 use freshet_expr::{JoinKind, RelExpr, ScalarExpr, TableRef};
 use sqlparser::ast::{self, SelectItem, SetExpr};
@@ -156,6 +157,9 @@ impl Binder<'_> {
                                 if rel.columns[*col].generated.is_some() {
                                     return Err(generated_insert(&rel.columns[*col].name));
                                 }
+                                if !identity_takes_value(&rel.columns[*col], insert.overriding.as_ref())? {
+                                    continue;
+                                }
                                 full[*col] = e;
                             }
                         }
@@ -180,6 +184,9 @@ impl Binder<'_> {
                         let target = &rel.columns[*col];
                         if target.generated.is_some() {
                             return Err(generated_insert(&target.name));
+                        }
+                        if !identity_takes_value(target, insert.overriding.as_ref())? {
+                            continue;
                         }
                         exprs[*col] = self
                             .coerce(ScalarExpr::Column(i), &out.ty, &target.ty, CastContext::Assignment)
@@ -283,6 +290,10 @@ impl Binder<'_> {
                 ));
             }
             let column = &rel.columns[idx];
+            if column.identity == Some(Identity::Always) && !super::query::is_default_keyword(&a.value) {
+                return Err(Error::new(SqlState::GeneratedAlways, format!("column \"{name}\" can only be updated to DEFAULT"))
+                    .with_detail(format!("Column \"{name}\" is an identity column defined as GENERATED ALWAYS.")));
+            }
             if column.generated.is_some() && !super::query::is_default_keyword(&a.value) {
                 return Err(Error::new(SqlState::GeneratedAlways, format!("column \"{name}\" can only be updated to DEFAULT"))
                     .with_detail(format!("Column \"{name}\" is a generated column.")));
@@ -413,6 +424,25 @@ impl Binder<'_> {
             None => None,
         };
         Ok(Plan::Delete(DeletePlan { table: rel.oid, source, returning }))
+    }
+}
+
+/// Whether an INSERT's explicit value goes into `column`: not for an
+/// identity column under OVERRIDING USER VALUE (its sequence supplies
+/// it), and 428C9 for a GENERATED ALWAYS identity column without
+/// OVERRIDING SYSTEM VALUE.
+fn identity_takes_value(column: &ColumnInfo, overriding: Option<&ast::InsertOverriding>) -> Result<bool> {
+    let Some(identity) = column.identity else { return Ok(true) };
+    match overriding {
+        Some(ast::InsertOverriding::User) => Ok(false),
+        Some(ast::InsertOverriding::System) => Ok(true),
+        None if identity == Identity::Always => Err(Error::new(
+            SqlState::GeneratedAlways,
+            format!("cannot insert a non-DEFAULT value into column \"{}\"", column.name),
+        )
+        .with_detail(format!("Column \"{}\" is an identity column defined as GENERATED ALWAYS.", column.name))
+        .with_hint("Use OVERRIDING SYSTEM VALUE to override.")),
+        None => Ok(true),
     }
 }
 
