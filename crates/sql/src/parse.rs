@@ -45,6 +45,7 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
                 normalize_lock_clauses(text),
                 normalize_parenthesized_set_operations(text),
                 normalize_alter_sequence_rename(text),
+                normalize_fetch_expression(text),
             ];
             for rewritten in retries.into_iter().flatten() {
                 if let Ok(statements) = Parser::new(&dialect)
@@ -216,6 +217,68 @@ fn normalize_parenthesized_set_operations(sql: &str) -> Option<String> {
     }
     for (_, text) in insert.iter().filter(|(w, _)| *w == words.len()) {
         out.push_str(text);
+    }
+    Some(out)
+}
+
+/// `FETCH {FIRST | NEXT} (expression) {ROW | ROWS} ONLY`, where sqlparser
+/// wants a plain value, as the equivalent `LIMIT (expression)`
+/// (SQLAlchemy writes `FETCH FIRST (1 + 1) ROWS ONLY`). Works on tokens;
+/// `None` when there is nothing to rewrite.
+fn normalize_fetch_expression(sql: &str) -> Option<String> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+    let words: Vec<usize> = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
+    let keyword = |w: usize| match words.get(w).map(|&i| &tokens[i]) {
+        Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
+        _ => None,
+    };
+    // Token ranges to replace: (first token, last token, replacement).
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for w in 0..words.len() {
+        if keyword(w) != Some(Keyword::FETCH) || !matches!(keyword(w + 1), Some(Keyword::FIRST | Keyword::NEXT)) {
+            continue;
+        }
+        if words.get(w + 2).map(|&i| &tokens[i]) != Some(&Token::LParen) {
+            continue;
+        }
+        // The balanced parenthesis, then ROW|ROWS ONLY.
+        let mut depth = 0i32;
+        let mut close = None;
+        for (k, &i) in words.iter().enumerate().skip(w + 2) {
+            match tokens[i] {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(k);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else { continue };
+        if !matches!(keyword(close + 1), Some(Keyword::ROW | Keyword::ROWS)) || keyword(close + 2) != Some(Keyword::ONLY) {
+            continue;
+        }
+        let inner: String = tokens[words[w + 2]..=words[close]].iter().map(|t| t.to_string()).collect();
+        edits.push((words[w], words[close + 2], format!("LIMIT {inner}")));
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Some((_, last, text)) = edits.iter().find(|(first, _, _)| *first == i) {
+            out.push_str(text);
+            i = last + 1;
+        } else {
+            out.push_str(&tokens[i].to_string());
+            i += 1;
+        }
     }
     Some(out)
 }
@@ -586,6 +649,8 @@ mod tests {
             "EXPLAIN (SELECT 1 AS a) UNION (SELECT 2 AS a)",
             "ALTER SEQUENCE s RENAME TO s2",
             "ALTER SEQUENCE IF EXISTS public.s RENAME TO s2",
+            "SELECT a FROM t ORDER BY a OFFSET (1 + 1) ROWS FETCH FIRST (1 + 1) ROWS ONLY",
+            "SELECT a FROM t ORDER BY a FETCH NEXT ($1) ROW ONLY",
         ] {
             assert!(parse_statements(sql).is_ok(), "{sql}: {:?}", parse_statements(sql).err());
         }
