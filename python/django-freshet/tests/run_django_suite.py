@@ -1071,6 +1071,13 @@ def main(argv: list[str] | None = None) -> int:
         default=PACKAGE_ROOT / "SUITE.md",
         help="where to write the table ('-' for nowhere)",
     )
+    parser.add_argument(
+        "--min-ratio",
+        type=float,
+        default=None,
+        help="exit 1 unless Freshet passes at least this fraction of the "
+        "tests PostgreSQL passes (issue 5's goal is 0.95; needs --target both)",
+    )
     args = parser.parse_args(argv)
 
     work_dir: Path = args.work_dir.resolve()
@@ -1189,6 +1196,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         log(f"wrote {args.suite_md}")
     shutil.rmtree(scratch, ignore_errors=True)
+    if args.min_ratio is not None:
+        if "freshet" not in by_target or "postgresql" not in by_target:
+            log("--min-ratio needs both targets")
+            return 2
+        ours = total_counts(by_target["freshet"])["passed"]
+        theirs = total_counts(by_target["postgresql"])["passed"]
+        ratio = ours / theirs if theirs else 0.0
+        verdict = "meets" if ratio >= args.min_ratio else "misses"
+        log(
+            f"goal: freshet passes {ours} of the {theirs} tests PostgreSQL passes "
+            f"({ratio:.1%}); {verdict} the {args.min_ratio:.0%} goal"
+        )
+        if ratio < args.min_ratio:
+            return 1
     return 1 if incomplete else 0
 
 
