@@ -97,6 +97,9 @@ impl<'a> Binder<'a> {
     pub fn bind_statement(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         use ast::Statement as S;
         match stmt {
+            S::Query(q) if matches!(q.body.as_ref(), ast::SetExpr::Insert(_) | ast::SetExpr::Update(_) | ast::SetExpr::Delete(_)) => {
+                self.bind_with_dml(q)
+            }
             S::Query(q) if !q.locks.is_empty() => self.bind_locking_query(q),
             S::Query(q) => Ok(Plan::Query(self.bind_query(q)?)),
             S::Insert(insert) => self.bind_insert(insert),

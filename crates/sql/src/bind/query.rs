@@ -96,8 +96,18 @@ impl Binder<'_> {
                 return Err(Error::unsupported("FETCH FIRST ... WITH TIES / PERCENT"));
             }
         }
-        let pushed_ctes = if let Some(with) = &q.with {
-            self.ctes.push(HashMap::new());
+        let Some(with) = &q.with else { return self.bind_query_body(q) };
+        self.push_ctes(with)?;
+        let result = self.bind_query_body(q);
+        self.ctes.pop();
+        result
+    }
+
+    /// Binds a WITH clause's queries into a new frame of visible CTEs (the
+    /// caller pops it). On an error the frame is already popped.
+    fn push_ctes(&mut self, with: &ast::With) -> Result<()> {
+        self.ctes.push(HashMap::new());
+        let result = (|| {
             for cte in &with.cte_tables {
                 let name = names::ident(&cte.alias.name);
                 if with.recursive {
@@ -116,14 +126,25 @@ impl Binder<'_> {
                     frame.insert(name, CteDef { plan: bound.expr, columns: bound.columns });
                 }
             }
-            true
-        } else {
-            false
-        };
-        let result = self.bind_query_body(q);
-        if pushed_ctes {
+            Ok(())
+        })();
+        if result.is_err() {
             self.ctes.pop();
         }
+        result
+    }
+
+    /// `WITH ... INSERT | UPDATE | DELETE`: the statement, with the WITH
+    /// clause's (read-only) queries visible to it.
+    pub(crate) fn bind_with_dml(&mut self, q: &ast::Query) -> Result<crate::plan::Plan> {
+        let statement = match q.body.as_ref() {
+            SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => s,
+            _ => return Err(Error::internal("bind_with_dml on a query")),
+        };
+        let Some(with) = &q.with else { return self.bind_statement(statement) };
+        self.push_ctes(with)?;
+        let result = self.bind_statement(statement);
+        self.ctes.pop();
         result
     }
 
