@@ -50,16 +50,14 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     # (23505 on the statement, not at COMMIT).
     supports_deferrable_unique_constraints = False
 
-    # Text compares by code point (the "C" collation); the server refuses
-    # any other collation with 0A000 rather than ignore it. Django's checks
-    # then reject db_collation on a model (fields.E190/E191) with a message
-    # naming the feature, and its collation tests, which use ICU
-    # collations, are skipped.
-    supports_collation_on_charfield = False
-    supports_collation_on_textfield = False
+    # Text compares by code point: the collations are the code-point ones
+    # ("C", "POSIX", "ucs_basic"); any other is refused with 0A000 naming
+    # it (NotSupportedError) rather than ignored. There are no
+    # non-deterministic (case-insensitive) collations. Django's suite tests
+    # with these names instead of the postgresql backend's ICU ones; the
+    # tests that need a second, differently ordered collation skip
+    # themselves.
     supports_non_deterministic_collations = False
-    # The collations Django's suite tests with: only code-point ones exist
-    # here (the postgresql backend names ICU collations).
     test_collations = {"deterministic": "C", "virtual": "POSIX"}
 
     @cached_property
