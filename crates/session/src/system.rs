@@ -2273,7 +2273,10 @@ pub fn catalog_snapshot(
     let mut constraint_definitions = BTreeMap::new();
     for r in catalog.relations_in(database) {
         for fk in &r.foreign_keys {
-            constraint_definitions.insert(fk.oid, foreign_key_definition(catalog, r, fk));
+            // The referenced table is schema-qualified unless the search
+            // path finds it by name, as PostgreSQL prints it.
+            let visible = relations.get(&fk.ref_table).is_some_and(|p| p.visible);
+            constraint_definitions.insert(fk.oid, foreign_key_definition(catalog, r, fk, visible));
         }
         for c in &r.checks {
             constraint_definitions.insert(c.oid, format!("CHECK (({}))", c.expr));
@@ -2291,7 +2294,12 @@ pub fn catalog_snapshot(
 }
 
 /// `pg_get_constraintdef` of a foreign key, as PostgreSQL prints it.
-fn foreign_key_definition(catalog: &CatalogState, rel: &RelationDef, fk: &crate::catalog::ForeignKeyDef) -> String {
+fn foreign_key_definition(
+    catalog: &CatalogState,
+    rel: &RelationDef,
+    fk: &crate::catalog::ForeignKeyDef,
+    parent_visible: bool,
+) -> String {
     use crate::catalog::FkAction;
     let quote = |n: &str| {
         if n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && !n.starts_with(|c: char| c.is_ascii_digit()) {
@@ -2302,7 +2310,11 @@ fn foreign_key_definition(catalog: &CatalogState, rel: &RelationDef, fk: &crate:
     };
     let cols: Vec<String> = fk.columns.iter().filter_map(|c| rel.columns.get(*c)).map(|c| quote(&c.name)).collect();
     let parent = catalog.relations.get(&fk.ref_table);
-    let parent_name = parent.map(|p| quote(&p.name)).unwrap_or_else(|| fk.ref_table.to_string());
+    let parent_name = match parent {
+        Some(p) if parent_visible => quote(&p.name),
+        Some(p) => format!("{}.{}", quote(&p.schema), quote(&p.name)),
+        None => fk.ref_table.to_string(),
+    };
     let ref_cols: Vec<String> = fk
         .ref_columns
         .iter()
