@@ -1000,13 +1000,17 @@ fn arithmetic_types(op: BinaryOp, lt: &DataType, rt: &DataType) -> Option<(DataT
     Some((common.clone(), common.clone(), common))
 }
 
+/// The type an unknown operand (a string literal, NULL) takes beside a
+/// date/time operand: as in PostgreSQL, the known type itself when the
+/// operator exists for two of it (`date - date`, `timestamp - timestamp`),
+/// else the usual partner (`date + integer`, `timestamp + interval`).
 fn unknown_partner(known: &DataType, op: BinaryOp) -> DataType {
+    use DataType as T;
     match (known, op) {
-        (DataType::Date, BinaryOp::Sub) => DataType::Int4,
-        (DataType::Date, _) => DataType::Int4,
-        (DataType::Timestamp, BinaryOp::Sub) | (DataType::TimestampTz, BinaryOp::Sub) => DataType::Interval,
-        (DataType::Interval, BinaryOp::Mul | BinaryOp::Div) => DataType::Float8,
-        _ => DataType::Interval,
+        (T::Date | T::Timestamp | T::TimestampTz, BinaryOp::Sub) => known.clone(),
+        (T::Date, _) => T::Int4,
+        (T::Interval, BinaryOp::Mul | BinaryOp::Div) => T::Float8,
+        _ => T::Interval,
     }
 }
 
