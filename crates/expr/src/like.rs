@@ -94,16 +94,44 @@ pub fn rewrite_escape(pattern: &str, esc: Option<char>) -> String {
 /// Matches `s` against a POSIX regular expression (approximated with the
 /// `regex` crate's syntax, which covers the common subset).
 pub fn regex_match(s: &str, pattern: &str, case_insensitive: bool) -> Result<bool> {
-    let re = regex::RegexBuilder::new(pattern)
-        .case_insensitive(case_insensitive)
-        .build()
-        .map_err(|e| {
-            Error::new(
-                SqlState::InvalidRegularExpression,
-                format!("invalid regular expression: {e}"),
-            )
-        })?;
-    Ok(re.is_match(s))
+    let invalid = |e: &dyn std::fmt::Display| {
+        Error::new(SqlState::InvalidRegularExpression, format!("invalid regular expression: {e}"))
+    };
+    match regex::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build() {
+        Ok(re) => Ok(re.is_match(s)),
+        // Back-references (`(a)\1`), which the linear-time engine lacks,
+        // go to a backtracking one.
+        Err(_) if has_backreference(pattern) => {
+            // Case-insensitively, a back-reference matches across case too:
+            // match the lower-cased text with a case-insensitive pattern.
+            let (flagged, subject) = if case_insensitive {
+                (format!("(?i){pattern}"), s.to_lowercase())
+            } else {
+                (pattern.to_string(), s.to_string())
+            };
+            let re = fancy_regex::Regex::new(&flagged).map_err(|e| invalid(&e))?;
+            re.is_match(&subject).map_err(|e| invalid(&e))
+        }
+        Err(e) => Err(invalid(&e)),
+    }
+}
+
+/// Whether a pattern has a back-reference `\1`..`\9` (outside a bracket
+/// expression, roughly: a backslash followed by a nonzero digit).
+fn has_backreference(pattern: &str) -> bool {
+    let bytes = pattern.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'\\' {
+            if (b'1'..=b'9').contains(&bytes[i + 1]) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// `regexp_replace(source, pattern, replacement, flags)`: replaces the
@@ -171,6 +199,15 @@ mod tests {
         assert_eq!(regexp_replace("abc", "b", "[&]", "").unwrap(), "a[&]c");
         assert_eq!(regexp_replace("abc", "b", "[\\&]", "").unwrap(), "a[b]c");
         assert!(regexp_replace("abc", "(", "x", "").is_err());
+    }
+
+    #[test]
+    fn back_references_match() {
+        assert!(regex_match("abab", "(ab)\\1", false).unwrap());
+        assert!(!regex_match("abac", "^(ab)\\1$", false).unwrap());
+        assert!(regex_match("ABab", "(ab)\\1", true).unwrap());
+        assert!(regex_match("a(b", "a\\(b", false).unwrap());
+        assert!(regex_match("x(", "(", false).is_err());
     }
 
     #[test]
