@@ -130,6 +130,53 @@ pub fn call(func: DateTimeFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
             let y = if y < 0 { y + 1 } else { y };
             Datum::Date(dt::Date::from_ymd(y, m as u32, d as u32)?)
         }
+        DateTimeFunc::MakeInterval => {
+            let int = |i: usize| args.get(i).and_then(Datum::as_i64).unwrap_or(0);
+            let secs = args.get(6).and_then(Datum::as_f64).unwrap_or(0.0);
+            let overflow = || Error::new(SqlState::DatetimeFieldOverflow, "interval out of range");
+            if !secs.is_finite() {
+                return Err(overflow());
+            }
+            let months = int(0).checked_mul(12).and_then(|y| y.checked_add(int(1))).and_then(|m| i32::try_from(m).ok());
+            let days = int(2).checked_mul(7).and_then(|w| w.checked_add(int(3))).and_then(|d| i32::try_from(d).ok());
+            let micros = int(4)
+                .checked_mul(3_600_000_000)
+                .and_then(|h| int(5).checked_mul(60_000_000).and_then(|m| h.checked_add(m)))
+                .and_then(|hm| {
+                    let s = (secs * 1_000_000.0).round();
+                    (s.abs() < 9.2e18).then_some(s as i64).and_then(|s| hm.checked_add(s))
+                });
+            match (months, days, micros) {
+                (Some(m), Some(d), Some(us)) => Datum::Interval(dt::Interval::new(m, d, us)),
+                _ => return Err(overflow()),
+            }
+        }
+        DateTimeFunc::MakeTime => Datum::Time(make_time(&args[0], &args[1], &args[2])?),
+        DateTimeFunc::MakeTimestamp | DateTimeFunc::MakeTimestampTz => {
+            let (y, m, d) = (args[0].as_i64().unwrap_or(0), args[1].as_i64().unwrap_or(0), args[2].as_i64().unwrap_or(0));
+            if !(1..=12).contains(&m) || d < 1 || d > 31 || y == 0 {
+                return Err(Error::new(
+                    SqlState::DatetimeFieldOverflow,
+                    format!("date field value out of range: {y}-{m:02}-{d:02}"),
+                ));
+            }
+            let date = dt::Date::from_ymd(if y < 0 { y + 1 } else { y }, m as u32, d as u32)?;
+            let local = date.add_time(make_time(&args[3], &args[4], &args[5])?)?;
+            if func == DateTimeFunc::MakeTimestamp {
+                Datum::Timestamp(local)
+            } else {
+                let zone = match args.get(6) {
+                    Some(z) => freshet_common::io::TimeZone::parse_setting(z.as_str().unwrap_or("")).ok_or_else(|| {
+                        Error::new(
+                            SqlState::InvalidParameterValue,
+                            format!("time zone \"{}\" not recognized", z.as_str().unwrap_or("")),
+                        )
+                    })?,
+                    None => tz.clone(),
+                };
+                Datum::TimestampTz(local.to_timestamptz(&zone)?)
+            }
+        }
         DateTimeFunc::WindowStart => {
             let size = window_micros(&args[1])?;
             match &args[0] {
@@ -210,4 +257,18 @@ pub fn floor_to(t: i64, size: i64) -> i64 {
     const UNIX_OFFSET: i64 = 946_684_800_000_000;
     let since_unix = t + UNIX_OFFSET;
     since_unix.div_euclid(size) * size - UNIX_OFFSET
+}
+
+/// `make_time`'s value: 22008 outside 00:00:00..24:00:00.
+fn make_time(hour: &Datum, min: &Datum, sec: &Datum) -> Result<dt::Time> {
+    let (h, m, s) = (hour.as_i64().unwrap_or(-1), min.as_i64().unwrap_or(-1), sec.as_f64().unwrap_or(-1.0));
+    let micros = (s * 1_000_000.0).round();
+    let valid = (0..=24).contains(&h)
+        && (0..60).contains(&m)
+        && (0.0..=60_000_000.0).contains(&micros)
+        && (h < 24 || (m == 0 && micros == 0.0));
+    if !valid {
+        return Err(Error::new(SqlState::DatetimeFieldOverflow, format!("time field value out of range: {h}:{m:02}:{s:02}")));
+    }
+    Ok(dt::Time(h * 3_600_000_000 + m * 60_000_000 + micros as i64))
 }

@@ -180,6 +180,14 @@ pub enum DateTimeFunc {
     Age,
     CurrentDate,
     MakeDate,
+    /// `make_interval(years, months, weeks, days, hours, mins, secs)`.
+    MakeInterval,
+    /// `make_time(hour, min, sec)`.
+    MakeTime,
+    /// `make_timestamp(year, month, mday, hour, min, sec)`.
+    MakeTimestamp,
+    /// `make_timestamptz(year, month, mday, hour, min, sec [, timezone])`.
+    MakeTimestampTz,
     ToTimestamp,
     /// `date_bin(stride, source, origin)`: the start of the stride-wide bin
     /// (counted from origin) that holds source.

@@ -23,6 +23,65 @@ pub(crate) fn is_aggregate(name: &str) -> bool {
     )
 }
 
+/// Parameter names of the built-in functions that accept named arguments
+/// (`make_interval(days => 10)`), and whether a missing one defaults to 0.
+fn parameter_names(function: &str) -> Option<(&'static [&'static str], bool)> {
+    Some(match function {
+        "make_interval" => (&["years", "months", "weeks", "days", "hours", "mins", "secs"], true),
+        "make_date" => (&["year", "month", "day"], false),
+        "make_time" => (&["hour", "min", "sec"], false),
+        "make_timestamp" => (&["year", "month", "mday", "hour", "min", "sec"], false),
+        "make_timestamptz" => (&["year", "month", "mday", "hour", "min", "sec", "timezone"], false),
+        _ => return None,
+    })
+}
+
+/// Positional and named arguments of `function` in parameter order; 42883
+/// for a function without named parameters, an unknown or repeated name,
+/// or a missing argument without a default.
+fn named_arguments(function: &str, positional: Vec<Expr>, named: Vec<(String, Expr)>) -> Result<Vec<Expr>> {
+    let signature = || {
+        let mut parts: Vec<String> = positional.iter().map(|_| "...".to_string()).collect();
+        parts.extend(named.iter().map(|(n, _)| format!("{n} => ...")));
+        parts.join(", ")
+    };
+    let no_such = || {
+        Error::new(SqlState::UndefinedFunction, format!("function {function}({}) does not exist", signature()))
+            .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
+    };
+    let Some((params, zero_default)) = parameter_names(function) else { return Err(no_such()) };
+    if positional.len() > params.len() {
+        return Err(no_such());
+    }
+    let mut slots: Vec<Option<Expr>> = vec![None; params.len()];
+    for (slot, e) in slots.iter_mut().zip(positional.iter().cloned()) {
+        *slot = Some(e);
+    }
+    for (k, (arg_name, _)) in named.iter().enumerate() {
+        if named[..k].iter().any(|(other, _)| other == arg_name) {
+            return Err(Error::syntax(format!("argument name \"{arg_name}\" used more than once")));
+        }
+    }
+    for (arg_name, e) in &named {
+        let Some(i) = params.iter().position(|p| p == arg_name) else { return Err(no_such()) };
+        if slots[i].is_some() {
+            return Err(no_such());
+        }
+        slots[i] = Some(e.clone());
+    }
+    // Trailing parameters may be left out where they default (and make_timestamptz's time zone).
+    let last_given = slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+    let mut out = Vec::with_capacity(last_given);
+    for slot in slots.into_iter().take(last_given) {
+        out.push(match slot {
+            Some(e) => e,
+            None if zero_default => Expr::Value(ast::Value::Number("0".into(), false).into()),
+            None => return Err(no_such()),
+        });
+    }
+    Ok(out)
+}
+
 impl Binder<'_> {
     /// Binds `f(...)`.
     pub(crate) fn bind_function(&mut self, f: &ast::Function, scope: &Scope) -> Result<Bound> {
@@ -34,14 +93,26 @@ impl Binder<'_> {
             FunctionArguments::List(list) => {
                 let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
                 let mut exprs = Vec::new();
+                let mut named: Vec<(String, Expr)> = Vec::new();
                 let mut star = false;
                 for a in &list.args {
                     match a {
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => exprs.push(e.clone()),
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) if named.is_empty() => exprs.push(e.clone()),
                         FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => star = true,
-                        FunctionArg::Named { arg: FunctionArgExpr::Expr(e), .. } => exprs.push(e.clone()),
+                        FunctionArg::Unnamed(_) => {
+                            return Err(Error::syntax("positional argument cannot follow named argument"))
+                        }
+                        FunctionArg::Named { name: arg_name, arg: FunctionArgExpr::Expr(e), .. } => {
+                            named.push((names::ident(arg_name), e.clone()))
+                        }
+                        FunctionArg::ExprNamed { name: Expr::Identifier(arg_name), arg: FunctionArgExpr::Expr(e), .. } => {
+                            named.push((names::ident(arg_name), e.clone()))
+                        }
                         _ => return Err(Error::unsupported(format!("argument form in {}", f.name))),
                     }
+                }
+                if !named.is_empty() {
+                    exprs = named_arguments(&name, exprs, named)?;
                 }
                 let mut order_by = Vec::new();
                 for c in &list.clauses {
@@ -691,6 +762,46 @@ impl Binder<'_> {
             "make_date" => {
                 let out = coerce_all!(int4, int4, int4);
                 call(Func::DateTime(DateTimeFunc::MakeDate), out, DataType::Date)
+            }
+            "make_interval" => {
+                // Trailing parameters default to 0, as in PostgreSQL.
+                let f8 = DataType::Float8;
+                let params = [&int4, &int4, &int4, &int4, &int4, &int4, &f8];
+                if n > params.len() {
+                    return Err(no_such(name));
+                }
+                let mut out = Vec::with_capacity(params.len());
+                for (i, ty) in params.iter().enumerate() {
+                    out.push(match args.get(i) {
+                        Some(_) => {
+                            let (e, t) = args[i].clone();
+                            self.coerce(e, &t, ty, CastContext::Implicit).map_err(|_| no_such(name))?
+                        }
+                        None => ScalarExpr::Literal(if i == 6 { Datum::Float8(freshet_common::datum::F64(0.0)) } else { Datum::Int4(0) }),
+                    });
+                }
+                call(Func::DateTime(DateTimeFunc::MakeInterval), out, DataType::Interval)
+            }
+            "make_time" => {
+                let f8 = DataType::Float8;
+                let out = coerce_all!(int4, int4, f8);
+                call(Func::DateTime(DateTimeFunc::MakeTime), out, DataType::Time)
+            }
+            "make_timestamp" => {
+                let f8 = DataType::Float8;
+                let out = coerce_all!(int4, int4, int4, int4, int4, f8);
+                call(Func::DateTime(DateTimeFunc::MakeTimestamp), out, DataType::Timestamp)
+            }
+            "make_timestamptz" => {
+                let f8 = DataType::Float8;
+                let out = match n {
+                    6 => coerce_all!(int4, int4, int4, int4, int4, f8),
+                    _ => coerce_all!(int4, int4, int4, int4, int4, f8, text),
+                };
+                if self.for_view && n == 6 {
+                    return Err(Error::unsupported("make_timestamptz() without a time zone in a materialized view"));
+                }
+                call(Func::DateTime(DateTimeFunc::MakeTimestampTz), out, DataType::TimestampTz)
             }
             "to_timestamp" if n == 1 => {
                 let f8 = DataType::Float8;
