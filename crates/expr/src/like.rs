@@ -97,7 +97,7 @@ pub fn regex_match(s: &str, pattern: &str, case_insensitive: bool) -> Result<boo
     let invalid = |e: &dyn std::fmt::Display| {
         Error::new(SqlState::InvalidRegularExpression, format!("invalid regular expression: {e}"))
     };
-    match regex::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build() {
+    match compiled(pattern, case_insensitive) {
         Ok(re) => Ok(re.is_match(s)),
         // Back-references (`(a)\1`), which the linear-time engine lacks,
         // go to a backtracking one.
@@ -114,6 +114,31 @@ pub fn regex_match(s: &str, pattern: &str, case_insensitive: bool) -> Result<boo
         }
         Err(e) => Err(invalid(&e)),
     }
+}
+
+/// The compiled form of a pattern, from a small per-thread cache: a
+/// filter like `col ~ 'pattern'` compiles once, not once per row.
+fn compiled(pattern: &str, case_insensitive: bool) -> std::result::Result<regex::Regex, regex::Error> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    /// Patterns kept per thread; the cache is emptied when full.
+    const CACHED_MAX: usize = 64;
+    thread_local! {
+        static CACHE: RefCell<HashMap<(String, bool), regex::Regex>> = RefCell::new(HashMap::new());
+    }
+    let key = (pattern.to_string(), case_insensitive);
+    if let Some(re) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build()?;
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHED_MAX {
+            c.clear();
+        }
+        c.insert(key, re.clone());
+    });
+    Ok(re)
 }
 
 /// Whether a pattern has a back-reference `\1`..`\9` (outside a bracket
@@ -154,7 +179,7 @@ pub fn regexp_replace(source: &str, pattern: &str, replacement: &str, flags: &st
             }
         }
     }
-    let re = regex::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build().map_err(|e| {
+    let re = compiled(pattern, case_insensitive).map_err(|e| {
         Error::new(SqlState::InvalidRegularExpression, format!("invalid regular expression: {e}"))
     })?;
     let expand = |caps: &regex::Captures<'_>| -> String {
