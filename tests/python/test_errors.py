@@ -120,7 +120,6 @@ def test_code_point_collations_are_accepted(
     [
         ("CREATE TABLE part_x (a int) PARTITION BY LIST (a)", "partitioned"),
         ("CREATE TABLE inh_x (b int) INHERITS (pg_class)", "INHERITS"),
-        ("CREATE TABLE like_x (LIKE pg_class)", "LIKE"),
         ("CREATE EXTENSION hstore", "hstore"),
     ],
 )

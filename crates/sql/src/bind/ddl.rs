@@ -236,9 +236,7 @@ impl Binder<'_> {
         if create.inherits.is_some() {
             return Err(Error::new(SqlState::FeatureNotSupported, "table inheritance (INHERITS) is not supported"));
         }
-        if create.like.is_some() {
-            return Err(Error::new(SqlState::FeatureNotSupported, "CREATE TABLE ... (LIKE ...) is not supported yet"));
-        }
+
         let (schema, name) = names::schema_and_name(&create.name);
         let schema = self.schema_for_create_temp(schema, create.temporary)?;
         if let Some(q) = &create.query {
@@ -263,7 +261,32 @@ impl Binder<'_> {
                 as_query: Some(bound.expr),
             }));
         }
-        let mut columns = Vec::new();
+        // (LIKE source [INCLUDING | EXCLUDING DEFAULTS]): the source's
+        // columns with their types and NOT NULL; defaults only when
+        // included, never an identity's, generation or constraints.
+        let mut columns: Vec<ColumnInfo> = match &create.like {
+            Some(ast::CreateTableLikeKind::Parenthesized(like) | ast::CreateTableLikeKind::Plain(like)) => {
+                let (source_schema, source_name) = names::schema_and_name(&like.name);
+                let source = self
+                    .catalog
+                    .relation(source_schema.as_deref(), &source_name)
+                    .ok_or_else(|| Error::undefined_table(&source_name))?;
+                let with_defaults = matches!(like.defaults, Some(ast::CreateTableLikeDefaults::Including));
+                source
+                    .columns
+                    .iter()
+                    .map(|c| ColumnInfo {
+                        name: c.name.clone(),
+                        ty: c.ty.clone(),
+                        not_null: c.not_null,
+                        default: if with_defaults && c.identity.is_none() { c.default.clone() } else { None },
+                        generated: None,
+                        identity: None,
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         let mut primary_key = Vec::new();
         let mut primary_key_name = None;
         let mut unique_keys: Vec<(Option<String>, Vec<usize>)> = Vec::new();
