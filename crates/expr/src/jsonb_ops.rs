@@ -79,10 +79,170 @@ fn has_key(v: &Jsonb, key: &str) -> bool {
     }
 }
 
+/// One step into a `json` value's text: an object key or an array index.
+enum TextStep<'a> {
+    Key(&'a str),
+    Index(i64),
+}
+
+/// The end (exclusive byte index) of the JSON value starting at `i`
+/// (after whitespace), or `None` when the text is not well formed there.
+fn scan_value(b: &[u8], mut i: usize) -> Option<usize> {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    match *b.get(i)? {
+        b'"' => {
+            i += 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 2,
+                    b'"' => return Some(i + 1),
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => {
+                        i = scan_value(b, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let start = i;
+            while i < b.len() && !matches!(b[i], b',' | b'}' | b']') && !b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            (i > start).then_some(i)
+        }
+    }
+}
+
+/// The text of the member or element `step` selects in the `json` text
+/// `text`, verbatim (PostgreSQL's json operators keep the input's
+/// spacing); the last of duplicate keys, as PostgreSQL picks.
+fn text_step<'a>(text: &'a str, step: &TextStep<'_>) -> Option<&'a str> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let open = *b.get(i)?;
+    let mut members: Vec<(Option<String>, usize, usize)> = Vec::new();
+    match (open, step) {
+        (b'{', TextStep::Key(_)) | (b'[', TextStep::Index(_)) => {}
+        _ => return None,
+    }
+    i += 1;
+    loop {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b',') {
+            i += 1;
+        }
+        match b.get(i)? {
+            b'}' | b']' => break,
+            _ => {}
+        }
+        let key = if open == b'{' {
+            let end = scan_value(b, i)?;
+            let key = match json::parse_json_text(&text[i..end]).ok()? {
+                Jsonb::String(k) => k,
+                _ => return None,
+            };
+            i = end;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i += 1;
+            Some(key)
+        } else {
+            None
+        };
+        let end = scan_value(b, i)?;
+        members.push((key, i, end));
+        i = end;
+    }
+    let (_, start, end) = match step {
+        TextStep::Key(k) => members.iter().rev().find(|(key, _, _)| key.as_deref() == Some(*k))?,
+        TextStep::Index(n) => {
+            let n = if *n < 0 { members.len() as i64 + n } else { *n };
+            members.get(usize::try_from(n).ok()?)?
+        }
+    };
+    Some(text[*start..*end].trim())
+}
+
+/// `->`, `->>`, `#>` and `#>>` on `json` (not jsonb): the selected part of
+/// the text, verbatim; `None` for the other operators.
+fn json_text_op(op: JsonOp, text: &str, right: &Datum) -> Option<Datum> {
+    let path_op = matches!(op, JsonOp::Path | JsonOp::PathText);
+    let steps: Vec<&Datum> = match (op, right) {
+        (JsonOp::Get | JsonOp::GetText, d) => vec![d],
+        (JsonOp::Path | JsonOp::PathText, Datum::Array(path)) => path.iter().collect(),
+        _ => return None,
+    };
+    let mut cur = text;
+    for d in steps {
+        let step = match d {
+            Datum::Null => return Some(Datum::Null),
+            // A path element that names an array position is an integer
+            // written as text.
+            Datum::Text(k) if path_op && text_starts_array(cur) => match k.trim().parse::<i64>() {
+                Ok(n) => TextStep::Index(n),
+                Err(_) => return Some(Datum::Null),
+            },
+            Datum::Text(k) => TextStep::Key(k),
+            other => match other.as_i64() {
+                Some(n) => TextStep::Index(n),
+                None => return Some(Datum::Null),
+            },
+        };
+        match text_step(cur, &step) {
+            Some(next) => cur = next,
+            None => return Some(Datum::Null),
+        }
+    }
+    Some(match op {
+        JsonOp::Get | JsonOp::Path => Datum::Json(cur.to_string()),
+        _ => match cur.as_bytes().first() {
+            Some(b'"') => json::parse_json_text(cur).ok().map(|v| text_of(&v)).unwrap_or(Datum::Null),
+            Some(b'n') if cur == "null" => Datum::Null,
+            _ => Datum::Text(cur.to_string()),
+        },
+    })
+}
+
+fn text_starts_array(text: &str) -> bool {
+    text.trim_start().starts_with('[')
+}
+
 /// Evaluates `left op right` (NULL in, NULL out).
 pub fn eval(op: JsonOp, left: Datum, right: Datum) -> Result<Datum> {
     if left.is_null() || right.is_null() {
         return Ok(Datum::Null);
+    }
+    if let Datum::Json(text) = &left {
+        if let Some(result) = json_text_op(op, text, &right) {
+            return Ok(result);
+        }
     }
     let Some(v) = jsonb(&left) else { return Ok(Datum::Null) };
     Ok(match op {

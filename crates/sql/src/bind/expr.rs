@@ -486,15 +486,14 @@ impl Binder<'_> {
             if !(jsonish(&lt) || lt == T::Unknown) {
                 return Err(undefined(&lt, &rt));
             }
-            // json has only the extraction operators; they run on the value
-            // as jsonb, and -> / #> give json back. (PostgreSQL's json keeps
-            // the input's text, so an extracted object prints with its
-            // original spacing and key order there, normalized here.)
+            // json has only the extraction operators; they work on its text
+            // (keeping the input's spacing, as PostgreSQL does), and -> / #>
+            // give json back.
             let json_input = lt == T::Json;
             if json_input && !matches!(j, JsonOp::Get | JsonOp::GetText | JsonOp::Path | JsonOp::PathText) {
                 return Err(undefined(&lt, &rt));
             }
-            let l = self.coerce(l, &lt, &T::Jsonb, if json_input { CastContext::Explicit } else { CastContext::Implicit })?;
+            let l = if json_input { l } else { self.coerce(l, &lt, &T::Jsonb, CastContext::Implicit)? };
             let (rtarget, result) = match j {
                 JsonOp::Get | JsonOp::Delete => (if rt.is_integer() { T::Int4 } else { T::Text }, T::Jsonb),
                 JsonOp::GetText => (if rt.is_integer() { T::Int4 } else { T::Text }, T::Text),
@@ -508,7 +507,7 @@ impl Binder<'_> {
             let r = self.coerce(r, &rt, &rtarget, CastContext::Implicit)?;
             let e = ScalarExpr::Binary { op: BinaryOp::Json(j), left: Box::new(l), right: Box::new(r) };
             if json_input && result == T::Jsonb {
-                return Ok((self.coerce(e, &T::Jsonb, &T::Json, CastContext::Explicit)?, T::Json));
+                return Ok((e, T::Json));
             }
             return Ok((e, result));
         }
