@@ -32,6 +32,9 @@ pub struct ColumnDef {
     /// An identity column: `default` draws from its owned sequence.
     #[serde(default)]
     pub identity: Option<freshet_common::types::Identity>,
+    /// COLLATE other than the default (a code-point collation).
+    #[serde(default)]
+    pub collation: Option<String>,
 }
 
 /// An index: a unique one enforces uniqueness (see `crate::index_key`);
@@ -213,6 +216,7 @@ impl RelationDef {
                     default: c.default.clone(),
                     generated: c.generated.clone(),
                     identity: c.identity,
+                    collation: c.collation.clone(),
                 })
                 .collect(),
             primary_key: self.primary_key(),

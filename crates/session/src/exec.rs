@@ -124,7 +124,7 @@ impl Session {
                     kind: RelKind::View { sql },
                     columns: cols
                         .iter()
-                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None })
+                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None, collation: None })
                         .collect(),
                     indexes: vec![],
                     foreign_keys: vec![],
@@ -160,7 +160,7 @@ impl Session {
                     kind: RelKind::MaterializedView { sql, depends_on },
                     columns: cols
                         .iter()
-                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None })
+                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None, collation: None })
                         .collect(),
                     indexes: vec![],
                     foreign_keys: vec![],
@@ -356,9 +356,9 @@ impl Session {
                 name: name.to_string(),
                 kind: RelKind::Sequence { start, increment, owner },
                 columns: vec![
-                    ColumnDef { name: "last_value".into(), ty: DataType::Int8, not_null: true, default: None, generated: None, identity: None },
-                    ColumnDef { name: "log_cnt".into(), ty: DataType::Int8, not_null: true, default: None, generated: None, identity: None },
-                    ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None, generated: None, identity: None },
+                    ColumnDef { name: "last_value".into(), ty: DataType::Int8, not_null: true, default: None, generated: None, identity: None, collation: None },
+                    ColumnDef { name: "log_cnt".into(), ty: DataType::Int8, not_null: true, default: None, generated: None, identity: None, collation: None },
+                    ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None, generated: None, identity: None, collation: None },
                 ],
                 indexes: vec![],
                 foreign_keys: vec![],
@@ -418,6 +418,7 @@ impl Session {
                     default: c.default.clone(),
                     generated: c.generated.clone(),
                     identity: c.identity,
+                    collation: c.collation.clone(),
                 })
                 .collect(),
             indexes,
@@ -783,6 +784,7 @@ impl Session {
                     default: column.default.clone(),
                     generated: column.generated.clone(),
                     identity: column.identity,
+                    collation: column.collation.clone(),
                 };
                 rel.columns.push(def);
                 self.replace_relation(txn, rel.clone())?;

@@ -401,6 +401,7 @@ fn info(r: &SystemRelation) -> RelationInfo {
                 default: None,
                 generated: None,
                 identity: None,
+                collation: None,
             })
             .collect(),
         primary_key: vec![],
@@ -683,17 +684,39 @@ fn pg_class(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// One `pg_attribute` row (attnum 1-based).
-fn attribute_row(
+/// What a `pg_attribute` row says about one column (attnum 1-based).
+struct Attribute<'a> {
     rel_oid: u32,
-    name: &str,
-    ty: &DataType,
+    name: &'a str,
+    ty: &'a DataType,
     attnum: usize,
     not_null: bool,
     has_default: bool,
     generated: bool,
     identity: Option<Identity>,
-) -> Row {
+    /// `attcollation` when not the type's default.
+    collation: Option<u32>,
+}
+
+impl<'a> Attribute<'a> {
+    /// A plain column: nullable, no default, no collation of its own.
+    fn plain(rel_oid: u32, name: &'a str, ty: &'a DataType, attnum: usize) -> Attribute<'a> {
+        Attribute { rel_oid, name, ty, attnum, not_null: false, has_default: false, generated: false, identity: None, collation: None }
+    }
+}
+
+/// The OID of a code-point collation by name (pg_collation's).
+fn collation_oid(name: &str) -> Option<u32> {
+    match name {
+        "C" => Some(950),
+        "POSIX" => Some(951),
+        "ucs_basic" => Some(12_340),
+        _ => None,
+    }
+}
+
+fn attribute_row(a: Attribute<'_>) -> Row {
+    let Attribute { rel_oid, name, ty, attnum, not_null, has_default, generated, identity, collation } = a;
     let t = type_facts(ty);
     // Columns of type `name` in catalogs use the C collation, as in PostgreSQL.
     vec![
@@ -718,7 +741,7 @@ fn attribute_row(
         Datum::Bool(false),
         Datum::Bool(true),
         Datum::Int4(0),
-        oid(t.typcollation),
+        oid(collation.unwrap_or(t.typcollation)),
         null(),
         null(),
         null(),
@@ -733,16 +756,17 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
             // An identity column has no default in PostgreSQL's catalogs.
             let has_default = (default_expression(c.default.as_deref(), &c.ty).is_some() && c.identity.is_none())
                 || c.generated.is_some();
-            rows.push(attribute_row(
-                r.oid,
-                &c.name,
-                &c.ty,
-                i + 1,
-                c.not_null,
+            rows.push(attribute_row(Attribute {
+                rel_oid: r.oid,
+                name: &c.name,
+                ty: &c.ty,
+                attnum: i + 1,
+                not_null: c.not_null,
                 has_default,
-                c.generated.is_some(),
-                c.identity,
-            ));
+                generated: c.generated.is_some(),
+                identity: c.identity,
+                collation: c.collation.as_deref().and_then(collation_oid),
+            }));
         }
         for index in &r.indexes {
             let mut parts = index.key_parts();
@@ -760,22 +784,14 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                         (function.unwrap_or("expr").to_lowercase(), DataType::Text)
                     }
                 };
-                rows.push(attribute_row(index.oid, &name, &ty, i + 1, false, false, false, None));
+                rows.push(attribute_row(Attribute::plain(index.oid, &name, &ty, i + 1)));
             }
         }
     }
     for s in RELATIONS {
         for (i, (name, ty)) in s.column_types().into_iter().enumerate() {
-            rows.push(attribute_row(
-                s.oid,
-                name,
-                &ty.data_type(),
-                i + 1,
-                false,
-                false,
-                false,
-                None,
-            ));
+            let ty = ty.data_type();
+            rows.push(attribute_row(Attribute::plain(s.oid, name, &ty, i + 1)));
         }
     }
     Ok(rows)
@@ -1295,6 +1311,7 @@ fn pg_collation(_: &SystemContext<'_>) -> Result<Vec<Row>> {
         row(DEFAULT_COLLATION_OID, "default", 'd', None),
         row(950, "C", 'c', Some("C")),
         row(951, "POSIX", 'c', Some("POSIX")),
+        row(12_340, "ucs_basic", 'c', Some("C")),
     ])
 }
 
@@ -1774,6 +1791,8 @@ struct IsColumn {
     generated: Option<String>,
     /// An identity column's kind and its sequence's (start, increment).
     identity: Option<(Identity, i64, i64)>,
+    /// A collation other than the default.
+    collation: Option<String>,
 }
 
 fn is_relations<'a>(
@@ -1815,6 +1834,7 @@ fn is_relations<'a>(
                     default,
                     generated: c.generated.clone(),
                     identity,
+                    collation: c.collation.clone(),
                 }
             })
             .collect();
@@ -1824,7 +1844,7 @@ fn is_relations<'a>(
         let columns = s
             .column_types()
             .into_iter()
-            .map(|(n, t)| IsColumn { name: n.to_string(), ty: t.data_type(), not_null: false, default: None, generated: None, identity: None })
+            .map(|(n, t)| IsColumn { name: n.to_string(), ty: t.data_type(), not_null: false, default: None, generated: None, identity: None, collation: None })
             .collect();
         out.push((
             s.schema.to_string(),
@@ -1906,7 +1926,7 @@ fn is_type_facts(ty: &DataType) -> [Datum; 6] {
 fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (schema, name, view, columns) in is_relations(ctx) {
-        for (i, IsColumn { name: column, ty, not_null, default, generated, identity }) in columns.into_iter().enumerate() {
+        for (i, IsColumn { name: column, ty, not_null, default, generated, identity, collation }) in columns.into_iter().enumerate() {
             let data_type = match &ty {
                 DataType::Array(_) => "ARRAY".to_string(),
                 t => format_type(t.oid(), None),
@@ -1934,7 +1954,10 @@ fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 null(),
             ];
             // Collation columns: NULL for the default collation.
-            row.extend([null(), null(), null()]);
+            match &collation {
+                Some(c) => row.extend([text(ctx.database), text("pg_catalog"), text(c)]),
+                None => row.extend([null(), null(), null()]),
+            }
             row.extend([
                 null(),
                 null(),
@@ -2578,6 +2601,7 @@ mod tests {
             default: default.map(str::to_string),
             generated: None,
             identity: None,
+            collation: None,
         };
         let table = c.allocate_oid();
         let (pkey, unique, plain, seq, view) = (

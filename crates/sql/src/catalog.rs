@@ -32,6 +32,8 @@ pub struct ColumnInfo {
     pub generated: Option<String>,
     /// An identity column (its DEFAULT draws from its sequence).
     pub identity: Option<freshet_common::types::Identity>,
+    /// COLLATE of a text column other than the default (a code-point one).
+    pub collation: Option<String>,
 }
 
 /// A relation the binder can reference.

@@ -35,9 +35,10 @@ pub fn schema_and_name(name: &ObjectName) -> (Option<String>, String) {
 const CODE_POINT_COLLATIONS: &[&str] = &["default", "C", "POSIX", "ucs_basic"];
 
 /// Accepts a COLLATE name whose order Freshet implements (text compares by
-/// code point: `C`, `POSIX`, `ucs_basic`, `default`); any other collation
-/// would be ignored silently, so it is refused (0A000).
-pub fn check_collation(name: &ObjectName) -> freshet_common::Result<()> {
+/// code point: `C`, `POSIX`, `ucs_basic`, `default`) and returns it (`None`
+/// for `default`); any other collation would be ignored silently, so it is
+/// refused (0A000).
+pub fn check_collation(name: &ObjectName) -> freshet_common::Result<Option<String>> {
     let parts = object_name(name);
     let (schema, collation) = match parts.as_slice() {
         [c] => (None, c.as_str()),
@@ -45,7 +46,7 @@ pub fn check_collation(name: &ObjectName) -> freshet_common::Result<()> {
         _ => return Err(freshet_common::Error::syntax(format!("improper qualified name: {name}"))),
     };
     if CODE_POINT_COLLATIONS.contains(&collation) && schema.is_none_or(|s| s == "pg_catalog") {
-        return Ok(());
+        return Ok((collation != "default").then(|| collation.to_string()));
     }
     Err(freshet_common::Error::new(
         freshet_common::SqlState::FeatureNotSupported,

@@ -90,7 +90,7 @@ impl Binder<'_> {
             Some(t) => t.clone(),
             None => typing::data_type(&def.data_type)?,
         };
-        let mut column = ColumnInfo { name: name.clone(), ty, not_null: false, default: None, generated: None, identity: None };
+        let mut column = ColumnInfo { name: name.clone(), ty, not_null: false, default: None, generated: None, identity: None, collation: None };
         let mut primary = false;
         let mut unique = false;
         let mut sequence = None;
@@ -172,7 +172,15 @@ impl Binder<'_> {
                     }
                     fks.push((fk, name.clone()))
                 }
-                ColumnOption::Collation(name) => names::check_collation(name)?,
+                ColumnOption::Collation(name) => {
+                    if !column.ty.without_modifiers().is_string() && !matches!(column.ty, DataType::Array(_)) {
+                        return Err(Error::new(
+                            SqlState::DatatypeMismatch,
+                            format!("collations are not supported by type {}", column.ty.pg_name()),
+                        ));
+                    }
+                    column.collation = names::check_collation(name)?;
+                }
                 ColumnOption::Comment(_) => {}
                 other => return Err(Error::unsupported(format!("column option {other}"))),
             }
@@ -244,7 +252,7 @@ impl Binder<'_> {
             let columns = bound
                 .columns
                 .iter()
-                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None })
+                .map(|c| ColumnInfo { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None, collation: None })
                 .collect();
             return Ok(Plan::CreateTable(CreateTablePlan {
                 schema,
@@ -282,6 +290,7 @@ impl Binder<'_> {
                         default: if with_defaults && c.identity.is_none() { c.default.clone() } else { None },
                         generated: None,
                         identity: None,
+                        collation: c.collation.clone(),
                     })
                     .collect()
             }
