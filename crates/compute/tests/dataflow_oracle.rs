@@ -45,7 +45,7 @@ fn table_info(oid: u32, name: &str, cols: &[(&str, DataType)]) -> RelationInfo {
         kind: RelationKind::Table,
         columns: cols
             .iter()
-            .map(|(n, t)| ColumnInfo { name: n.to_string(), ty: t.clone(), not_null: false, default: None })
+            .map(|(n, t)| ColumnInfo::new(*n, t.clone()))
             .collect(),
         primary_key: vec![],
         unique_keys: vec![],

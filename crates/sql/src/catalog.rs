@@ -36,6 +36,13 @@ pub struct ColumnInfo {
     pub collation: Option<String>,
 }
 
+impl ColumnInfo {
+    /// A nullable column without a default or anything else special.
+    pub fn new(name: impl Into<String>, ty: DataType) -> ColumnInfo {
+        ColumnInfo { name: name.into(), ty, not_null: false, default: None, generated: None, identity: None, collation: None }
+    }
+}
+
 /// A relation the binder can reference.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RelationInfo {

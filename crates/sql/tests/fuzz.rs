@@ -19,7 +19,7 @@ fn table(oid: u32, name: &str, cols: &[(&str, DataType)]) -> RelationInfo {
         kind: RelationKind::Table,
         columns: cols
             .iter()
-            .map(|(n, t)| ColumnInfo { name: n.to_string(), ty: t.clone(), not_null: false, default: None, generated: None, identity: None, collation: None })
+            .map(|(n, t)| ColumnInfo::new(*n, t.clone()))
             .collect(),
         primary_key: vec![0],
         unique_keys: vec![],

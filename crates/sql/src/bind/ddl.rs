@@ -1010,8 +1010,29 @@ fn is_immutable(func: &freshet_expr::Func) -> bool {
 
 /// A short name for a statement, for error messages.
 pub(crate) fn statement_kind(stmt: &ast::Statement) -> String {
+    // The leading keywords (`CREATE FUNCTION`, `LISTEN`), not the names
+    // that follow them.
     let text = stmt.to_string();
-    text.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase()
+    let keyword = |w: &str| {
+        let upper = w.to_ascii_uppercase();
+        w.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+            && sqlparser::keywords::ALL_KEYWORDS.binary_search(&upper.as_str()).is_ok()
+    };
+    let mut words: Vec<String> = Vec::new();
+    for w in text.split_whitespace().take(3) {
+        if !keyword(w) || (words.len() == 1 && !matches!(words[0].as_str(), "CREATE" | "ALTER" | "DROP")) {
+            break;
+        }
+        words.push(w.to_ascii_uppercase());
+        if words.len() == 2 {
+            break;
+        }
+    }
+    if words.is_empty() {
+        text.split_whitespace().next().unwrap_or("").to_ascii_uppercase()
+    } else {
+        words.join(" ")
+    }
 }
 
 /// Whether a UNIQUE constraint says NULLS NOT DISTINCT.
