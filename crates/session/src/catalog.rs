@@ -37,6 +37,39 @@ pub struct ColumnDef {
     pub collation: Option<String>,
 }
 
+impl ColumnDef {
+    /// A plain column: no default, nothing generated, the default collation.
+    pub fn new(name: impl Into<String>, ty: DataType, not_null: bool) -> ColumnDef {
+        ColumnDef { name: name.into(), ty, not_null, default: None, generated: None, identity: None, collation: None }
+    }
+
+    /// The stored form of a column the binder described.
+    pub fn from_info(c: &ColumnInfo) -> ColumnDef {
+        ColumnDef {
+            name: c.name.clone(),
+            ty: c.ty.clone(),
+            not_null: c.not_null,
+            default: c.default.clone(),
+            generated: c.generated.clone(),
+            identity: c.identity,
+            collation: c.collation.clone(),
+        }
+    }
+
+    /// The binder's view of this column.
+    pub fn info(&self) -> ColumnInfo {
+        ColumnInfo {
+            name: self.name.clone(),
+            ty: self.ty.clone(),
+            not_null: self.not_null,
+            default: self.default.clone(),
+            generated: self.generated.clone(),
+            identity: self.identity,
+            collation: self.collation.clone(),
+        }
+    }
+}
+
 /// An index: a unique one enforces uniqueness (see `crate::index_key`);
 /// point lookups use plain unique ones.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -206,19 +239,7 @@ impl RelationDef {
                 RelKind::Sequence { .. } => RelationKind::Sequence,
                 RelKind::MaterializedView { sql, .. } => RelationKind::MaterializedView { sql: sql.clone() },
             },
-            columns: self
-                .columns
-                .iter()
-                .map(|c| ColumnInfo {
-                    name: c.name.clone(),
-                    ty: c.ty.clone(),
-                    not_null: c.not_null,
-                    default: c.default.clone(),
-                    generated: c.generated.clone(),
-                    identity: c.identity,
-                    collation: c.collation.clone(),
-                })
-                .collect(),
+            columns: self.columns.iter().map(ColumnDef::info).collect(),
             primary_key: self.primary_key(),
             unique_keys: self.indexes.iter().filter(|i| i.unique && !i.primary && i.is_plain()).map(|i| i.columns.clone()).collect(),
         }

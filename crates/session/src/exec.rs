@@ -124,7 +124,7 @@ impl Session {
                     kind: RelKind::View { sql },
                     columns: cols
                         .iter()
-                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None, collation: None })
+                        .map(|c| ColumnDef::new(c.name.clone(), c.ty.clone(), false))
                         .collect(),
                     indexes: vec![],
                     foreign_keys: vec![],
@@ -160,7 +160,7 @@ impl Session {
                     kind: RelKind::MaterializedView { sql, depends_on },
                     columns: cols
                         .iter()
-                        .map(|c| ColumnDef { name: c.name.clone(), ty: c.ty.clone(), not_null: false, default: None, generated: None, identity: None, collation: None })
+                        .map(|c| ColumnDef::new(c.name.clone(), c.ty.clone(), false))
                         .collect(),
                     indexes: vec![],
                     foreign_keys: vec![],
@@ -356,9 +356,9 @@ impl Session {
                 name: name.to_string(),
                 kind: RelKind::Sequence { start, increment, owner },
                 columns: vec![
-                    ColumnDef { name: "last_value".into(), ty: DataType::Int8, not_null: true, default: None, generated: None, identity: None, collation: None },
-                    ColumnDef { name: "log_cnt".into(), ty: DataType::Int8, not_null: true, default: None, generated: None, identity: None, collation: None },
-                    ColumnDef { name: "is_called".into(), ty: DataType::Bool, not_null: true, default: None, generated: None, identity: None, collation: None },
+                    ColumnDef::new("last_value", DataType::Int8, true),
+                    ColumnDef::new("log_cnt", DataType::Int8, true),
+                    ColumnDef::new("is_called", DataType::Bool, true),
                 ],
                 indexes: vec![],
                 foreign_keys: vec![],
@@ -408,19 +408,7 @@ impl Session {
             schema: p.schema.clone(),
             name: p.name.clone(),
             kind: RelKind::Table,
-            columns: p
-                .columns
-                .iter()
-                .map(|c| ColumnDef {
-                    name: c.name.clone(),
-                    ty: c.ty.clone(),
-                    not_null: c.not_null,
-                    default: c.default.clone(),
-                    generated: c.generated.clone(),
-                    identity: c.identity,
-                    collation: c.collation.clone(),
-                })
-                .collect(),
+            columns: p.columns.iter().map(ColumnDef::from_info).collect(),
             indexes,
             foreign_keys,
             checks,
@@ -777,16 +765,7 @@ impl Session {
                 if let Some(seq) = &sequence {
                     self.create_sequence(txn, &rel.schema.clone(), &seq.name, seq.start, seq.increment, Some((rel.oid, rel.columns.len())));
                 }
-                let def = ColumnDef {
-                    name: column.name.clone(),
-                    ty: column.ty.clone(),
-                    not_null: column.not_null,
-                    default: column.default.clone(),
-                    generated: column.generated.clone(),
-                    identity: column.identity,
-                    collation: column.collation.clone(),
-                };
-                rel.columns.push(def);
+                rel.columns.push(ColumnDef::from_info(&column));
                 self.replace_relation(txn, rel.clone())?;
                 // Existing rows get the default, evaluated per row.
                 let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.to_vec())).collect()).unwrap_or_default();
