@@ -87,35 +87,49 @@ pub fn decode(text: &str, format: &str) -> Result<Vec<u8>> {
             Ok(out)
         }
         Format::Base64 => {
+            // PostgreSQL's decoder: groups of four symbols, '=' only as the
+            // third or fourth of a group (ending the data), whitespace
+            // skipped, and an incomplete last group an error.
+            let end_error = || {
+                invalid("invalid base64 end sequence".into())
+                    .with_hint("Input data is missing padding, is truncated, or is otherwise corrupted.")
+            };
             let mut out = Vec::with_capacity(text.len() * 3 / 4);
-            let (mut acc, mut bits, mut padding) = (0u32, 0u32, 0usize);
+            let (mut buf, mut pos, mut end) = (0u32, 0usize, 0usize);
             for c in text.chars() {
                 if matches!(c, ' ' | '\t' | '\n' | '\r') {
                     continue;
                 }
-                if c == '=' {
-                    padding += 1;
-                    continue;
-                }
-                if padding > 0 {
-                    return Err(invalid("invalid base64 end sequence".into()));
-                }
-                let v = BASE64
-                    .iter()
-                    .position(|b| *b as char == c)
-                    .ok_or_else(|| invalid(format!("invalid symbol \"{c}\" found while decoding base64 sequence")))?;
-                acc = (acc << 6) | v as u32;
-                bits += 6;
-                if bits >= 8 {
-                    bits -= 8;
-                    out.push((acc >> bits) as u8);
-                    acc &= (1 << bits) - 1;
+                let value = if c == '=' {
+                    if end == 0 {
+                        end = match pos {
+                            2 => 1,
+                            3 => 2,
+                            _ => return Err(invalid("unexpected \"=\" while decoding base64 sequence".into())),
+                        };
+                    }
+                    0
+                } else {
+                    BASE64.iter().position(|b| *b as char == c).ok_or_else(|| {
+                        invalid(format!("invalid symbol \"{c}\" found while decoding base64 sequence"))
+                    })? as u32
+                };
+                buf = (buf << 6) | value;
+                pos += 1;
+                if pos == 4 {
+                    out.push((buf >> 16) as u8);
+                    if end == 0 || end > 1 {
+                        out.push((buf >> 8) as u8);
+                    }
+                    if end == 0 || end > 2 {
+                        out.push(buf as u8);
+                    }
+                    buf = 0;
+                    pos = 0;
                 }
             }
-            // Leftover bits must be padding, and the padding must complete
-            // the last group of four.
-            if bits >= 6 || (padding > 0 && (bits / 2 != padding as u32)) {
-                return Err(invalid("invalid base64 end sequence".into()));
+            if pos != 0 {
+                return Err(end_error());
             }
             Ok(out)
         }
@@ -169,7 +183,9 @@ mod tests {
         assert_eq!(decode("YW Jj\n", "base64").unwrap(), b"abc");
         assert!(decode("abc", "hex").is_err());
         assert!(decode("zz", "hex").is_err());
-        assert!(decode("YQ=a", "base64").is_err());
+        assert_eq!(decode("YQ=a", "base64").unwrap(), b"a");
+        assert!(decode("YQ", "base64").is_err());
+        assert!(decode("YW=", "base64").is_err());
         assert!(decode("\\9", "escape").is_err());
         assert!(encode(b"", "rot13").is_err());
     }
