@@ -104,6 +104,19 @@ def test_collations_freshet_does_not_implement_are_refused(
     assert failure.value.diag.message_hint
 
 
+@pytest.mark.freshet_only
+def test_collation_in_alter_column_type_is_checked(
+    conn: psycopg.Connection, table_name: str
+) -> None:
+    conn.execute(f"CREATE TABLE {table_name} (a text)")
+    conn.execute(f'ALTER TABLE {table_name} ALTER COLUMN a TYPE varchar(9) COLLATE "C"')
+    with pytest.raises(errors.FeatureNotSupported) as failure:
+        conn.execute(
+            f'ALTER TABLE {table_name} ALTER COLUMN a TYPE text COLLATE "sv-x-icu"'
+        )
+    assert "sv-x-icu" in str(failure.value)
+
+
 @pytest.mark.parametrize("collation", ['"C"', '"POSIX"', "ucs_basic", 'pg_catalog."C"'])
 def test_code_point_collations_are_accepted(
     conn: psycopg.Connection, collation: str

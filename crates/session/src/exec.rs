@@ -940,7 +940,7 @@ impl Session {
                 rel.columns[idx].not_null = not_null;
                 self.replace_relation(txn, rel)?;
             }
-            AlterTableAction::AlterType { column, ty } => {
+            AlterTableAction::AlterType { column, ty, collation } => {
                 let idx = column_index(&rel, &column)?;
                 let from = rel.columns[idx].ty.clone();
                 if !freshet_common::cast::can_cast(&from, &ty, CastContext::Assignment)
@@ -952,6 +952,7 @@ impl Session {
                     ));
                 }
                 rel.columns[idx].ty = ty.clone();
+                rel.columns[idx].collation = collation;
                 let rows: Vec<(u64, Row)> = txn.work.table(table).map(|t| t.rows.iter().map(|(k, v)| (*k, v.to_vec())).collect()).unwrap_or_default();
                 let text = self.settings.text_context();
                 let mut updates = Vec::new();

@@ -46,6 +46,7 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
                 normalize_parenthesized_set_operations(text),
                 normalize_alter_sequence_rename(text),
                 normalize_fetch_expression(text),
+                normalize_alter_type_collate(text),
             ];
             for rewritten in retries.into_iter().flatten() {
                 if let Ok(statements) = Parser::new(&dialect)
@@ -275,6 +276,90 @@ fn normalize_fetch_expression(sql: &str) -> Option<String> {
         if let Some((_, last, text)) = edits.iter().find(|(first, _, _)| *first == i) {
             out.push_str(text);
             i = last + 1;
+        } else {
+            out.push_str(&tokens[i].to_string());
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// `ALTER TABLE t ALTER [COLUMN] c [SET DATA] TYPE type COLLATE name`,
+/// which sqlparser does not parse, as `... TYPE type USING c COLLATE name`
+/// (the binder reads the collation from there). Only a clause without its
+/// own USING is rewritten; `None` when nothing is.
+fn normalize_alter_type_collate(sql: &str) -> Option<String> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+    let words: Vec<usize> = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
+    let keyword = |w: usize| match words.get(w).map(|&i| &tokens[i]) {
+        Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
+        _ => None,
+    };
+    if keyword(0) != Some(Keyword::ALTER) || keyword(1) != Some(Keyword::TABLE) {
+        return None;
+    }
+    // (token index of COLLATE, token index after the collation name, column text)
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut w = 2;
+    while w < words.len() {
+        if keyword(w) == Some(Keyword::ALTER) {
+            let mut k = w + 1;
+            if keyword(k) == Some(Keyword::COLUMN) {
+                k += 1;
+            }
+            let Some(&column_token) = words.get(k) else { break };
+            let column = tokens[column_token].to_string();
+            k += 1;
+            if keyword(k) == Some(Keyword::SET) && keyword(k + 1) == Some(Keyword::DATA) {
+                k += 2;
+            }
+            if keyword(k) != Some(Keyword::TYPE) {
+                w += 1;
+                continue;
+            }
+            // The type, up to COLLATE at parenthesis depth 0.
+            let mut depth = 0i32;
+            let mut j = k + 1;
+            while let Some(&i) = words.get(j) {
+                match &tokens[i] {
+                    Token::LParen => depth += 1,
+                    Token::RParen => depth -= 1,
+                    Token::Comma if depth == 0 => break,
+                    _ if depth == 0 && keyword(j) == Some(Keyword::COLLATE) => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if keyword(j) == Some(Keyword::COLLATE) {
+                // The name: one word, or schema . name.
+                let mut end = j + 2;
+                if words.get(end).is_some_and(|&i| tokens[i] == Token::Period) {
+                    end += 2;
+                }
+                if keyword(end) != Some(Keyword::USING) {
+                    let last = words.get(end - 1).copied()?;
+                    edits.push((words[j], last + 1, column));
+                }
+                w = end;
+                continue;
+            }
+            w = j;
+            continue;
+        }
+        w += 1;
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Some((_, end, column)) = edits.iter().find(|(start, _, _)| *start == i) {
+            let collate: String = tokens[i..*end].iter().map(|t| t.to_string()).collect();
+            out.push_str(&format!("USING {column} {collate}"));
+            i = *end;
         } else {
             out.push_str(&tokens[i].to_string());
             i += 1;
@@ -651,6 +736,8 @@ mod tests {
             "ALTER SEQUENCE IF EXISTS public.s RENAME TO s2",
             "SELECT a FROM t ORDER BY a OFFSET (1 + 1) ROWS FETCH FIRST (1 + 1) ROWS ONLY",
             "SELECT a FROM t ORDER BY a FETCH NEXT ($1) ROW ONLY",
+            "ALTER TABLE \"drop\" ALTER COLUMN \"when\" TYPE varchar(1) COLLATE \"C\"",
+            "ALTER TABLE t ALTER c SET DATA TYPE text COLLATE pg_catalog.\"POSIX\", ALTER COLUMN d TYPE numeric(10, 2)",
         ] {
             assert!(parse_statements(sql).is_ok(), "{sql}: {:?}", parse_statements(sql).err());
         }

@@ -138,7 +138,9 @@ pub enum AlterTableAction {
     /// ADD GENERATED ... AS IDENTITY: create `sequence`, owned by the
     /// column, and make `default` (its nextval) the column's default.
     AddIdentity { column: String, sequence: SerialSequence, default: String, identity: freshet_common::types::Identity },
-    AlterType { column: String, ty: DataType },
+    /// ALTER COLUMN ... TYPE ty [COLLATE c]: the column's collation becomes
+    /// `collation` (the default when `None`), as in PostgreSQL.
+    AlterType { column: String, ty: DataType, collation: Option<String> },
     AddPrimaryKey { name: Option<String>, columns: Vec<usize> },
     AddUnique { name: Option<String>, columns: Vec<usize>, nulls_not_distinct: bool },
     AddForeignKey(ForeignKeyPlan),

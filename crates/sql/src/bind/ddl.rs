@@ -480,12 +480,19 @@ impl Binder<'_> {
                         }
                         ast::AlterColumnOperation::SetDataType { data_type, using, .. } => {
                             let ty = typing::data_type(data_type)?;
+                            let mut collation = None;
                             // USING the column itself, or cast to the new type
                             // (what Django emits), converts as a plain type
                             // change does; other expressions are not supported.
+                            // `TYPE t COLLATE c` arrives as `USING column
+                            // COLLATE c` (see freshet_sql::parse).
                             if let Some(expr) = using {
                                 let mut e = expr;
                                 while let ast::Expr::Nested(inner) = e {
+                                    e = inner;
+                                }
+                                if let ast::Expr::Collate { expr: inner, collation: name } = e {
+                                    collation = names::check_collation(name)?;
                                     e = inner;
                                 }
                                 if let ast::Expr::Cast { expr: inner, data_type: cast_to, .. } = e {
@@ -508,7 +515,7 @@ impl Binder<'_> {
                                     return Err(Error::unsupported("ALTER COLUMN TYPE ... USING an expression other than the column"));
                                 }
                             }
-                            actions.push(AlterTableAction::AlterType { column, ty })
+                            actions.push(AlterTableAction::AlterType { column, ty, collation })
                         }
                         ast::AlterColumnOperation::AddGenerated { sequence_options, generated_as } => {
                             // ADD GENERATED ... AS IDENTITY: a sequence owned
