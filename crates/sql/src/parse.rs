@@ -2,7 +2,9 @@
 
 use freshet_common::{Error, Result};
 use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// A parsed statement (sqlparser's AST).
 pub type Statement = sqlparser::ast::Statement;
@@ -142,28 +144,56 @@ fn unwrap_limit_parentheses(sql: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-/// A set operation whose first operand is parenthesized, where sqlparser
-/// wants a plain query: as a subquery, `((SELECT ...) UNION (SELECT ...))`
-/// becomes `(SELECT * FROM ((SELECT ...) UNION (SELECT ...)) AS
-/// freshet_set_operation)`, and after EXPLAIN, `EXPLAIN (SELECT ...) UNION
-/// ...` becomes `EXPLAIN SELECT * FROM (...) AS freshet_set_operation`
-/// (sqlparser reads the parenthesis as an option list). Django writes both.
-/// Works on tokens; `None` when there is nothing to rewrite.
-fn normalize_parenthesized_set_operations(sql: &str) -> Option<String> {
-    use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
-    let words: Vec<usize> = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
-    let keyword = |w: usize| match words.get(w).map(|&i| &tokens[i]) {
-        Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
-        _ => None,
-    };
-    let is = |w: usize, t: &Token| words.get(w).is_some_and(|&i| tokens[i] == *t);
-    // The word index of the parenthesis closing the one at word `open`.
-    let closing = |open: usize| {
+/// A statement's tokens, for the token-level rewrites below: positions
+/// are counted in words (tokens other than whitespace), and the result is
+/// the tokens again with some ranges replaced, so text in literals and
+/// quoted identifiers is never touched.
+struct Words {
+    tokens: Vec<Token>,
+    /// Indexes in `tokens` of the tokens that are not whitespace.
+    words: Vec<usize>,
+}
+
+/// Tokens `start..end` replaced by `text` (an insertion when empty).
+struct Edit {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+impl Words {
+    fn new(sql: &str) -> Option<Words> {
+        let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+        let words = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
+        Some(Words { tokens, words })
+    }
+
+    fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The token index of word `w` (the end of the tokens past the last word).
+    fn token_index(&self, w: usize) -> usize {
+        self.words.get(w).copied().unwrap_or(self.tokens.len())
+    }
+
+    /// The keyword word `w` is, if it is an unquoted keyword.
+    fn keyword(&self, w: usize) -> Option<Keyword> {
+        match self.words.get(w).map(|&i| &self.tokens[i]) {
+            Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
+            _ => None,
+        }
+    }
+
+    fn is(&self, w: usize, want: &Token) -> bool {
+        self.words.get(w).is_some_and(|&i| self.tokens[i] == *want)
+    }
+
+    /// The word index of the parenthesis closing the one at word `open`.
+    fn closing(&self, open: usize) -> Option<usize> {
         let mut depth = 0i32;
-        for (w, &i) in words.iter().enumerate().skip(open) {
-            match tokens[i] {
+        for (w, &i) in self.words.iter().enumerate().skip(open) {
+            match self.tokens[i] {
                 Token::LParen => depth += 1,
                 Token::RParen => {
                     depth -= 1;
@@ -175,113 +205,105 @@ fn normalize_parenthesized_set_operations(sql: &str) -> Option<String> {
             }
         }
         None
+    }
+
+    /// The text of tokens `start..end`.
+    fn text(&self, start: usize, end: usize) -> String {
+        self.tokens[start..end].iter().map(|t| t.to_string()).collect()
+    }
+
+    /// The statement with `edits` applied; `None` when there are none.
+    fn render(&self, mut edits: Vec<Edit>) -> Option<String> {
+        if edits.is_empty() {
+            return None;
+        }
+        // Insertions before the replacement that starts at the same token.
+        edits.sort_by_key(|e| (e.start, e.end > e.start));
+        let mut out = String::new();
+        let mut i = 0;
+        let mut pending = edits.iter().peekable();
+        while i <= self.tokens.len() {
+            let mut skipped_to = None;
+            while let Some(e) = pending.next_if(|e| e.start == i) {
+                out.push_str(&e.text);
+                if e.end > e.start {
+                    skipped_to = Some(e.end);
+                }
+            }
+            match skipped_to {
+                Some(end) => i = end,
+                None if i < self.tokens.len() => {
+                    out.push_str(&self.tokens[i].to_string());
+                    i += 1;
+                }
+                None => break,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A set operation whose first operand is parenthesized, where sqlparser
+/// wants a plain query: as a subquery, `((SELECT ...) UNION (SELECT ...))`
+/// becomes `(SELECT * FROM ((SELECT ...) UNION (SELECT ...)) AS
+/// freshet_set_operation)`, and after EXPLAIN, `EXPLAIN (SELECT ...) UNION
+/// ...` becomes `EXPLAIN SELECT * FROM (...) AS freshet_set_operation`
+/// (sqlparser reads the parenthesis as an option list). Django writes both.
+/// `None` when there is nothing to rewrite.
+fn normalize_parenthesized_set_operations(sql: &str) -> Option<String> {
+    let words = Words::new(sql)?;
+    let set_op = |w: usize| matches!(words.keyword(w), Some(Keyword::UNION | Keyword::INTERSECT | Keyword::EXCEPT));
+    let query_start = |w: usize| matches!(words.keyword(w), Some(Keyword::SELECT | Keyword::WITH | Keyword::VALUES));
+    let insert = |w: usize, text: &str| {
+        let at = words.token_index(w);
+        Edit { start: at, end: at, text: text.to_string() }
     };
-    let set_op = |w: usize| matches!(keyword(w), Some(Keyword::UNION | Keyword::INTERSECT | Keyword::EXCEPT));
-    let query_start = |w: usize| matches!(keyword(w), Some(Keyword::SELECT | Keyword::WITH | Keyword::VALUES));
-    // (before word, text) insertions.
-    let mut insert: Vec<(usize, &str)> = Vec::new();
-    if keyword(0) == Some(Keyword::EXPLAIN) && is(1, &Token::LParen) && query_start(2) {
-        let first = closing(1)?;
+    let mut edits = Vec::new();
+    if words.keyword(0) == Some(Keyword::EXPLAIN) && words.is(1, &Token::LParen) && query_start(2) {
+        let first = words.closing(1)?;
         if set_op(first + 1) {
-            insert.push((1, "SELECT * FROM ("));
-            insert.push((words.len(), ") AS freshet_set_operation"));
+            edits.push(insert(1, "SELECT * FROM ("));
+            edits.push(insert(words.len(), ") AS freshet_set_operation"));
         }
     }
-    for w in 0..words.len() {
+    for w in 1..words.len() {
         // ( ( SELECT ... ) UNION ...
-        if is(w, &Token::LParen) && is(w + 1, &Token::LParen) && query_start(w + 2) && w > 0 && !query_start(w - 1) {
-            let Some(first) = closing(w + 1) else { continue };
+        if words.is(w, &Token::LParen) && words.is(w + 1, &Token::LParen) && query_start(w + 2) && !query_start(w - 1) {
+            let Some(first) = words.closing(w + 1) else { continue };
             if !set_op(first + 1) {
                 continue;
             }
-            let Some(outer) = closing(w) else { continue };
-            insert.push((w + 1, "SELECT * FROM ("));
-            insert.push((outer, ") AS freshet_set_operation"));
+            let Some(outer) = words.closing(w) else { continue };
+            edits.push(insert(w + 1, "SELECT * FROM ("));
+            edits.push(insert(outer, ") AS freshet_set_operation"));
         }
     }
-    if insert.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(sql.len() + 64);
-    let mut next_word = 0;
-    for (i, t) in tokens.iter().enumerate() {
-        let at_word = words.get(next_word) == Some(&i);
-        if at_word {
-            for (_, text) in insert.iter().filter(|(w, _)| *w == next_word) {
-                out.push_str(text);
-            }
-        }
-        out.push_str(&t.to_string());
-        if at_word {
-            next_word += 1;
-        }
-    }
-    for (_, text) in insert.iter().filter(|(w, _)| *w == words.len()) {
-        out.push_str(text);
-    }
-    Some(out)
+    words.render(edits)
 }
 
 /// `FETCH {FIRST | NEXT} (expression) {ROW | ROWS} ONLY`, where sqlparser
 /// wants a plain value, as the equivalent `LIMIT (expression)`
-/// (SQLAlchemy writes `FETCH FIRST (1 + 1) ROWS ONLY`). Works on tokens;
-/// `None` when there is nothing to rewrite.
+/// (SQLAlchemy writes `FETCH FIRST (1 + 1) ROWS ONLY`). `None` when there
+/// is nothing to rewrite.
 fn normalize_fetch_expression(sql: &str) -> Option<String> {
-    use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
-    let words: Vec<usize> = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
-    let keyword = |w: usize| match words.get(w).map(|&i| &tokens[i]) {
-        Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
-        _ => None,
-    };
-    // Token ranges to replace: (first token, last token, replacement).
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let words = Words::new(sql)?;
+    let mut edits = Vec::new();
     for w in 0..words.len() {
-        if keyword(w) != Some(Keyword::FETCH) || !matches!(keyword(w + 1), Some(Keyword::FIRST | Keyword::NEXT)) {
-            continue;
-        }
-        if words.get(w + 2).map(|&i| &tokens[i]) != Some(&Token::LParen) {
+        if words.keyword(w) != Some(Keyword::FETCH)
+            || !matches!(words.keyword(w + 1), Some(Keyword::FIRST | Keyword::NEXT))
+            || !words.is(w + 2, &Token::LParen)
+        {
             continue;
         }
         // The balanced parenthesis, then ROW|ROWS ONLY.
-        let mut depth = 0i32;
-        let mut close = None;
-        for (k, &i) in words.iter().enumerate().skip(w + 2) {
-            match tokens[i] {
-                Token::LParen => depth += 1,
-                Token::RParen => {
-                    depth -= 1;
-                    if depth == 0 {
-                        close = Some(k);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let Some(close) = close else { continue };
-        if !matches!(keyword(close + 1), Some(Keyword::ROW | Keyword::ROWS)) || keyword(close + 2) != Some(Keyword::ONLY) {
+        let Some(close) = words.closing(w + 2) else { continue };
+        if !matches!(words.keyword(close + 1), Some(Keyword::ROW | Keyword::ROWS)) || words.keyword(close + 2) != Some(Keyword::ONLY) {
             continue;
         }
-        let inner: String = tokens[words[w + 2]..=words[close]].iter().map(|t| t.to_string()).collect();
-        edits.push((words[w], words[close + 2], format!("LIMIT {inner}")));
+        let inner = words.text(words.token_index(w + 2), words.token_index(close) + 1);
+        edits.push(Edit { start: words.token_index(w), end: words.token_index(close + 2) + 1, text: format!("LIMIT {inner}") });
     }
-    if edits.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(sql.len());
-    let mut i = 0;
-    while i < tokens.len() {
-        if let Some((_, last, text)) = edits.iter().find(|(first, _, _)| *first == i) {
-            out.push_str(text);
-            i = last + 1;
-        } else {
-            out.push_str(&tokens[i].to_string());
-            i += 1;
-        }
-    }
-    Some(out)
+    words.render(edits)
 }
 
 /// `ALTER TABLE t ALTER [COLUMN] c [SET DATA] TYPE type COLLATE name`,
@@ -289,83 +311,62 @@ fn normalize_fetch_expression(sql: &str) -> Option<String> {
 /// (the binder reads the collation from there). Only a clause without its
 /// own USING is rewritten; `None` when nothing is.
 fn normalize_alter_type_collate(sql: &str) -> Option<String> {
-    use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
-    let words: Vec<usize> = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
-    let keyword = |w: usize| match words.get(w).map(|&i| &tokens[i]) {
-        Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
-        _ => None,
-    };
-    if keyword(0) != Some(Keyword::ALTER) || keyword(1) != Some(Keyword::TABLE) {
+    let words = Words::new(sql)?;
+    if words.keyword(0) != Some(Keyword::ALTER) || words.keyword(1) != Some(Keyword::TABLE) {
         return None;
     }
-    // (token index of COLLATE, token index after the collation name, column text)
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut edits = Vec::new();
     let mut w = 2;
     while w < words.len() {
-        if keyword(w) == Some(Keyword::ALTER) {
-            let mut k = w + 1;
-            if keyword(k) == Some(Keyword::COLUMN) {
-                k += 1;
-            }
-            let Some(&column_token) = words.get(k) else { break };
-            let column = tokens[column_token].to_string();
+        if words.keyword(w) != Some(Keyword::ALTER) {
+            w += 1;
+            continue;
+        }
+        let mut k = w + 1;
+        if words.keyword(k) == Some(Keyword::COLUMN) {
             k += 1;
-            if keyword(k) == Some(Keyword::SET) && keyword(k + 1) == Some(Keyword::DATA) {
-                k += 2;
+        }
+        if k >= words.len() {
+            break;
+        }
+        let column = words.text(words.token_index(k), words.token_index(k) + 1);
+        k += 1;
+        if words.keyword(k) == Some(Keyword::SET) && words.keyword(k + 1) == Some(Keyword::DATA) {
+            k += 2;
+        }
+        if words.keyword(k) != Some(Keyword::TYPE) {
+            w += 1;
+            continue;
+        }
+        // The type, up to COLLATE at parenthesis depth 0.
+        let mut depth = 0i32;
+        let mut j = k + 1;
+        while j < words.len() {
+            match &words.tokens[words.words[j]] {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                Token::Comma if depth == 0 => break,
+                _ if depth == 0 && words.keyword(j) == Some(Keyword::COLLATE) => break,
+                _ => {}
             }
-            if keyword(k) != Some(Keyword::TYPE) {
-                w += 1;
-                continue;
-            }
-            // The type, up to COLLATE at parenthesis depth 0.
-            let mut depth = 0i32;
-            let mut j = k + 1;
-            while let Some(&i) = words.get(j) {
-                match &tokens[i] {
-                    Token::LParen => depth += 1,
-                    Token::RParen => depth -= 1,
-                    Token::Comma if depth == 0 => break,
-                    _ if depth == 0 && keyword(j) == Some(Keyword::COLLATE) => break,
-                    _ => {}
-                }
-                j += 1;
-            }
-            if keyword(j) == Some(Keyword::COLLATE) {
-                // The name: one word, or schema . name.
-                let mut end = j + 2;
-                if words.get(end).is_some_and(|&i| tokens[i] == Token::Period) {
-                    end += 2;
-                }
-                if keyword(end) != Some(Keyword::USING) {
-                    let last = words.get(end - 1).copied()?;
-                    edits.push((words[j], last + 1, column));
-                }
-                w = end;
-                continue;
-            }
+            j += 1;
+        }
+        if words.keyword(j) != Some(Keyword::COLLATE) {
             w = j;
             continue;
         }
-        w += 1;
-    }
-    if edits.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(sql.len() + 32);
-    let mut i = 0;
-    while i < tokens.len() {
-        if let Some((_, end, column)) = edits.iter().find(|(start, _, _)| *start == i) {
-            let collate: String = tokens[i..*end].iter().map(|t| t.to_string()).collect();
-            out.push_str(&format!("USING {column} {collate}"));
-            i = *end;
-        } else {
-            out.push_str(&tokens[i].to_string());
-            i += 1;
+        // The name: one word, or schema . name.
+        let mut end = j + 2;
+        if words.is(end, &Token::Period) {
+            end += 2;
         }
+        if words.keyword(end) != Some(Keyword::USING) && end <= words.len() {
+            let (start, stop) = (words.token_index(j), words.token_index(end - 1) + 1);
+            edits.push(Edit { start, end: stop, text: format!("USING {column} {}", words.text(start, stop)) });
+        }
+        w = end;
     }
-    Some(out)
+    words.render(edits)
 }
 
 /// `ALTER SEQUENCE [IF EXISTS] name RENAME TO new`, which sqlparser does not
@@ -389,37 +390,28 @@ fn normalize_alter_sequence_rename(sql: &str) -> Option<String> {
 /// Row-locking clauses in the forms sqlparser knows: `FOR NO KEY UPDATE`
 /// becomes `FOR UPDATE`, `FOR KEY SHARE` becomes `FOR SHARE` (Freshet's row
 /// locks are all exclusive, so nothing is weakened), and `FOR UPDATE OF a,
-/// b` becomes `FOR UPDATE OF a FOR UPDATE OF b`. Works on tokens, so text
-/// in literals and quoted identifiers is left alone. `None` when nothing
+/// b` becomes `FOR UPDATE OF a FOR UPDATE OF b`. `None` when nothing
 /// changed.
 fn normalize_lock_clauses(sql: &str) -> Option<String> {
-    use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
-    let keyword = |t: &Token| match t {
-        Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
-        _ => None,
+    let words = Words::new(sql)?;
+    let mut edits = Vec::new();
+    let replace_word = |edits: &mut Vec<Edit>, w: usize, text: &str| {
+        let at = words.token_index(w);
+        edits.push(Edit { start: at, end: at + 1, text: text.to_string() });
     };
-    // Indexes of the tokens that are not whitespace.
-    let words: Vec<usize> = (0..tokens.len()).filter(|i| !matches!(tokens[*i], Token::Whitespace(_))).collect();
-    let mut drop = vec![false; tokens.len()];
-    let mut insert_before: Vec<(usize, String)> = Vec::new();
-    let mut changed = false;
-    for (n, &i) in words.iter().enumerate() {
-        if keyword(&tokens[i]) != Some(Keyword::FOR) {
+    for n in 0..words.len() {
+        if words.keyword(n) != Some(Keyword::FOR) {
             continue;
         }
-        let at = |k: usize| words.get(n + k).and_then(|&j| keyword(&tokens[j]));
-        let strength = match (at(1), at(2), at(3)) {
+        let at = |k: usize| words.keyword(n + k);
+        let (length, strength) = match (at(1), at(2), at(3)) {
             (Some(Keyword::NO), Some(Keyword::KEY), Some(Keyword::UPDATE)) => {
-                drop[words[n + 1]] = true;
-                drop[words[n + 2]] = true;
-                changed = true;
+                replace_word(&mut edits, n + 1, "");
+                replace_word(&mut edits, n + 2, "");
                 (3, "UPDATE")
             }
             (Some(Keyword::KEY), Some(Keyword::SHARE), _) => {
-                drop[words[n + 1]] = true;
-                changed = true;
+                replace_word(&mut edits, n + 1, "");
                 (2, "SHARE")
             }
             (Some(Keyword::UPDATE), _, _) => (1, "UPDATE"),
@@ -427,41 +419,25 @@ fn normalize_lock_clauses(sql: &str) -> Option<String> {
             _ => continue,
         };
         // OF name [, name ...]: each further name gets a clause of its own.
-        let mut k = strength.0 + 1;
-        if at(k) != Some(Keyword::OF) {
+        let mut k = n + length + 1;
+        if words.keyword(k) != Some(Keyword::OF) {
             continue;
         }
         k += 1;
-        let is = |k: usize, want: &Token| words.get(n + k).is_some_and(|&j| tokens[j] == *want);
         loop {
             // One name, possibly qualified: word (. word)*.
             k += 1;
-            while is(k, &Token::Period) {
+            while words.is(k, &Token::Period) {
                 k += 2;
             }
-            if !is(k, &Token::Comma) {
+            if !words.is(k, &Token::Comma) {
                 break;
             }
-            let comma = words[n + k];
-            drop[comma] = true;
-            insert_before.push((comma, format!(" FOR {} OF ", strength.1)));
-            changed = true;
+            replace_word(&mut edits, k, &format!(" FOR {strength} OF "));
             k += 1;
         }
     }
-    if !changed {
-        return None;
-    }
-    let mut out = String::with_capacity(sql.len() + 16);
-    for (i, t) in tokens.iter().enumerate() {
-        for (_, text) in insert_before.iter().filter(|(at, _)| *at == i) {
-            out.push_str(text);
-        }
-        if !drop[i] {
-            out.push_str(&t.to_string());
-        }
-    }
-    Some(out)
+    words.render(edits)
 }
 
 /// RisingWave-style commands: `FLUSH` (wait for pending view work: views
