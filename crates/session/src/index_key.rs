@@ -5,13 +5,14 @@
 //! Expression parts and predicates are stored as SQL text; they are bound
 //! once per index definition over the table's row (with no other catalog
 //! objects in reach: index expressions may only use immutable functions)
-//! and cached for the life of the process.
+//! and cached by index OID for as long as the table's columns and the
+//! texts stay what they were bound against.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use freshet_common::io::TextContext;
-use freshet_common::{Datum, Error, Result};
+use freshet_common::{DataType, Datum, Error, Result};
 use freshet_expr::{EvalContext, ScalarExpr};
 use freshet_sql::catalog::{Catalog, RelationInfo};
 use parking_lot::Mutex;
@@ -26,14 +27,25 @@ struct Compiled {
     /// One per key part: `None` for a column part.
     parts: Vec<Option<ScalarExpr>>,
     predicate: Option<ScalarExpr>,
+    /// What the expressions were bound against: the table's columns and
+    /// the texts. A cached entry serves only while these are unchanged.
+    columns: Vec<(String, DataType)>,
+    expressions: Vec<(usize, String)>,
+    predicate_text: Option<String>,
 }
 
-/// What a compiled index depends on: its OID, the table's column types and
-/// the texts bound.
-type CacheKey = (u32, String);
+impl Compiled {
+    fn still_valid(&self, rel: &RelationDef, index: &IndexDef) -> bool {
+        self.expressions == index.expressions
+            && self.predicate_text == index.predicate
+            && self.columns.len() == rel.columns.len()
+            && self.columns.iter().zip(&rel.columns).all(|((name, ty), c)| *name == c.name && *ty == c.ty)
+    }
+}
 
-fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Compiled>>> {
-    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<Compiled>>>> = OnceLock::new();
+/// Compiled indexes by index OID.
+fn cache() -> &'static Mutex<HashMap<u32, Arc<Compiled>>> {
+    static CACHE: OnceLock<Mutex<HashMap<u32, Arc<Compiled>>>> = OnceLock::new();
     CACHE.get_or_init(Mutex::default)
 }
 
@@ -68,14 +80,7 @@ impl Catalog for RowOnly {
 }
 
 fn compile(rel: &RelationDef, index: &IndexDef) -> Result<Arc<Compiled>> {
-    let signature = format!(
-        "{:?}|{:?}|{:?}",
-        rel.columns.iter().map(|c| (&c.name, &c.ty)).collect::<Vec<_>>(),
-        index.expressions,
-        index.predicate
-    );
-    let key = (index.oid, signature);
-    if let Some(found) = cache().lock().get(&key) {
+    if let Some(found) = cache().lock().get(&index.oid).filter(|c| c.still_valid(rel, index)) {
         return Ok(found.clone());
     }
     let info = rel.info();
@@ -98,8 +103,14 @@ fn compile(rel: &RelationDef, index: &IndexDef) -> Result<Arc<Compiled>> {
         Some(text) => Some(binder.bind_table_condition(&parse(text)?, &info)?),
         None => None,
     };
-    let compiled = Arc::new(Compiled { parts, predicate });
-    cache().lock().insert(key, compiled.clone());
+    let compiled = Arc::new(Compiled {
+        parts,
+        predicate,
+        columns: rel.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect(),
+        expressions: index.expressions.clone(),
+        predicate_text: index.predicate.clone(),
+    });
+    cache().lock().insert(index.oid, compiled.clone());
     Ok(compiled)
 }
 
@@ -117,7 +128,9 @@ pub fn index_key(rel: &RelationDef, index: &IndexDef, row: &[Datum]) -> Result<O
         outer: &[],
         text: &text,
         subqueries: None,
-        now: freshet_common::datetime::now(),
+        // Index expressions are immutable (CREATE INDEX refuses the rest),
+        // so no clock is read per row.
+        now: freshet_common::datetime::TimestampTz(0),
         sequences: None,
     };
     if let Some(p) = &compiled.predicate {
