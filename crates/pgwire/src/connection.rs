@@ -231,9 +231,11 @@ async fn run(
 /// Returns the state, the output and whether to close the connection.
 fn step_all(mut protocol: Protocol, messages: Vec<FrontendMessage>) -> (Protocol, BytesMut, bool) {
     let mut out = BytesMut::new();
-    for message in messages {
+    let mut messages = messages.into_iter().peekable();
+    while let Some(message) = messages.next() {
         let simple = protocol.simple_context(&message);
-        match catch_unwind(AssertUnwindSafe(|| protocol.step(message, &mut out))) {
+        let sync_follows = matches!(messages.peek(), Some(FrontendMessage::Sync));
+        match catch_unwind(AssertUnwindSafe(|| protocol.step(message, sync_follows, &mut out))) {
             Ok(Next::Continue) => {}
             Ok(Next::Close) => return (protocol, out, true),
             Err(payload) => {

@@ -147,14 +147,17 @@ impl Protocol {
     }
 
     /// Handles one message, appending the responses to `out`.
-    pub(crate) fn step(&mut self, message: FrontendMessage, out: &mut BytesMut) -> Next {
+    /// `sync_follows` says the next message the client already sent is a
+    /// Sync (an Execute right before it runs alone, as an autocommit
+    /// statement, unless an implicit transaction is already open).
+    pub(crate) fn step(&mut self, message: FrontendMessage, sync_follows: bool, out: &mut BytesMut) -> Next {
         match self.mode {
             Mode::CopyIn(_) => return self.step_copy_in(message, out),
             Mode::SkipToSync => {
                 return match message {
                     FrontendMessage::Sync => {
                         self.mode = Mode::Ready;
-                        self.sync(out);
+                        self.sync(true, out);
                         Next::Continue
                     }
                     FrontendMessage::Terminate => Next::Close,
@@ -196,7 +199,7 @@ impl Protocol {
                 self.extended_result(result, out)
             }
             FrontendMessage::Execute { portal, max_rows } => {
-                let result = self.execute_portal(&portal, max_rows, out);
+                let result = self.execute_portal(&portal, max_rows, sync_follows, out);
                 self.extended_result(result, out)
             }
             FrontendMessage::Close { target, name } => {
@@ -205,7 +208,7 @@ impl Protocol {
                 Next::Continue
             }
             FrontendMessage::Sync => {
-                self.sync(out);
+                self.sync(false, out);
                 Next::Continue
             }
             // Output is written whenever the connection waits for input, so
@@ -279,8 +282,12 @@ impl Protocol {
         backend::ready_for_query(out, status);
     }
 
-    fn sync(&mut self, out: &mut BytesMut) {
-        self.session.sync();
+    /// Ends the extended-protocol sequence: the session commits (or, after
+    /// an error, discards) its implicit transaction; then ReadyForQuery.
+    fn sync(&mut self, aborted: bool, out: &mut BytesMut) {
+        if let Err(error) = self.session.sync(aborted) {
+            backend::error(out, Severity::Error, &error);
+        }
         self.ready_for_query(out);
     }
 
@@ -620,6 +627,7 @@ impl Protocol {
         &mut self,
         name: &str,
         max_rows: i32,
+        sync_follows: bool,
         out: &mut BytesMut,
     ) -> Result<(), Error> {
         let portal = self
@@ -632,7 +640,7 @@ impl Protocol {
             // Mark the portal done first, so that an error leaves it closed
             // for further Executes rather than re-running the statement.
             portal.state = PortalState::Done { tag: String::new() };
-            let result = self.session.execute(&statement, &params)?;
+            let result = self.session.execute_extended(&statement, &params, sync_follows)?;
             let portal = self
                 .portals
                 .get_mut(name)

@@ -175,9 +175,21 @@ pub trait SessionApi: Send {
     fn copy_fail(&mut self, message: &str) -> Error;
     /// Transaction status for ReadyForQuery.
     fn transaction_status(&self) -> TransactionStatus;
-    /// Called at each Sync of the extended protocol: ends an implicit
-    /// transaction if one is open (and reports an error that occurred).
-    fn sync(&mut self);
+    /// Executes a statement of the extended protocol (Execute). Outside a
+    /// transaction block the statements up to the next Sync form one
+    /// implicit transaction, committed by [`SessionApi::sync`]; when
+    /// `sync_follows` (the client sent Sync right after this Execute) and
+    /// no implicit transaction is open, the statement is alone and runs as
+    /// an autocommit statement.
+    fn execute_extended(&mut self, stmt: &Prepared, params: &[Datum], sync_follows: bool) -> Result<ExecuteResult, Error> {
+        let _ = sync_follows;
+        self.execute(stmt, params)
+    }
+    /// Called at each Sync of the extended protocol: commits the implicit
+    /// transaction if one is open, or discards it when `aborted` (an error
+    /// since the last Sync, which also fails an explicit transaction).
+    /// A commit failure is returned for the client.
+    fn sync(&mut self, aborted: bool) -> Result<(), Error>;
     /// Session settings used to print values (TimeZone, ...).
     fn text_context(&self) -> freshet_common::io::TextContext;
     /// Resolves OID-typed output (regclass/regtype) and other

@@ -32,7 +32,9 @@ pub struct Session {
     pid: i32,
     secret: i32,
     pub(crate) settings: Settings,
-    /// The explicit transaction (BEGIN ... COMMIT), if any.
+    /// The open transaction, if any: explicit (BEGIN ... COMMIT) or
+    /// implicit (`!txn.explicit`: the statements of a multi-statement
+    /// simple query, or of the extended protocol up to the next Sync).
     pub(crate) txn: Option<Txn>,
     /// Whether the explicit transaction failed (25P02 until ROLLBACK).
     failed: bool,
@@ -355,8 +357,11 @@ impl Session {
         let cmd = |tag: &str| Ok(ExecuteResult::Command { tag: tag.into() });
         match t {
             TransactionPlan::Begin => {
-                if self.txn.is_some() {
-                    // PostgreSQL warns and carries on.
+                if let Some(txn) = &mut self.txn {
+                    // Inside a transaction block PostgreSQL warns and
+                    // carries on; an implicit transaction (statements
+                    // pipelined before this BEGIN) becomes the block.
+                    txn.explicit = true;
                     return cmd("BEGIN");
                 }
                 self.txn = Some(self.server.begin(true));
@@ -488,10 +493,29 @@ impl Session {
         })
     }
 
-    /// Records a failure: inside an explicit transaction it aborts it.
+    /// Records a failure: it aborts the open transaction, an explicit one
+    /// until ROLLBACK (25P02 meanwhile), an implicit one at once.
     fn note_error(&mut self) {
-        if self.txn.is_some() {
-            self.failed = true;
+        match &self.txn {
+            Some(txn) if txn.explicit => self.failed = true,
+            Some(_) => {
+                self.txn = None;
+                self.implicit_remaining = 0;
+            }
+            None => {}
+        }
+    }
+
+    /// Commits the implicit transaction of the extended protocol, if one
+    /// is open (at Sync, or when a simple Query interrupts the sequence).
+    fn commit_implicit(&mut self) -> Result<()> {
+        if self.implicit_remaining > 0 || !self.txn.as_ref().is_some_and(|t| !t.explicit) {
+            return Ok(());
+        }
+        self.cursors.retain(|_, c| c.options.hold);
+        match self.txn.take() {
+            Some(txn) => self.commit_txn(txn),
+            None => Ok(()),
         }
     }
 
@@ -522,22 +546,12 @@ impl SessionApi for Session {
     }
 
     fn prepare_simple(&mut self, sql: &str) -> Result<Vec<Prepared>, Error> {
+        self.commit_implicit()?;
         let stmts = freshet_sql::parse_statements(sql).inspect_err(|_| self.note_error())?;
         // Several statements outside a transaction block form one implicit
         // transaction, unless they manage transactions themselves.
         self.implicit_remaining = 0;
-        let controls_transactions = stmts.iter().any(|s| {
-            matches!(
-                s,
-                Statement::StartTransaction { .. }
-                    | Statement::Commit { .. }
-                    | Statement::Rollback { .. }
-                    | Statement::Savepoint { .. }
-                    | Statement::ReleaseSavepoint { .. }
-                    | Statement::CreateDatabase { .. }
-            ) || matches!(s, Statement::Drop { object_type: sqlparser::ast::ObjectType::Database, .. })
-        });
-        if stmts.len() > 1 && self.txn.is_none() && !controls_transactions {
+        if stmts.len() > 1 && self.txn.is_none() && !stmts.iter().any(controls_transactions) {
             self.implicit_remaining = stmts.len();
             self.txn = Some(self.server.begin(false));
         }
@@ -641,7 +655,31 @@ impl SessionApi for Session {
         }
     }
 
-    fn sync(&mut self) {}
+    fn execute_extended(&mut self, stmt: &Prepared, params: &[Datum], sync_follows: bool) -> Result<ExecuteResult, Error> {
+        // PostgreSQL runs the Executes up to Sync in one transaction: a
+        // failing statement undoes the ones before it. A statement alone
+        // before its Sync runs as an autocommit statement, which keeps its
+        // retry on a concurrent DDL commit (see `in_transaction`).
+        if self.txn.is_none() && !sync_follows {
+            let controls_transactions = stmt
+                .plan
+                .downcast_ref::<PreparedStatement>()
+                .and_then(|p| p.ast.as_ref())
+                .is_some_and(controls_transactions);
+            if !controls_transactions {
+                self.txn = Some(self.server.begin(false));
+            }
+        }
+        self.execute(stmt, params)
+    }
+
+    fn sync(&mut self, aborted: bool) -> Result<(), Error> {
+        if aborted {
+            self.note_error();
+            return Ok(());
+        }
+        self.commit_implicit()
+    }
 
     fn text_context(&self) -> TextContext {
         self.settings.text_context()
@@ -977,4 +1015,18 @@ impl SequenceAccess for SessionSequences<'_> {
         server.mark_sequences_dirty();
         Ok(value)
     }
+}
+
+/// Whether `stmt` manages transactions itself (or cannot run inside one),
+/// so that it must not be wrapped in an implicit transaction.
+fn controls_transactions(stmt: &Statement) -> bool {
+    matches!(
+        stmt,
+        Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. }
+            | Statement::CreateDatabase { .. }
+    ) || matches!(stmt, Statement::Drop { object_type: sqlparser::ast::ObjectType::Database, .. })
 }

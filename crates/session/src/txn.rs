@@ -5,8 +5,9 @@
 //! own writes. At commit its writes are applied in order to the latest
 //! committed state; if another transaction committed meanwhile and changed
 //! a row this one also changed (or the catalog), the commit fails with
-//! 40001, first committer wins (snapshot isolation). Autocommit statements
-//! hold the commit lock while they run, so they never conflict.
+//! 40001, first committer wins (snapshot isolation). An autocommit
+//! statement that meets such a conflict runs again on the new state
+//! (`Session::in_transaction`), so its client never sees 40001.
 
 use freshet_common::{Datum, Error, Result, Row, SqlState, TimestampTz};
 

@@ -393,7 +393,9 @@ impl SessionApi for FakeSession {
         self.status
     }
 
-    fn sync(&mut self) {}
+    fn sync(&mut self, _aborted: bool) -> Result<(), Error> {
+        Ok(())
+    }
 
     fn text_context(&self) -> freshet_common::io::TextContext {
         freshet_common::io::TextContext::default()
