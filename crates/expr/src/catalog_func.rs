@@ -443,6 +443,8 @@ pub enum CatalogFunc {
     RegClassText(SnapshotRef),
     /// `regtype` to text: `format_type(oid, NULL)`.
     RegTypeText,
+    /// `regproc` to text: the function's name.
+    RegProcText,
     /// `regnamespace` to text: the schema's name.
     RegNamespaceText(SnapshotRef),
     /// `pg_encoding_to_char(int4)`.
@@ -622,6 +624,7 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
                 None => oid.to_string(),
             })
         }
+        F::RegProcText => Datum::Text(regproc_text(oid_arg(0))),
         F::RegNamespaceText(s) => {
             let oid = oid_arg(0);
             Datum::Text(
@@ -871,6 +874,40 @@ fn serial_sequence(snapshot: &CatalogSnapshot, table: &str, column: &str) -> Res
             None => Datum::Null,
         },
     )
+}
+
+/// The functions a `regproc` value can name, with PostgreSQL's OIDs: the
+/// I/O functions of array types, which drivers compare `pg_type.typinput`
+/// with (pgjdbc: `typinput = 'pg_catalog.array_in'::regproc`). Freshet has
+/// no other functions in `pg_proc`.
+const KNOWN_PROCS: &[(u32, &str)] = &[(750, "array_in"), (751, "array_out"), (2400, "array_recv"), (2401, "array_send")];
+
+/// The OID of the function named like `regproc` input (`array_in`,
+/// `pg_catalog.array_in`), if Freshet knows it.
+pub fn regproc_by_name(text: &str) -> Option<u32> {
+    let name = text.trim().to_lowercase();
+    let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+    KNOWN_PROCS.iter().find(|(_, n)| *n == name).map(|(oid, _)| *oid)
+}
+
+/// How a `regproc` value prints: the function's name, `-` for 0, else
+/// the number.
+pub fn regproc_text(oid: u32) -> String {
+    match KNOWN_PROCS.iter().find(|(o, _)| *o == oid) {
+        Some((_, name)) => (*name).to_string(),
+        None if oid == 0 => "-".to_string(),
+        None => oid.to_string(),
+    }
+}
+
+/// `pg_type`'s typinput, typoutput, typreceive and typsend of a built-in
+/// type: the array functions for array types, 0 (unknown) otherwise.
+pub fn type_io_procs(t: &BuiltinType) -> [u32; 4] {
+    if t.typcategory == 'A' {
+        [750, 751, 2400, 2401]
+    } else {
+        [0; 4]
+    }
 }
 
 /// The OID of a built-in type named like `regtype` input (`int4`,

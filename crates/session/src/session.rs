@@ -704,6 +704,7 @@ impl SessionApi for Session {
                 Some(t) => t.to_string(),
                 None => oid.to_string(),
             }),
+            DataType::RegProc => Some(freshet_expr::catalog_func::regproc_text(*oid)),
             _ => None,
         }
     }

@@ -801,6 +801,7 @@ fn pg_type(_: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(BUILTIN_TYPES
         .iter()
         .map(|t| {
+            let [input, output, receive, send] = freshet_expr::catalog_func::type_io_procs(t);
             vec![
                 oid(t.oid),
                 text(t.typname),
@@ -817,10 +818,10 @@ fn pg_type(_: &SystemContext<'_>) -> Result<Vec<Row>> {
                 oid(0),
                 oid(t.typelem),
                 oid(t.typarray),
-                oid(0),
-                oid(0),
-                oid(0),
-                oid(0),
+                oid(input),
+                oid(output),
+                oid(receive),
+                oid(send),
                 oid(0),
                 oid(0),
                 oid(0),

@@ -382,6 +382,7 @@ impl Binder<'_> {
         let func = match from {
             DataType::RegClass => CatalogFunc::RegClassText(self.snapshot()),
             DataType::RegType => CatalogFunc::RegTypeText,
+            DataType::RegProc => CatalogFunc::RegProcText,
             _ => return None,
         };
         Some(ScalarExpr::Call {
@@ -503,13 +504,13 @@ impl Binder<'_> {
         let Ok(target) = crate::typing::data_type(data_type) else {
             return Ok(None);
         };
-        if target == DataType::RegType {
-            // `'int4'::regtype`: a type name, resolved now.
+        if target == DataType::RegType || target == DataType::RegProc {
+            // `'int4'::regtype`, `'array_in'::regproc`: a name, resolved now.
             if let ast::Expr::Value(v) = expr {
                 if let ast::Value::SingleQuotedString(name) = &v.value {
                     let oid = match name.trim().parse::<u32>() {
                         Ok(oid) => oid,
-                        Err(_) => {
+                        Err(_) if target == DataType::RegType => {
                             freshet_expr::catalog_func::regtype_by_name(name).ok_or_else(|| {
                                 Error::new(
                                     SqlState::UndefinedObject,
@@ -517,11 +518,14 @@ impl Binder<'_> {
                                 )
                             })?
                         }
+                        Err(_) => freshet_expr::catalog_func::regproc_by_name(name).ok_or_else(|| {
+                            Error::new(
+                                SqlState::UndefinedFunction,
+                                format!("function \"{name}\" does not exist"),
+                            )
+                        })?,
                     };
-                    return Ok(Some((
-                        ScalarExpr::Literal(Datum::Oid(oid)),
-                        DataType::RegType,
-                    )));
+                    return Ok(Some((ScalarExpr::Literal(Datum::Oid(oid)), target)));
                 }
             }
         }
