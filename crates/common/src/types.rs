@@ -69,6 +69,11 @@ pub enum DataType {
     /// `inet`: an IPv4 or IPv6 host address with optional netmask, stored
     /// as its canonical text (`Datum::Text`).
     Inet,
+    /// `record`: an anonymous composite value with these named fields
+    /// (what a multi-column function such as `_pg_expandarray` returns in
+    /// a select list). Values are `Datum::Array` of the field values, like
+    /// int2vector's; only computed in queries, never stored.
+    Record(Vec<(String, DataType)>),
     /// Type of an untyped literal or parameter not yet resolved.
     Unknown,
 }
@@ -108,6 +113,7 @@ impl DataType {
             Int2Vector => 22,
             OidVector => 30,
             Inet => 869,
+            Record(_) => 2249,
         }
     }
 
@@ -143,6 +149,7 @@ impl DataType {
             Int2Vector => 1006,
             OidVector => 1013,
             Inet => 1041,
+            Record(_) => 2287,
             Array(_) | Unknown => return None,
         })
     }
@@ -154,6 +161,7 @@ impl DataType {
             Bool, Bytea, InternalChar, Name, Int8, Int2, Int4, RegProc, Text, Oid, Json, Float4,
             Float8, Unknown, Char(None), Varchar(None), Date, Time, Timestamp, TimestampTz,
             Interval, Numeric(None), RegClass, RegType, Uuid, Jsonb, Int2Vector, OidVector, Inet,
+            Record(Vec::new()),
         ];
         for ty in scalar {
             if ty.oid() == oid {
@@ -199,6 +207,7 @@ impl DataType {
             Int2Vector => "int2vector".into(),
             OidVector => "oidvector".into(),
             Inet => "inet".into(),
+            Record(_) => "record".into(),
             Unknown => "unknown".into(),
         }
     }
@@ -236,6 +245,7 @@ impl DataType {
             Int2Vector => "int2vector".into(),
             OidVector => "oidvector".into(),
             Inet => "inet".into(),
+            Record(_) => "record".into(),
             Unknown => "unknown".into(),
         }
     }
@@ -326,6 +336,7 @@ impl DataType {
             Unknown => 'X',
             Bytea | Json | Jsonb | Uuid => 'U',
             Inet => 'I',
+            Record(_) => 'P',
         }
     }
 }

@@ -129,6 +129,8 @@ pub static BUILTIN_TYPES: &[BuiltinType] = &[
     builtin!(2206, "regtype", "regtype", 4, true, 'b', 'N', false, 0, 2211, 'i', 'p', 0),
     builtin!(2210, "_regclass", "regclass[]", -1, false, 'b', 'A', false, 2205, 0, 'i', 'x', 0),
     builtin!(2211, "_regtype", "regtype[]", -1, false, 'b', 'A', false, 2206, 0, 'i', 'x', 0),
+    builtin!(2249, "record", "record", -1, false, 'p', 'P', false, 0, 2287, 'd', 'x', 0),
+    builtin!(2287, "_record", "record[]", -1, false, 'p', 'P', false, 2249, 0, 'd', 'x', 0),
     builtin!(2950, "uuid", "uuid", 16, false, 'b', 'U', false, 0, 2951, 'c', 'p', 0),
     builtin!(2951, "_uuid", "uuid[]", -1, false, 'b', 'A', false, 2950, 0, 'i', 'x', 0),
     builtin!(3802, "jsonb", "jsonb", -1, false, 'b', 'U', false, 0, 3807, 'i', 'x', 0),
@@ -901,9 +903,10 @@ pub fn regproc_text(oid: u32) -> String {
 }
 
 /// `pg_type`'s typinput, typoutput, typreceive and typsend of a built-in
-/// type: the array functions for array types, 0 (unknown) otherwise.
+/// type: the array functions for array types (named `_elem`, unlike the
+/// vector types), 0 (unknown) otherwise.
 pub fn type_io_procs(t: &BuiltinType) -> [u32; 4] {
-    if t.typcategory == 'A' {
+    if t.typelem != 0 && t.typname.starts_with('_') {
         [750, 751, 2400, 2401]
     } else {
         [0; 4]

@@ -167,6 +167,44 @@ impl RelExpr {
         }
     }
 
+    /// Rebuilds this node with each direct input replaced by `f(input)`
+    /// (expressions, and plans of subqueries in them, are left alone).
+    pub fn map_inputs(self, f: &mut dyn FnMut(RelExpr) -> RelExpr) -> RelExpr {
+        let mut b = |r: Box<RelExpr>| Box::new(f(*r));
+        match self {
+            leaf @ (RelExpr::Get { .. } | RelExpr::Values { .. } | RelExpr::WorkTable { .. } | RelExpr::System { .. }) => leaf,
+            RelExpr::Map { input, exprs } => RelExpr::Map { input: b(input), exprs },
+            RelExpr::FlatMap { input, funcs, ordinality, outer } => RelExpr::FlatMap { input: b(input), funcs, ordinality, outer },
+            RelExpr::Project { input, columns } => RelExpr::Project { input: b(input), columns },
+            RelExpr::Filter { input, predicates } => RelExpr::Filter { input: b(input), predicates },
+            RelExpr::Join { left, right, kind, on } => {
+                let left = b(left);
+                RelExpr::Join { left, right: b(right), kind, on }
+            }
+            RelExpr::Reduce { input, group_key, aggregates } => RelExpr::Reduce { input: b(input), group_key, aggregates },
+            RelExpr::Distinct { input } => RelExpr::Distinct { input: b(input) },
+            RelExpr::DistinctOn { input, keys, order_by } => RelExpr::DistinctOn { input: b(input), keys, order_by },
+            RelExpr::Union { inputs } => RelExpr::Union { inputs: inputs.into_iter().map(&mut *f).collect() },
+            RelExpr::SetOp { left, right, op, all } => {
+                let left = b(left);
+                RelExpr::SetOp { left, right: b(right), op, all }
+            }
+            RelExpr::TopK { input, order_by, limit, offset } => RelExpr::TopK { input: b(input), order_by, limit, offset },
+            RelExpr::DynamicTopK { input, order_by, limit, offset } => {
+                RelExpr::DynamicTopK { input: b(input), order_by, limit, offset }
+            }
+            RelExpr::Window { input, exprs } => RelExpr::Window { input: b(input), exprs },
+            RelExpr::Apply { left, right, kind, on } => {
+                let left = b(left);
+                RelExpr::Apply { left, right: b(right), kind, on }
+            }
+            RelExpr::Recursive { id, base, step, distinct } => {
+                let base = b(base);
+                RelExpr::Recursive { id, base, step: b(step), distinct }
+            }
+        }
+    }
+
     /// Calls `f` on every plan node (pre-order), including plans of
     /// subqueries nested in expressions.
     pub fn visit(&self, f: &mut dyn FnMut(&RelExpr)) {

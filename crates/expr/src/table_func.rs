@@ -26,6 +26,9 @@ pub enum TableFunc {
     /// `HOP(rel, ts, slide, size)`: every window `[start, start + size)`
     /// with `start` a multiple of `slide` that contains `ts`; two columns.
     HopWindows,
+    /// `information_schema._pg_expandarray(anyarray)`: each element `x`
+    /// with its 1-based position `n` (JDBC's metadata queries use it).
+    ExpandArray,
 }
 
 impl TableFunc {
@@ -33,8 +36,17 @@ impl TableFunc {
     pub fn width(&self) -> usize {
         match self {
             TableFunc::Unnest { arrays } => *arrays,
-            TableFunc::HopWindows => 2,
+            TableFunc::HopWindows | TableFunc::ExpandArray => 2,
             _ => 1,
+        }
+    }
+
+    /// The names of the output columns, when the function declares them
+    /// (OUT parameters); otherwise columns are named after the function.
+    pub fn column_names(&self) -> Option<&'static [&'static str]> {
+        match self {
+            TableFunc::ExpandArray => Some(&["x", "n"]),
+            _ => None,
         }
     }
 
@@ -124,6 +136,14 @@ impl TableFunc {
                 }
                 Ok(out)
             }
+            TableFunc::ExpandArray => Ok(match args.first() {
+                Some(Datum::Array(items)) => items
+                    .iter()
+                    .zip(1..)
+                    .map(|(item, n)| vec![item.clone(), Datum::Int4(n)])
+                    .collect(),
+                _ => vec![],
+            }),
             TableFunc::HopWindows => {
                 let (Some(ts), Some(slide), Some(size)) = (args.first(), args.get(1), args.get(2)) else { return Ok(vec![]) };
                 if ts.is_null() {

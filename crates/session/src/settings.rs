@@ -66,6 +66,8 @@ impl Settings {
         put("search_path", "\"$user\", public");
         put("extra_float_digits", "1");
         put("max_identifier_length", "63");
+        put("max_index_keys", "32");
+        put("max_function_args", "100");
         put("lc_collate", "C.UTF-8");
         put("lc_ctype", "C.UTF-8");
         put("lc_messages", "C.UTF-8");

@@ -14,6 +14,7 @@
 pub mod bind;
 pub mod catalog;
 pub mod names;
+pub mod optimize;
 pub mod parse;
 pub mod plan;
 pub mod typing;

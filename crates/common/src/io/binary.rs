@@ -74,12 +74,39 @@ pub fn encode_binary(datum: &Datum, ty: &DataType, out: &mut Vec<u8>) -> Result<
         }
         Datum::Uuid(u) => out.extend_from_slice(u.as_bytes()),
         Datum::Oid(o) => out.extend_from_slice(&o.to_be_bytes()),
+        Datum::Array(fields) if matches!(ty, DataType::Record(_)) => encode_record(fields, ty, out)?,
         Datum::Array(items) => {
             let elem = ty.element().ok_or_else(|| mismatch(datum, ty))?;
             encode_array(items, elem, out)?;
         }
     }
     Ok(())
+}
+
+/// PostgreSQL's `record_send`: the field count, then each field's type OID
+/// and length-prefixed value (-1 for NULL).
+fn encode_record(fields: &[Datum], ty: &DataType, out: &mut Vec<u8>) -> Result<()> {
+    let DataType::Record(types) = ty else { return Err(Error::internal(format!("{ty} is not a record type"))) };
+    out.extend_from_slice(&(fields.len() as i32).to_be_bytes());
+    for (field, (_, field_ty)) in fields.iter().zip(types) {
+        out.extend_from_slice(&field_ty.oid().to_be_bytes());
+        if field.is_null() {
+            out.extend_from_slice(&(-1i32).to_be_bytes());
+            continue;
+        }
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        encode_binary(field, field_ty, out)?;
+        let len = (out.len() - at - 4) as i32;
+        out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+    Ok(())
+}
+
+/// The error for input of an anonymous `record` value, as PostgreSQL's
+/// `record_in`/`record_recv` raise it.
+pub(crate) fn anonymous_record_input() -> Error {
+    Error::new(SqlState::FeatureNotSupported, "input of anonymous composite types is not implemented")
 }
 
 /// The dimensions of a (possibly nested) array datum; 22P03-style error
@@ -299,6 +326,7 @@ pub fn decode_binary(bytes: &[u8], ty: &DataType) -> Result<Datum> {
             };
             Datum::Text(crate::io::text::parse_inet(&format!("{ip}/{bits}"))?)
         }
+        DataType::Record(_) => return Err(anonymous_record_input()),
         DataType::Int2Vector => decode_array(bytes, &DataType::Int2)?,
         DataType::OidVector => decode_array(bytes, &DataType::Oid)?,
     })
@@ -418,6 +446,21 @@ mod tests {
         let mut out = Vec::new();
         encode_binary(d, ty, &mut out).expect("encodable");
         out
+    }
+
+    #[test]
+    fn record_send_matches_postgres() {
+        // PostgreSQL 15: record_send(row(5, NULL::int4, 'ab'::text)).
+        let ty = DataType::Record(vec![
+            ("a".into(), DataType::Int4),
+            ("b".into(), DataType::Int4),
+            ("c".into(), DataType::Text),
+        ]);
+        let value = Datum::Array(vec![Datum::Int4(5), Datum::Null, Datum::Text("ab".into())]);
+        let want = "0000000300000017000000040000000500000017ffffffff00000019000000026162";
+        let got: String = enc(&value, &ty).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(got, want);
+        assert_eq!(decode_binary(&[0, 0, 0, 0], &ty).map_err(|e| e.state), Err(SqlState::FeatureNotSupported));
     }
 
     #[test]

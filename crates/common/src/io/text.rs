@@ -205,11 +205,50 @@ pub fn format_text(datum: &Datum, ty: &DataType, ctx: &TextContext, out: &mut St
                 format_text(item, ty.element().unwrap_or(ty), ctx, out);
             }
         }
+        Datum::Array(fields) if matches!(ty, DataType::Record(_)) => format_record(fields, ty, ctx, out),
         Datum::Array(items) => {
             let elem = ty.element().unwrap_or(ty);
             format_array(items, elem, ctx, out);
         }
     }
+}
+
+/// PostgreSQL's `record_out`: `(f1,f2,...)`, NULL fields empty, a field
+/// quoted when empty or holding `"`, `\`, parentheses, a comma or
+/// whitespace, with `"` and `\` doubled inside the quotes.
+fn format_record(fields: &[Datum], ty: &DataType, ctx: &TextContext, out: &mut String) {
+    let types: &[(String, DataType)] = match ty {
+        DataType::Record(types) => types,
+        _ => &[],
+    };
+    out.push('(');
+    let mut buf = String::new();
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if field.is_null() {
+            continue;
+        }
+        buf.clear();
+        let field_ty = types.get(i).map(|(_, t)| t).unwrap_or(&DataType::Text);
+        format_text(field, field_ty, ctx, &mut buf);
+        let needs_quote = buf.is_empty()
+            || buf.chars().any(|c| matches!(c, '"' | '\\' | '(' | ')' | ',') || matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
+        if needs_quote {
+            out.push('"');
+            for c in buf.chars() {
+                if c == '"' || c == '\\' {
+                    out.push(c);
+                }
+                out.push(c);
+            }
+            out.push('"');
+        } else {
+            out.push_str(&buf);
+        }
+    }
+    out.push(')');
 }
 
 /// Convenience wrapper around [`format_text`] returning a new string.
@@ -336,6 +375,7 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TextContext) -> Result<Datum
             }
         }
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Record(_) => return Err(super::binary::anonymous_record_input()),
         DataType::Inet => Datum::Text(parse_inet(input)?),
         DataType::Int2Vector | DataType::OidVector => {
             let elem = ty.element().unwrap_or(&DataType::Int2).clone();

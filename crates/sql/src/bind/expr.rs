@@ -233,6 +233,23 @@ impl Binder<'_> {
                             cur = ScalarExpr::Call { func: Func::ArrayIndex, args: vec![cur, i] };
                             ty = elem;
                         }
+                        ast::AccessExpr::Dot(Expr::Identifier(id)) => {
+                            // `(record).field`: a record value is the array
+                            // of its fields.
+                            let field = names::ident(id);
+                            let DataType::Record(fields) = &ty else {
+                                return Err(Error::new(
+                                    SqlState::WrongObjectType,
+                                    format!("column notation .{field} applied to type {}, which is not a composite type", ty.pg_name()),
+                                ));
+                            };
+                            let k = fields.iter().position(|(n, _)| *n == field).ok_or_else(|| {
+                                Error::new(SqlState::UndefinedColumn, format!("column \"{field}\" not found in data type record"))
+                            })?;
+                            let field_ty = fields[k].1.clone();
+                            cur = ScalarExpr::Call { func: Func::ArrayIndex, args: vec![cur, ScalarExpr::Literal(Datum::Int4(k as i32 + 1))] };
+                            ty = field_ty;
+                        }
                         _ => return Err(Error::unsupported("this kind of field access")),
                     }
                 }

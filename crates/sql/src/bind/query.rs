@@ -96,11 +96,16 @@ impl Binder<'_> {
                 return Err(Error::unsupported("FETCH FIRST ... WITH TIES / PERCENT"));
             }
         }
-        let Some(with) = &q.with else { return self.bind_query_body(q) };
-        self.push_ctes(with)?;
-        let result = self.bind_query_body(q);
-        self.ctes.pop();
-        result
+        let result = match &q.with {
+            None => self.bind_query_body(q),
+            Some(with) => {
+                self.push_ctes(with)?;
+                let result = self.bind_query_body(q);
+                self.ctes.pop();
+                result
+            }
+        };
+        result.map(|plan| QueryPlan { expr: crate::optimize::push_down_predicates(plan.expr), columns: plan.columns })
     }
 
     /// Binds a WITH clause's queries into a new frame of visible CTEs (the
@@ -435,15 +440,14 @@ impl Binder<'_> {
         let mut exprs: Vec<ScalarExpr> = Vec::new();
         let mut columns: Vec<OutputColumn> = Vec::new();
         for (item_index, item) in select.projection.iter().enumerate() {
-            if let Some(Some(column)) = srf_columns.get(item_index) {
+            if let Some(Some((value, ty))) = srf_columns.get(item_index) {
                 let (e, alias) = match item {
                     SelectItem::UnnamedExpr(e) => (e, None),
                     SelectItem::ExprWithAlias { expr, alias } => (expr, Some(names::ident(alias))),
                     _ => unreachable!("only expression items hold set-returning calls"),
                 };
-                let ty = scope.items[*column].ty.clone();
-                columns.push(OutputColumn { name: alias.unwrap_or_else(|| column_name(e)), ty, table_oid: 0, column_id: 0 });
-                exprs.push(ScalarExpr::Column(*column));
+                columns.push(OutputColumn { name: alias.unwrap_or_else(|| column_name(e)), ty: ty.clone(), table_oid: 0, column_id: 0 });
+                exprs.push(value.clone());
                 continue;
             }
             match item {
@@ -1379,6 +1383,11 @@ pub(crate) fn column_name(e: &Expr) -> String {
             }
         }
         Expr::Nested(inner) => column_name(inner),
+        // `(x).field` is named after the field.
+        Expr::CompoundFieldAccess { access_chain, .. } => match access_chain.last() {
+            Some(ast::AccessExpr::Dot(Expr::Identifier(id))) => names::ident(id),
+            _ => "?column?".into(),
+        },
         Expr::Case { .. } => "case".into(),
         Expr::AtTimeZone { .. } => "timezone".into(),
         Expr::Exists { .. } => "exists".into(),

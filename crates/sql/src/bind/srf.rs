@@ -17,7 +17,7 @@ pub(crate) fn is_set_returning(name: &str) -> bool {
     if matches!(name, "tumble" | "hop") {
         return true;
     }
-    matches!(name, "unnest" | "generate_series" | "generate_subscripts" | "pg_partition_ancestors")
+    matches!(name, "unnest" | "generate_series" | "generate_subscripts" | "pg_partition_ancestors" | "_pg_expandarray")
 }
 
 impl Binder<'_> {
@@ -88,6 +88,12 @@ impl Binder<'_> {
                 let d = self.coerce(d, &dt, &DataType::Int4, CastContext::Implicit)?;
                 Ok((TableFunc::GenerateSubscripts, vec![a, d], vec![DataType::Int4]))
             }
+            "_pg_expandarray" if args.len() == 1 => {
+                let mut it = args.into_iter();
+                let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
+                let Some(elem) = at.element().cloned() else { return Err(no_such(&[(a, at)])) };
+                Ok((TableFunc::ExpandArray, vec![a], vec![elem, DataType::Int4]))
+            }
             "pg_partition_ancestors" if args.len() == 1 => {
                 let mut it = args.into_iter();
                 let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
@@ -149,10 +155,10 @@ impl Binder<'_> {
         let qualifier = alias.map(|a| names::ident(&a.name)).unwrap_or(name.clone());
         // A one-column function's column is named after the alias (or the
         // function); several columns are all named after the function.
-        let mut columns: Vec<(String, DataType)> = if types.len() == 1 {
-            vec![(qualifier.clone(), types[0].clone())]
-        } else {
-            types.iter().map(|t| (name.clone(), t.clone())).collect()
+        let mut columns: Vec<(String, DataType)> = match func.column_names() {
+            Some(names) => names.iter().zip(&types).map(|(n, t)| (n.to_string(), t.clone())).collect(),
+            None if types.len() == 1 => vec![(qualifier.clone(), types[0].clone())],
+            None => types.iter().map(|t| (name.clone(), t.clone())).collect(),
         };
         if ordinality {
             columns.push(("ordinality".into(), DataType::Int8));
@@ -278,37 +284,35 @@ impl Binder<'_> {
     }
 
     /// Plans the set-returning calls of a select list: every item that is
-    /// exactly such a call becomes a column of one zipped FlatMap over the
-    /// FROM output; returns the new plan, the scope with the function
-    /// columns appended (internal), and for each select item the column
-    /// holding its value, if it was a set-returning call.
+    /// such a call, or a field of one (`(_pg_expandarray(a)).n`), becomes
+    /// columns of one zipped FlatMap over the FROM output. Returns the new
+    /// plan, the scope with the function columns appended (internal), and
+    /// for each select item its value over that scope, if it was such an
+    /// item (a call of a multi-column function is a `record` of its
+    /// columns).
     pub(crate) fn bind_select_srfs(
         &mut self,
         projection: &[ast::SelectItem],
         plan: RelExpr,
         scope: Scope,
-    ) -> Result<(RelExpr, Scope, Vec<Option<usize>>)> {
+    ) -> Result<(RelExpr, Scope, Vec<Option<Bound>>)> {
         let mut funcs = Vec::new();
-        let mut positions = Vec::new();
+        let mut values = Vec::new();
         let mut next = scope.len();
         let mut extra = Vec::new();
         for item in projection {
             let expr = match item {
                 ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => e,
                 _ => {
-                    positions.push(None);
+                    values.push(None);
                     continue;
                 }
             };
-            let Expr::Function(f) = expr else {
-                positions.push(None);
+            let Some((f, field)) = srf_item(expr) else {
+                values.push(None);
                 continue;
             };
             let name = names::object_name(&f.name).pop().unwrap_or_default();
-            if !is_set_returning(&name) || f.over.is_some() {
-                positions.push(None);
-                continue;
-            }
             let ast::FunctionArguments::List(list) = &f.args else {
                 return Err(Error::unsupported(format!("{name} without arguments")));
             };
@@ -317,28 +321,77 @@ impl Binder<'_> {
                 bound.push(self.bind_expr(a, &scope)?);
             }
             let (func, args, types) = self.bind_srf(&name, bound)?;
-            if types.len() != 1 {
-                return Err(Error::unsupported(format!("{name} with several arrays in the select list")));
+            let first = next;
+            next += types.len();
+            for (k, ty) in types.iter().enumerate() {
+                extra.push(ScopeItem {
+                    qualifier: None,
+                    name: format!("\u{0}srf{}_{k}", values.len()),
+                    ty: ty.clone(),
+                    table_oid: 0,
+                    column_id: 0,
+                    hidden: true,
+                    internal: true,
+                });
             }
-            positions.push(Some(next));
-            next += 1;
-            extra.push(ScopeItem {
-                qualifier: None,
-                name: format!("\u{0}srf{}", positions.len()),
-                ty: types[0].clone(),
-                table_oid: 0,
-                column_id: 0,
-                hidden: true,
-                internal: true,
-            });
+            let names = func.column_names();
+            let value = match (field, names) {
+                (Some(field), Some(names)) => {
+                    let k = names.iter().position(|n| *n == field).ok_or_else(|| {
+                        Error::new(SqlState::UndefinedColumn, format!("column \"{field}\" not found in data type record"))
+                    })?;
+                    (ScalarExpr::Column(first + k), types[k].clone())
+                }
+                (Some(field), None) => {
+                    return Err(Error::new(
+                        SqlState::UndefinedColumn,
+                        format!("column \"{field}\" not found in data type {}", types[0].pg_name()),
+                    ))
+                }
+                (None, _) if types.len() == 1 => (ScalarExpr::Column(first), types[0].clone()),
+                (None, Some(names)) => {
+                    let record = DataType::Record(names.iter().zip(&types).map(|(n, t)| (n.to_string(), t.clone())).collect());
+                    // A record value is the array of its fields.
+                    let fields = (first..next).map(ScalarExpr::Column).collect();
+                    (ScalarExpr::Call { func: freshet_expr::Func::ArrayConstruct, args: fields }, record)
+                }
+                (None, None) => return Err(Error::unsupported(format!("{name} with several arrays in the select list"))),
+            };
+            values.push(Some(value));
             funcs.push((func, args));
         }
         if funcs.is_empty() {
-            return Ok((plan, scope, positions));
+            return Ok((plan, scope, values));
         }
         let mut scope = scope;
         scope.items.extend(extra);
         let plan = RelExpr::FlatMap { input: Box::new(plan), funcs, ordinality: false, outer: false };
-        Ok((plan, scope, positions))
+        Ok((plan, scope, values))
+    }
+}
+
+/// A select-list item that is a set-returning call (`f(...)`), or one of
+/// its fields (`(f(...)).name`): the call and the field's name.
+fn srf_item(expr: &Expr) -> Option<(&ast::Function, Option<String>)> {
+    match expr {
+        Expr::Function(_) | Expr::Nested(_) => srf_call(expr).map(|f| (f, None)),
+        Expr::CompoundFieldAccess { root, access_chain } => match access_chain.as_slice() {
+            [ast::AccessExpr::Dot(Expr::Identifier(id))] => srf_call(root).map(|f| (f, Some(names::ident(id)))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `expr`, inside any parentheses, if it is a set-returning call.
+fn srf_call(mut expr: &Expr) -> Option<&ast::Function> {
+    while let Expr::Nested(inner) = expr {
+        expr = inner;
+    }
+    match expr {
+        Expr::Function(f) if f.over.is_none() && is_set_returning(&names::object_name(&f.name).pop().unwrap_or_default()) => {
+            Some(f)
+        }
+        _ => None,
     }
 }
