@@ -76,6 +76,20 @@ fn key_of(exprs: impl Iterator<Item = Result<Datum>>) -> Result<Option<Vec<Datum
     Ok(Some(key))
 }
 
+/// The most values a join's materialized output may hold (rows times
+/// columns; about 2 GB): past it the statement fails with 54000 instead of
+/// exhausting the server's memory (an unconstrained cross join of large
+/// relations).
+const OUTPUT_DATUMS_MAX: usize = 50_000_000;
+
+fn too_large(rows: usize, arity: usize) -> freshet_common::Error {
+    freshet_common::Error::new(
+        freshet_common::SqlState::ProgramLimitExceeded,
+        format!("join result too large: more than {rows} rows of {arity} columns"),
+    )
+    .with_hint("Add join conditions, or filter the joined relations.")
+}
+
 /// Joins `left` and `right` rows.
 pub(crate) fn join(
     left: Vec<Row>,
@@ -87,6 +101,7 @@ pub(crate) fn join(
     ctx: &EvalContext<'_>,
 ) -> Result<Vec<Row>> {
     let (keys, residual) = analyze(on, left_arity);
+    let rows_max = OUTPUT_DATUMS_MAX / (left_arity + right_arity).max(1);
     let mut right_matched = vec![false; right.len()];
     let mut out = Vec::new();
     let null_right = || vec![Datum::Null; right_arity];
@@ -125,7 +140,12 @@ pub(crate) fn join(
             right_matched[ri] = true;
             match kind {
                 JoinKind::Semi | JoinKind::Anti => break,
-                _ => out.push(combined),
+                _ => {
+                    if out.len() >= rows_max {
+                        return Err(too_large(rows_max, left_arity + right_arity));
+                    }
+                    out.push(combined)
+                }
             }
         }
         match kind {
