@@ -331,9 +331,6 @@ impl Binder<'_> {
             "min" | "max" => {
                 let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
                 let target = if t == DataType::Unknown { DataType::Text } else { t };
-                if matches!(target, DataType::Json | DataType::Bool) && false {
-                    return Err(wrong_args());
-                }
                 (if name == "min" { AggregateFunc::Min } else { AggregateFunc::Max }, vec![e], target)
             }
             "string_agg" => {
@@ -896,9 +893,9 @@ impl Binder<'_> {
                 }
                 let mut out = Vec::new();
                 let mut types = Vec::new();
-                for (i, (e, t)) in args.into_iter().enumerate() {
-                    // Keys and unknown literals are text.
-                    let target = if t == DataType::Unknown || (name == "jsonb_build_object" && i % 2 == 0 && t == DataType::Unknown) {
+                for (e, t) in args {
+                    // Unknown literals (keys among them) are text.
+                    let target = if t == DataType::Unknown {
                         DataType::Text
                     } else {
                         t.clone()
