@@ -315,7 +315,10 @@ pub(crate) fn format_datetime(
                 calendar_only()?;
                 Some(if tm.weekday == 0 { 7 } else { tm.weekday }.to_string())
             }
-            DateField::WeekOfYear => Some(padded((tm.year_day.wrapping_sub(1) / 7 + 1) as i64, width(2))),
+            DateField::WeekOfYear => Some(padded(
+                (tm.year_day.wrapping_sub(1) / 7 + 1) as i64,
+                width(2),
+            )),
             DateField::IsoWeek => Some(padded(
                 date2isoweek(tm.year, tm.month, tm.day) as i64,
                 width(2),

@@ -4,15 +4,15 @@
 //! (<https://www.postgresql.org/docs/15/functions-formatting.html>).
 //!
 //! This module owns the template language and both directions of it:
-//! - [`template`]: templates parsed into typed nodes ([`template::DateTemplate`],
-//!   [`template::NumberTemplate`]), with PostgreSQL's keyword precedence,
+//! - `template`: templates parsed into typed nodes (`DateTemplate`,
+//!   `NumberTemplate`), with PostgreSQL's keyword precedence,
 //!   `FM`/`TM`/`TH`/`SP` modifiers, quoting and escapes;
-//! - [`datetime_out`]: `to_char` of date/time values and intervals;
-//! - [`datetime_in`]: `to_date`/`to_timestamp`, matching input leniently
+//! - `datetime_out`: `to_char` of date/time values and intervals;
+//! - `datetime_in`: `to_date`/`to_timestamp`, matching input leniently
 //!   (or exactly under `FX`) and validating the result;
-//! - [`number`]: `to_char` of numbers (`9 0 . , D G S MI PL SG PR L RN TH V
+//! - `number`: `to_char` of numbers (`9 0 . , D G S MI PL SG PR L RN TH V
 //!   EEEE FM`, `#` on overflow) and `to_number`;
-//! - [`calendar`]: the Julian-day routines these need, with C semantics.
+//! - `calendar`: the Julian-day routines these need, with C semantics.
 //!
 //! The algorithms transcribe PostgreSQL 15's `src/backend/utils/adt/formatting.c`
 //! so that results, including its quirks, match byte for byte. Freshet has
@@ -256,15 +256,23 @@ mod tests {
         use freshet_common::io::TimeZone;
         use freshet_common::Numeric;
         let fragments = [
-            "9", "0", ".", ",", "D", "G", "S", "MI", "PL", "SG", "PR", "L", "RN", "rn", "TH", "th", "V", "EEEE", "FM", "B",
-            "C", "\"", "\\", "x", " ", "é", "YYYY", "Y,YYY", "IYYY", "MONTH", "Day", "DDD", "IDDD", "J", "CC", "RM", "TZ",
-            "OF", "FF3", "US", "SSSS", "HH12", "AM", "TM", "SP", "FX", "W", "Q",
+            "9", "0", ".", ",", "D", "G", "S", "MI", "PL", "SG", "PR", "L", "RN", "rn", "TH", "th",
+            "V", "EEEE", "FM", "B", "C", "\"", "\\", "x", " ", "é", "YYYY", "Y,YYY", "IYYY",
+            "MONTH", "Day", "DDD", "IDDD", "J", "CC", "RM", "TZ", "OF", "FF3", "US", "SSSS",
+            "HH12", "AM", "TM", "SP", "FX", "W", "Q",
         ];
-        let numerics: Vec<Numeric> =
-            ["0", "-1.5", "NaN", "Infinity", "-Infinity", "123456789012345678901234567890.5", "0.000001"]
-                .iter()
-                .map(|s| s.parse().expect("numeric"))
-                .collect();
+        let numerics: Vec<Numeric> = [
+            "0",
+            "-1.5",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "123456789012345678901234567890.5",
+            "0.000001",
+        ]
+        .iter()
+        .map(|s| s.parse().expect("numeric"))
+        .collect();
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..3000 {
             let mut template = String::new();
@@ -293,17 +301,30 @@ mod tests {
                 }
             }
             let t = DateTemplate::parse(&template);
-            for ts in [freshet_common::datetime::MIN_TIMESTAMP, 0, freshet_common::datetime::END_TIMESTAMP - 1] {
+            for ts in [
+                freshet_common::datetime::MIN_TIMESTAMP,
+                0,
+                freshet_common::datetime::END_TIMESTAMP - 1,
+            ] {
                 if let Ok(parts) = datetime_out::TimeParts::from_timestamp(Timestamp(ts)) {
                     let _ = datetime_out::format_datetime(&t, &parts, false);
                 }
                 let zone = TimeZone::named("America/New_York").expect("zone");
-                if let Ok(parts) = datetime_out::TimeParts::from_timestamptz(TimestampTz(ts), &zone) {
+                if let Ok(parts) = datetime_out::TimeParts::from_timestamptz(TimestampTz(ts), &zone)
+                {
                     let _ = datetime_out::format_datetime(&t, &parts, false);
                 }
             }
-            for iv in [Interval::new(i32::MIN, i32::MIN, i64::MIN), Interval::new(i32::MAX, i32::MAX, i64::MAX), Interval::new(-13, -1, -1)] {
-                let _ = datetime_out::format_datetime(&t, &datetime_out::TimeParts::from_interval(&iv), true);
+            for iv in [
+                Interval::new(i32::MIN, i32::MIN, i64::MIN),
+                Interval::new(i32::MAX, i32::MAX, i64::MAX),
+                Interval::new(-13, -1, -1),
+            ] {
+                let _ = datetime_out::format_datetime(
+                    &t,
+                    &datetime_out::TimeParts::from_interval(&iv),
+                    true,
+                );
             }
         }
     }
