@@ -28,6 +28,9 @@ mod datetime_out;
 mod number;
 mod template;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use freshet_common::{Datum, Error, Result, SqlState};
 
 use crate::scalar::EvalContext;
@@ -139,6 +142,58 @@ impl FormattingFunc {
     }
 }
 
+/// Parsed templates of the last few template strings seen by this thread
+/// (PostgreSQL keeps 20 per backend), so formatting a column with a
+/// constant template parses the template once rather than once per row.
+/// Templates longer than [`CACHED_TEMPLATE_BYTES_MAX`] are parsed each time.
+struct TemplateCache<T> {
+    entries: Vec<(String, Rc<T>)>,
+}
+
+/// Entries kept per cache; the oldest is dropped first.
+const TEMPLATE_CACHE_ENTRIES: usize = 20;
+/// Longest template text worth caching.
+const CACHED_TEMPLATE_BYTES_MAX: usize = 256;
+
+impl<T> TemplateCache<T> {
+    const fn new() -> Self {
+        TemplateCache {
+            entries: Vec::new(),
+        }
+    }
+
+    fn get_or_parse(&mut self, text: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<Rc<T>> {
+        if let Some((_, parsed)) = self.entries.iter().find(|(t, _)| t == text) {
+            return Ok(Rc::clone(parsed));
+        }
+        let parsed = Rc::new(parse(text)?);
+        if text.len() <= CACHED_TEMPLATE_BYTES_MAX {
+            if self.entries.len() == TEMPLATE_CACHE_ENTRIES {
+                self.entries.remove(0);
+            }
+            self.entries.push((text.to_string(), Rc::clone(&parsed)));
+        }
+        Ok(parsed)
+    }
+}
+
+thread_local! {
+    static DATE_TEMPLATES: RefCell<TemplateCache<DateTemplate>> = const { RefCell::new(TemplateCache::new()) };
+    static NUMBER_TEMPLATES: RefCell<TemplateCache<NumberTemplate>> = const { RefCell::new(TemplateCache::new()) };
+}
+
+fn date_template(text: &str) -> Result<Rc<DateTemplate>> {
+    DATE_TEMPLATES.with(|cache| {
+        cache
+            .borrow_mut()
+            .get_or_parse(text, |t| Ok(DateTemplate::parse(t)))
+    })
+}
+
+fn number_template(text: &str) -> Result<Rc<NumberTemplate>> {
+    NUMBER_TEMPLATES.with(|cache| cache.borrow_mut().get_or_parse(text, NumberTemplate::parse))
+}
+
 fn wrong_argument(func: FormattingFunc, value: &Datum) -> Error {
     Error::internal(format!(
         "{}() called with a {} argument",
@@ -181,10 +236,7 @@ pub fn call(func: FormattingFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Re
                 Datum::Float8(v) => NumberValue::Float8(v.0),
                 other => return Err(wrong_argument(func, other)),
             };
-            Datum::Text(number::format_number(
-                number,
-                &NumberTemplate::parse(template)?,
-            )?)
+            Datum::Text(number::format_number(number, &*number_template(template)?)?)
         }
         _ if template.is_empty()
             && func != FormattingFunc::ToTimestamp
@@ -197,7 +249,7 @@ pub fn call(func: FormattingFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Re
             Datum::Timestamp(ts) => {
                 let parts = datetime_out::TimeParts::from_timestamp(*ts)?;
                 Datum::Text(datetime_out::format_datetime(
-                    &DateTemplate::parse(template),
+                    &*date_template(template)?,
                     &parts,
                     false,
                 )?)
@@ -209,7 +261,7 @@ pub fn call(func: FormattingFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Re
             Datum::TimestampTz(ts) => {
                 let parts = datetime_out::TimeParts::from_timestamptz(*ts, &ctx.text.time_zone)?;
                 Datum::Text(datetime_out::format_datetime(
-                    &DateTemplate::parse(template),
+                    &*date_template(template)?,
                     &parts,
                     false,
                 )?)
@@ -220,7 +272,7 @@ pub fn call(func: FormattingFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Re
             Datum::Interval(iv) => {
                 let parts = datetime_out::TimeParts::from_interval(iv);
                 Datum::Text(datetime_out::format_datetime(
-                    &DateTemplate::parse(template),
+                    &*date_template(template)?,
                     &parts,
                     true,
                 )?)
@@ -229,17 +281,17 @@ pub fn call(func: FormattingFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Re
         },
         FormattingFunc::ToTimestamp => {
             let input = text_value()?;
-            let parsed = datetime_in::parse_datetime(input, &DateTemplate::parse(template))?;
+            let parsed = datetime_in::parse_datetime(input, &*date_template(template)?)?;
             Datum::TimestampTz(parsed.to_timestamptz(&ctx.text.time_zone)?)
         }
         FormattingFunc::ToDate => {
             let input = text_value()?;
-            let parsed = datetime_in::parse_datetime(input, &DateTemplate::parse(template))?;
+            let parsed = datetime_in::parse_datetime(input, &*date_template(template)?)?;
             Datum::Date(parsed.to_date(input)?)
         }
         FormattingFunc::ToNumber => Datum::Numeric(number::parse_number(
             text_value()?,
-            &NumberTemplate::parse(template)?,
+            &*number_template(template)?,
         )?),
     })
 }

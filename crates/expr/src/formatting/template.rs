@@ -315,22 +315,57 @@ pub(crate) fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
 }
 
-/// A keyword of `table` that starts `rest`, trying keywords sharing the
-/// first character in table order (PostgreSQL's `index_seq_search`; only
-/// printable ASCII can start a keyword).
+/// For each ASCII byte, the range of a keyword table whose names start
+/// with it (PostgreSQL's `DCH_index`/`NUM_index`); the tables keep such
+/// keywords together.
+type KeywordIndex = [(u8, u8); 128];
+
+fn build_index(names: impl Iterator<Item = &'static str>) -> KeywordIndex {
+    let mut index = [(0u8, 0u8); 128];
+    for (i, name) in names.enumerate() {
+        let first = name.as_bytes()[0] as usize;
+        let i = u8::try_from(i).expect("keyword tables have fewer than 256 entries");
+        let entry = &mut index[first];
+        if entry.0 == entry.1 {
+            *entry = (i, i + 1);
+        } else {
+            assert_eq!(
+                entry.1, i,
+                "keywords starting with {name:?} are not contiguous"
+            );
+            entry.1 = i + 1;
+        }
+    }
+    index
+}
+
+/// A keyword of `table` that starts `rest`: the first one, in table order,
+/// among those sharing its first character (PostgreSQL's
+/// `index_seq_search`; only printable ASCII can start a keyword).
 fn find_keyword<'t, K>(
     rest: &str,
     table: &'t [K],
+    index: &KeywordIndex,
     name: impl Fn(&K) -> &'static str,
 ) -> Option<&'t K> {
     let first = *rest.as_bytes().first()?;
     if first <= b' ' || first >= b'~' {
         return None;
     }
-    table
+    let (start, end) = index[first as usize];
+    table[start as usize..end as usize]
         .iter()
-        .filter(|k| name(k).as_bytes()[0] == first)
         .find(|k| rest.starts_with(name(k)))
+}
+
+fn date_index() -> &'static KeywordIndex {
+    static INDEX: std::sync::OnceLock<KeywordIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| build_index(DATE_KEYWORDS.iter().map(|k| k.name)))
+}
+
+fn number_index() -> &'static KeywordIndex {
+    static INDEX: std::sync::OnceLock<KeywordIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| build_index(NUMBER_KEYWORDS.iter().map(|k| k.name)))
 }
 
 /// Splits off the next character of a template outside keywords, handling
@@ -389,7 +424,7 @@ impl DateTemplate {
                 }
                 rest = &rest[2..];
             }
-            if let Some(keyword) = find_keyword(rest, DATE_KEYWORDS, |k| k.name) {
+            if let Some(keyword) = find_keyword(rest, DATE_KEYWORDS, date_index(), |k| k.name) {
                 rest = &rest[keyword.name.len()..];
                 if let Some(suffix) = ["TH", "th", "SP"].into_iter().find(|s| rest.starts_with(s)) {
                     match suffix {
@@ -744,7 +779,7 @@ impl NumberTemplate {
         let mut desc = NumberDesc::default();
         let mut rest = template;
         while !rest.is_empty() {
-            if let Some(keyword) = find_keyword(rest, NUMBER_KEYWORDS, |k| k.name) {
+            if let Some(keyword) = find_keyword(rest, NUMBER_KEYWORDS, number_index(), |k| k.name) {
                 rest = &rest[keyword.name.len()..];
                 desc.add(keyword.field)?;
                 nodes.push(NumberNode::Field(keyword));
