@@ -413,6 +413,45 @@ def windows() -> list[str]:
     return out
 
 
+def formatting() -> list[str]:
+    """to_char / to_date / to_timestamp / to_number over every column type,
+    with constant templates and with templates taken from the data."""
+    out = [
+        "SELECT id, to_char(a, '999'), to_char(a, 'FM999th'), to_char(a, 'S99'), to_char(a, '99PR') FROM t1",
+        "SELECT id, to_char(a, 'MI9'), to_char(a, 'PL9'), to_char(a, 'SG9'), to_char(a, 'FMRN'), to_char(a, '9V99') FROM t1",
+        "SELECT id, to_char(b, '9,999,999,999,999'), to_char(b, 'FM9999999999999PR'), to_char(b, '9.999EEEE') FROM t1",
+        "SELECT id, to_char(f, '9999.999'), to_char(f, '9.99EEEE'), to_char(f, 'FM9990.0'), to_char(f, '0000000000000000.00') FROM t1",
+        "SELECT id, to_char(n, '99999999.99'), to_char(n, 'FM$9,999,999.00'), to_char(n, 'S0000000.0'), to_char(n, '9999.9') FROM t1",
+        "SELECT id, to_char(n, 'RN') FROM t1 WHERE abs(n) < 1000000",
+        "SELECT id, to_char(big, '9999999999'), to_char(big::bigint * 1000, 'FM9G999G999G999G999') FROM t1",
+        "SELECT id, to_char(dt, 'YYYY-MM-DD Day IW'), to_char(dt, 'FMMonth DDth, YYYY'), to_char(dt, 'DDD J Q WW W D') FROM t1",
+        "SELECT id, to_char(dt::timestamp, 'IYYY-IW-ID IDDD'), to_char(dt::timestamp, 'Dy Mon DD YYYY BC CC') FROM t1",
+        "SELECT id, to_char(dt + a * interval '1 hour 7 minutes', 'HH12:MI AM HH24 SSSS') FROM t1",
+        "SELECT id, to_char(dt - '2020-01-01'::date, 'S99999'), to_char((dt - '2020-01-01'::date) * interval '1 day', 'DD HH24:MI') FROM t1",
+        "SELECT id, to_char(a * interval '1 month 13 hours', 'YYYY MM DD HH HH24 AM RM') FROM t1",
+        "SELECT id, to_char(a, s), to_char(a, v) FROM t1",
+        "SELECT id, to_char(n, s), to_char(n, v) FROM t1",
+        "SELECT id, to_char(f, v) FROM t1",
+        "SELECT id, to_char(dt, s), to_char(dt::timestamp, v) FROM t1",
+        "SELECT id, to_char(dt, 'YYYY' || s) FROM t1",
+        "SELECT id, to_number(to_char(n, '9999999999.99'), '9999999999.99') = n FROM t1",
+        "SELECT id, to_number(to_char(n, 'FM9G999G999D00PR'), 'FM9G999G999D00PR') FROM t1",
+        "SELECT id, to_number(to_char(a, 'S99'), 'S99'), to_number(to_char(b, '9999999999999MI'), '9999999999999MI') FROM t1",
+        "SELECT id, to_number(s, '999') FROM t1",
+        "SELECT id, to_date(to_char(dt, 'DD/MM/YYYY'), 'DD/MM/YYYY') = dt, to_date(to_char(dt, 'IYYY IW ID'), 'IYYY IW ID') FROM t1",
+        "SELECT id, to_date(to_char(dt, 'FMMonth FMDD, YYYY'), 'Month DD, YYYY'), to_date(to_char(dt, 'YYYYDDD'), 'YYYYDDD') FROM t1",
+        "SELECT id, to_timestamp(to_char(dt, 'YYYYMMDD') || lpad(abs(coalesce(a, 0))::text, 2, '0'), 'YYYYMMDDHH24') FROM t1",
+        "SELECT id, to_date(s, 'YYYY') FROM t1 WHERE s IS NULL OR s = ''",
+        "SELECT id, to_date(v, 'Month') FROM t1",
+        "SELECT to_char(dt, 'YYYY-MM') AS m, count(*) FROM t1 GROUP BY 1 ORDER BY m NULLS FIRST",
+        "SELECT to_char(n, 'FMS999999'), count(*) FROM t1 GROUP BY 1",
+        "SELECT id FROM t1 WHERE to_char(dt, 'Dy') IN ('Sat', 'Sun')",
+        "SELECT id, to_char(price, 'FM999.00'), to_char(qty, '00000') FROM t2 WHERE qty > 0",
+        "SELECT t1.id, to_char(sum(t2.price), 'FM999999.99') FROM t1 JOIN t2 ON t2.t1_id = t1.id GROUP BY t1.id",
+    ]
+    return out
+
+
 def main() -> None:
     total = 0
     total += write("01_filters.sql", "Predicates x projections over t1.", filters())
@@ -443,6 +482,11 @@ def main() -> None:
         "07_windows.sql",
         "Window functions x window specifications, windows over groups.",
         windows(),
+    )
+    total += write(
+        "08_formatting.sql",
+        "Data-type formatting functions over every column type; templates from data too.",
+        formatting(),
     )
     print(f"wrote {total} queries")
 

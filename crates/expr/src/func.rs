@@ -159,6 +159,9 @@ pub enum Func {
     CurrentSetting,
     /// Evaluated by the binder-provided closure-free datetime library.
     DateTime(crate::func::DateTimeFunc),
+    /// Data-type formatting functions (`to_char`, `to_date`,
+    /// `to_timestamp(text, text)`, `to_number`).
+    Formatting(crate::formatting::FormattingFunc),
     /// jsonb functions; the argument types decide how values convert.
     Json(crate::jsonb_ops::JsonFunc, Vec<freshet_common::DataType>),
     /// A value's text output (the type's output function), as `concat()`
@@ -698,6 +701,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             }));
         }
         Func::DateTime(f) => return crate::datetime_ops::call(*f, args, ctx),
+        Func::Formatting(f) => return crate::formatting::call(*f, args, ctx),
         Func::Catalog(f) => return crate::catalog_func::call(f, args, ctx),
         Func::ArrayAppend | Func::ArrayCat => {
             let mut it = args.into_iter();
@@ -1032,7 +1036,8 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::Catalog(_)
         | Func::OutputText(_)
         | Func::Json(..)
-        | Func::DateTime(_) => unreachable!("handled before the strictness check"),
+        | Func::DateTime(_)
+        | Func::Formatting(_) => unreachable!("handled before the strictness check"),
     })
 }
 

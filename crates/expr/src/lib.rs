@@ -17,6 +17,7 @@ pub mod agg;
 pub mod catalog_func;
 pub mod datetime_ops;
 pub mod encoding;
+pub mod formatting;
 pub mod func;
 pub mod jsonb_ops;
 pub mod like;

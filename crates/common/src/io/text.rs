@@ -95,14 +95,46 @@ impl TimeZone {
             TimeZone::Utc => 0,
             TimeZone::Fixed(s) => *s,
             TimeZone::Named(tz) => {
-                let secs = micros.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX_SECONDS;
-                match chrono::DateTime::from_timestamp(secs, 0) {
+                match zone_table_time(micros) {
                     Some(utc) => {
                         use chrono::TimeZone as _;
-                        tz.offset_from_utc_datetime(&within_zone_tables(utc.naive_utc())).fix().local_minus_utc()
+                        tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()
                     }
                     None => 0,
                 }
+            }
+        }
+    }
+
+    /// The zone's abbreviation at an instant (microseconds since
+    /// 2000-01-01 UTC), as PostgreSQL prints it for `to_char(.., 'TZ')`:
+    /// `UTC`, the zone database's abbreviation (`CEST`, `LMT`), or for
+    /// zones the database names only by offset, that offset the way the
+    /// database writes it (`+04`, `+0545`). A fixed offset set as a number
+    /// has none (`None`); PostgreSQL prints nothing for `'+02:30'` too.
+    pub fn abbreviation_at_utc(&self, micros: i64) -> Option<String> {
+        use chrono::Offset;
+        use chrono_tz::OffsetName;
+        match self {
+            TimeZone::Utc => Some("UTC".to_string()),
+            TimeZone::Fixed(_) => None,
+            TimeZone::Named(tz) => {
+                let utc = zone_table_time(micros)?;
+                use chrono::TimeZone as _;
+                let offset = tz.offset_from_utc_datetime(&utc);
+                Some(match offset.abbreviation() {
+                    Some(name) => name.to_string(),
+                    None => {
+                        let east = offset.fix().local_minus_utc();
+                        let (sign, abs) = if east < 0 { ('-', -east) } else { ('+', east) };
+                        let (hours, minutes) = (abs / 3600, abs % 3600 / 60);
+                        if minutes == 0 {
+                            format!("{sign}{hours:02}")
+                        } else {
+                            format!("{sign}{hours:02}{minutes:02}")
+                        }
+                    }
+                })
             }
         }
     }
@@ -117,8 +149,7 @@ impl TimeZone {
             TimeZone::Utc => 0,
             TimeZone::Fixed(s) => *s,
             TimeZone::Named(tz) => {
-                let secs = micros.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX_SECONDS;
-                let Some(local) = chrono::DateTime::from_timestamp(secs, 0).map(|d| within_zone_tables(d.naive_utc())) else {
+                let Some(local) = zone_table_time(micros) else {
                     return 0;
                 };
                 use chrono::TimeZone as _;
@@ -131,6 +162,22 @@ impl TimeZone {
             }
         }
     }
+}
+
+/// A time (microseconds since 2000-01-01) as a chrono date-time the zone
+/// tables cover (see [`within_zone_tables`]). Years past chrono's range
+/// (262143) are first moved back by whole 400-year Gregorian cycles, which
+/// keep weekdays and leap years; `None` only for times no cycle brings in.
+fn zone_table_time(micros: i64) -> Option<chrono::NaiveDateTime> {
+    /// Seconds in 400 Gregorian years (146097 days).
+    const CYCLE_SECONDS: i64 = 146_097 * 86_400;
+    /// Seconds from the Unix epoch to 262000-01-01, inside chrono's range.
+    const CHRONO_SAFE_SECONDS: i64 = 8_205_754_204_800;
+    let mut secs = micros.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX_SECONDS;
+    if secs > CHRONO_SAFE_SECONDS {
+        secs -= (secs - CHRONO_SAFE_SECONDS).div_euclid(CYCLE_SECONDS).saturating_add(1).saturating_mul(CYCLE_SECONDS);
+    }
+    chrono::DateTime::from_timestamp(secs, 0).map(|d| within_zone_tables(d.naive_utc()))
 }
 
 /// The compiled zone tables (chrono-tz) list transitions through 2099;

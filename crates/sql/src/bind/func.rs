@@ -331,9 +331,6 @@ impl Binder<'_> {
             "min" | "max" => {
                 let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
                 let target = if t == DataType::Unknown { DataType::Text } else { t };
-                if matches!(target, DataType::Json | DataType::Bool) && false {
-                    return Err(wrong_args());
-                }
                 (if name == "min" { AggregateFunc::Min } else { AggregateFunc::Max }, vec![e], target)
             }
             "string_agg" => {
@@ -803,6 +800,59 @@ impl Binder<'_> {
                 }
                 call(Func::DateTime(DateTimeFunc::MakeTimestampTz), out, DataType::TimestampTz)
             }
+            "to_char" => {
+                use freshet_expr::formatting::FormattingFunc;
+                if n != 2 || !is_text_argument(&arg_types[1]) {
+                    return Err(no_such(name));
+                }
+                let (source, func) = match &arg_types[0] {
+                    DataType::Timestamp => (DataType::Timestamp, FormattingFunc::TimestampToChar),
+                    // PostgreSQL resolves date to the timestamptz overload
+                    // (timestamptz is the preferred date/time type).
+                    DataType::TimestampTz | DataType::Date => (DataType::TimestampTz, FormattingFunc::TimestampTzToChar),
+                    // time reaches the interval overload by the implicit cast.
+                    DataType::Interval | DataType::Time => (DataType::Interval, FormattingFunc::IntervalToChar),
+                    DataType::Int2 | DataType::Int4 => (int4.clone(), FormattingFunc::NumberToChar),
+                    t @ (DataType::Int8 | DataType::Float4 | DataType::Float8) => (t.clone(), FormattingFunc::NumberToChar),
+                    DataType::Numeric(_) => (DataType::Numeric(None), FormattingFunc::NumberToChar),
+                    DataType::Unknown => {
+                        let types: Vec<String> = arg_types.iter().map(|t| t.pg_name()).collect();
+                        return Err(Error::new(
+                            SqlState::AmbiguousFunction,
+                            format!("function {name}({}) is not unique", types.join(", ")),
+                        )
+                        .with_hint("Could not choose a best candidate function. You might need to add explicit type casts."));
+                    }
+                    _ => return Err(no_such(name)),
+                };
+                if self.for_view && func == FormattingFunc::TimestampTzToChar {
+                    return Err(Error::unsupported(format!(
+                        "to_char({}, text) in a materialized view",
+                        arg_types[0].pg_name()
+                    ))
+                    .with_hint("The result depends on the session time zone. Cast the argument to timestamp without time zone."));
+                }
+                let out = coerce_all!(source, text);
+                call(Func::Formatting(func), out, text)
+            }
+            "to_timestamp" | "to_date" | "to_number" if n == 2 => {
+                use freshet_expr::formatting::FormattingFunc;
+                if !arg_types.iter().all(is_text_argument) {
+                    return Err(no_such(name));
+                }
+                let (func, ty) = match name {
+                    "to_timestamp" => (FormattingFunc::ToTimestamp, DataType::TimestampTz),
+                    "to_date" => (FormattingFunc::ToDate, DataType::Date),
+                    _ => (FormattingFunc::ToNumber, DataType::Numeric(None)),
+                };
+                if self.for_view && func == FormattingFunc::ToTimestamp {
+                    return Err(Error::unsupported("to_timestamp(text, text) in a materialized view").with_hint(
+                        "The result depends on the session time zone unless the input gives an offset.",
+                    ));
+                }
+                let out = coerce_all!(text, text);
+                call(Func::Formatting(func), out, ty)
+            }
             "to_timestamp" if n == 1 => {
                 let f8 = DataType::Float8;
                 let out = coerce_all!(f8);
@@ -896,9 +946,9 @@ impl Binder<'_> {
                 }
                 let mut out = Vec::new();
                 let mut types = Vec::new();
-                for (i, (e, t)) in args.into_iter().enumerate() {
-                    // Keys and unknown literals are text.
-                    let target = if t == DataType::Unknown || (name == "jsonb_build_object" && i % 2 == 0 && t == DataType::Unknown) {
+                for (e, t) in args {
+                    // Unknown literals (keys among them) are text.
+                    let target = if t == DataType::Unknown {
                         DataType::Text
                     } else {
                         t.clone()
@@ -1014,6 +1064,12 @@ impl Binder<'_> {
         }
         Ok((ScalarExpr::Literal(Datum::Text(value)), DataType::Name))
     }
+}
+
+/// Whether an argument reaches a `text` parameter by an implicit cast (a
+/// string type or an untyped literal).
+fn is_text_argument(t: &DataType) -> bool {
+    t.is_string() || *t == DataType::Unknown
 }
 
 fn array_arg(types: &[DataType], i: usize) -> Option<DataType> {
