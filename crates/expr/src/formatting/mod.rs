@@ -15,7 +15,11 @@
 //! - `calendar`: the Julian-day routines these need, with C semantics.
 //!
 //! The algorithms transcribe PostgreSQL 15's `src/backend/utils/adt/formatting.c`
-//! so that results, including its quirks, match byte for byte. Freshet has
+//! so that results, including its quirks, match byte for byte. That file is
+//! Portions Copyright (c) 1999-2022, PostgreSQL Global Development Group,
+//! under the PostgreSQL License (permission to use, copy, modify and
+//! distribute, with this notice; see <https://www.postgresql.org/about/licence/>).
+//! Freshet has
 //! one locale, C/English: `TM` names are the English ones (unpadded), the
 //! decimal point is `.`, the group separator `,` and the currency symbol a
 //! space. It does not own overload resolution (the binder picks a
