@@ -102,6 +102,12 @@ pub enum Func {
     /// `gen_random_uuid()`: a version 4 UUID.
     GenRandomUuid,
     Initcap,
+    /// `format(formatstr, args...)` over text arguments (see `text_format`).
+    Format,
+    /// `quote_literal(text)`.
+    QuoteLiteral,
+    /// `quote_nullable(text)`: like quote_literal, NULL as `NULL`.
+    QuoteNullable,
     Ascii,
     Chr,
     ToHex,
@@ -654,6 +660,13 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             ))
         }
         Func::Pi => return Ok(Float8(F64(std::f64::consts::PI))),
+        Func::Format => return crate::text_format::format(&args),
+        Func::QuoteNullable => {
+            return Ok(match args.first() {
+                Some(Text(s)) => Text(crate::text_format::quote_literal(s)),
+                _ => Text("NULL".into()),
+            })
+        }
         Func::Constant(s) => return Ok(Text(s.clone())),
         Func::Json(f, types) => return crate::jsonb_ops::call(*f, args, types, ctx.text),
         Func::OutputText(ty) => {
@@ -740,6 +753,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         },
         Func::Lower => Text(text_arg(&a0).to_lowercase()),
         Func::Upper => Text(text_arg(&a0).to_uppercase()),
+        Func::QuoteLiteral => Text(crate::text_format::quote_literal(text_arg(&a0))),
         Func::Initcap => {
             let mut out = String::new();
             let mut start = true;
@@ -1027,6 +1041,8 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::GenRandomUuid
         | Func::SubqueryTooManyRows
         | Func::Pi
+        | Func::Format
+        | Func::QuoteNullable
         | Func::Constant(_)
         | Func::NextVal
         | Func::SetConfig

@@ -24,6 +24,7 @@ pub mod like;
 pub mod relation;
 pub mod scalar;
 pub mod table_func;
+pub mod text_format;
 pub mod window;
 
 pub use agg::{AggOrder, AggregateExpr, AggregateFunc};

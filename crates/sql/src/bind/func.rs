@@ -515,6 +515,22 @@ impl Binder<'_> {
                 };
                 call(Func::Trim { leading, trailing }, out, text)
             }
+            "format" if n >= 1 => {
+                let mut it = args.into_iter();
+                let (f, ft) = it.next().ok_or_else(|| no_such(name))?;
+                let mut out = vec![self.coerce(f, &ft, &text, CastContext::Implicit)?];
+                for (e, t) in it {
+                    out.push(self.to_text(e, &t)?);
+                }
+                call(Func::Format, out, text)
+            }
+            "quote_literal" | "quote_nullable" if n == 1 => {
+                let mut out = Vec::new();
+                for (e, t) in args {
+                    out.push(self.to_text(e, &t)?);
+                }
+                call(if name == "quote_literal" { Func::QuoteLiteral } else { Func::QuoteNullable }, out, text)
+            }
             "concat" | "concat_ws" => {
                 let mut out = Vec::new();
                 for (e, t) in args {
