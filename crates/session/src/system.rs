@@ -2192,7 +2192,7 @@ pub fn catalog_snapshot(
     for r in catalog.relations_in(database) {
         let owned_sequences = owned.remove(&r.oid).unwrap_or_default();
         let view_definition = match &r.kind {
-            RelKind::View { sql } => Some(view_definition(sql, &column_names(r))),
+            RelKind::View { sql } | RelKind::MaterializedView { sql, .. } => Some(view_definition(sql, &column_names(r))),
             _ => None,
         };
         relations.insert(
