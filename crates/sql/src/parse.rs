@@ -189,6 +189,11 @@ impl Words {
         self.words.get(w).is_some_and(|&i| self.tokens[i] == *want)
     }
 
+    /// Word `w`'s token.
+    fn get(&self, w: usize) -> Option<&Token> {
+        self.words.get(w).map(|&i| &self.tokens[i])
+    }
+
     /// The word index of the parenthesis closing the one at word `open`.
     fn closing(&self, open: usize) -> Option<usize> {
         let mut depth = 0i32;
@@ -283,25 +288,39 @@ fn normalize_parenthesized_set_operations(sql: &str) -> Option<String> {
 
 /// `FETCH {FIRST | NEXT} (expression) {ROW | ROWS} ONLY`, where sqlparser
 /// wants a plain value, as the equivalent `LIMIT (expression)`
-/// (SQLAlchemy writes `FETCH FIRST (1 + 1) ROWS ONLY`). `None` when there
+/// (SQLAlchemy writes `FETCH FIRST (1 + 1) ROWS ONLY`), and `... WITH TIES`
+/// as `LIMIT (expression) FETCH FIRST ROWS WITH TIES`. `None` when there
 /// is nothing to rewrite.
 fn normalize_fetch_expression(sql: &str) -> Option<String> {
     let words = Words::new(sql)?;
     let mut edits = Vec::new();
     for w in 0..words.len() {
-        if words.keyword(w) != Some(Keyword::FETCH)
-            || !matches!(words.keyword(w + 1), Some(Keyword::FIRST | Keyword::NEXT))
-            || !words.is(w + 2, &Token::LParen)
-        {
+        if words.keyword(w) != Some(Keyword::FETCH) || !matches!(words.keyword(w + 1), Some(Keyword::FIRST | Keyword::NEXT)) {
             continue;
         }
-        // The balanced parenthesis, then ROW|ROWS ONLY.
-        let Some(close) = words.closing(w + 2) else { continue };
-        if !matches!(words.keyword(close + 1), Some(Keyword::ROW | Keyword::ROWS)) || words.keyword(close + 2) != Some(Keyword::ONLY) {
+        // The count: a balanced parenthesis, or a negated number (which
+        // PostgreSQL's grammar takes and then rejects as 2201W); then
+        // ROW|ROWS ONLY or ROW|ROWS WITH TIES.
+        let close = if words.is(w + 2, &Token::LParen) {
+            let Some(close) = words.closing(w + 2) else { continue };
+            close
+        } else if words.is(w + 2, &Token::Minus) && words.get(w + 3).is_some_and(|t| matches!(t, Token::Number(..))) {
+            w + 3
+        } else {
+            continue;
+        };
+        if !matches!(words.keyword(close + 1), Some(Keyword::ROW | Keyword::ROWS)) {
             continue;
         }
         let inner = words.text(words.token_index(w + 2), words.token_index(close) + 1);
-        edits.push(Edit { start: words.token_index(w), end: words.token_index(close + 2) + 1, text: format!("LIMIT {inner}") });
+        if words.keyword(close + 2) == Some(Keyword::ONLY) {
+            edits.push(Edit { start: words.token_index(w), end: words.token_index(close + 2) + 1, text: format!("LIMIT {inner}") });
+        } else if words.keyword(close + 2) == Some(Keyword::WITH) && words.keyword(close + 3) == Some(Keyword::TIES) {
+            // The count moves to a LIMIT; the quantity-less FETCH keeps
+            // WITH TIES (the binder reads them together).
+            let text = format!("LIMIT {inner} FETCH FIRST ROWS WITH TIES");
+            edits.push(Edit { start: words.token_index(w), end: words.token_index(close + 3) + 1, text });
+        }
     }
     words.render(edits)
 }

@@ -92,8 +92,8 @@ impl Binder<'_> {
         // subquery, a cursor), where its locks are not taken; a top-level
         // one is bound by `bind_locking_query`.
         if let Some(fetch) = &q.fetch {
-            if fetch.with_ties || fetch.percent {
-                return Err(Error::unsupported("FETCH FIRST ... WITH TIES / PERCENT"));
+            if fetch.percent {
+                return Err(Error::unsupported("FETCH FIRST ... PERCENT"));
             }
         }
         let result = match &q.with {
@@ -179,7 +179,13 @@ impl Binder<'_> {
             Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit.clone()), Some(offset.clone())),
             None => (None, None),
         };
-        // FETCH FIRST n ROWS ONLY is LIMIT n.
+        // FETCH FIRST n ROWS ONLY is LIMIT n. (A LIMIT beside a FETCH comes
+        // from `parse::normalize_fetch_expression`: `FETCH FIRST (e) ROWS
+        // WITH TIES`.)
+        let with_ties = q.fetch.as_ref().is_some_and(|f| f.with_ties);
+        if with_ties && ordered.order.is_empty() {
+            return Err(Error::new(SqlState::SyntaxError, "WITH TIES cannot be specified without ORDER BY clause"));
+        }
         let limit = match (&q.fetch, limit) {
             (Some(fetch), None) => Some(fetch.quantity.clone().unwrap_or_else(|| {
                 Expr::Value(ast::Value::Number("1".into(), false).into())
@@ -197,6 +203,10 @@ impl Binder<'_> {
                 Some(e) => Some(self.bind_limit_value(&e, "OFFSET")?),
                 None => None,
             };
+            if with_ties {
+                let plan = with_ties_plan(plan, ordered.order, limit, offset)?;
+                return Ok(QueryPlan { expr: plan.project((0..visible).collect()), columns: ordered.columns });
+            }
             let constant = |v: &Option<ScalarExpr>| match v {
                 None => Some(None),
                 Some(ScalarExpr::Literal(Datum::Null)) => Some(None),
@@ -1365,6 +1375,50 @@ fn apply_column_aliases(scope: &mut Scope, alias: Option<&ast::TableAlias>) -> R
         item.name = names::ident(&col.name);
     }
     Ok(())
+}
+
+/// `ORDER BY keys OFFSET o FETCH FIRST n ROWS WITH TIES`: the rows after
+/// the first `o` in that order, up to the `o + n`th, and every later row
+/// that ties with it. With `row_number()` and `rank()` over the order, that
+/// is `row_number > o AND rank <= o + n`; the rows are then sorted again.
+fn with_ties_plan(plan: RelExpr, order: Vec<SortKey>, limit: Option<ScalarExpr>, offset: Option<ScalarExpr>) -> Result<RelExpr> {
+    use freshet_expr::agg::AggOrder;
+    use freshet_expr::window::{WindowExpr, WindowFrame, WindowFunc};
+    let limit = match limit {
+        None | Some(ScalarExpr::Literal(Datum::Null)) => {
+            return Err(Error::new(
+                SqlState::InvalidRowCountInLimitClause,
+                "row count cannot be null in FETCH FIRST ... WITH TIES clause",
+            ))
+        }
+        Some(l) => l,
+    };
+    let offset = offset.unwrap_or(ScalarExpr::Literal(Datum::Int8(0)));
+    let arity = plan.arity();
+    let over = |func| WindowExpr {
+        func,
+        args: vec![],
+        partition_by: vec![],
+        order_by: order
+            .iter()
+            .map(|k| AggOrder { expr: ScalarExpr::Column(k.column), descending: k.descending, nulls_first: k.nulls_first })
+            .collect(),
+        frame: WindowFrame::default(),
+        output_type: DataType::Int8,
+    };
+    let numbered = RelExpr::Window { input: Box::new(plan), exprs: vec![over(WindowFunc::RowNumber), over(WindowFunc::Rank)] };
+    let after_offset = ScalarExpr::Binary {
+        op: freshet_expr::BinaryOp::Gt,
+        left: Box::new(ScalarExpr::Column(arity)),
+        right: Box::new(offset.clone()),
+    };
+    let within = ScalarExpr::Binary {
+        op: freshet_expr::BinaryOp::LtEq,
+        left: Box::new(ScalarExpr::Column(arity + 1)),
+        right: Box::new(ScalarExpr::Binary { op: freshet_expr::BinaryOp::Add, left: Box::new(offset), right: Box::new(limit) }),
+    };
+    let kept = numbered.filter(vec![after_offset, within]).project((0..arity).collect());
+    Ok(RelExpr::TopK { input: Box::new(kept), order_by: order, limit: None, offset: 0 })
 }
 
 /// The name PostgreSQL gives an unaliased select-list expression.
