@@ -49,6 +49,7 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
                 normalize_alter_sequence_rename(text),
                 normalize_fetch_expression(text),
                 normalize_alter_type_collate(text),
+                normalize_frame_bound_casts(text),
             ];
             for rewritten in retries.into_iter().flatten() {
                 if let Ok(statements) = Parser::new(&dialect)
@@ -321,6 +322,31 @@ fn normalize_fetch_expression(sql: &str) -> Option<String> {
             let text = format!("LIMIT {inner} FETCH FIRST ROWS WITH TIES");
             edits.push(Edit { start: words.token_index(w), end: words.token_index(close + 3) + 1, text });
         }
+    }
+    words.render(edits)
+}
+
+/// A window frame bound written as a cast string, `'1 day'::interval
+/// PRECEDING` (psycopg2 inlines an interval parameter so), which sqlparser
+/// reads as an interval literal followed by a stray `::`: parenthesized,
+/// `('1 day'::interval) PRECEDING`. `None` when there is nothing to rewrite.
+fn normalize_frame_bound_casts(sql: &str) -> Option<String> {
+    const TYPE_WORDS_MAX: usize = 4;
+    let words = Words::new(sql)?;
+    let mut edits = Vec::new();
+    for w in 0..words.len() {
+        if !words.get(w).is_some_and(|t| matches!(t, Token::SingleQuotedString(_))) || !words.is(w + 1, &Token::DoubleColon) {
+            continue;
+        }
+        let bound = (w + 2..=w + 1 + TYPE_WORDS_MAX)
+            .take_while(|k| words.get(*k).is_some_and(|t| matches!(t, Token::Word(_))))
+            .find(|k| matches!(words.keyword(*k), Some(Keyword::PRECEDING | Keyword::FOLLOWING)));
+        let Some(bound) = bound else { continue };
+        if bound == w + 2 {
+            continue;
+        }
+        let cast = words.text(words.token_index(w), words.token_index(bound));
+        edits.push(Edit { start: words.token_index(w), end: words.token_index(bound), text: format!("({}) ", cast.trim_end()) });
     }
     words.render(edits)
 }
