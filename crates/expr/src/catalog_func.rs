@@ -453,8 +453,9 @@ pub enum CatalogFunc {
     EncodingToChar,
     /// `array_to_string(array, text [, text])` over arrays of this element type.
     ArrayToString(DataType),
-    /// `array_upper(array, int4)` / `array_lower(array, int4)`.
-    ArrayBound { upper: bool },
+    /// `array_upper(array, int4)` / `array_lower(array, int4)`; arrays
+    /// start at 1, int2vector/oidvector at 0 (`zero_based`).
+    ArrayBound { upper: bool, zero_based: bool },
     /// `pg_size_pretty(int8)`.
     SizePretty,
     /// `quote_ident(text)`.
@@ -645,11 +646,12 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
             }
             .to_string(),
         ),
-        F::ArrayBound { upper } => match args.first() {
+        F::ArrayBound { upper, zero_based } => match args.first() {
             Some(Datum::Array(items))
                 if !items.is_empty() && args.get(1).and_then(Datum::as_i64) == Some(1) =>
             {
-                Datum::Int4(if *upper { items.len() as i32 } else { 1 })
+                let lower = if *zero_based { 0 } else { 1 };
+                Datum::Int4(if *upper { lower + items.len() as i32 - 1 } else { lower })
             }
             _ => Datum::Null,
         },

@@ -18,8 +18,10 @@ pub enum TableFunc {
     /// `generate_series(start, stop, step interval)` over timestamps
     /// (`tz`: timestamptz, stepping in the session's time zone).
     GenerateSeriesTime { tz: bool },
-    /// `generate_subscripts(array, dim)`: 1..=length for dimension 1.
-    GenerateSubscripts,
+    /// `generate_subscripts(array, dim)`: the subscripts of dimension 1,
+    /// from 1, or from 0 for int2vector/oidvector (`zero_based`), whose
+    /// lower bound is 0 (SQLAlchemy numbers pg_index.indkey with it).
+    GenerateSubscripts { zero_based: bool },
     /// `pg_partition_ancestors(regclass)`: the relation itself (Freshet has
     /// no partitioned tables).
     PartitionAncestors,
@@ -174,8 +176,11 @@ impl TableFunc {
                 Some(Datum::Null) | None => vec![],
                 Some(d) => vec![vec![d.clone()]],
             }),
-            TableFunc::GenerateSubscripts => match (args.first(), args.get(1).and_then(|d| d.as_i64())) {
-                (Some(Datum::Array(items)), Some(1)) => Ok((1..=items.len() as i32).map(|i| vec![Datum::Int4(i)]).collect()),
+            TableFunc::GenerateSubscripts { zero_based } => match (args.first(), args.get(1).and_then(|d| d.as_i64())) {
+                (Some(Datum::Array(items)), Some(1)) => {
+                    let first = if *zero_based { 0 } else { 1 };
+                    Ok((first..first + items.len() as i32).map(|i| vec![Datum::Int4(i)]).collect())
+                }
                 _ => Ok(vec![]),
             },
         }

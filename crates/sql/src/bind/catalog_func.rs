@@ -195,11 +195,12 @@ impl Binder<'_> {
             }
             "array_upper" | "array_lower" => {
                 let arr = match args.first() {
-                    Some((_, t @ DataType::Array(_))) => t.clone(),
+                    Some((_, t @ (DataType::Array(_) | DataType::Int2Vector | DataType::OidVector))) => t.clone(),
                     _ => return Err(no_such(name, &args)),
                 };
                 let f = F::ArrayBound {
                     upper: name == "array_upper",
+                    zero_based: matches!(arr, DataType::Int2Vector | DataType::OidVector),
                 };
                 self.catalog_call(name, f, args, &[&arr, &int4], DataType::Int4)?
             }

@@ -86,7 +86,8 @@ impl Binder<'_> {
                     return Err(no_such(&[(a, at), (d, dt)]));
                 }
                 let d = self.coerce(d, &dt, &DataType::Int4, CastContext::Implicit)?;
-                Ok((TableFunc::GenerateSubscripts, vec![a, d], vec![DataType::Int4]))
+                let zero_based = matches!(at, DataType::Int2Vector | DataType::OidVector);
+                Ok((TableFunc::GenerateSubscripts { zero_based }, vec![a, d], vec![DataType::Int4]))
             }
             "_pg_expandarray" if args.len() == 1 => {
                 let mut it = args.into_iter();
