@@ -8,7 +8,7 @@ use freshet_common::io::TextContext;
 use freshet_common::{DataType, Datum, Error, Result, Row, SqlState, TimestampTz};
 use freshet_compute::{DataSource, Executor};
 use freshet_expr::{SequenceAccess, TableRef};
-use freshet_sql::plan::{OutputColumn, TransactionPlan};
+use freshet_sql::plan::{IsolationLevel, OutputColumn, TransactionModes, TransactionPlan};
 use freshet_sql::{Binder, Catalog, Plan, RelationInfo, Statement};
 use tracing::debug;
 
@@ -48,6 +48,10 @@ pub struct Session {
     pending_settings: parking_lot::Mutex<Vec<(String, String)>>,
     /// Open cursors (DECLARE), materialized when declared.
     cursors: std::collections::HashMap<String, Cursor>,
+    /// The tables (and materialized views) the open transaction has read,
+    /// recorded by `StateSource`; a SERIALIZABLE transaction checks them
+    /// at commit.
+    reads: parking_lot::Mutex<std::collections::BTreeSet<u32>>,
 }
 
 /// An open cursor: its remaining rows.
@@ -103,7 +107,47 @@ impl Session {
             cursors: Default::default(),
             pending_settings: Default::default(),
             implicit_remaining: 0,
+            reads: Default::default(),
         })
+    }
+
+    /// A new transaction with the session's default modes
+    /// (default_transaction_isolation, default_transaction_read_only).
+    pub(crate) fn begin_txn(&self, explicit: bool) -> Txn {
+        let mut txn = self.server.begin(explicit);
+        txn.isolation = self
+            .settings
+            .get("default_transaction_isolation")
+            .and_then(IsolationLevel::parse)
+            .unwrap_or_default();
+        txn.read_only = self.settings.get("default_transaction_read_only") == Some("on");
+        self.reads.lock().clear();
+        txn
+    }
+
+    /// `transaction_isolation` / `transaction_read_only` as SHOW and
+    /// current_setting() see them: the open transaction's modes, else the
+    /// defaults the next one gets.
+    pub(crate) fn transaction_setting(&self, key: &str) -> Option<String> {
+        let txn = self.txn.as_ref();
+        match key {
+            "transaction_isolation" => Some(match txn {
+                Some(t) => t.isolation.name().to_string(),
+                None => self.settings.get("default_transaction_isolation")?.to_string(),
+            }),
+            "transaction_read_only" => Some(match txn {
+                Some(t) => if t.read_only { "on" } else { "off" }.to_string(),
+                None => self.settings.get("default_transaction_read_only")?.to_string(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Records that the running statement read `oid` (a table or view).
+    pub(crate) fn note_read(&self, oid: u32) {
+        if self.txn.as_ref().is_none_or(|t| t.isolation == IsolationLevel::Serializable) {
+            self.reads.lock().insert(oid);
+        }
     }
 
     /// The state statements read: the transaction's working copy or the
@@ -153,9 +197,17 @@ impl Session {
             }
         }
         self.cancel.store(false, Ordering::SeqCst);
+        // Transaction control, SET and SHOW take no snapshot (SET
+        // TRANSACTION ISOLATION LEVEL may follow them).
         let controls_transaction = matches!(
             stmt,
-            Statement::Rollback { .. } | Statement::Commit { .. } | Statement::Savepoint { .. } | Statement::ReleaseSavepoint { .. }
+            Statement::Rollback { .. }
+                | Statement::Commit { .. }
+                | Statement::Savepoint { .. }
+                | Statement::ReleaseSavepoint { .. }
+                | Statement::StartTransaction { .. }
+                | Statement::Set(_)
+                | Statement::ShowVariable { .. }
         );
         if !controls_transaction {
             if let Some(mut txn) = self.txn.take() {
@@ -166,6 +218,14 @@ impl Session {
         }
         let state = self.read_state();
         let (plan, _) = self.bind(stmt, &state, param_types)?;
+        if self.txn.as_ref().is_some_and(|t| t.read_only) {
+            if let Some(command) = write_command(&plan) {
+                return Err(Error::new(
+                    SqlState::ReadOnlySqlTransaction,
+                    format!("cannot execute {command} in a read-only transaction"),
+                ));
+            }
+        }
         debug!(pid = self.pid, "executing");
         let result = match plan {
             Plan::Query(q) => {
@@ -209,6 +269,25 @@ impl Session {
                     return Err(Error::undefined_table(&seq));
                 }
                 Ok(ExecuteResult::Command { tag: "ALTER SEQUENCE".into() })
+            }
+            Plan::Set { name, value, .. } if matches!(name.as_str(), "transaction_isolation" | "transaction_read_only") => {
+                // SET transaction_isolation = ... is SET TRANSACTION.
+                let value = value.unwrap_or_default();
+                let modes = if name == "transaction_isolation" {
+                    let level = IsolationLevel::parse(&value).ok_or_else(|| {
+                        Error::new(SqlState::InvalidParameterValue, format!("invalid value for parameter \"transaction_isolation\": \"{value}\""))
+                    })?;
+                    TransactionModes { isolation: Some(level), read_only: None }
+                } else {
+                    let on = freshet_common::io::text::parse_bool(&value).map_err(|_| {
+                        Error::new(SqlState::InvalidParameterValue, "parameter \"transaction_read_only\" requires a Boolean value")
+                    })?;
+                    TransactionModes { isolation: None, read_only: Some(on) }
+                };
+                if let Some(txn) = self.txn.as_mut().filter(|t| t.explicit) {
+                    apply_modes(txn, &modes)?;
+                }
+                Ok(ExecuteResult::Command { tag: "SET".into() })
             }
             Plan::Set { name, value, .. } => {
                 self.settings.set(&name, value)?;
@@ -288,10 +367,9 @@ impl Session {
         // the new state: nothing of it was committed, and a client of an
         // autocommit statement never sees 40001 from PostgreSQL for that.
         const ATTEMPTS_MAX: usize = 20;
-        let server = self.server.clone();
         let mut attempt = 0;
         loop {
-            let mut txn = server.begin(false);
+            let mut txn = self.begin_txn(false);
             let result = self.run_statement(&mut txn, &mut f)?;
             match self.commit_txn(txn) {
                 Ok(()) => return Ok(result),
@@ -336,12 +414,21 @@ impl Session {
     /// Commits `txn` after checking its deferred constraints.
     pub(crate) fn commit_txn(&self, txn: Txn) -> Result<()> {
         crate::constraints::verify_foreign_keys(&txn.work, &txn.writes, true)?;
+        if txn.isolation == IsolationLevel::Serializable {
+            let reads = std::mem::take(&mut *self.reads.lock());
+            return self.server.commit_serializable(txn, &reads);
+        }
         self.server.commit(txn)
     }
 
     /// Moves `txn` onto the latest committed state, replaying its own
     /// writes (READ COMMITTED: each statement sees the latest commits).
     pub(crate) fn refresh(&self, txn: &mut Txn) -> Result<()> {
+        // REPEATABLE READ and SERIALIZABLE keep their first snapshot.
+        if txn.isolation.fixed_snapshot() && txn.snapshot_taken {
+            return Ok(());
+        }
+        txn.snapshot_taken = true;
         if self.server.current_ts() == txn.base_ts {
             return Ok(());
         }
@@ -356,7 +443,7 @@ impl Session {
     fn transaction(&mut self, t: TransactionPlan) -> Result<ExecuteResult> {
         let cmd = |tag: &str| Ok(ExecuteResult::Command { tag: tag.into() });
         match t {
-            TransactionPlan::Begin => {
+            TransactionPlan::Begin(modes) => {
                 if let Some(txn) = &mut self.txn {
                     // Inside a transaction block PostgreSQL warns and
                     // carries on; an implicit transaction (statements
@@ -364,8 +451,27 @@ impl Session {
                     txn.explicit = true;
                     return cmd("BEGIN");
                 }
-                self.txn = Some(self.server.begin(true));
+                let mut txn = self.begin_txn(true);
+                apply_modes(&mut txn, &modes)?;
+                self.txn = Some(txn);
                 cmd("BEGIN")
+            }
+            TransactionPlan::SetModes { modes, session: true } => {
+                // SET SESSION CHARACTERISTICS AS TRANSACTION: the defaults.
+                if let Some(level) = modes.isolation {
+                    self.settings.set("default_transaction_isolation", Some(level.name().to_string()))?;
+                }
+                if let Some(read_only) = modes.read_only {
+                    self.settings.set("default_transaction_read_only", Some(if read_only { "on" } else { "off" }.to_string()))?;
+                }
+                cmd("SET")
+            }
+            TransactionPlan::SetModes { modes, session: false } => {
+                // Outside a block PostgreSQL only warns (25P01).
+                if let Some(txn) = self.txn.as_mut().filter(|t| t.explicit) {
+                    apply_modes(txn, &modes)?;
+                }
+                cmd("SET")
             }
             TransactionPlan::Commit => {
                 self.cursors.retain(|_, c| c.options.hold);
@@ -438,9 +544,14 @@ impl Session {
             "transaction isolation level" => "transaction_isolation".to_string(),
             _ => lower.clone(),
         };
-        let value = self.settings.get(&key).ok_or_else(|| {
-            Error::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))
-        })?;
+        let value = match self.transaction_setting(&key) {
+            Some(value) => value,
+            None => self
+                .settings
+                .get(&key)
+                .ok_or_else(|| Error::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\"")))?
+                .to_string(),
+        };
         let column_name = crate::settings::REPORTED
             .iter()
             .find(|r| r.to_lowercase() == key)
@@ -553,7 +664,7 @@ impl SessionApi for Session {
         self.implicit_remaining = 0;
         if stmts.len() > 1 && self.txn.is_none() && !stmts.iter().any(controls_transactions) {
             self.implicit_remaining = stmts.len();
-            self.txn = Some(self.server.begin(false));
+            self.txn = Some(self.begin_txn(false));
         }
         Ok(stmts
             .into_iter()
@@ -667,7 +778,7 @@ impl SessionApi for Session {
                 .and_then(|p| p.ast.as_ref())
                 .is_some_and(controls_transactions);
             if !controls_transactions {
-                self.txn = Some(self.server.begin(false));
+                self.txn = Some(self.begin_txn(false));
             }
         }
         self.execute(stmt, params)
@@ -816,7 +927,7 @@ impl Catalog for BindCatalog<'_> {
     }
 
     fn setting(&self, name: &str) -> Option<String> {
-        self.session.settings.get(name).map(str::to_string)
+        self.session.transaction_setting(name).or_else(|| self.session.settings.get(name).map(str::to_string))
     }
 
     fn user(&self) -> &str {
@@ -840,6 +951,7 @@ pub(crate) struct StateSource<'a> {
 
 impl DataSource for StateSource<'_> {
     fn scan(&self, table: TableRef, f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>) -> Result<()> {
+        self.session.note_read(table.0);
         if let Some(rel) = self.state.catalog.relations.get(&table.0) {
             if matches!(rel.kind, crate::catalog::RelKind::MaterializedView { .. }) {
                 let rows = self.session.server.views.read(rel.oid, &rel.name, self.state.ts)?;
@@ -864,6 +976,7 @@ impl DataSource for StateSource<'_> {
         values: &[Datum],
         f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>,
     ) -> Result<bool> {
+        self.session.note_read(table.0);
         let Some(rel) = self.state.catalog.relations.get(&table.0) else { return Ok(false) };
         if matches!(rel.kind, crate::catalog::RelKind::MaterializedView { .. }) {
             // A view's contents are ordered by row value: equalities on its
@@ -917,6 +1030,7 @@ impl DataSource for StateSource<'_> {
         high: Option<&Datum>,
         f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>,
     ) -> Result<bool> {
+        self.session.note_read(table.0);
         let Some(rel) = self.state.catalog.relations.get(&table.0) else { return Ok(false) };
         if !matches!(rel.kind, crate::catalog::RelKind::MaterializedView { .. })
             || !low.into_iter().chain(high).all(ordered_like_sql)
@@ -988,7 +1102,11 @@ impl SequenceAccess for SessionSequences<'_> {
     }
 
     fn current_setting(&self, name: &str) -> Result<Option<String>> {
-        Ok(self.session.settings.get(&name.to_lowercase()).map(str::to_string))
+        let key = name.to_lowercase();
+        if let Some(value) = self.session.transaction_setting(&key) {
+            return Ok(Some(value));
+        }
+        Ok(self.session.settings.get(&key).map(str::to_string))
     }
 
     fn set_config(&self, name: &str, value: &str, _is_local: bool) -> Result<String> {
@@ -1030,4 +1148,47 @@ fn controls_transactions(stmt: &Statement) -> bool {
             | Statement::ReleaseSavepoint { .. }
             | Statement::CreateDatabase { .. }
     ) || matches!(stmt, Statement::Drop { object_type: sqlparser::ast::ObjectType::Database, .. })
+}
+
+/// Applies BEGIN's or SET TRANSACTION's modes to `txn`. The isolation level
+/// can change only before the transaction's first statement (25001), as in
+/// PostgreSQL.
+fn apply_modes(txn: &mut Txn, modes: &TransactionModes) -> Result<()> {
+    if let Some(level) = modes.isolation {
+        if txn.snapshot_taken && level != txn.isolation {
+            return Err(Error::new(
+                SqlState::ActiveSqlTransaction,
+                "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+            ));
+        }
+        txn.isolation = level;
+    }
+    if let Some(read_only) = modes.read_only {
+        txn.read_only = read_only;
+    }
+    Ok(())
+}
+
+/// The command name PostgreSQL's read-only check reports for a plan that
+/// writes (DML, SELECT ... FOR UPDATE, DDL), or `None` for one that does not.
+fn write_command(plan: &Plan) -> Option<&'static str> {
+    Some(match plan {
+        Plan::Insert(_) => "INSERT",
+        Plan::Update(_) => "UPDATE",
+        Plan::Delete(_) => "DELETE",
+        Plan::LockingQuery { .. } => "SELECT FOR UPDATE",
+        Plan::Truncate { .. } => "TRUNCATE TABLE",
+        Plan::CreateTable(_) => "CREATE TABLE",
+        Plan::AlterTable { .. } => "ALTER TABLE",
+        Plan::Drop { .. } => "DROP",
+        Plan::RenameIndex { .. } => "ALTER INDEX",
+        Plan::CreateSchema { .. } => "CREATE SCHEMA",
+        Plan::CreateView { .. } => "CREATE VIEW",
+        Plan::CreateSequence { .. } => "CREATE SEQUENCE",
+        Plan::CreateMaterializedView { .. } => "CREATE MATERIALIZED VIEW",
+        Plan::CreateIndex(_) => "CREATE INDEX",
+        Plan::Comment { .. } => "COMMENT",
+        Plan::Copy(freshet_sql::plan::CopyPlan::From { .. }) => "COPY FROM",
+        _ => return None,
+    })
 }

@@ -11,6 +11,8 @@
 
 use freshet_common::{Datum, Error, Result, Row, SqlState, TimestampTz};
 
+use freshet_sql::plan::IsolationLevel;
+
 use crate::catalog::RelationDef;
 use crate::index_key::index_key;
 use crate::state::{unique_violation, DbState, StoredRow};
@@ -58,6 +60,18 @@ pub struct Txn {
     pub start: TimestampTz,
     /// Whether it was started with BEGIN.
     pub explicit: bool,
+    /// Its isolation level: READ COMMITTED moves each statement onto the
+    /// latest commits; REPEATABLE READ and SERIALIZABLE keep the snapshot
+    /// of the first statement, and SERIALIZABLE also fails at commit when
+    /// a table it read was changed by a transaction that committed after
+    /// that snapshot (`Server::check_reads`).
+    pub isolation: IsolationLevel,
+    /// READ ONLY: writes fail with 25006.
+    pub read_only: bool,
+    /// Whether a statement has run (and so taken the snapshot a fixed
+    /// snapshot level keeps); SET TRANSACTION ISOLATION LEVEL must come
+    /// before.
+    pub snapshot_taken: bool,
     /// The transaction's row locks, released when the last clone of the
     /// transaction is dropped (commit, rollback or disconnect).
     pub locks: Option<std::sync::Arc<crate::locks::TxnLocks>>,
@@ -76,6 +90,9 @@ impl Txn {
             savepoints: Vec::new(),
             start,
             explicit,
+            isolation: IsolationLevel::ReadCommitted,
+            read_only: false,
+            snapshot_taken: false,
             locks: None,
         }
     }

@@ -148,10 +148,62 @@ pub enum AlterTableAction {
     DropConstraint { name: String, if_exists: bool },
 }
 
+/// A transaction isolation level, as SQL names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IsolationLevel {
+    /// Runs as READ COMMITTED (PostgreSQL does the same) but is reported
+    /// as asked.
+    ReadUncommitted,
+    #[default]
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl IsolationLevel {
+    /// The setting's spelling (`transaction_isolation`).
+    pub fn name(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "read uncommitted",
+            IsolationLevel::ReadCommitted => "read committed",
+            IsolationLevel::RepeatableRead => "repeatable read",
+            IsolationLevel::Serializable => "serializable",
+        }
+    }
+
+    /// Parses the setting's spelling (any case).
+    pub fn parse(text: &str) -> Option<IsolationLevel> {
+        match text.trim().to_lowercase().as_str() {
+            "read uncommitted" => Some(IsolationLevel::ReadUncommitted),
+            "read committed" => Some(IsolationLevel::ReadCommitted),
+            "repeatable read" => Some(IsolationLevel::RepeatableRead),
+            "serializable" => Some(IsolationLevel::Serializable),
+            _ => None,
+        }
+    }
+
+    /// Whether every statement sees the snapshot of the transaction's
+    /// first statement (REPEATABLE READ and SERIALIZABLE) rather than the
+    /// latest commits.
+    pub fn fixed_snapshot(self) -> bool {
+        matches!(self, IsolationLevel::RepeatableRead | IsolationLevel::Serializable)
+    }
+}
+
+/// The modes of BEGIN / SET TRANSACTION (those not given are `None`).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TransactionModes {
+    pub isolation: Option<IsolationLevel>,
+    pub read_only: Option<bool>,
+}
+
 /// Transaction control.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TransactionPlan {
-    Begin,
+    Begin(TransactionModes),
+    /// SET TRANSACTION (this transaction) or, with `session`, SET SESSION
+    /// CHARACTERISTICS AS TRANSACTION (the defaults of later ones).
+    SetModes { modes: TransactionModes, session: bool },
     Commit,
     Rollback,
     Savepoint(String),

@@ -69,7 +69,7 @@ impl Binder<'_> {
     pub(crate) fn bind_misc(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         use ast::Statement as S;
         match stmt {
-            S::StartTransaction { .. } => Ok(Plan::Transaction(TransactionPlan::Begin)),
+            S::StartTransaction { modes, .. } => Ok(Plan::Transaction(TransactionPlan::Begin(transaction_modes(modes)))),
             S::Commit { .. } => Ok(Plan::Transaction(TransactionPlan::Commit)),
             S::Rollback { savepoint: Some(name), .. } => {
                 Ok(Plan::Transaction(TransactionPlan::RollbackTo(names::ident(name))))
@@ -174,7 +174,10 @@ impl Binder<'_> {
             ast::Set::SetNames { charset_name, .. } => {
                 Ok(Plan::Set { name: "client_encoding".into(), value: Some(charset_name.value.clone()), local: false })
             }
-            ast::Set::SetTransaction { .. } => Ok(Plan::NoOp { tag: "SET".into() }),
+            ast::Set::SetTransaction { modes, snapshot: None, session } => {
+                Ok(Plan::Transaction(TransactionPlan::SetModes { modes: transaction_modes(modes), session: *session }))
+            }
+            ast::Set::SetTransaction { snapshot: Some(_), .. } => Err(Error::unsupported("SET TRANSACTION SNAPSHOT")),
             // The session's user is the only login role.
             ast::Set::SetRole { role_name: Some(role), .. } if names::ident(role) != self.catalog.user() => Err(Error::new(
                 SqlState::InvalidParameterValue,
@@ -337,4 +340,29 @@ fn set_value(values: &[ast::Expr]) -> Result<Option<String>> {
         parts.push(text);
     }
     Ok(Some(parts.join(", ")))
+}
+
+/// The modes of a BEGIN or SET TRANSACTION.
+fn transaction_modes(modes: &[ast::TransactionMode]) -> crate::plan::TransactionModes {
+    use crate::plan::IsolationLevel;
+    let mut out = crate::plan::TransactionModes::default();
+    for m in modes {
+        match m {
+            ast::TransactionMode::IsolationLevel(level) => {
+                out.isolation = Some(match level {
+                    ast::TransactionIsolationLevel::ReadUncommitted => IsolationLevel::ReadUncommitted,
+                    ast::TransactionIsolationLevel::ReadCommitted => IsolationLevel::ReadCommitted,
+                    ast::TransactionIsolationLevel::RepeatableRead => IsolationLevel::RepeatableRead,
+                    // SNAPSHOT is not PostgreSQL syntax; the nearest level.
+                    ast::TransactionIsolationLevel::Serializable | ast::TransactionIsolationLevel::Snapshot => {
+                        IsolationLevel::Serializable
+                    }
+                });
+            }
+            ast::TransactionMode::AccessMode(mode) => {
+                out.read_only = Some(matches!(mode, ast::TransactionAccessMode::ReadOnly));
+            }
+        }
+    }
+    out
 }
