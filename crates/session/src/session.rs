@@ -174,6 +174,19 @@ impl Session {
         Ok((plan, binder.param_types()))
     }
 
+    /// A materialized view's defining query evaluated over `state` (for a
+    /// view whose dataflow is not running yet).
+    pub(crate) fn evaluate_view_query(&self, sql: &str, state: &DbState) -> Result<Vec<Row>> {
+        let mut statements = freshet_sql::parse_statements(sql)?;
+        let (Some(stmt), true) = (statements.pop(), statements.is_empty()) else {
+            return Err(Error::internal("a materialized view's definition is not one statement"));
+        };
+        match self.bind(&stmt, state, &[])?.0 {
+            Plan::Query(q) => self.run_query(&q.expr, state, &[]),
+            _ => Err(Error::internal("a materialized view's definition is not a query")),
+        }
+    }
+
     /// Runs a read-only query plan over `state`.
     pub(crate) fn run_query(&self, plan: &freshet_expr::RelExpr, state: &DbState, params: &[Datum]) -> Result<Vec<Row>> {
         let text = self.settings.text_context();
@@ -953,8 +966,14 @@ impl DataSource for StateSource<'_> {
     fn scan(&self, table: TableRef, f: &mut dyn FnMut(u64, &[Datum]) -> Result<()>) -> Result<()> {
         self.session.note_read(table.0);
         if let Some(rel) = self.state.catalog.relations.get(&table.0) {
-            if matches!(rel.kind, crate::catalog::RelKind::MaterializedView { .. }) {
-                let rows = self.session.server.views.read(rel.oid, &rel.name, self.state.ts)?;
+            if let crate::catalog::RelKind::MaterializedView { sql, .. } = &rel.kind {
+                let rows = if self.session.server.views.is_installed(rel.oid) {
+                    self.session.server.views.read(rel.oid, &rel.name, self.state.ts)?
+                } else {
+                    // Created by this (uncommitted) transaction: its
+                    // dataflow starts at commit, so compute it here.
+                    self.session.evaluate_view_query(sql, self.state)?
+                };
                 for (i, row) in rows.iter().enumerate() {
                     f(i as u64, row)?;
                 }
@@ -992,7 +1011,7 @@ impl DataSource for StateSource<'_> {
                 }
                 prefix.push(v.clone());
             }
-            if prefix.is_empty() {
+            if prefix.is_empty() || !self.session.server.views.is_installed(rel.oid) {
                 return Ok(false);
             }
             let rows = self.session.server.views.read_prefix(rel.oid, &rel.name, self.state.ts, &prefix)?;
@@ -1034,6 +1053,7 @@ impl DataSource for StateSource<'_> {
         let Some(rel) = self.state.catalog.relations.get(&table.0) else { return Ok(false) };
         if !matches!(rel.kind, crate::catalog::RelKind::MaterializedView { .. })
             || !low.into_iter().chain(high).all(ordered_like_sql)
+            || !self.session.server.views.is_installed(rel.oid)
         {
             return Ok(false);
         }

@@ -153,6 +153,12 @@ impl Views {
         Ok(expand(contents))
     }
 
+    /// Whether the view's dataflow runs (it does once the transaction that
+    /// created it has committed).
+    pub fn is_installed(&self, oid: u32) -> bool {
+        self.inner.lock().installed.contains_key(&oid)
+    }
+
     fn installed(&self, oid: u32, name: &str) -> Result<ViewId> {
         self.inner.lock().installed.get(&oid).copied().ok_or_else(|| {
             Error::new(
