@@ -50,6 +50,7 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
                 normalize_fetch_expression(text),
                 normalize_alter_type_collate(text),
                 normalize_frame_bound_casts(text),
+                drop_fromless_lock_clause(text),
             ];
             for rewritten in retries.into_iter().flatten() {
                 if let Ok(statements) = Parser::new(&dialect)
@@ -324,6 +325,53 @@ fn normalize_fetch_expression(sql: &str) -> Option<String> {
         }
     }
     words.render(edits)
+}
+
+/// `SELECT 1 FOR UPDATE`: sqlparser takes the FOR for a column alias when
+/// it follows the select list. Without a FROM the clause locks nothing, so
+/// it is dropped (a clause with OF is left, for the binder's 42P01).
+/// `None` when there is nothing to rewrite.
+fn drop_fromless_lock_clause(sql: &str) -> Option<String> {
+    let words = Words::new(sql)?;
+    if words.keyword(0) != Some(Keyword::SELECT) {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut clause = None;
+    for w in 0..words.len() {
+        if words.is(w, &Token::LParen) {
+            depth += 1;
+        } else if words.is(w, &Token::RParen) {
+            depth -= 1;
+        } else if depth == 0 && words.keyword(w) == Some(Keyword::FROM) {
+            return None;
+        } else if depth == 0 && clause.is_none() && words.keyword(w) == Some(Keyword::FOR) {
+            clause = Some(w);
+        }
+    }
+    let start = clause?;
+    let mut end = start + 1;
+    let strength: &[Keyword] = match (words.keyword(end), words.keyword(end + 1)) {
+        (Some(Keyword::NO), Some(Keyword::KEY)) => &[Keyword::NO, Keyword::KEY, Keyword::UPDATE],
+        (Some(Keyword::KEY), _) => &[Keyword::KEY, Keyword::SHARE],
+        (Some(Keyword::UPDATE), _) => &[Keyword::UPDATE],
+        (Some(Keyword::SHARE), _) => &[Keyword::SHARE],
+        _ => return None,
+    };
+    for k in strength {
+        if words.keyword(end) != Some(*k) {
+            return None;
+        }
+        end += 1;
+    }
+    match (words.keyword(end), words.keyword(end + 1)) {
+        (Some(Keyword::NOWAIT), _) => end += 1,
+        (Some(Keyword::SKIP), Some(Keyword::LOCKED)) => end += 2,
+        (Some(Keyword::OF), _) => return None,
+        _ => {}
+    }
+    let stop = if end < words.len() { words.token_index(end) } else { words.token_index(end - 1) + 1 };
+    words.render(vec![Edit { start: words.token_index(start), end: stop, text: String::new() }])
 }
 
 /// A window frame bound written as a cast string, `'1 day'::interval
