@@ -189,7 +189,13 @@ pub struct CheckDef {
 pub enum RelKind {
     Table,
     View { sql: String },
-    Sequence { start: i64, increment: i64, owner: Option<(u32, usize)> },
+    Sequence {
+        start: i64,
+        increment: i64,
+        owner: Option<(u32, usize)>,
+        #[serde(default)]
+        limits: freshet_common::types::SequenceLimits,
+    },
     /// A materialized view maintained by the dataflow engine; `depends_on`
     /// lists the tables and views its query reads.
     MaterializedView { sql: String, depends_on: Vec<u32> },

@@ -170,7 +170,7 @@ impl Session {
                 txn.structural = true;
                 cmd("CREATE MATERIALIZED VIEW")
             }
-            Plan::CreateSequence { schema, name, if_not_exists, start, increment } => {
+            Plan::CreateSequence { schema, name, if_not_exists, sequence } => {
                 ensure_temp_schema(txn, &self.database.clone(), &schema);
                 if txn.work.catalog.relation(&self.database, &schema, &name).is_some() {
                     if if_not_exists {
@@ -178,7 +178,7 @@ impl Session {
                     }
                     return Err(duplicate_relation(&name));
                 }
-                self.create_sequence(txn, &schema, &name, start, increment, None);
+                self.create_sequence(txn, &schema, &name, &sequence, None);
                 cmd("CREATE SEQUENCE")
             }
             Plan::CreateIndex(CreateIndexPlan {
@@ -343,7 +343,8 @@ impl Session {
         Ok(())
     }
 
-    fn create_sequence(&self, txn: &mut Txn, schema: &str, name: &str, start: i64, increment: i64, owner: Option<(u32, usize)>) -> u32 {
+    fn create_sequence(&self, txn: &mut Txn, schema: &str, name: &str, seq: &freshet_sql::plan::SerialSequence, owner: Option<(u32, usize)>) -> u32 {
+        let (start, increment, limits) = (seq.start, seq.increment, seq.limits);
         let db = self.database.clone();
         let cat = txn.work.catalog_mut();
         let oid = cat.allocate_oid();
@@ -354,7 +355,7 @@ impl Session {
                 database: db,
                 schema: schema.to_string(),
                 name: name.to_string(),
-                kind: RelKind::Sequence { start, increment, owner },
+                kind: RelKind::Sequence { start, increment, owner, limits },
                 columns: vec![
                     ColumnDef::new("last_value", DataType::Int8, true),
                     ColumnDef::new("log_cnt", DataType::Int8, true),
@@ -366,7 +367,7 @@ impl Session {
             },
         );
         txn.structural = true;
-        self.server.register_sequence(oid, start, increment);
+        self.server.register_sequence(oid, start, increment, limits);
         oid
     }
 
@@ -419,7 +420,7 @@ impl Session {
             if txn.work.catalog.relation(&self.database, &p.schema, &seq.name).is_some() {
                 return Err(duplicate_relation(&seq.name));
             }
-            self.create_sequence(txn, &p.schema, &seq.name, seq.start, seq.increment, Some((oid, *col)));
+            self.create_sequence(txn, &p.schema, &seq.name, seq, Some((oid, *col)));
         }
         if let Some(query) = &p.as_query {
             let rel = relation(&txn.work, oid)?;
@@ -763,7 +764,7 @@ impl Session {
                     ));
                 }
                 if let Some(seq) = &sequence {
-                    self.create_sequence(txn, &rel.schema.clone(), &seq.name, seq.start, seq.increment, Some((rel.oid, rel.columns.len())));
+                    self.create_sequence(txn, &rel.schema.clone(), &seq.name, &seq, Some((rel.oid, rel.columns.len())));
                 }
                 rel.columns.push(ColumnDef::from_info(&column));
                 self.replace_relation(txn, rel.clone())?;
@@ -919,7 +920,7 @@ impl Session {
                 if txn.work.catalog.relation(&self.database, &rel.schema, &sequence.name).is_some() {
                     return Err(duplicate_relation(&sequence.name));
                 }
-                self.create_sequence(txn, &rel.schema.clone(), &sequence.name, sequence.start, sequence.increment, Some((rel.oid, idx)));
+                self.create_sequence(txn, &rel.schema.clone(), &sequence.name, &sequence, Some((rel.oid, idx)));
                 rel.columns[idx].default = Some(default);
                 rel.columns[idx].identity = Some(identity);
                 rel.columns[idx].not_null = true;

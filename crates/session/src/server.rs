@@ -29,6 +29,9 @@ pub struct SequenceState {
     pub called: bool,
     #[serde(default = "one")]
     pub increment: i64,
+    /// MINVALUE, MAXVALUE, CYCLE (nextval keeps to them).
+    #[serde(default)]
+    pub limits: freshet_common::types::SequenceLimits,
 }
 
 fn one() -> i64 {
@@ -330,8 +333,8 @@ impl Server {
     }
 
     /// Sequence OIDs that belong to a relation being created.
-    pub fn register_sequence(&self, oid: u32, start: i64, increment: i64) {
-        self.sequences.lock().insert(oid, SequenceState { value: start, called: false, increment });
+    pub fn register_sequence(&self, oid: u32, start: i64, increment: i64, limits: freshet_common::types::SequenceLimits) {
+        self.sequences.lock().insert(oid, SequenceState { value: start, called: false, increment, limits });
         self.mark_sequences_dirty();
     }
 

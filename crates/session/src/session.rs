@@ -1101,6 +1101,14 @@ pub(crate) struct SessionSequences<'a> {
     session: &'a Session,
 }
 
+impl SessionSequences<'_> {
+    /// A sequence's name for messages.
+    fn sequence_name(&self, oid: u32) -> String {
+        let state = self.session.read_state();
+        state.catalog.relations.get(&oid).map(|r| r.name.clone()).unwrap_or_else(|| oid.to_string())
+    }
+}
+
 impl SequenceAccess for SessionSequences<'_> {
     fn nextval(&self, oid: u32) -> Result<i64> {
         let server = &self.session.server;
@@ -1108,9 +1116,19 @@ impl SequenceAccess for SessionSequences<'_> {
             let mut seqs = server.sequences.lock();
             let st = seqs.get_mut(&oid).ok_or_else(|| Error::undefined_table(&oid.to_string()))?;
             if st.called {
-                st.value = st.value.checked_add(st.increment).ok_or_else(|| {
-                    Error::new(SqlState::ObjectInUse, "nextval: reached maximum value of sequence")
-                })?;
+                let (min, max) = st.limits.bounds(st.increment, i64::MIN, i64::MAX);
+                st.value = match st.value.checked_add(st.increment) {
+                    Some(next) if (min..=max).contains(&next) => next,
+                    _ if st.limits.cycle => if st.increment > 0 { min } else { max },
+                    _ => {
+                        let (which, limit) = if st.increment > 0 { ("maximum", max) } else { ("minimum", min) };
+                        drop(seqs);
+                        return Err(Error::new(
+                            SqlState::SequenceGeneratorLimitExceeded,
+                            format!("nextval: reached {which} value of sequence \"{}\" ({limit})", self.sequence_name(oid)),
+                        ));
+                    }
+                };
             } else {
                 st.called = true;
             }
@@ -1148,6 +1166,14 @@ impl SequenceAccess for SessionSequences<'_> {
         let server = &self.session.server;
         let mut seqs = server.sequences.lock();
         let st = seqs.get_mut(&oid).ok_or_else(|| Error::undefined_table(&oid.to_string()))?;
+        let (min, max) = st.limits.bounds(st.increment, i64::MIN, i64::MAX);
+        if !(min..=max).contains(&value) {
+            drop(seqs);
+            return Err(Error::new(
+                SqlState::NumericValueOutOfRange,
+                format!("setval: value {value} is out of bounds for sequence \"{}\" ({min}..{max})", self.sequence_name(oid)),
+            ));
+        }
         st.value = value;
         st.called = is_called;
         drop(seqs);

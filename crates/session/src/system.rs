@@ -1322,6 +1322,7 @@ fn sequence_bounds(
     ctx: &SystemContext<'_>,
     owner: Option<(u32, usize)>,
     increment: i64,
+    limits: &freshet_common::types::SequenceLimits,
 ) -> (DataType, i64, i64) {
     let ty = owner
         .and_then(|(table, col)| {
@@ -1338,7 +1339,7 @@ fn sequence_bounds(
         DataType::Int4 => (i32::MIN as i64, i32::MAX as i64),
         _ => (i64::MIN, i64::MAX),
     };
-    let (min, max) = if increment > 0 { (1, hi) } else { (lo, -1) };
+    let (min, max) = limits.bounds(increment, lo, hi);
     (ty, min, max)
 }
 
@@ -1349,9 +1350,10 @@ fn pg_sequence(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
             start,
             increment,
             owner,
+            limits,
         } = &r.kind
         {
-            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
+            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment, limits);
             rows.push(vec![
                 oid(r.oid),
                 oid(ty.oid()),
@@ -1359,8 +1361,8 @@ fn pg_sequence(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 Datum::Int8(*increment),
                 Datum::Int8(max),
                 Datum::Int8(min),
-                Datum::Int8(1),
-                Datum::Bool(false),
+                Datum::Int8(limits.cache.unwrap_or(1)),
+                Datum::Bool(limits.cycle),
             ]);
         }
     }
@@ -1374,9 +1376,10 @@ fn pg_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
             start,
             increment,
             owner,
+            limits,
         } = &r.kind
         {
-            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
+            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment, limits);
             rows.push(vec![
                 text(&r.schema),
                 text(&r.name),
@@ -1386,8 +1389,8 @@ fn pg_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 Datum::Int8(min),
                 Datum::Int8(max),
                 Datum::Int8(*increment),
-                Datum::Bool(false),
-                Datum::Int8(1),
+                Datum::Bool(limits.cycle),
+                Datum::Int8(limits.cache.unwrap_or(1)),
                 null(),
             ]);
         }
@@ -1489,7 +1492,7 @@ fn freshet_jobs(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 /// The (start, increment) of the sequence owned by column `col` of `r`.
 fn owned_sequence(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<(i64, i64)> {
     user_relations(ctx).find_map(|s| match s.kind {
-        RelKind::Sequence { start, increment, owner: Some((t, k)) } if t == r.oid && k == col => Some((start, increment)),
+        RelKind::Sequence { start, increment, owner: Some((t, k)), .. } if t == r.oid && k == col => Some((start, increment)),
         _ => None,
     })
 }
@@ -2138,9 +2141,10 @@ fn is_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
             start,
             increment,
             owner,
+            limits,
         } = &r.kind
         {
-            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment);
+            let (ty, min, max) = sequence_bounds(ctx, *owner, *increment, limits);
             let precision = match ty {
                 DataType::Int2 => 16,
                 DataType::Int4 => 32,
@@ -2158,7 +2162,7 @@ fn is_sequences(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 text(&min.to_string()),
                 text(&max.to_string()),
                 text(&increment.to_string()),
-                yes_no(false),
+                yes_no(limits.cycle),
             ]);
         }
     }
@@ -2653,6 +2657,7 @@ mod tests {
                     start: 1,
                     increment: 1,
                     owner: Some((table, 0)),
+                    limits: Default::default(),
                 },
                 columns: vec![],
                 indexes: vec![],

@@ -321,7 +321,7 @@ pub enum Plan {
     DropDatabase { name: String, if_exists: bool },
     CreateSchema { name: String, if_not_exists: bool },
     CreateView { schema: String, name: String, sql: String, columns: Vec<OutputColumn>, or_replace: bool },
-    CreateSequence { schema: String, name: String, if_not_exists: bool, start: i64, increment: i64 },
+    CreateSequence { schema: String, name: String, if_not_exists: bool, sequence: SerialSequence },
     /// CREATE MATERIALIZED VIEW: the defining query's text, plan and columns.
     CreateMaterializedView {
         schema: String,
@@ -367,6 +367,7 @@ pub struct SerialSequence {
     pub name: String,
     pub start: i64,
     pub increment: i64,
+    pub limits: freshet_common::types::SequenceLimits,
 }
 
 /// The object a COMMENT applies to, as far as the binder resolves it.

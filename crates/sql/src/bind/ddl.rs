@@ -98,7 +98,7 @@ impl Binder<'_> {
             let seq = format!("{table}_{name}_seq");
             column.default = Some(format!("nextval('{}'::regclass)", self.sequence_reference(schema, &seq)));
             column.not_null = true;
-            sequence = Some(SerialSequence { name: seq, start: 1, increment: 1 });
+            sequence = Some(SerialSequence { name: seq, start: 1, increment: 1, limits: Default::default() });
         }
         for opt in &def.options {
             match &opt.option {
@@ -153,7 +153,7 @@ impl Binder<'_> {
                     let seq = format!("{table}_{name}_seq");
                     column.default = Some(format!("nextval('{}'::regclass)", self.sequence_reference(schema, &seq)));
                     column.not_null = true;
-                    sequence = Some(SerialSequence { name: seq, start: 1, increment: 1 });
+                    sequence = Some(SerialSequence { name: seq, start: 1, increment: 1, limits: Default::default() });
                 }
                 ColumnOption::Check(c) => checks.push(CheckPlan {
                     name: Some(
@@ -949,8 +949,8 @@ impl Binder<'_> {
             S::CreateSequence { name, if_not_exists, sequence_options, temporary, .. } => {
                 let (schema, seq) = names::schema_and_name(name);
                 let schema = self.schema_for_create_temp(schema, *temporary)?;
-                let SerialSequence { name: seq, start, increment } = identity_sequence(seq, Some(sequence_options))?;
-                Ok(Plan::CreateSequence { schema, name: seq, if_not_exists: *if_not_exists, start, increment })
+                let sequence = identity_sequence(seq, Some(sequence_options))?;
+                Ok(Plan::CreateSequence { schema, name: sequence.name.clone(), if_not_exists: *if_not_exists, sequence })
             }
             other => Err(Error::unsupported(format!("statement {}", statement_kind(other)))),
         }
@@ -1052,16 +1052,40 @@ fn nulls_not_distinct(option: &ast::NullsDistinctOption) -> bool {
 /// -1 by default, as in PostgreSQL.
 fn identity_sequence(name: String, options: Option<&[ast::SequenceOptions]>) -> Result<SerialSequence> {
     let (mut start, mut increment) = (None, 1i64);
+    let mut limits = freshet_common::types::SequenceLimits::default();
     for opt in options.unwrap_or_default() {
         match opt {
             ast::SequenceOptions::IncrementBy(e, _) => increment = const_i64(e)?,
             ast::SequenceOptions::StartWith(e, _) => start = Some(const_i64(e)?),
-            _ => {}
+            ast::SequenceOptions::MinValue(Some(e)) => limits.min = Some(const_i64(e)?),
+            ast::SequenceOptions::MaxValue(Some(e)) => limits.max = Some(const_i64(e)?),
+            ast::SequenceOptions::MinValue(None) => limits.min = None,
+            ast::SequenceOptions::MaxValue(None) => limits.max = None,
+            ast::SequenceOptions::Cycle(no) => limits.cycle = !*no,
+            ast::SequenceOptions::Cache(e) => {
+                let cache = const_i64(e)?;
+                if cache < 1 {
+                    return Err(Error::new(SqlState::InvalidParameterValue, format!("CACHE ({cache}) must be greater than zero")));
+                }
+                limits.cache = Some(cache);
+            }
+            // AS type and OWNED BY are not kept (a sequence is bigint).
+            ast::SequenceOptions::DataType(_) | ast::SequenceOptions::OwnedBy(_) => {}
         }
     }
     if increment == 0 {
         return Err(Error::new(SqlState::InvalidParameterValue, "INCREMENT must not be zero"));
     }
-    let start = start.unwrap_or(if increment > 0 { 1 } else { -1 });
-    Ok(SerialSequence { name, start, increment })
+    let (min, max) = limits.bounds(increment, i64::MIN, i64::MAX);
+    if min >= max {
+        return Err(Error::new(SqlState::InvalidParameterValue, format!("MINVALUE ({min}) must be less than MAXVALUE ({max})")));
+    }
+    let start = start.unwrap_or(if increment > 0 { min } else { max });
+    if start < min {
+        return Err(Error::new(SqlState::InvalidParameterValue, format!("START value ({start}) cannot be less than MINVALUE ({min})")));
+    }
+    if start > max {
+        return Err(Error::new(SqlState::InvalidParameterValue, format!("START value ({start}) cannot be greater than MAXVALUE ({max})")));
+    }
+    Ok(SerialSequence { name, start, increment, limits })
 }
