@@ -221,22 +221,32 @@ pub(crate) fn negotiate_protocol_version(
 }
 
 /// Splits COPY TO output into CopyData messages. PostgreSQL sends one row
-/// per message and some clients rely on it, so text output is split after
-/// each newline (text format escapes newlines inside values) and CSV after
-/// each newline outside double quotes; binary output is sent in 64 KiB
-/// chunks.
+/// per message and clients rely on it (psycopg parses each binary message
+/// as one row), so text output is split after each newline (text format
+/// escapes newlines inside values), CSV after each newline outside double
+/// quotes, and binary output after the header and first row, then per
+/// row, then the trailer (`binary_copy_ends`); binary data that does not
+/// parse goes in 64 KiB chunks.
 pub(crate) fn copy_out_data(out: &mut BytesMut, format: CopyFormat, data: Vec<u8>) {
     const CHUNK_BYTES: usize = 64 * 1024;
     let data = Bytes::from(data);
     let mut start = 0;
     match format {
-        CopyFormat::Binary => {
-            while start < data.len() {
-                let end = (start + CHUNK_BYTES).min(data.len());
-                copy_data(out, data.slice(start..end));
-                start = end;
+        CopyFormat::Binary => match binary_copy_ends(&data) {
+            Some(ends) => {
+                for end in ends {
+                    copy_data(out, data.slice(start..end));
+                    start = end;
+                }
             }
-        }
+            None => {
+                while start < data.len() {
+                    let end = (start + CHUNK_BYTES).min(data.len());
+                    copy_data(out, data.slice(start..end));
+                    start = end;
+                }
+            }
+        },
         CopyFormat::Text | CopyFormat::Csv => {
             let csv = format == CopyFormat::Csv;
             let mut quoted = false;
@@ -253,6 +263,39 @@ pub(crate) fn copy_out_data(out: &mut BytesMut, format: CopyFormat, data: Vec<u8
             }
         }
     }
+}
+
+/// Where PostgreSQL ends each CopyData message of binary COPY output: after
+/// the header and first row, after each further row, after the trailer.
+/// `None` when `data` is not well-formed binary COPY output.
+fn binary_copy_ends(data: &[u8]) -> Option<Vec<usize>> {
+    const SIGNATURE_BYTES: usize = 11;
+    let i32_at = |at: usize| -> Option<i32> { Some(i32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?)) };
+    let i16_at = |at: usize| -> Option<i16> { Some(i16::from_be_bytes(data.get(at..at + 2)?.try_into().ok()?)) };
+    let extension = usize::try_from(i32_at(SIGNATURE_BYTES + 4)?).ok()?;
+    let mut at = SIGNATURE_BYTES + 8 + extension;
+    let mut ends = Vec::new();
+    loop {
+        let count = i16_at(at)?;
+        at += 2;
+        if count == -1 {
+            ends.push(at);
+            break;
+        }
+        for _ in 0..count {
+            let len = i32_at(at)?;
+            at += 4;
+            if len > 0 {
+                at += len as usize;
+            }
+        }
+        ends.push(at);
+    }
+    if at != data.len() {
+        return None;
+    }
+    // The header travels with the first row (or the trailer).
+    Some(ends)
 }
 
 #[cfg(test)]
@@ -291,6 +334,21 @@ mod tests {
             copy_payloads(&out),
             vec![b"1,\"x\ny\"\n".to_vec(), b"2,\"\"\"\"\n".to_vec()]
         );
+
+        // Well-formed binary COPY: header with the first row, one row per
+        // message, the trailer alone, as PostgreSQL sends them.
+        let mut data = b"PGCOPY\n\xff\r\n\0".to_vec();
+        data.extend_from_slice(&[0; 8]);
+        for value in [b'a', b'b'] {
+            data.extend_from_slice(&1i16.to_be_bytes());
+            data.extend_from_slice(&1i32.to_be_bytes());
+            data.push(value);
+        }
+        data.extend_from_slice(&(-1i16).to_be_bytes());
+        let mut out = BytesMut::new();
+        copy_out_data(&mut out, CopyFormat::Binary, data);
+        let payloads = copy_payloads(&out);
+        assert_eq!(payloads.iter().map(Vec::len).collect::<Vec<_>>(), vec![19 + 7, 7, 2]);
 
         let mut out = BytesMut::new();
         copy_out_data(&mut out, CopyFormat::Binary, vec![7; 100 * 1024]);

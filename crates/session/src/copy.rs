@@ -1,4 +1,9 @@
-//! COPY FROM STDIN / COPY TO STDOUT in text and CSV formats.
+//! COPY FROM STDIN / COPY TO STDOUT in text, CSV and binary formats.
+//!
+//! The binary format is PostgreSQL's: the `PGCOPY\n\377\r\n\0` signature,
+//! flags and a header extension, then per row a 16-bit field count and each
+//! field as a 32-bit length (-1 for NULL) and the type's binary (send/recv)
+//! form, then -1 as the trailer.
 
 use std::sync::Arc;
 
@@ -21,13 +26,22 @@ impl Session {
     pub(crate) fn copy(&mut self, plan: CopyPlan, params: &[Datum]) -> Result<ExecuteResult> {
         match plan {
             CopyPlan::From { table, columns, options } => Ok(ExecuteResult::CopyIn(CopyInRequest {
-                format: if options.csv { CopyFormat::Csv } else { CopyFormat::Text },
+                format: wire_format(&options),
                 columns: columns.len(),
                 spec: Arc::new(CopyInSpec { table, columns, options }),
             })),
             CopyPlan::To { query, options } => {
                 let state = self.read_state();
                 let rows = self.run_query(&query.expr, &state, params)?;
+                if options.binary {
+                    let types: Vec<_> = query.columns.iter().map(|c| c.ty.clone()).collect();
+                    return Ok(ExecuteResult::CopyOut {
+                        format: CopyFormat::Binary,
+                        columns: types.len(),
+                        data: encode_binary_copy(&rows, &types)?,
+                        tag: format!("COPY {}", rows.len()),
+                    });
+                }
                 let text = self.settings.text_context();
                 let mut out = String::new();
                 if options.header && options.csv {
@@ -69,6 +83,128 @@ impl Session {
 
     fn format_special_value(&self, d: &Datum, ty: &freshet_common::DataType) -> Option<String> {
         crate::api::SessionApi::format_special(self, d, ty)
+    }
+}
+
+/// The wire format of a COPY with these options.
+fn wire_format(o: &CopyOptions) -> CopyFormat {
+    if o.binary {
+        CopyFormat::Binary
+    } else if o.csv {
+        CopyFormat::Csv
+    } else {
+        CopyFormat::Text
+    }
+}
+
+const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+/// Rows in COPY's binary format.
+fn encode_binary_copy(rows: &[Row], types: &[freshet_common::DataType]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(64 + rows.len() * 16);
+    out.extend_from_slice(BINARY_SIGNATURE);
+    out.extend_from_slice(&0i32.to_be_bytes());
+    out.extend_from_slice(&0i32.to_be_bytes());
+    for row in rows {
+        out.extend_from_slice(&(row.len() as i16).to_be_bytes());
+        for (d, ty) in row.iter().zip(types) {
+            if d.is_null() {
+                out.extend_from_slice(&(-1i32).to_be_bytes());
+                continue;
+            }
+            let at = out.len();
+            out.extend_from_slice(&[0; 4]);
+            freshet_common::io::encode_binary(d, ty, &mut out)?;
+            let len = (out.len() - at - 4) as i32;
+            out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    Ok(out)
+}
+
+/// One COPY FROM record: text or CSV fields (`None` = NULL), or binary
+/// field bytes.
+enum Record<'a> {
+    Text(Vec<Option<String>>),
+    Binary(Vec<Option<&'a [u8]>>),
+}
+
+impl Record<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Record::Text(f) => f.len(),
+            Record::Binary(f) => f.len(),
+        }
+    }
+}
+
+/// A reader of COPY's binary format; errors are 22P04 as in PostgreSQL.
+struct BinaryCopyReader<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+fn bad_copy(message: impl Into<String>) -> Error {
+    Error::new(SqlState::BadCopyFileFormat, message)
+}
+
+impl<'a> BinaryCopyReader<'a> {
+    /// Checks the signature and header; positions at the first row.
+    fn new(data: &'a [u8]) -> Result<BinaryCopyReader<'a>> {
+        let mut r = BinaryCopyReader { data, at: 0 };
+        if r.take(BINARY_SIGNATURE.len()).ok() != Some(BINARY_SIGNATURE) {
+            return Err(bad_copy("COPY file signature not recognized"));
+        }
+        let flags = r.i32().map_err(|_| bad_copy("invalid COPY file header (missing flags)"))?;
+        if flags & (1 << 16) != 0 {
+            return Err(bad_copy("invalid COPY file header (WITH OIDS)"));
+        }
+        if flags & !0xffff & !(1 << 16) != 0 {
+            return Err(bad_copy("unrecognized critical flags in COPY file header"));
+        }
+        let extension = r.i32().map_err(|_| bad_copy("invalid COPY file header (missing length)"))?;
+        let extension = usize::try_from(extension).map_err(|_| bad_copy("invalid COPY file header (missing length)"))?;
+        r.take(extension).map_err(|_| bad_copy("invalid COPY file header (wrong length)"))?;
+        Ok(r)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self.at.checked_add(n).filter(|e| *e <= self.data.len()).ok_or_else(|| bad_copy("unexpected EOF in COPY data"))?;
+        let bytes = &self.data[self.at..end];
+        self.at = end;
+        Ok(bytes)
+    }
+
+    fn i32(&mut self) -> Result<i32> {
+        let b = self.take(4)?;
+        Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// The next row's fields as raw bytes (`None` = NULL), or `None` at
+    /// the trailer (or at the end of the data).
+    fn next_row(&mut self, expected: usize) -> Result<Option<Vec<Option<&'a [u8]>>>> {
+        if self.at == self.data.len() {
+            return Ok(None);
+        }
+        let b = self.take(2)?;
+        let count = i16::from_be_bytes([b[0], b[1]]);
+        if count == -1 {
+            return Ok(None);
+        }
+        if count as usize != expected || count < 0 {
+            return Err(bad_copy(format!("row field count is {count}, expected {expected}")));
+        }
+        let mut fields = Vec::with_capacity(expected);
+        for _ in 0..count {
+            let len = self.i32()?;
+            fields.push(match len {
+                -1 => None,
+                n if n < 0 => return Err(bad_copy(format!("invalid field size {n}"))),
+                n => Some(self.take(n as usize)?),
+            });
+        }
+        Ok(Some(fields))
     }
 }
 
@@ -252,10 +388,18 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
         .spec
         .downcast_ref::<CopyInSpec>()
         .ok_or_else(|| Error::internal("foreign COPY request"))?;
-    let text = std::str::from_utf8(data).map_err(|e| {
-        Error::new(SqlState::CharacterNotInRepertoire, format!("invalid byte sequence for encoding \"UTF8\" in COPY data: {e}"))
-    })?;
     let o = &spec.options;
+    if o.binary {
+        // A bad header fails before any work.
+        BinaryCopyReader::new(data)?;
+    }
+    let text = if o.binary {
+        ""
+    } else {
+        std::str::from_utf8(data).map_err(|e| {
+            Error::new(SqlState::CharacterNotInRepertoire, format!("invalid byte sequence for encoding \"UTF8\" in COPY data: {e}"))
+        })?
+    };
     // CSV records may span lines, so CSV is split up front; text format is
     // parsed line by line inside the load loop.
     let csv_records: Option<Vec<Vec<Option<String>>>> = if o.csv {
@@ -289,14 +433,18 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
         let exec = freshet_compute::Executor::new(&source, &[], &ctx, txn.start).with_sequences(&seqs);
         let ectx = exec.context(&[]);
         let checks = crate::constraints::CheckSet::bind(session, &snapshot, &rel)?;
+        count = 0;
         let mut text_lines = text.split('\n').enumerate().peekable();
         let mut csv_iter = csv_records.iter().flatten().enumerate();
+        let mut binary = if o.binary { Some(BinaryCopyReader::new(data)?) } else { None };
         loop {
-            let (line_no, owned_fields);
-            if csv_records.is_some() {
+            // The next record, as text fields or binary field bytes.
+            let (line_no, record) = if let Some(reader) = binary.as_mut() {
+                let Some(fields) = reader.next_row(columns.len())? else { break };
+                (count as usize, Record::Binary(fields))
+            } else if csv_records.is_some() {
                 let Some((i, f)) = csv_iter.next() else { break };
-                line_no = i;
-                owned_fields = f.clone();
+                (i, Record::Text(f.clone()))
             } else {
                 let Some((i, line)) = text_lines.next() else { break };
                 let line = line.strip_suffix('\r').unwrap_or(line);
@@ -309,25 +457,31 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
                 if o.header && i == 0 {
                     continue;
                 }
-                line_no = i;
-                owned_fields = parse_text_line(line, o)?;
-            }
-            let fields = &owned_fields;
-            if fields.len() != columns.len() {
-                let what = if fields.len() < columns.len() { "missing data for column" } else { "extra data after last expected column" };
-                return Err(Error::new(SqlState::DataException, format!("{what}")).with_detail(format!("COPY {}, line {}", rel.name, line_no + 1)));
+                (i, Record::Text(parse_text_line(line, o)?))
+            };
+            if record.len() != columns.len() {
+                let what = if record.len() < columns.len() { "missing data for column" } else { "extra data after last expected column" };
+                return Err(Error::new(SqlState::DataException, what).with_detail(format!("COPY {}, line {}", rel.name, line_no + 1)));
             }
             let mut row: Row = Vec::with_capacity(rel.columns.len());
             for (i, col) in rel.columns.iter().enumerate() {
-                let v = match columns.iter().position(|c| *c == i) {
-                    Some(pos) => match &fields[pos] {
+                let ty = col.ty.without_modifiers();
+                let v = match (columns.iter().position(|c| *c == i), &record) {
+                    (Some(pos), Record::Text(fields)) => match &fields[pos] {
                         None => Datum::Null,
-                        Some(s) => freshet_common::io::parse_text(s, &col.ty.without_modifiers(), &ctx).map_err(|mut e| {
+                        Some(s) => freshet_common::io::parse_text(s, &ty, &ctx).map_err(|mut e| {
                             e.detail = Some(format!("COPY {}, line {}, column {}: \"{}\"", rel.name, line_no + 1, col.name, s));
                             e
                         })?,
                     },
-                    None => match &defaults[i] {
+                    (Some(pos), Record::Binary(fields)) => match fields[pos] {
+                        None => Datum::Null,
+                        Some(bytes) => freshet_common::io::decode_binary(bytes, &ty).map_err(|mut e| {
+                            e.detail = Some(format!("COPY {}, line {}, column {}", rel.name, line_no + 1, col.name));
+                            e
+                        })?,
+                    },
+                    (None, _) => match &defaults[i] {
                         Some(d) => d.eval(&[], &ectx)?,
                         None => Datum::Null,
                     },

@@ -253,7 +253,20 @@ impl Binder<'_> {
             }
         }
         if opts.binary {
-            return Err(Error::unsupported("COPY in binary format"));
+            let conflict = if opts.csv {
+                Some("cannot specify CSV in BINARY mode")
+            } else if delimiter_set {
+                Some("cannot specify DELIMITER in BINARY mode")
+            } else if null_set {
+                Some("cannot specify NULL in BINARY mode")
+            } else if opts.header {
+                Some("cannot specify HEADER in BINARY mode")
+            } else {
+                None
+            };
+            if let Some(message) = conflict {
+                return Err(Error::new(SqlState::SyntaxError, message));
+            }
         }
         match (to, target) {
             (false, ast::CopyTarget::Stdin) => {
