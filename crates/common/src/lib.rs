@@ -24,6 +24,7 @@ pub mod io;
 pub mod json;
 pub mod numeric;
 pub mod row_codec;
+pub mod stack;
 pub mod types;
 
 pub use datum::{Datum, Row, F32, F64};

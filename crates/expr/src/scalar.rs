@@ -134,8 +134,13 @@ impl ScalarExpr {
         ScalarExpr::Literal(Datum::Null)
     }
 
-    /// Evaluates the expression over `row`.
+    /// Evaluates the expression over `row` (on a growable stack: trees
+    /// can be deep, see `freshet_common::stack`).
     pub fn eval(&self, row: &[Datum], ctx: &EvalContext<'_>) -> Result<Datum> {
+        freshet_common::stack::grow(|| self.eval_unguarded(row, ctx))
+    }
+
+    fn eval_unguarded(&self, row: &[Datum], ctx: &EvalContext<'_>) -> Result<Datum> {
         match self {
             ScalarExpr::Column(i) => Ok(row.get(*i).cloned().ok_or_else(|| {
                 Error::internal(format!("column {i} out of range for a row of {} columns", row.len()))
@@ -254,6 +259,10 @@ impl ScalarExpr {
     /// Calls `f` on this expression and every sub-expression (pre-order),
     /// not descending into subquery plans.
     pub fn visit(&self, f: &mut dyn FnMut(&ScalarExpr)) {
+        freshet_common::stack::grow(|| self.visit_unguarded(f))
+    }
+
+    fn visit_unguarded(&self, f: &mut dyn FnMut(&ScalarExpr)) {
         f(self);
         match self {
             ScalarExpr::Column(_)
@@ -346,8 +355,10 @@ impl ScalarExpr {
 
     /// Rewrites the expression bottom-up with `f`, which may replace any node.
     pub fn rewrite(self, f: &mut dyn FnMut(ScalarExpr) -> Result<ScalarExpr>) -> Result<ScalarExpr> {
-        let rebuilt = self.map_children(&mut |c| c.rewrite(f))?;
-        f(rebuilt)
+        freshet_common::stack::grow(|| {
+            let rebuilt = self.map_children(&mut |c| c.rewrite(f))?;
+            f(rebuilt)
+        })
     }
 
     /// Rewrites top-down: where `f` returns a replacement, it is used and

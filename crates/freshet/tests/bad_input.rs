@@ -423,6 +423,41 @@ fn five_megabyte_statement() {
 }
 
 #[test]
+fn deeply_nested_expressions() {
+    // Long operator chains parse into trees as deep as they are long; a
+    // server must refuse them (PostgreSQL: 54001, stack depth limit
+    // exceeded) rather than overflow its stack. Shorter ones must work.
+    let target = Target::start();
+    let mut conn = target.session();
+    let sql = format!("SELECT {}", vec!["1"; 200_000].join("+"));
+    match conn.simple_query(&sql) {
+        Err(WireError::Server(error)) => {
+            assert_eq!(error.code.as_deref(), Some("54001"), "stack depth: {error:?}")
+        }
+        other => panic!(
+            "a 200000-term sum should fail with 54001, got {other:?}{}",
+            target.stderr_note()
+        ),
+    }
+    // PostgreSQL flattens AND/OR and runs this; Freshet may refuse it the
+    // same way, but must not fall over.
+    let sql = format!("SELECT 1 = {}", vec!["1"; 100_000].join(" OR 1 = "));
+    match conn.simple_query(&sql) {
+        Ok(results) => assert_eq!(results[0].rows, vec![vec![Some("t".to_string())]]),
+        Err(WireError::Server(error)) => {
+            assert_eq!(error.code.as_deref(), Some("54001"), "stack depth: {error:?}")
+        }
+        Err(other) => panic!("a long OR chain broke the connection: {other}{}", target.stderr_note()),
+    }
+    let sql = format!("SELECT {}", vec!["1"; 2_000].join("+"));
+    match conn.simple_query(&sql) {
+        Ok(results) => assert_eq!(results[0].rows, vec![vec![Some("2000".to_string())]]),
+        other => panic!("a 2000-term sum should work, got {other:?}{}", target.stderr_note()),
+    }
+    target.assert_healthy();
+}
+
+#[test]
 fn unknown_type_in_create_table() {
     let target = Target::start();
     let mut conn = target.session();

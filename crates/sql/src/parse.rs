@@ -21,6 +21,7 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
             format!("statement is too long ({} bytes, the limit is {STATEMENT_BYTES_MAX})", sql.len()),
         ));
     }
+    check_operator_runs(sql)?;
     let dialect = PostgreSqlDialect {};
     let normalized = normalize_copy_options(sql)
         .or_else(|| normalize_vacuum(sql))
@@ -286,6 +287,38 @@ fn normalize_parenthesized_set_operations(sql: &str) -> Option<String> {
         }
     }
     words.render(edits)
+}
+
+/// Refuses (54001) a statement with a run of more operators than
+/// `2 * EXPRESSION_DEPTH_MAX` not broken by a comma or parenthesis: such
+/// a run (`1 + 1 + ... + 1`, `a = 1 OR a = 2 OR ...`) parses into an
+/// expression tree as deep as it is long, which the binder would refuse
+/// anyway and whose parse tree could not even be dropped without
+/// exhausting the stack. (Parentheses nest only as deep as the parser's
+/// recursion limit.) Statements too short to hold such a run are not
+/// tokenized here.
+fn check_operator_runs(sql: &str) -> Result<()> {
+    let run_max = 2 * freshet_common::stack::EXPRESSION_DEPTH_MAX;
+    // Every operator takes at least one byte and so does each operand.
+    if sql.len() < 2 * run_max {
+        return Ok(());
+    }
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else { return Ok(()) };
+    let mut run = 0usize;
+    for token in &tokens {
+        match token {
+            Token::Comma | Token::LParen | Token::RParen | Token::SemiColon | Token::LBracket | Token::RBracket => run = 0,
+            Token::Whitespace(_) | Token::Number(..) | Token::SingleQuotedString(_) | Token::Placeholder(_) => {}
+            Token::Word(w) if !matches!(w.keyword, Keyword::AND | Keyword::OR | Keyword::NOT | Keyword::IS) => {}
+            _ => {
+                run += 1;
+                if run > run_max {
+                    return Err(freshet_common::stack::depth_exceeded());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `FETCH {FIRST | NEXT} (expression) {ROW | ROWS} ONLY`, where sqlparser

@@ -16,8 +16,19 @@ use crate::typing::{self, common_type};
 type Bound = (ScalarExpr, DataType);
 
 impl Binder<'_> {
-    /// Binds a scalar expression over `scope`.
+    /// Binds a scalar expression over `scope`. Nesting is limited to
+    /// `stack::EXPRESSION_DEPTH_MAX` (54001) and runs on a growable stack.
     pub(crate) fn bind_expr(&mut self, e: &Expr, scope: &Scope) -> Result<Bound> {
+        if self.expression_depth >= freshet_common::stack::EXPRESSION_DEPTH_MAX {
+            return Err(freshet_common::stack::depth_exceeded());
+        }
+        self.expression_depth += 1;
+        let bound = freshet_common::stack::grow(|| self.bind_expr_unguarded(e, scope));
+        self.expression_depth -= 1;
+        bound
+    }
+
+    fn bind_expr_unguarded(&mut self, e: &Expr, scope: &Scope) -> Result<Bound> {
         match e {
             Expr::Identifier(id) => self.bind_column(None, &names::ident(id), scope, id.quote_style.is_none()),
             Expr::CompoundIdentifier(parts) => {

@@ -64,6 +64,8 @@ pub struct Binder<'a> {
     /// Set while binding a SELECT ... FOR UPDATE: every table read gets its
     /// row id as a hidden `ctid` column, which the locking query selects.
     pub(crate) expose_row_ids: bool,
+    /// How deeply the expression being bound nests (`bind_expr`).
+    pub(crate) expression_depth: usize,
 }
 
 impl<'a> Binder<'a> {
@@ -82,6 +84,7 @@ impl<'a> Binder<'a> {
             named_windows: window::NamedWindows::new(),
             next_work_table: 0,
             expose_row_ids: false,
+            expression_depth: 0,
         }
     }
 
