@@ -18,8 +18,10 @@ pub mod cast;
 pub mod datetime;
 pub mod datetime_io;
 pub mod datum;
+pub mod enum_type;
 pub mod error;
 pub mod float_fmt;
+pub mod ident;
 pub mod io;
 pub mod json;
 pub mod numeric;
@@ -27,6 +29,7 @@ pub mod row_codec;
 pub mod types;
 
 pub use datum::{Datum, Row, F32, F64};
+pub use enum_type::EnumType;
 pub use datetime::{Date, Interval, Time, Timestamp, TimestampTz};
 pub use error::{Error, Result, SqlState};
 pub use json::Jsonb;

@@ -37,6 +37,10 @@ impl Session {
                 }
                 cmd("ALTER TABLE")
             }
+            Plan::Drop { kind: ObjectKind::Type, names, if_exists, cascade } => {
+                self.drop_types(txn, names, if_exists, cascade)?;
+                cmd("DROP TYPE")
+            }
             Plan::Drop { kind, names, if_exists, cascade } => self.drop_objects(txn, kind, names, if_exists, cascade),
             Plan::Truncate { mut tables, cascade, restart_identity } => {
                 if cascade {
@@ -265,6 +269,7 @@ impl Session {
                         (1259, oid, 0, owner)
                     }
                     freshet_sql::plan::CommentOn::Column(oid, attnum) => (1259, oid, attnum, oid),
+                    freshet_sql::plan::CommentOn::Type(oid) => (crate::types::PG_TYPE_OID, oid, 0, 0),
                     freshet_sql::plan::CommentOn::Schema(name) => {
                         let oid = cat.schema_oid(&self.database, &name).ok_or_else(|| {
                             Error::new(SqlState::InvalidSchemaName, format!("schema \"{name}\" does not exist"))
@@ -294,6 +299,14 @@ impl Session {
                 txn.work.catalog_mut().set_comment(classoid, objoid, subid, owner, comment);
                 txn.structural = true;
                 cmd("COMMENT")
+            }
+            Plan::CreateEnum { schema, name, labels } => {
+                self.create_enum(txn, schema, name, labels)?;
+                cmd("CREATE TYPE")
+            }
+            Plan::AlterEnum { type_oid, action } => {
+                self.alter_enum(txn, type_oid, action)?;
+                cmd("ALTER TYPE")
             }
             other => Err(Error::internal(format!("plan not executable as a write: {other:?}"))),
         }
@@ -620,6 +633,7 @@ impl Session {
             ObjectKind::Index => "DROP INDEX",
             ObjectKind::Sequence => "DROP SEQUENCE",
             ObjectKind::Schema => "DROP SCHEMA",
+            ObjectKind::Type => "DROP TYPE",
         };
         for (schema, name) in names {
             match kind {
@@ -744,7 +758,7 @@ impl Session {
         state.catalog.relations.get(&info.oid).cloned()
     }
 
-    fn alter_table(&mut self, txn: &mut Txn, table: u32, action: AlterTableAction) -> Result<()> {
+    pub(crate) fn alter_table(&mut self, txn: &mut Txn, table: u32, action: AlterTableAction) -> Result<()> {
         let mut rel = relation(&txn.work, table)?;
         let column_index = |rel: &RelationDef, name: &str| {
             rel.columns.iter().position(|c| c.name == name).ok_or_else(|| {
@@ -1172,7 +1186,7 @@ pub(crate) fn ensure_temp_schema(txn: &mut Txn, database: &str, schema: &str) {
 }
 
 /// Replaces rows wholesale after a schema change (no key checks beyond a rebuild).
-fn rewrite_rows(txn: &mut Txn, rel: &RelationDef, updates: Vec<(u64, Row)>) -> Result<()> {
+pub(crate) fn rewrite_rows(txn: &mut Txn, rel: &RelationDef, updates: Vec<(u64, Row)>) -> Result<()> {
     let table = txn.work.table_mut(rel.oid)?;
     let mut writes = Vec::with_capacity(updates.len());
     for (id, row) in updates {

@@ -28,6 +28,7 @@ pub mod settings;
 pub mod state;
 pub mod system;
 pub mod txn;
+mod types;
 pub mod views;
 
 pub use api::*;

@@ -286,6 +286,12 @@ impl Catalog for ViewCatalog<'_> {
     fn schema_exists(&self, name: &str) -> bool {
         self.state.catalog.schema_oid(&self.database, name).is_some()
     }
+    fn user_type(&self, schema: Option<&str>, name: &str) -> Option<freshet_common::DataType> {
+        self.state.catalog.find_type(&self.database, &self.search_path(), schema, name)
+    }
+    fn user_type_by_oid(&self, oid: u32) -> Option<freshet_common::DataType> {
+        self.state.catalog.type_by_oid(&self.database, oid)
+    }
     fn setting(&self, _name: &str) -> Option<String> {
         None
     }

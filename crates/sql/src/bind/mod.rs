@@ -15,6 +15,7 @@ mod locking;
 mod misc;
 mod query;
 mod srf;
+mod types;
 mod window;
 pub mod scope;
 
@@ -113,6 +114,8 @@ impl<'a> Binder<'a> {
                 self.bind_create_other(stmt)
             }
             S::CreateSequence { .. } => self.bind_create_other(stmt),
+            S::CreateType { name, representation } => self.bind_create_type(name, representation.as_ref()),
+            S::AlterType(alter) => self.bind_alter_type(alter),
             S::Copy { .. } => self.bind_copy(stmt),
             _ => self.bind_misc(stmt),
         }
