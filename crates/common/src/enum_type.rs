@@ -52,6 +52,12 @@ pub struct EnumLabel {
     pub sort_order: f32,
     /// `pg_enum.enumlabel`.
     pub label: String,
+    /// Added by `ALTER TYPE ... ADD VALUE` in a transaction still open:
+    /// PostgreSQL 15 refuses to use such a value until the transaction
+    /// commits (55P04), even in a type the transaction created. Cleared
+    /// when the transaction commits, so it is never stored.
+    #[serde(default, skip_serializing)]
+    pub uncommitted: bool,
 }
 
 /// The definition of an enum type, as the catalog records it.
@@ -137,14 +143,44 @@ impl EnumType {
     }
 
     /// The value with this label; 22P02 `invalid input value for enum
-    /// mood: "x"` (PostgreSQL's `enum_in`) when there is none.
+    /// mood: "x"` (PostgreSQL's `enum_in`) when there is none, 55P04 when
+    /// the label was added by a transaction that has not committed.
     pub fn parse(&self, input: &str) -> Result<Datum> {
-        self.value_of(input).ok_or_else(|| {
+        let label = self.0.labels.iter().find(|l| l.label == input).ok_or_else(|| {
             Error::new(
                 SqlState::InvalidTextRepresentation,
                 format!("invalid input value for enum {}: \"{input}\"", self.display_name()),
             )
-        })
+        })?;
+        self.check_committed(label)?;
+        Ok(Datum::Enum(F32(label.sort_order)))
+    }
+
+    /// 55P04 for a label whose transaction has not committed
+    /// (PostgreSQL's `check_safe_enum_use`).
+    pub fn check_committed(&self, label: &EnumLabel) -> Result<()> {
+        if label.uncommitted {
+            return Err(Error::new(
+                SqlState::UnsafeNewEnumValueUsage,
+                format!("unsafe use of new value \"{}\" of enum type {}", label.label, self.display_name()),
+            )
+            .with_hint("New enum values must be committed before they can be used."));
+        }
+        Ok(())
+    }
+
+    /// Whether a label of the type was added by an open transaction.
+    pub fn has_uncommitted(&self) -> bool {
+        self.0.labels.iter().any(|l| l.uncommitted)
+    }
+
+    /// The same type with every label committed.
+    pub fn committed(&self) -> EnumType {
+        let mut def = self.def().clone();
+        for l in &mut def.labels {
+            l.uncommitted = false;
+        }
+        EnumType(Arc::new(def))
     }
 
     /// The value with this label, if the type has it.
@@ -318,7 +354,7 @@ mod tests {
         orders
             .iter()
             .enumerate()
-            .map(|(i, o)| EnumLabel { oid: i as u32, sort_order: *o, label: format!("l{i}") })
+            .map(|(i, o)| EnumLabel { oid: i as u32, sort_order: *o, label: format!("l{i}"), uncommitted: false })
             .collect()
     }
 
@@ -329,9 +365,9 @@ mod tests {
             schema: "public".into(),
             name: "mood".into(),
             labels: vec![
-                EnumLabel { oid: 1, sort_order: 1.0, label: "sad".into() },
-                EnumLabel { oid: 2, sort_order: 1.5, label: "meh".into() },
-                EnumLabel { oid: 3, sort_order: 2.0, label: "happy".into() },
+                EnumLabel { oid: 1, sort_order: 1.0, label: "sad".into(), uncommitted: false },
+                EnumLabel { oid: 2, sort_order: 1.5, label: "meh".into(), uncommitted: false },
+                EnumLabel { oid: 3, sort_order: 2.0, label: "happy".into(), uncommitted: false },
             ],
         })
         .expect("valid definition")
@@ -380,7 +416,7 @@ mod tests {
         for i in 0..40 {
             match place_label(&l, Placement::After("l0")).unwrap() {
                 NewSortOrder::At(at) => {
-                    l.insert(1, EnumLabel { oid: 100 + i, sort_order: at, label: format!("n{i}") });
+                    l.insert(1, EnumLabel { oid: 100 + i, sort_order: at, label: format!("n{i}"), uncommitted: false });
                 }
                 NewSortOrder::Renumbered { new_orders, at } => {
                     for (label, o) in l.iter_mut().zip(&new_orders) {

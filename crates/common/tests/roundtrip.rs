@@ -205,7 +205,7 @@ fn test_enum() -> freshet_common::EnumType {
             .iter()
             .zip(orders)
             .enumerate()
-            .map(|(i, (l, o))| EnumLabel { oid: 16_401 + i as u32, sort_order: o, label: l.to_string() })
+            .map(|(i, (l, o))| EnumLabel { oid: 16_401 + i as u32, sort_order: o, label: l.to_string(), uncommitted: false })
             .collect(),
     })
     .expect("a valid enum type")

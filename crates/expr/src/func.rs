@@ -1065,10 +1065,25 @@ fn eval_enum(ty: &freshet_common::EnumType, f: EnumFunc, args: &[Datum]) -> Resu
     let empty = || {
         Error::new(SqlState::ObjectNotInPrerequisiteState, format!("enum {} contains no values", ty.display_name()))
     };
+    // Values added by a transaction still open may not be used
+    // (PostgreSQL's check_safe_enum_use).
+    let labels = ty.labels();
+    let check = |i: usize| labels.get(i).map_or(Ok(()), |l| ty.check_committed(l));
     Ok(match f {
-        EnumFunc::First => ty.value_at(0).ok_or_else(empty)?,
-        EnumFunc::Last => ty.value_at(ty.labels().len().wrapping_sub(1)).ok_or_else(empty)?,
-        EnumFunc::All => Datum::Array(ty.values()),
+        EnumFunc::First => {
+            check(0)?;
+            ty.value_at(0).ok_or_else(empty)?
+        }
+        EnumFunc::Last => {
+            check(labels.len().wrapping_sub(1))?;
+            ty.value_at(labels.len().wrapping_sub(1)).ok_or_else(empty)?
+        }
+        EnumFunc::All => {
+            for i in 0..labels.len() {
+                check(i)?;
+            }
+            Datum::Array(ty.values())
+        }
         EnumFunc::Range => {
             let bound = |i: usize| args.get(i).filter(|d| !d.is_null());
             let (lower, upper) = (bound(0), bound(1));
@@ -1076,12 +1091,13 @@ fn eval_enum(ty: &freshet_common::EnumType, f: EnumFunc, args: &[Datum]) -> Resu
             // the upper one; nothing when the upper comes first.
             let mut out = Vec::new();
             let mut started = lower.is_none();
-            for v in ty.values() {
+            for (i, v) in ty.values().into_iter().enumerate() {
                 if !started && Some(&v) == lower {
                     started = true;
                 }
                 let last = Some(&v) == upper;
                 if started {
+                    check(i)?;
                     out.push(v);
                 }
                 if last {

@@ -489,6 +489,23 @@ impl CatalogState {
         }
     }
 
+    /// Marks every enum label as committed (see
+    /// `freshet_common::enum_type::EnumLabel::uncommitted`): the catalog
+    /// of a transaction that is committing.
+    pub fn commit_enum_labels(&mut self) {
+        let pending: Vec<EnumType> =
+            self.types.values().filter(|t| t.ty.has_uncommitted()).map(|t| t.ty.committed()).collect();
+        for t in pending {
+            self.replace_enum(t);
+        }
+    }
+
+    /// Whether some enum label was added by the transaction owning this
+    /// catalog.
+    pub fn has_uncommitted_enum_labels(&self) -> bool {
+        self.types.values().any(|t| t.ty.has_uncommitted())
+    }
+
     /// Puts the current definition of every enum type into the columns
     /// that store it (after reading the catalog back: the copies in
     /// columns are then just what was written, the type is the truth).

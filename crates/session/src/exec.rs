@@ -118,7 +118,10 @@ impl Session {
                 let oid = match existing {
                     Some(r) if or_replace && matches!(r.kind, RelKind::View { .. }) => r.oid,
                     Some(_) => return Err(duplicate_relation(&name)),
-                    None => txn.work.catalog_mut().allocate_oid(),
+                    None => {
+                        crate::types::check_row_type_name(&txn.work.catalog, &self.database, &schema, &name)?;
+                        txn.work.catalog_mut().allocate_oid()
+                    }
                 };
                 let def = RelationDef {
                     oid,
@@ -145,6 +148,7 @@ impl Session {
                     }
                     return Err(duplicate_relation(&name));
                 }
+                crate::types::check_row_type_name(&txn.work.catalog, &self.database, &schema, &name)?;
                 // Refuse what cannot be maintained incrementally now, not at commit.
                 freshet_compute::dataflow::prepare_view_plan(&plan)?;
                 let mut depends_on = Vec::new();
@@ -391,6 +395,7 @@ impl Session {
             }
             return Err(duplicate_relation(&p.name));
         }
+        crate::types::check_row_type_name(&txn.work.catalog, &self.database, &p.schema, &p.name)?;
         let oid = txn.work.catalog_mut().allocate_oid();
         let mut indexes = Vec::new();
         if !p.primary_key.is_empty() {
@@ -907,6 +912,9 @@ impl Session {
                 if txn.work.catalog.relation(&self.database, &rel.schema, &new).is_some() {
                     return Err(duplicate_relation(&new));
                 }
+                if !matches!(rel.kind, RelKind::Sequence { .. }) {
+                    crate::types::check_row_type_name(&txn.work.catalog, &self.database, &rel.schema, &new)?;
+                }
                 if matches!(rel.kind, RelKind::Sequence { .. }) {
                     self.rename_sequence_references(txn, &rel, &new);
                 }
@@ -1164,12 +1172,13 @@ impl Session {
     }
 }
 
-/// Removes schema `name` of `database` and every relation in it.
+/// Removes schema `name` of `database` and every relation and type in it.
 pub(crate) fn drop_schema_contents(txn: &mut Txn, database: &str, name: &str) {
     let Some(oid) = txn.work.catalog.schema(database, name).map(|s| s.oid) else { return };
     let cat = txn.work.catalog_mut();
     cat.schemas.remove(&oid);
     cat.relations.retain(|_, r| !(r.database == database && r.schema == name));
+    cat.types.retain(|_, t| !(t.database == database && t.ty.schema() == name));
     txn.structural = true;
 }
 

@@ -227,6 +227,10 @@ impl Server {
         };
         let ts = current.ts + 1;
         new_state.ts = ts;
+        if new_state.catalog.has_uncommitted_enum_labels() {
+            // Enum values added by this transaction become usable now.
+            std::sync::Arc::make_mut(&mut new_state.catalog).commit_enum_labels();
+        }
 
         let mut commit = Commit { ts, ..Default::default() };
         if txn.structural {

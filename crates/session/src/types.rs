@@ -58,7 +58,7 @@ impl Session {
                 )
                 .with_detail(format!("Key (enumtypid, enumlabel)=({oid}, {label}) already exists.")));
             }
-            defs.push(EnumLabel { oid: catalog.allocate_oid(), sort_order: (i + 1) as f32, label });
+            defs.push(EnumLabel { oid: catalog.allocate_oid(), sort_order: (i + 1) as f32, label, uncommitted: false });
         }
         let ty = EnumType::new(EnumTypeDef { oid, array_oid, schema: schema.clone(), name: name.clone(), labels: defs })?;
         let array_name = array_name(catalog, &database, &schema, &name)?;
@@ -109,7 +109,9 @@ impl Session {
                 };
                 let label_oid = txn.work.catalog_mut().allocate_oid();
                 let position = new.labels.iter().position(|l| l.sort_order > at).unwrap_or(new.labels.len());
-                new.labels.insert(position, EnumLabel { oid: label_oid, sort_order: at, label });
+                // Usable once the transaction commits, even in a type it
+                // created (PostgreSQL 15's rule; see EnumLabel::uncommitted).
+                new.labels.insert(position, EnumLabel { oid: label_oid, sort_order: at, label, uncommitted: true });
             }
             AlterEnumAction::RenameValue { from, to } => {
                 let Some(index) = new.labels.iter().position(|l| l.label == from) else {
@@ -370,4 +372,16 @@ pub(crate) fn misfit_enum_value<'a>(rel: &'a RelationDef, row: &[Datum]) -> Opti
         }
     }
     rel.columns.iter().zip(row).find(|(c, d)| !fits(d, &c.ty)).map(|(c, _)| c.name.as_str())
+}
+
+/// 42710 when a relation with a row type (a table, view or materialized
+/// view) would take the name of a type in `schema`: PostgreSQL creates a
+/// row type of the relation's name.
+pub(crate) fn check_row_type_name(catalog: &CatalogState, database: &str, schema: &str, name: &str) -> Result<()> {
+    if catalog.type_name_taken(database, schema, name) {
+        return Err(Error::new(SqlState::DuplicateObject, format!("type \"{name}\" already exists")).with_hint(
+            "A relation has an associated type of the same name, so you must use a name that doesn't conflict with any existing type.",
+        ));
+    }
+    Ok(())
 }
