@@ -489,6 +489,23 @@ impl CatalogState {
         }
     }
 
+    /// The enum types of `self` whose labels have other sort orders in
+    /// `later` (PostgreSQL renumbered them to make room for a new label):
+    /// stored values of these types written against `self` are stale.
+    pub fn renumbered_enums(&self, later: &CatalogState) -> Vec<u32> {
+        self.types
+            .values()
+            .filter(|t| {
+                later.types.get(&t.ty.oid()).is_some_and(|l| {
+                    t.ty.labels().iter().any(|old| {
+                        l.ty.labels().iter().any(|new| new.oid == old.oid && new.sort_order != old.sort_order)
+                    })
+                })
+            })
+            .map(|t| t.ty.oid())
+            .collect()
+    }
+
     /// Marks every enum label as committed (see
     /// `freshet_common::enum_type::EnumLabel::uncommitted`): the catalog
     /// of a transaction that is committing.

@@ -1170,6 +1170,23 @@ fn pg_constraint(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 /// it is coerced to (`'x'::text`) and a negative number its type
 /// (`'-1'::integer`). Other expressions print as written.
 pub fn default_expression(default: Option<&str>, ty: &DataType) -> Option<String> {
+    default_expression_as(default, &type_text(ty))
+}
+
+/// [`default_expression`] in a session: a user-defined type is qualified
+/// with its schema unless the search path finds it, as `format_type` does.
+fn default_expression_in(ctx: &SystemContext<'_>, default: Option<&str>, ty: &DataType) -> Option<String> {
+    let named = match ty {
+        DataType::Enum(t) => Some(t.oid()),
+        DataType::Array(e) => e.as_enum().map(|t| t.array_oid()),
+        _ => None,
+    };
+    let shown = named.and_then(|oid| user_type_name(ctx.catalog, ctx.database, &search_path(ctx), oid));
+    default_expression_as(default, &shown.unwrap_or_else(|| type_text(ty)))
+}
+
+/// [`default_expression`] with the type printed as `type_name`.
+fn default_expression_as(default: Option<&str>, type_name: &str) -> Option<String> {
     let d = default?.trim();
     if d.eq_ignore_ascii_case("null") {
         return None;
@@ -1179,7 +1196,7 @@ pub fn default_expression(default: Option<&str>, ty: &DataType) -> Option<String
         && d.ends_with('\'')
         && !d[1..d.len() - 1].replace("''", "").contains('\'');
     if is_string_literal {
-        return Some(format!("{d}::{}", type_text(ty)));
+        return Some(format!("{d}::{type_name}"));
     }
     if let Some(digits) = d.strip_prefix('-') {
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -1209,7 +1226,7 @@ fn attrdef_text(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<
     if c.identity.is_some() {
         return None;
     }
-    let expr = default_expression(c.default.as_deref(), &c.ty)?;
+    let expr = default_expression_in(ctx, c.default.as_deref(), &c.ty)?;
     let owned = user_relations(ctx).find(|s| matches!(&s.kind, RelKind::Sequence { owner: Some((t, k)), .. } if *t == r.oid && *k == col));
     Some(match owned {
         Some(seq) => expr.replace(
@@ -1948,7 +1965,7 @@ fn is_relations<'a>(
                 let default = if c.generated.is_some() || c.identity.is_some() {
                     None
                 } else if path.contains(&r.schema) {
-                    default_expression(c.default.as_deref(), &c.ty)
+                    default_expression_in(ctx, c.default.as_deref(), &c.ty)
                 } else {
                     attrdef_text(ctx, r, i)
                 };
