@@ -320,9 +320,14 @@ pub fn place_label(labels: &[EnumLabel], placement: Placement<'_>) -> Result<New
         Some(at) => Ok(NewSortOrder::At(at)),
         None => {
             let renumbered: Vec<f32> = (1..=orders.len()).map(|i| i as f32).collect();
-            // Over 1..n there is always room: midpoints are i + 0.5.
-            let at = between(&renumbered, index, after)
-                .expect("consecutive integers have a float4 midpoint");
+            // Over 1..n there is room (i + 0.5) until float4 cannot hold
+            // halves, past 2^23 labels, where PostgreSQL would loop.
+            let at = between(&renumbered, index, after).ok_or_else(|| {
+                Error::new(
+                    SqlState::ProgramLimitExceeded,
+                    format!("enum type has too many labels ({}) to add one between two of them", orders.len()),
+                )
+            })?;
             Ok(NewSortOrder::Renumbered { new_orders: renumbered, at })
         }
     }

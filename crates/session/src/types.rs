@@ -26,6 +26,7 @@ impl Session {
     /// `CREATE TYPE schema.name AS ENUM (labels)`.
     pub(crate) fn create_enum(&mut self, txn: &mut Txn, schema: String, name: String, labels: Vec<String>) -> Result<()> {
         let database = self.database.clone();
+        crate::exec::ensure_temp_schema(txn, &database, &schema);
         let catalog = &txn.work.catalog;
         let taken_by_type = catalog.types_in(&database).any(|t| t.ty.schema() == schema && t.ty.name() == name);
         if taken_by_type || has_row_type(catalog.relation(&database, &schema, &name)) {

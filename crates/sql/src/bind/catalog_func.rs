@@ -321,8 +321,9 @@ impl Binder<'_> {
         ScalarExpr::Call { func: Func::Catalog(CatalogFunc::RegClassIn(self.snapshot())), args: vec![e] }
     }
 
+    /// The statement's catalog snapshot, shared by its catalog functions.
     fn snapshot(&self) -> SnapshotRef {
-        SnapshotRef(self.catalog.catalog_snapshot())
+        self.snapshot.get_or_init(|| SnapshotRef(self.catalog.catalog_snapshot())).clone()
     }
 
     /// Binds `func(args)` with each argument implicitly coerced to

@@ -65,6 +65,9 @@ pub struct Binder<'a> {
     /// Set while binding a SELECT ... FOR UPDATE: every table read gets its
     /// row id as a hidden `ctid` column, which the locking query selects.
     pub(crate) expose_row_ids: bool,
+    /// The catalog snapshot catalog functions of this statement share,
+    /// taken at the first one (O(relations) to build).
+    pub(crate) snapshot: std::cell::OnceCell<freshet_expr::catalog_func::SnapshotRef>,
 }
 
 impl<'a> Binder<'a> {
@@ -83,6 +86,7 @@ impl<'a> Binder<'a> {
             named_windows: window::NamedWindows::new(),
             next_work_table: 0,
             expose_row_ids: false,
+            snapshot: std::cell::OnceCell::new(),
         }
     }
 
