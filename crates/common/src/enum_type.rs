@@ -278,7 +278,9 @@ pub fn check_label(label: &str) -> Result<()> {
 pub enum Placement<'a> {
     /// At the end (no BEFORE/AFTER).
     Last,
+    /// Right before the label given.
     Before(&'a str),
+    /// Right after the label given.
     After(&'a str),
 }
 

@@ -2,7 +2,8 @@
 //! function library shared by every layer.
 //!
 //! This crate owns:
-//! - [`DataType`]: the SQL types Freshet supports, with their PostgreSQL OIDs;
+//! - [`DataType`]: the SQL types Freshet supports, with their PostgreSQL OIDs
+//!   (user-defined enum types carry their labels: [`enum_type`]);
 //! - [`Datum`] and [`Row`]: runtime values, totally ordered and hashable so
 //!   that both the batch executor and differential dataflow can use them;
 //! - [`Error`] and [`SqlState`]: every user-visible failure, carrying its

@@ -225,6 +225,7 @@ pub struct CatalogSnapshot {
 /// records it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TypeFacts {
+    /// The schema the type lives in.
     pub schema: String,
     /// `pg_type.typname` (`mood`, `_mood`).
     pub name: String,

@@ -181,7 +181,9 @@ pub enum Func {
 /// last".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EnumFunc {
+    /// `enum_first(x)`: the first value (55000 for a type without labels).
     First,
+    /// `enum_last(x)`: the last value.
     Last,
     /// `enum_range(x)`: every value in order.
     All,

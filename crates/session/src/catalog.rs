@@ -291,7 +291,9 @@ pub struct CatalogState {
 /// implied, with OID `ty.array_oid()` and name `array_name`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TypeDef {
+    /// The database the type belongs to (types are per database).
     pub database: String,
+    /// The definition; columns of the type hold copies of it.
     pub ty: EnumType,
     /// `pg_type.typname` of the array type: `_mood`, or with more
     /// underscores when that name was taken (PostgreSQL's
