@@ -2,9 +2,9 @@
 
 The same objects are created in a fresh schema on the server under test and
 on the PostgreSQL oracle (``FRESHET_TEST_PG_URL``, set by ``.ci/run``), and
-every introspection result must be equal on both: psycopg 3's ``TypeInfo``,
-information_schema queries, and SQLAlchemy 2's reflection
-(``inspect(engine).get_*``).
+every introspection result must be equal on both: psycopg 3's ``TypeInfo``
+and ``EnumInfo`` (and its enum adapters), information_schema queries, and
+SQLAlchemy 2's reflection (``inspect(engine).get_*``, enums included).
 
 SQLAlchemy's ``get_pk_constraint``, ``get_indexes`` and
 ``get_unique_constraints`` call ``unnest()`` and ``generate_subscripts()`` in a
@@ -19,6 +19,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import psycopg
@@ -27,6 +28,7 @@ import pytest
 import sqlalchemy
 from conftest import Server
 from psycopg.types import TypeInfo
+from psycopg.types.enum import EnumInfo, register_enum
 from sqlalchemy import inspect
 
 ON_FRESHET = not os.environ.get("FRESHET_PY_URL")
@@ -57,6 +59,11 @@ def schema_statements(s: str) -> list[str]:
         f"CREATE INDEX {s}_authors_joined ON {s}.authors (joined)",
         f"CREATE VIEW {s}.active_authors AS SELECT id, name FROM {s}.authors WHERE active",
         f"CREATE SEQUENCE {s}.tickets",
+        f"CREATE TYPE {s}.mood AS ENUM ('sad', 'ok', 'happy')",
+        (
+            f"CREATE TABLE {s}.moods (id integer PRIMARY KEY, "
+            f"current {s}.mood NOT NULL DEFAULT 'ok', past {s}.mood[])"
+        ),
     ]
 
 
@@ -241,7 +248,7 @@ def test_sqlalchemy_names(sides: tuple[Side, Side], method: str) -> None:
     assert got == expected
 
 
-@pytest.mark.parametrize("table", ["authors", "book_tags", "active_authors"])
+@pytest.mark.parametrize("table", ["authors", "book_tags", "active_authors", "moods"])
 def test_sqlalchemy_columns(sides: tuple[Side, Side], table: str) -> None:
     got, expected = both(
         sides, lambda side: comparable_columns(reflect(side, "get_columns", table))
@@ -265,3 +272,44 @@ def test_sqlalchemy_unique_constraints(sides: tuple[Side, Side]) -> None:
         sides, lambda side: reflect(side, "get_unique_constraints", "authors")
     )
     assert got == expected
+
+
+def test_sqlalchemy_enums(sides: tuple[Side, Side]) -> None:
+    got, expected = both(sides, lambda side: reflect(side, "get_enums"))
+    assert got == expected
+    assert [e["labels"] for e in got] == [["sad", "ok", "happy"]]
+
+
+class Mood(Enum):
+    sad = "sad"
+    ok = "ok"
+    happy = "happy"
+
+
+def test_psycopg_enum_adapters(sides: tuple[Side, Side]) -> None:
+    """psycopg 3 fetches the type with ``EnumInfo`` and then sends and reads
+    values typed with the enum's OID, in text and in binary."""
+
+    def run(side: Side) -> tuple[Any, ...]:
+        with psycopg.connect(side.dsn, connect_timeout=10) as c:
+            info = EnumInfo.fetch(c, f"{side.schema}.mood")
+            assert info is not None
+            register_enum(info, c, Mood)
+            c.execute(
+                f"INSERT INTO {side.schema}.moods (id, current, past) VALUES (%s, %s, %s)",
+                (1, Mood.happy, [Mood.sad, Mood.ok]),
+            )
+            text = c.execute(
+                f"SELECT current, past FROM {side.schema}.moods WHERE id = %s", (1,)
+            ).fetchone()
+            binary = c.execute(
+                f"SELECT current, past FROM {side.schema}.moods WHERE current >= %s",
+                (Mood.ok,),
+                binary=True,
+            ).fetchall()
+            c.rollback()
+            return info.name, info.labels, info.regtype, text, binary
+
+    got, expected = both(sides, run)
+    assert got == expected
+    assert got[3] == (Mood.happy, [Mood.sad, Mood.ok])

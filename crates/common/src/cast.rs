@@ -468,7 +468,7 @@ fn convert(
                 ))
             }
         },
-        (d @ (Datum::Bool(_) | Datum::Bytea(_) | Datum::Uuid(_)), _) if f == *to => d,
+        (d @ (Datum::Bool(_) | Datum::Bytea(_) | Datum::Uuid(_) | Datum::Enum(_)), _) if f == *to => d,
         (other, _) => {
             let _ = other;
             return Err(cannot_cast(from, to));

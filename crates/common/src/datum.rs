@@ -49,6 +49,10 @@ pub enum Datum {
     Oid(u32),
     /// An array; elements are datums of the element type (or NULL).
     Array(Vec<Datum>),
+    /// A value of an enum type: its label's `pg_enum.enumsortorder`,
+    /// which identifies it within its type and orders it (see
+    /// [`crate::enum_type`]); the label is in the type.
+    Enum(F32),
 }
 
 impl Datum {

@@ -2,7 +2,8 @@
 //! function library shared by every layer.
 //!
 //! This crate owns:
-//! - [`DataType`]: the SQL types Freshet supports, with their PostgreSQL OIDs;
+//! - [`DataType`]: the SQL types Freshet supports, with their PostgreSQL OIDs
+//!   (user-defined enum types carry their labels: [`enum_type`]);
 //! - [`Datum`] and [`Row`]: runtime values, totally ordered and hashable so
 //!   that both the batch executor and differential dataflow can use them;
 //! - [`Error`] and [`SqlState`]: every user-visible failure, carrying its
@@ -18,8 +19,10 @@ pub mod cast;
 pub mod datetime;
 pub mod datetime_io;
 pub mod datum;
+pub mod enum_type;
 pub mod error;
 pub mod float_fmt;
+pub mod ident;
 pub mod io;
 pub mod json;
 pub mod numeric;
@@ -28,6 +31,7 @@ pub mod stack;
 pub mod types;
 
 pub use datum::{Datum, Row, F32, F64};
+pub use enum_type::EnumType;
 pub use datetime::{Date, Interval, Time, Timestamp, TimestampTz};
 pub use error::{Error, Result, SqlState};
 pub use json::Jsonb;

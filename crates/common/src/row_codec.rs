@@ -12,7 +12,8 @@
 //! — tag 8 and jsonb tag 3, the 16-byte
 //! `rust_decimal` layout of earlier versions, are still decoded;
 //! strings and byte strings are a varint length and the bytes; arrays are
-//! a count and nested datums; jsonb has its own small tag set.
+//! a count and nested datums; enum values are their sort order as a
+//! little-endian f32; jsonb has its own small tag set.
 //!
 //! Decoding checks every length, tag, UTF-8 string and decimal header and
 //! returns `XX001` (data corrupted) on any inconsistency; it never panics
@@ -48,6 +49,9 @@ const T_ARRAY: u8 = 20;
 /// Arbitrary-precision numeric (see the module docs); replaces
 /// [`T_NUMERIC`], which is only decoded.
 const T_NUMERIC_V2: u8 = 21;
+/// An enum value: its sort order, a little-endian f32 (see
+/// [`crate::enum_type`]).
+const T_ENUM: u8 = 22;
 
 const J_NULL: u8 = 0;
 const J_FALSE: u8 = 1;
@@ -195,6 +199,10 @@ pub fn encode_datum(d: &Datum, out: &mut Vec<u8>) {
         Datum::Oid(o) => {
             out.push(T_OID);
             put_varint(out, *o as u64);
+        }
+        Datum::Enum(order) => {
+            out.push(T_ENUM);
+            out.extend_from_slice(&order.0.to_bits().to_le_bytes());
         }
         Datum::Array(items) => {
             out.push(T_ARRAY);
@@ -398,6 +406,13 @@ fn decode_datum(r: &mut Reader<'_>, depth: usize) -> Result<Datum> {
         T_JSONB => Datum::Jsonb(decode_jsonb(r, depth + 1)?),
         T_UUID => Datum::Uuid(uuid::Uuid::from_bytes(r.fixed()?)),
         T_OID => Datum::Oid(u32::try_from(r.varint()?).map_err(|_| corrupt("oid out of range"))?),
+        T_ENUM => {
+            let order = f32::from_bits(u32::from_le_bytes(r.fixed()?));
+            if !order.is_finite() {
+                return Err(corrupt("enum sort order is not finite"));
+            }
+            Datum::Enum(F32(order))
+        }
         T_ARRAY => {
             if depth >= MAX_ARRAY_DEPTH {
                 return Err(corrupt("nesting too deep"));

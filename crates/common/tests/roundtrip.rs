@@ -186,7 +186,29 @@ fn random_datum(rng: &mut Rng, ty: &DataType) -> Datum {
         // Records have no input function, so they are not round-tripped
         // (not in `all_types`); a value is still well formed.
         Record(fields) => Datum::Array(fields.iter().map(|(_, t)| random_datum(rng, t)).collect()),
+        Enum(t) => t.value_at(rng.below(t.labels().len() as u64) as usize).expect("the test type has labels"),
     }
+}
+
+/// An enum type whose labels need quoting in arrays, with sort orders as
+/// ADD VALUE BEFORE/AFTER leaves them.
+fn test_enum() -> freshet_common::EnumType {
+    use freshet_common::enum_type::{EnumLabel, EnumTypeDef};
+    let labels = ["", "NULL", "a b", "x\"y", "a\\b", "{}", "é", "happy", "sad"];
+    let orders = [-1.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 3.25, 4.0];
+    freshet_common::EnumType::new(EnumTypeDef {
+        oid: 16_400,
+        array_oid: 16_399,
+        schema: "public".into(),
+        name: "Mood".into(),
+        labels: labels
+            .iter()
+            .zip(orders)
+            .enumerate()
+            .map(|(i, (l, o))| EnumLabel { oid: 16_401 + i as u32, sort_order: o, label: l.to_string(), uncommitted: false })
+            .collect(),
+    })
+    .expect("a valid enum type")
 }
 
 /// Equality that also compares what `==` deliberately ignores: float bit
@@ -250,6 +272,7 @@ fn all_types() -> Vec<DataType> {
         Jsonb,
         Uuid,
         Oid,
+        Enum(test_enum()),
     ];
     let mut all = scalars.clone();
     for s in scalars {
@@ -342,4 +365,23 @@ fn fixed_examples() {
         "-00:00:01"
     );
     assert_eq!(show(Datum::Interval(Interval::default()), DataType::Interval), "00:00:00");
+}
+
+#[test]
+fn enum_values_print_their_labels_and_order_by_declaration() {
+    let ty = DataType::Enum(test_enum());
+    let ctx = TextContext::default();
+    let sad = parse_text("sad", &ty, &ctx).expect("a label");
+    let null_label = parse_text("NULL", &ty, &ctx).expect("a label");
+    assert!(null_label < sad, "declared order, not alphabetical");
+    let mut bin = Vec::new();
+    encode_binary(&sad, &ty, &mut bin).expect("enum_send");
+    assert_eq!(bin, b"sad");
+    let err = parse_text("nope", &ty, &ctx).expect_err("not a label");
+    assert_eq!(err.message, "invalid input value for enum \"Mood\": \"nope\"");
+    let array = DataType::Array(Box::new(ty.clone()));
+    let items = Datum::Array(vec![null_label, Datum::Null, sad]);
+    let mut text = String::new();
+    format_text(&items, &array, &ctx, &mut text);
+    assert_eq!(text, "{\"NULL\",NULL,sad}");
 }

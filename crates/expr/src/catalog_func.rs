@@ -21,6 +21,8 @@ use freshet_common::{DataType, Datum, Error, Result, TimestampTz};
 
 use crate::scalar::EvalContext;
 
+pub use freshet_common::ident::quote_ident;
+
 /// The `pg_type` facts of one built-in type, as PostgreSQL 15 has them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BuiltinType {
@@ -191,50 +193,6 @@ pub fn format_type(oid: u32, typmod: Option<i32>) -> String {
     out
 }
 
-/// Quotes an identifier as PostgreSQL's `quote_ident` does: unless it is
-/// all lowercase letters, digits and underscores, does not start with a
-/// digit and is not a reserved keyword.
-pub fn quote_ident(name: &str) -> String {
-    let safe = !name.is_empty()
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && RESERVED_KEYWORDS.binary_search(&name).is_err();
-    if safe {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
-/// PostgreSQL 15's keywords that are not `UNRESERVED_KEYWORD` (from
-/// `pg_get_keywords()`), sorted: these need quoting as identifiers.
-#[rustfmt::skip]
-const RESERVED_KEYWORDS: &[&str] = &[
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
-    "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character",
-    "check", "coalesce", "collate", "collation", "column", "concurrently", "constraint", "create",
-    "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time",
-    "current_timestamp", "current_user", "dec", "decimal", "default", "deferrable", "desc",
-    "distinct", "do", "else", "end", "except", "exists", "extract", "false", "fetch", "float",
-    "for", "foreign", "freeze", "from", "full", "grant", "greatest", "group", "grouping", "having",
-    "ilike", "in", "initially", "inner", "inout", "int", "integer", "intersect", "interval",
-    "into", "is", "isnull", "join", "lateral", "leading", "least", "left", "like", "limit",
-    "localtime", "localtimestamp", "national", "natural", "nchar", "none", "normalize", "not",
-    "notnull", "null", "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer",
-    "overlaps", "overlay", "placing", "position", "precision", "primary", "real", "references",
-    "returning", "right", "row", "select", "session_user", "setof", "similar", "smallint", "some",
-    "substring", "symmetric", "table", "tablesample", "then", "time", "timestamp", "to",
-    "trailing", "treat", "trim", "true", "union", "unique", "user", "using", "values", "varchar",
-    "variadic", "verbose", "when", "where", "window", "with", "xmlattributes", "xmlconcat",
-    "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot",
-    "xmlserialize", "xmltable",
-];
-
 /// What catalog functions evaluated at run time know about the session's
 /// database: taken by the session when a statement is bound, from the
 /// same state the statement then runs on. O(relations + columns) memory;
@@ -259,6 +217,23 @@ pub struct CatalogSnapshot {
     /// `pg_get_constraintdef` text of constraints that are not indexes
     /// (FOREIGN KEY, CHECK), by constraint OID.
     pub constraint_definitions: BTreeMap<u32, String>,
+    /// User-defined types and their array types, by `pg_type` OID.
+    pub types: BTreeMap<u32, TypeFacts>,
+}
+
+/// A user-defined type (or its array type) as [`CatalogSnapshot`]
+/// records it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TypeFacts {
+    /// The schema the type lives in.
+    pub schema: String,
+    /// `pg_type.typname` (`mood`, `_mood`).
+    pub name: String,
+    /// What `format_type(oid, NULL)` prints: the quoted name, qualified
+    /// unless visible, with `[]` for the array type (`mood`, `s2.color[]`).
+    pub display: String,
+    /// `pg_type_is_visible`: the search path finds the type by its name.
+    pub visible: bool,
 }
 
 /// One relation as [`CatalogSnapshot`] records it.
@@ -308,6 +283,47 @@ pub struct IndexFacts {
 }
 
 impl CatalogSnapshot {
+    /// `format_type(oid, typmod)` for built-in and user-defined types
+    /// (the latter take no modifier).
+    pub fn format_type(&self, oid: u32, typmod: Option<i32>) -> String {
+        match self.types.get(&oid) {
+            Some(t) if builtin_type(oid).is_none() => t.display.clone(),
+            _ => format_type(oid, typmod),
+        }
+    }
+
+    /// The user-defined type named like `regtype` input (`mood`,
+    /// `public.mood`, `mood[]`, `_mood`), along the search path unless
+    /// qualified.
+    pub fn resolve_type(&self, text: &str) -> Option<u32> {
+        let text = text.trim();
+        let (text, array) = match text.strip_suffix("[]") {
+            Some(t) => (t.trim_end(), true),
+            None => (text, false),
+        };
+        let parts = split_qualified_name(text)?;
+        let (schema, name) = match parts.as_slice() {
+            [name] => (None, name.as_str()),
+            [schema, name] => (Some(schema.as_str()), name.as_str()),
+            _ => return None,
+        };
+        let find = |schema: &str, name: &str| {
+            self.types.iter().find(|(_, t)| t.schema == schema && t.name == name).map(|(oid, _)| *oid)
+        };
+        let found = |name: &str| match schema {
+            Some(s) => find(s, name),
+            None => self.search_path.iter().find_map(|s| find(s, name)),
+        };
+        if array {
+            // The element's array type: its display name plus `[]`.
+            let element = found(name)?;
+            let shown = format!("{}[]", self.types.get(&element)?.display);
+            self.types.iter().find(|(_, t)| t.display == shown).map(|(oid, _)| *oid)
+        } else {
+            found(name)
+        }
+    }
+
     /// The relation named like `regclass` input (`users`, `public.users`,
     /// `"Mixed"`): qualified names look in that schema, others along the
     /// search path.
@@ -413,8 +429,9 @@ impl fmt::Debug for SnapshotRef {
 /// to the signature the binder chose (noted per variant).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CatalogFunc {
-    /// `format_type(oid, int4)`; the modifier may be NULL.
-    FormatType,
+    /// `format_type(oid, int4)`; the modifier may be NULL. User-defined
+    /// types are looked up in the snapshot.
+    FormatType(SnapshotRef),
     /// `pg_get_expr(text, oid [, bool])`: catalog expressions are stored as
     /// SQL text already; this prints their `regclass` constants
     /// (`'public.s'::regclass`) the way `regclass` output does, qualified
@@ -422,8 +439,10 @@ pub enum CatalogFunc {
     GetExpr(SnapshotRef),
     /// `pg_table_is_visible(oid)`.
     TableIsVisible(SnapshotRef),
-    /// `pg_type_is_visible(oid)`: built-in types live in `pg_catalog`.
-    TypeIsVisible,
+    /// `pg_type_is_visible(oid)`: built-in types live in `pg_catalog`;
+    /// user-defined ones are visible when the search path finds them by
+    /// name.
+    TypeIsVisible(SnapshotRef),
     /// `pg_get_userbyid(oid)`.
     UserById(SnapshotRef),
     /// `pg_get_indexdef(oid [, int4, bool])`.
@@ -439,12 +458,12 @@ pub enum CatalogFunc {
     /// `text::regclass` for a value known only at run time (a parameter or
     /// column): like `to_regclass` but 42P01 when the relation is missing.
     RegClassIn(SnapshotRef),
-    /// `to_regtype(text)`, for built-in type names.
-    ToRegType,
+    /// `to_regtype(text)`: built-in type names, then user-defined ones.
+    ToRegType(SnapshotRef),
     /// `regclass` to text: the relation's (possibly qualified) name.
     RegClassText(SnapshotRef),
     /// `regtype` to text: `format_type(oid, NULL)`.
-    RegTypeText,
+    RegTypeText(SnapshotRef),
     /// `regproc` to text: the function's name.
     RegProcText,
     /// `regnamespace` to text: the schema's name.
@@ -487,14 +506,14 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
     use CatalogFunc as F;
     // Functions that look at NULL arguments themselves.
     match func {
-        F::FormatType => {
+        F::FormatType(s) => {
             return Ok(match args.first() {
                 Some(Datum::Oid(oid)) => {
                     let typmod = match args.get(1) {
                         Some(Datum::Int4(m)) => Some(*m),
                         _ => None,
                     };
-                    Datum::Text(format_type(*oid, typmod))
+                    Datum::Text(s.0.format_type(*oid, typmod))
                 }
                 _ => Datum::Null,
             })
@@ -570,9 +589,12 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
             Some(r) => Datum::Bool(r.visible),
             None => Datum::Null,
         },
-        F::TypeIsVisible => match builtin_type(oid_arg(0)) {
+        F::TypeIsVisible(s) => match builtin_type(oid_arg(0)) {
             Some(_) => Datum::Bool(true),
-            None => Datum::Null,
+            None => match s.0.types.get(&oid_arg(0)) {
+                Some(t) => Datum::Bool(t.visible),
+                None => Datum::Null,
+            },
         },
         F::UserById(s) => {
             let oid = oid_arg(0);
@@ -616,15 +638,18 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
                 .map(Datum::Oid)
                 .unwrap_or(Datum::Null)
         }
-        F::ToRegType => regtype_by_name(&text_arg(0))
+        F::ToRegType(s) => regtype_by_name(&text_arg(0))
+            .or_else(|| s.0.resolve_type(&text_arg(0)))
             .map(Datum::Oid)
             .unwrap_or(Datum::Null),
         F::RegClassText(s) => Datum::Text(s.0.regclass_name(oid_arg(0))),
-        F::RegTypeText => {
+        F::RegTypeText(s) => {
             let oid = oid_arg(0);
-            Datum::Text(match builtin_type(oid) {
-                Some(_) => format_type(oid, None),
-                None => oid.to_string(),
+            Datum::Text(match (builtin_type(oid), s.0.types.get(&oid)) {
+                (Some(_), _) => format_type(oid, None),
+                (None, Some(t)) => t.display.clone(),
+                (None, None) if oid == 0 => "-".to_string(),
+                (None, None) => oid.to_string(),
             })
         }
         F::RegProcText => Datum::Text(regproc_text(oid_arg(0))),
@@ -660,7 +685,7 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
         )),
         F::QuoteIdent => Datum::Text(quote_ident(&text_arg(0))),
         F::Constant(d) => d.clone(),
-        F::FormatType
+        F::FormatType(_)
         | F::ArrayToString(_)
         | F::JsonBuildObject(_)
         | F::Null
@@ -881,10 +906,19 @@ fn serial_sequence(snapshot: &CatalogSnapshot, table: &str, column: &str) -> Res
 }
 
 /// The functions a `regproc` value can name, with PostgreSQL's OIDs: the
-/// I/O functions of array types, which drivers compare `pg_type.typinput`
+/// I/O functions of array and enum types, which drivers compare `pg_type.typinput`
 /// with (pgjdbc: `typinput = 'pg_catalog.array_in'::regproc`). Freshet has
 /// no other functions in `pg_proc`.
-const KNOWN_PROCS: &[(u32, &str)] = &[(750, "array_in"), (751, "array_out"), (2400, "array_recv"), (2401, "array_send")];
+const KNOWN_PROCS: &[(u32, &str)] = &[
+    (750, "array_in"),
+    (751, "array_out"),
+    (2400, "array_recv"),
+    (2401, "array_send"),
+    (3506, "enum_in"),
+    (3507, "enum_out"),
+    (3532, "enum_recv"),
+    (3533, "enum_send"),
+];
 
 /// The OID of the function named like `regproc` input (`array_in`,
 /// `pg_catalog.array_in`), if Freshet knows it.
@@ -1094,22 +1128,6 @@ mod tests {
         assert_eq!(format_type(0, Some(-1)), "-");
         assert_eq!(format_type(25, Some(10)), "text(10)");
         assert_eq!(format_type(1184, None), "timestamp with time zone");
-    }
-
-    #[test]
-    fn keywords_are_sorted_for_binary_search() {
-        assert!(RESERVED_KEYWORDS.windows(2).all(|w| w[0] < w[1]));
-    }
-
-    #[test]
-    fn quote_ident_matches_postgres() {
-        assert_eq!(quote_ident("Abc"), "\"Abc\"");
-        assert_eq!(quote_ident("abc"), "abc");
-        assert_eq!(quote_ident("select"), "\"select\"");
-        assert_eq!(quote_ident("a b"), "\"a b\"");
-        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
-        assert_eq!(quote_ident("_x1"), "_x1");
-        assert_eq!(quote_ident("1x"), "\"1x\"");
     }
 
     #[test]

@@ -177,6 +177,24 @@ pub enum Func {
     Catalog(crate::catalog_func::CatalogFunc),
     /// A constant computed at plan time but kept for display (e.g. `version()`).
     Constant(String),
+    /// `enum_first`, `enum_last` and `enum_range` of this enum type.
+    Enum(freshet_common::EnumType, EnumFunc),
+}
+
+/// The enum support functions. They look at their arguments' type, not
+/// their values (`enum_first(NULL::mood)` is the first label), except
+/// `enum_range(a, b)`, whose NULL bounds mean "from the first" / "to the
+/// last".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EnumFunc {
+    /// `enum_first(x)`: the first value (55000 for a type without labels).
+    First,
+    /// `enum_last(x)`: the last value.
+    Last,
+    /// `enum_range(x)`: every value in order.
+    All,
+    /// `enum_range(lower, upper)`.
+    Range,
 }
 
 /// Date/time functions; implemented with `freshet_common::datetime`.
@@ -318,6 +336,7 @@ pub fn variant_name(d: &Datum) -> &'static str {
         Datum::Uuid(_) => "uuid",
         Datum::Oid(_) => "oid",
         Datum::Array(_) => "anyarray",
+        Datum::Enum(_) => "anyenum",
     }
 }
 
@@ -668,6 +687,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
             })
         }
         Func::Constant(s) => return Ok(Text(s.clone())),
+        Func::Enum(ty, f) => return eval_enum(ty, *f, &args),
         Func::Json(f, types) => return crate::jsonb_ops::call(*f, args, types, ctx.text),
         Func::OutputText(ty) => {
             let v = args.into_iter().next().unwrap_or(Null);
@@ -1044,6 +1064,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::Format
         | Func::QuoteNullable
         | Func::Constant(_)
+        | Func::Enum(..)
         | Func::NextVal
         | Func::SetConfig
         | Func::CurrentSetting
@@ -1054,6 +1075,55 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::Json(..)
         | Func::DateTime(_)
         | Func::Formatting(_) => unreachable!("handled before the strictness check"),
+    })
+}
+
+/// PostgreSQL's `enum_first`/`enum_last`/`enum_range` (`enum.c`).
+fn eval_enum(ty: &freshet_common::EnumType, f: EnumFunc, args: &[Datum]) -> Result<Datum> {
+    let empty = || {
+        Error::new(SqlState::ObjectNotInPrerequisiteState, format!("enum {} contains no values", ty.display_name()))
+    };
+    // Values added by a transaction still open may not be used
+    // (PostgreSQL's check_safe_enum_use).
+    let labels = ty.labels();
+    let check = |i: usize| labels.get(i).map_or(Ok(()), |l| ty.check_committed(l));
+    Ok(match f {
+        EnumFunc::First => {
+            check(0)?;
+            ty.value_at(0).ok_or_else(empty)?
+        }
+        EnumFunc::Last => {
+            check(labels.len().wrapping_sub(1))?;
+            ty.value_at(labels.len().wrapping_sub(1)).ok_or_else(empty)?
+        }
+        EnumFunc::All => {
+            for i in 0..labels.len() {
+                check(i)?;
+            }
+            Datum::Array(ty.values())
+        }
+        EnumFunc::Range => {
+            let bound = |i: usize| args.get(i).filter(|d| !d.is_null());
+            let (lower, upper) = (bound(0), bound(1));
+            // From the lower bound (or the first value) up to and including
+            // the upper one; nothing when the upper comes first.
+            let mut out = Vec::new();
+            let mut started = lower.is_none();
+            for (i, v) in ty.values().into_iter().enumerate() {
+                if !started && Some(&v) == lower {
+                    started = true;
+                }
+                let last = Some(&v) == upper;
+                if started {
+                    check(i)?;
+                    out.push(v);
+                }
+                if last {
+                    break;
+                }
+            }
+            Datum::Array(out)
+        }
     })
 }
 

@@ -30,7 +30,8 @@ const ORACLE_DATABASE: &str = "freshet_psql_describe";
 /// numeric(p,s), char(n) and arrays, defaults of several kinds, NOT NULL,
 /// UNIQUE (single and multi-column), quoted mixed-case names, a view with
 /// and one without renamed columns, sequences (owned, standalone, and
-/// descending), a plain index and a second schema.
+/// descending), a plain index, a second schema and enum types (a column,
+/// an array column, a default, a comment, one in the second schema).
 const SCHEMA: &[&str] = &[
     "CREATE TABLE users (id serial PRIMARY KEY, name varchar(50) NOT NULL, email text UNIQUE, \
      balance numeric(10,2) DEFAULT 0, active boolean NOT NULL DEFAULT true, created timestamp, \
@@ -47,6 +48,12 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX users_created_idx ON users (created)",
     "CREATE SCHEMA inventory",
     "CREATE TABLE inventory.items (sku integer PRIMARY KEY, title text NOT NULL)",
+    "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+    "COMMENT ON TYPE mood IS 'how one feels'",
+    "CREATE TYPE \"Shade\" AS ENUM ('light', 'dark')",
+    "CREATE TYPE inventory.state AS ENUM ('in stock', 'sold out')",
+    "CREATE TABLE feelings (id integer PRIMARY KEY, current mood NOT NULL DEFAULT 'ok', past mood[], \
+     shade \"Shade\", stock inventory.state DEFAULT 'in stock')",
 ];
 
 /// The psql commands compared.
@@ -75,6 +82,12 @@ const COMMANDS: &[&str] = &[
     r"\d inventory.items",
     r"\dt inventory.*",
     r"\di inventory.*",
+    r"\dT",
+    r"\dT+",
+    r"\dT inventory.*",
+    r"\dT+ mood",
+    r"\d feelings",
+    r"\d+ feelings",
 ];
 
 /// The output of one psql run: stdout, stderr and whether it succeeded.

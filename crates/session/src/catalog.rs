@@ -1,12 +1,21 @@
-//! The durable catalog: databases, schemas and relations (tables, views,
-//! sequences) with their columns, keys and indexes.
+//! The durable catalog: databases, schemas, relations (tables, views,
+//! sequences) with their columns, keys and indexes, and user-defined
+//! (enum) types.
 //!
 //! The whole catalog is one immutable value shared by snapshots
 //! (`Arc<CatalogState>`); DDL clones and edits it inside a transaction and
 //! it is persisted whole, as JSON, in the commit that changes it.
+//!
+//! Enum types: [`CatalogState::types`] is the source of truth. A column
+//! of an enum type stores a copy of the type's definition in its
+//! `DataType` (see `freshet_common::enum_type` for why), so every change
+//! of a type goes through [`CatalogState::replace_enum`], which replaces
+//! that copy in every relation of the database, and a catalog read back
+//! from storage is refreshed the same way ([`CatalogState::refresh_enums`]).
 
 use std::collections::BTreeMap;
 
+use freshet_common::enum_type::EnumType;
 use freshet_common::DataType;
 use freshet_sql::{ColumnInfo, RelationInfo, RelationKind};
 use serde::{Deserialize, Serialize};
@@ -278,6 +287,24 @@ pub struct CatalogState {
     /// COMMENT ON texts (pg_description rows).
     #[serde(default)]
     pub comments: Vec<CommentDef>,
+    /// User-defined types by OID (the type's, not its array type's).
+    /// (Catalogs written before enum types existed read as empty.)
+    #[serde(default)]
+    pub types: BTreeMap<u32, TypeDef>,
+}
+
+/// A user-defined type of a database: an enum type. Its array type is
+/// implied, with OID `ty.array_oid()` and name `array_name`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TypeDef {
+    /// The database the type belongs to (types are per database).
+    pub database: String,
+    /// The definition; columns of the type hold copies of it.
+    pub ty: EnumType,
+    /// `pg_type.typname` of the array type: `_mood`, or with more
+    /// underscores when that name was taken (PostgreSQL's
+    /// `makeArrayTypeName`).
+    pub array_name: String,
 }
 
 /// One stored comment, keyed as PostgreSQL's `pg_description`: the
@@ -316,6 +343,7 @@ impl CatalogState {
             schemas: BTreeMap::new(),
             relations: BTreeMap::new(),
             comments: Vec::new(),
+            types: BTreeMap::new(),
         };
         c.create_database(DEFAULT_DATABASE);
         c.create_database("postgres");
@@ -368,5 +396,173 @@ impl CatalogState {
     /// Relations of a database.
     pub fn relations_in<'a>(&'a self, database: &'a str) -> impl Iterator<Item = &'a RelationDef> + 'a {
         self.relations.values().filter(move |r| r.database == database)
+    }
+}
+
+impl CatalogState {
+    /// The user-defined type `schema.name` of `database`.
+    pub fn type_named(&self, database: &str, schema: &str, name: &str) -> Option<&TypeDef> {
+        self.types.values().find(|t| t.database == database && t.ty.schema() == schema && t.ty.name() == name)
+    }
+
+    /// Whether a type (a user-defined type or the array type of one) of
+    /// that name exists in `schema` of `database`.
+    pub fn type_name_taken(&self, database: &str, schema: &str, name: &str) -> bool {
+        self.types_in(database).any(|t| t.ty.schema() == schema && (t.ty.name() == name || t.array_name == name))
+    }
+
+    /// A name for the array type of the type `name` in `schema`: `_name`,
+    /// with more underscores until no type has it, truncated to 63 bytes
+    /// (PostgreSQL's `makeArrayTypeName`). `None` when no such name fits.
+    pub fn array_type_name(&self, database: &str, schema: &str, name: &str) -> Option<String> {
+        (1..freshet_common::enum_type::LABEL_BYTES_MAX).find_map(|underscores| {
+            let mut candidate = "_".repeat(underscores);
+            for c in name.chars() {
+                if candidate.len() + c.len_utf8() > freshet_common::enum_type::LABEL_BYTES_MAX {
+                    break;
+                }
+                candidate.push(c);
+            }
+            (!self.type_name_taken(database, schema, &candidate)).then_some(candidate)
+        })
+    }
+
+    /// The user-defined type `name` (an enum type, or its array type by
+    /// the array's name) of `database` in `schema`, else in the first
+    /// schema of `search_path` that has one of that name.
+    pub fn find_type(&self, database: &str, search_path: &[String], schema: Option<&str>, name: &str) -> Option<DataType> {
+        let lookup = |schema: &str| {
+            self.types_in(database).filter(|t| t.ty.schema() == schema).find_map(|t| {
+                if t.ty.name() == name {
+                    Some(DataType::Enum(t.ty.clone()))
+                } else if t.array_name == name {
+                    Some(DataType::Array(Box::new(DataType::Enum(t.ty.clone()))))
+                } else {
+                    None
+                }
+            })
+        };
+        match schema {
+            Some(s) => lookup(s),
+            None => search_path.iter().find_map(|s| lookup(s)),
+        }
+    }
+
+    /// The user-defined types of a database, in OID order.
+    pub fn types_in<'a>(&'a self, database: &'a str) -> impl Iterator<Item = &'a TypeDef> + 'a {
+        self.types.values().filter(move |t| t.database == database)
+    }
+
+    /// The user-defined type, or array of one, whose `pg_type` OID is
+    /// `oid`, in `database`.
+    pub fn type_by_oid(&self, database: &str, oid: u32) -> Option<DataType> {
+        self.types_in(database).find_map(|t| {
+            if t.ty.oid() == oid {
+                Some(DataType::Enum(t.ty.clone()))
+            } else if t.ty.array_oid() == oid {
+                Some(DataType::Array(Box::new(DataType::Enum(t.ty.clone()))))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Every (relation, column position) of `database` whose column is of
+    /// the type `oid` or an array of it.
+    pub fn columns_using_type(&self, database: &str, oid: u32) -> Vec<(u32, usize)> {
+        self.relations_in(database)
+            .flat_map(|r| {
+                r.columns
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, c)| c.ty.uses_enum(oid))
+                    .map(move |(i, _)| (r.oid, i))
+            })
+            .collect()
+    }
+
+    /// Records a new definition of an existing enum type (labels added or
+    /// renamed, type renamed) and puts it into every column that stores
+    /// the type. Panics if the type is unknown: callers look it up first.
+    pub fn replace_enum(&mut self, ty: EnumType) {
+        let def = self.types.get_mut(&ty.oid()).unwrap_or_else(|| panic!("replace_enum: no type with OID {}", ty.oid()));
+        def.ty = ty.clone();
+        let database = def.database.clone();
+        for r in self.relations.values_mut().filter(|r| r.database == database) {
+            for c in &mut r.columns {
+                if c.ty.uses_enum(ty.oid()) {
+                    c.ty = c.ty.with_enum(&ty);
+                }
+            }
+        }
+    }
+
+    /// The enum types of `self` whose labels have other sort orders in
+    /// `later` (PostgreSQL renumbered them to make room for a new label):
+    /// stored values of these types written against `self` are stale.
+    pub fn renumbered_enums(&self, later: &CatalogState) -> Vec<u32> {
+        self.types
+            .values()
+            .filter(|t| {
+                later.types.get(&t.ty.oid()).is_some_and(|l| {
+                    t.ty.labels().iter().any(|old| {
+                        l.ty.labels().iter().any(|new| new.oid == old.oid && new.sort_order != old.sort_order)
+                    })
+                })
+            })
+            .map(|t| t.ty.oid())
+            .collect()
+    }
+
+    /// Marks every enum label as committed (see
+    /// `freshet_common::enum_type::EnumLabel::uncommitted`): the catalog
+    /// of a transaction that is committing.
+    pub fn commit_enum_labels(&mut self) {
+        let pending: Vec<EnumType> =
+            self.types.values().filter(|t| t.ty.has_uncommitted()).map(|t| t.ty.committed()).collect();
+        for t in pending {
+            self.replace_enum(t);
+        }
+    }
+
+    /// Whether some enum label was added by the transaction owning this
+    /// catalog.
+    pub fn has_uncommitted_enum_labels(&self) -> bool {
+        self.types.values().any(|t| t.ty.has_uncommitted())
+    }
+
+    /// Puts the current definition of every enum type into the columns
+    /// that store it (after reading the catalog back: the copies in
+    /// columns are then just what was written, the type is the truth).
+    /// Fails when a column refers to a type the catalog does not have.
+    pub fn refresh_enums(&mut self) -> std::result::Result<(), String> {
+        let types: Vec<EnumType> = self.types.values().map(|t| t.ty.clone()).collect();
+        for t in types {
+            self.replace_enum(t);
+        }
+        for r in self.relations.values() {
+            for c in &r.columns {
+                if let Some(missing) = enum_types_in(&c.ty).into_iter().find(|t| !self.types.contains_key(&t.oid())) {
+                    return Err(format!(
+                        "column \"{}\" of relation \"{}\" has type {} (OID {}), which the catalog does not have",
+                        c.name,
+                        r.name,
+                        missing.name(),
+                        missing.oid()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The enum types a type mentions (itself, its elements, record fields).
+pub fn enum_types_in(ty: &DataType) -> Vec<EnumType> {
+    match ty {
+        DataType::Enum(t) => vec![t.clone()],
+        DataType::Array(e) => enum_types_in(e),
+        DataType::Record(fields) => fields.iter().flat_map(|(_, t)| enum_types_in(t)).collect(),
+        _ => Vec::new(),
     }
 }

@@ -340,7 +340,7 @@ fn parse_csv(data: &str, o: &CopyOptions) -> Result<Vec<Vec<Option<String>>>> {
     while let Some(c) = chars.next() {
         any = true;
         if in_quotes {
-            if c == o.escape && chars.peek() == Some(&o.quote) && (o.escape != o.quote || true) {
+            if c == o.escape && chars.peek() == Some(&o.quote) {
                 if o.escape == o.quote {
                     // Doubled quote inside quotes.
                     chars.next();

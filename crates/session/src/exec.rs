@@ -37,6 +37,10 @@ impl Session {
                 }
                 cmd("ALTER TABLE")
             }
+            Plan::Drop { kind: ObjectKind::Type, names, if_exists, cascade } => {
+                self.drop_types(txn, names, if_exists, cascade)?;
+                cmd("DROP TYPE")
+            }
             Plan::Drop { kind, names, if_exists, cascade } => self.drop_objects(txn, kind, names, if_exists, cascade),
             Plan::Truncate { mut tables, cascade, restart_identity } => {
                 if cascade {
@@ -114,7 +118,10 @@ impl Session {
                 let oid = match existing {
                     Some(r) if or_replace && matches!(r.kind, RelKind::View { .. }) => r.oid,
                     Some(_) => return Err(duplicate_relation(&name)),
-                    None => txn.work.catalog_mut().allocate_oid(),
+                    None => {
+                        crate::types::check_row_type_name(&txn.work.catalog, &self.database, &schema, &name)?;
+                        txn.work.catalog_mut().allocate_oid()
+                    }
                 };
                 let def = RelationDef {
                     oid,
@@ -141,6 +148,7 @@ impl Session {
                     }
                     return Err(duplicate_relation(&name));
                 }
+                crate::types::check_row_type_name(&txn.work.catalog, &self.database, &schema, &name)?;
                 // Refuse what cannot be maintained incrementally now, not at commit.
                 freshet_compute::dataflow::prepare_view_plan(&plan)?;
                 let mut depends_on = Vec::new();
@@ -265,6 +273,7 @@ impl Session {
                         (1259, oid, 0, owner)
                     }
                     freshet_sql::plan::CommentOn::Column(oid, attnum) => (1259, oid, attnum, oid),
+                    freshet_sql::plan::CommentOn::Type(oid) => (crate::types::PG_TYPE_OID, oid, 0, 0),
                     freshet_sql::plan::CommentOn::Schema(name) => {
                         let oid = cat.schema_oid(&self.database, &name).ok_or_else(|| {
                             Error::new(SqlState::InvalidSchemaName, format!("schema \"{name}\" does not exist"))
@@ -294,6 +303,14 @@ impl Session {
                 txn.work.catalog_mut().set_comment(classoid, objoid, subid, owner, comment);
                 txn.structural = true;
                 cmd("COMMENT")
+            }
+            Plan::CreateEnum { schema, name, labels } => {
+                self.create_enum(txn, schema, name, labels)?;
+                cmd("CREATE TYPE")
+            }
+            Plan::AlterEnum { type_oid, action } => {
+                self.alter_enum(txn, type_oid, action)?;
+                cmd("ALTER TYPE")
             }
             other => Err(Error::internal(format!("plan not executable as a write: {other:?}"))),
         }
@@ -379,6 +396,7 @@ impl Session {
             }
             return Err(duplicate_relation(&p.name));
         }
+        crate::types::check_row_type_name(&txn.work.catalog, &self.database, &p.schema, &p.name)?;
         let oid = txn.work.catalog_mut().allocate_oid();
         let mut indexes = Vec::new();
         if !p.primary_key.is_empty() {
@@ -621,6 +639,7 @@ impl Session {
             ObjectKind::Index => "DROP INDEX",
             ObjectKind::Sequence => "DROP SEQUENCE",
             ObjectKind::Schema => "DROP SCHEMA",
+            ObjectKind::Type => "DROP TYPE",
         };
         for (schema, name) in names {
             match kind {
@@ -745,7 +764,7 @@ impl Session {
         state.catalog.relations.get(&info.oid).cloned()
     }
 
-    fn alter_table(&mut self, txn: &mut Txn, table: u32, action: AlterTableAction) -> Result<()> {
+    pub(crate) fn alter_table(&mut self, txn: &mut Txn, table: u32, action: AlterTableAction) -> Result<()> {
         let mut rel = relation(&txn.work, table)?;
         let column_index = |rel: &RelationDef, name: &str| {
             rel.columns.iter().position(|c| c.name == name).ok_or_else(|| {
@@ -893,6 +912,9 @@ impl Session {
             AlterTableAction::RenameTable { new } => {
                 if txn.work.catalog.relation(&self.database, &rel.schema, &new).is_some() {
                     return Err(duplicate_relation(&new));
+                }
+                if !matches!(rel.kind, RelKind::Sequence { .. }) {
+                    crate::types::check_row_type_name(&txn.work.catalog, &self.database, &rel.schema, &new)?;
                 }
                 if matches!(rel.kind, RelKind::Sequence { .. }) {
                     self.rename_sequence_references(txn, &rel, &new);
@@ -1151,12 +1173,13 @@ impl Session {
     }
 }
 
-/// Removes schema `name` of `database` and every relation in it.
+/// Removes schema `name` of `database` and every relation and type in it.
 pub(crate) fn drop_schema_contents(txn: &mut Txn, database: &str, name: &str) {
     let Some(oid) = txn.work.catalog.schema(database, name).map(|s| s.oid) else { return };
     let cat = txn.work.catalog_mut();
     cat.schemas.remove(&oid);
     cat.relations.retain(|_, r| !(r.database == database && r.schema == name));
+    cat.types.retain(|_, t| !(t.database == database && t.ty.schema() == name));
     txn.structural = true;
 }
 
@@ -1173,7 +1196,7 @@ pub(crate) fn ensure_temp_schema(txn: &mut Txn, database: &str, schema: &str) {
 }
 
 /// Replaces rows wholesale after a schema change (no key checks beyond a rebuild).
-fn rewrite_rows(txn: &mut Txn, rel: &RelationDef, updates: Vec<(u64, Row)>) -> Result<()> {
+pub(crate) fn rewrite_rows(txn: &mut Txn, rel: &RelationDef, updates: Vec<(u64, Row)>) -> Result<()> {
     let table = txn.work.table_mut(rel.oid)?;
     let mut writes = Vec::with_capacity(updates.len());
     for (id, row) in updates {

@@ -1,7 +1,7 @@
 //! The coordinator: sessions, transactions and the shared database state.
 //!
 //! This crate owns what happens between a parsed statement and the data:
-//! the catalog of databases/schemas/tables, the in-memory table state with
+//! the catalog of databases/schemas/tables and enum types, the in-memory table state with
 //! snapshot reads, transactions (BEGIN/COMMIT/ROLLBACK/SAVEPOINT), the
 //! ordering of commits into timestamped batches of `(row, diff)` updates and
 //! making each commit durable through `freshet-storage` before it is
@@ -28,6 +28,7 @@ pub mod settings;
 pub mod state;
 pub mod system;
 pub mod txn;
+mod types;
 pub mod views;
 
 pub use api::*;

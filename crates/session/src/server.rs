@@ -78,7 +78,10 @@ impl Server {
             }
         }
         let fresh = catalog.is_none();
-        let catalog = catalog.unwrap_or_else(CatalogState::bootstrap);
+        let mut catalog = catalog.unwrap_or_else(CatalogState::bootstrap);
+        catalog.refresh_enums().map_err(|problem| StartupError {
+            message: format!("the catalog in {} is inconsistent: {problem}", config.data_dir.display()),
+        })?;
         let mut tables = imbl::HashMap::new();
         let mut max_row = 0u64;
         let mut row_count = 0usize;
@@ -102,6 +105,14 @@ impl Server {
                             rel.name,
                             row.len(),
                             rel.columns.len()
+                        ),
+                    });
+                }
+                if let Some(column) = crate::types::misfit_enum_value(rel, &row) {
+                    return Err(StartupError {
+                        message: format!(
+                            "row {id} of table \"{}\" holds a value that column \"{column}\" of its enum type does not have",
+                            rel.name
                         ),
                     });
                 }
@@ -261,6 +272,10 @@ impl Server {
         };
         let ts = current.ts + 1;
         new_state.ts = ts;
+        if new_state.catalog.has_uncommitted_enum_labels() {
+            // Enum values added by this transaction become usable now.
+            std::sync::Arc::make_mut(&mut new_state.catalog).commit_enum_labels();
+        }
 
         let mut commit = Commit { ts, ..Default::default() };
         if txn.structural {

@@ -696,9 +696,18 @@ impl SessionApi for Session {
             if stmts.len() > 1 {
                 return Err(Error::syntax("cannot insert multiple commands into a prepared statement"));
             }
+            let state = self.read_state();
+            // Built-in types by OID, then the database's enum types (and
+            // their array types); an OID nobody knows leaves the type to
+            // inference, as before.
             let declared: Vec<DataType> = param_types
                 .iter()
-                .map(|oid| if *oid == 0 { DataType::Unknown } else { DataType::from_oid(*oid).unwrap_or(DataType::Unknown) })
+                .map(|oid| match oid {
+                    0 => DataType::Unknown,
+                    oid => DataType::from_oid(*oid)
+                        .or_else(|| state.catalog.type_by_oid(&self.database, *oid))
+                        .unwrap_or(DataType::Unknown),
+                })
                 .collect();
             let Some(stmt) = stmts.pop() else {
                 return Ok(Prepared { sql: sql.to_string(), param_types: vec![], columns: None, plan: Arc::new(PreparedStatement { ast: None }) });
@@ -706,7 +715,6 @@ impl SessionApi for Session {
             if self.failed {
                 return Ok(Prepared { sql: sql.to_string(), param_types: declared, columns: None, plan: Arc::new(PreparedStatement { ast: Some(stmt) }) });
             }
-            let state = self.read_state();
             let (plan, types) = self.bind(&stmt, &state, &declared)?;
             let cols = match &plan {
                 Plan::Query(q) | Plan::LockingQuery { query: q, .. } => Some(columns(&q.columns)),
@@ -826,7 +834,12 @@ impl SessionApi for Session {
             }
             DataType::RegType => Some(match DataType::from_oid(*oid) {
                 Some(t) => t.to_string(),
-                None => oid.to_string(),
+                None => {
+                    let state = self.read_state();
+                    let catalog = BindCatalog { state: &state, session: self };
+                    let search_path = freshet_sql::Catalog::search_path(&catalog);
+                    system::user_type_name(&state.catalog, &self.database, &search_path, *oid).unwrap_or_else(|| oid.to_string())
+                }
             }),
             DataType::RegProc => Some(freshet_expr::catalog_func::regproc_text(*oid)),
             _ => None,
@@ -937,6 +950,19 @@ impl Catalog for BindCatalog<'_> {
 
     fn schema_exists(&self, name: &str) -> bool {
         self.state.catalog.schema_oid(&self.session.database, name).is_some()
+    }
+
+    fn user_type(&self, schema: Option<&str>, name: &str) -> Option<DataType> {
+        let temp = self.session.temp_schema_name();
+        let schema = match schema {
+            Some("pg_temp") => Some(temp.as_str()),
+            other => other,
+        };
+        self.state.catalog.find_type(&self.session.database, &self.search_path(), schema, name)
+    }
+
+    fn user_type_by_oid(&self, oid: u32) -> Option<DataType> {
+        self.state.catalog.type_by_oid(&self.session.database, oid)
     }
 
     fn setting(&self, name: &str) -> Option<String> {

@@ -114,7 +114,9 @@ fn natural_type(d: &Datum) -> DataType {
         Datum::Jsonb(_) => DataType::Jsonb,
         Datum::Uuid(_) => DataType::Uuid,
         Datum::Oid(_) => DataType::Oid,
-        Datum::Null | Datum::Text(_) | Datum::Array(_) => DataType::Text,
+        // An enum value's label is in its type, which an expression key
+        // part does not record: it prints as its sort order.
+        Datum::Null | Datum::Text(_) | Datum::Array(_) | Datum::Enum(_) => DataType::Text,
     }
 }
 

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use freshet_common::{DataType, Datum, Result, Row, F32};
 use freshet_expr::catalog_func::{
     builtin_type, format_type, index_key_text, index_statement, quote_ident, CatalogSnapshot, IndexFacts, IndexShape,
-    RelationFacts, BUILTIN_TYPES,
+    RelationFacts, TypeFacts, BUILTIN_TYPES,
 };
 use freshet_sql::{ColumnInfo, RelationInfo, RelationKind};
 use sqlparser::ast;
@@ -316,7 +316,7 @@ pub static RELATIONS: &[SystemRelation] = &[
     rel!(PG, "pg_extension", 3079, 'r', pg_extension,
         "oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool extversion:text extconfig:oid[] \
          extcondition:text[]"),
-    rel!(PG, "pg_enum", 3501, 'r', empty, "oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name"),
+    rel!(PG, "pg_enum", 3501, 'r', pg_enum, "oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name"),
     rel!(PG, "pg_range", 3541, 'r', empty,
         "rngtypid:oid rngsubtype:oid rngmultitypid:oid rngcollation:oid rngsubopc:oid rngcanonical:regproc \
          rngsubdiff:regproc"),
@@ -506,10 +506,74 @@ fn is_constraint(index: &IndexDef) -> bool {
 
 /// The type facts of a column type (falling back to `text`'s for a type
 /// missing from the table, which would be a bug in [`BUILTIN_TYPES`]).
+/// An enum type's storage facts are those of `oid` (4 bytes, by value,
+/// int-aligned, no collation), its array type's those of `oid[]`.
 fn type_facts(ty: &DataType) -> &'static freshet_expr::catalog_func::BuiltinType {
-    builtin_type(ty.oid())
+    let oid = match ty {
+        DataType::Enum(_) => DataType::Oid.oid(),
+        DataType::Array(e) if matches!(**e, DataType::Enum(_)) => DataType::Array(Box::new(DataType::Oid)).oid(),
+        other => other.oid(),
+    };
+    builtin_type(oid)
         .or_else(|| builtin_type(25))
         .expect("the builtin type table has text")
+}
+
+/// `format_type(oid, -1)` of a column type, user-defined types included
+/// (printed by name, as PostgreSQL prints a visible type).
+fn type_text(ty: &DataType) -> String {
+    match ty {
+        DataType::Enum(_) => ty.to_string(),
+        DataType::Array(e) if matches!(**e, DataType::Enum(_)) => ty.to_string(),
+        _ => format_type(ty.oid(), Some(-1)),
+    }
+}
+
+/// `pg_type` OIDs of the functions of enum types (`enum_in`, `enum_out`,
+/// `enum_recv`, `enum_send`), as in PostgreSQL 15.
+const ENUM_IO_PROCS: [u32; 4] = [3506, 3507, 3532, 3533];
+
+/// The user-defined types of `database` and their array types, with what
+/// `format_type` prints for them and whether `search_path` finds them by
+/// name (a type is visible when no schema before its own on the path has
+/// a type of that name; `pg_catalog`'s built-in names count).
+pub fn user_types(catalog: &CatalogState, database: &str, search_path: &[String]) -> BTreeMap<u32, TypeFacts> {
+    let builtin = |name: &str| BUILTIN_TYPES.iter().any(|t| t.typname == name);
+    let visible = |schema: &str, name: &str| {
+        for s in search_path {
+            if s == "pg_catalog" && builtin(name) {
+                return false;
+            }
+            if catalog.types_in(database).any(|t| t.ty.schema() == s && (t.ty.name() == name || t.array_name == name)) {
+                return s == schema;
+            }
+        }
+        false
+    };
+    let mut out = BTreeMap::new();
+    for t in catalog.types_in(database) {
+        let schema = t.ty.schema().to_string();
+        let shown = if visible(&schema, t.ty.name()) {
+            quote_ident(t.ty.name())
+        } else {
+            format!("{}.{}", quote_ident(&schema), quote_ident(t.ty.name()))
+        };
+        out.insert(
+            t.ty.oid(),
+            TypeFacts { schema: schema.clone(), name: t.ty.name().to_string(), display: shown.clone(), visible: visible(&schema, t.ty.name()) },
+        );
+        out.insert(
+            t.ty.array_oid(),
+            TypeFacts { schema: schema.clone(), name: t.array_name.clone(), display: format!("{shown}[]"), visible: visible(&schema, &t.array_name) },
+        );
+    }
+    out
+}
+
+/// What `format_type(oid, NULL)` and `regtype` output print for a
+/// user-defined type (or its array type) of `database`.
+pub fn user_type_name(catalog: &CatalogState, database: &str, search_path: &[String], oid: u32) -> Option<String> {
+    user_types(catalog, database, search_path).remove(&oid).map(|t| t.display)
 }
 
 // ---------------------------------------------------------------------------
@@ -797,8 +861,71 @@ fn pg_attribute(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn pg_type(_: &SystemContext<'_>) -> Result<Vec<Row>> {
-    Ok(BUILTIN_TYPES
+fn pg_type(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = builtin_type_rows();
+    for t in ctx.catalog.types_in(ctx.database) {
+        let namespace = namespace_oid(ctx, t.ty.schema());
+        let [input, output, receive, send] = ENUM_IO_PROCS;
+        // typname, typlen, typbyval, typtype, typcategory, typelem,
+        // typarray, I/O functions, typstorage.
+        let shapes = [
+            (t.ty.oid(), t.ty.name(), 4, true, 'e', 'E', 0, t.ty.array_oid(), [input, output, receive, send], 'p'),
+            (t.ty.array_oid(), t.array_name.as_str(), -1, false, 'b', 'A', t.ty.oid(), 0, [750, 751, 2400, 2401], 'x'),
+        ];
+        for (type_oid, name, len, byval, typtype, category, elem, array, procs, storage) in shapes {
+            rows.push(vec![
+                oid(type_oid),
+                text(name),
+                oid(namespace),
+                oid(OWNER_OID),
+                Datum::Int2(len),
+                Datum::Bool(byval),
+                ch(typtype),
+                ch(category),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                ch(','),
+                oid(0),
+                oid(0),
+                oid(elem),
+                oid(array),
+                oid(procs[0]),
+                oid(procs[1]),
+                oid(procs[2]),
+                oid(procs[3]),
+                oid(0),
+                oid(0),
+                oid(0),
+                ch('i'),
+                ch(storage),
+                Datum::Bool(false),
+                oid(0),
+                Datum::Int4(-1),
+                Datum::Int4(0),
+                oid(0),
+                null(),
+                null(),
+                null(),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+/// `pg_enum`: the labels of the database's enum types.
+fn pg_enum(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for t in ctx.catalog.types_in(ctx.database) {
+        for l in t.ty.labels() {
+            rows.push(vec![oid(l.oid), oid(t.ty.oid()), Datum::Float4(F32(l.sort_order)), text(&l.label)]);
+        }
+    }
+    Ok(rows)
+}
+
+/// The `pg_type` rows of the built-in types.
+fn builtin_type_rows() -> Vec<Row> {
+    BUILTIN_TYPES
         .iter()
         .map(|t| {
             let [input, output, receive, send] = freshet_expr::catalog_func::type_io_procs(t);
@@ -837,7 +964,7 @@ fn pg_type(_: &SystemContext<'_>) -> Result<Vec<Row>> {
                 null(),
             ]
         })
-        .collect())
+        .collect()
 }
 
 fn pg_index(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
@@ -1043,6 +1170,23 @@ fn pg_constraint(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
 /// it is coerced to (`'x'::text`) and a negative number its type
 /// (`'-1'::integer`). Other expressions print as written.
 pub fn default_expression(default: Option<&str>, ty: &DataType) -> Option<String> {
+    default_expression_as(default, &type_text(ty))
+}
+
+/// [`default_expression`] in a session: a user-defined type is qualified
+/// with its schema unless the search path finds it, as `format_type` does.
+fn default_expression_in(ctx: &SystemContext<'_>, default: Option<&str>, ty: &DataType) -> Option<String> {
+    let named = match ty {
+        DataType::Enum(t) => Some(t.oid()),
+        DataType::Array(e) => e.as_enum().map(|t| t.array_oid()),
+        _ => None,
+    };
+    let shown = named.and_then(|oid| user_type_name(ctx.catalog, ctx.database, &search_path(ctx), oid));
+    default_expression_as(default, &shown.unwrap_or_else(|| type_text(ty)))
+}
+
+/// [`default_expression`] with the type printed as `type_name`.
+fn default_expression_as(default: Option<&str>, type_name: &str) -> Option<String> {
     let d = default?.trim();
     if d.eq_ignore_ascii_case("null") {
         return None;
@@ -1052,7 +1196,7 @@ pub fn default_expression(default: Option<&str>, ty: &DataType) -> Option<String
         && d.ends_with('\'')
         && !d[1..d.len() - 1].replace("''", "").contains('\'');
     if is_string_literal {
-        return Some(format!("{d}::{}", format_type(ty.oid(), Some(-1))));
+        return Some(format!("{d}::{type_name}"));
     }
     if let Some(digits) = d.strip_prefix('-') {
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -1082,7 +1226,7 @@ fn attrdef_text(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<
     if c.identity.is_some() {
         return None;
     }
-    let expr = default_expression(c.default.as_deref(), &c.ty)?;
+    let expr = default_expression_in(ctx, c.default.as_deref(), &c.ty)?;
     let owned = user_relations(ctx).find(|s| matches!(&s.kind, RelKind::Sequence { owner: Some((t, k)), .. } if *t == r.oid && *k == col));
     Some(match owned {
         Some(seq) => expr.replace(
@@ -1155,6 +1299,7 @@ fn descriptions(catalog: &CatalogState, database: &str) -> Vec<(u32, u32, i32, S
         let in_db = |oid: u32| catalog.relations.get(&oid).filter(|r| r.database == database);
         let live = match c.classoid {
             2615 => catalog.schemas.get(&c.objoid).is_some_and(|s| s.database == database),
+            1247 => catalog.types.get(&c.objoid).is_some_and(|t| t.database == database),
             2606 => in_db(c.relation).is_some_and(|r| {
                 r.indexes.iter().any(|i| i.oid == c.objoid)
                     || r.foreign_keys.iter().any(|f| f.oid == c.objoid)
@@ -1823,7 +1968,7 @@ fn is_relations<'a>(
                 let default = if c.generated.is_some() || c.identity.is_some() {
                     None
                 } else if path.contains(&r.schema) {
-                    default_expression(c.default.as_deref(), &c.ty)
+                    default_expression_in(ctx, c.default.as_deref(), &c.ty)
                 } else {
                     attrdef_text(ctx, r, i)
                 };
@@ -1933,7 +2078,21 @@ fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         for (i, IsColumn { name: column, ty, not_null, default, generated, identity, collation }) in columns.into_iter().enumerate() {
             let data_type = match &ty {
                 DataType::Array(_) => "ARRAY".to_string(),
+                DataType::Enum(_) => "USER-DEFINED".to_string(),
                 t => format_type(t.oid(), None),
+            };
+            // The type's schema and pg_type name (user-defined types live
+            // in a user schema; an array's is its element's).
+            let (udt_schema, udt_name) = match &ty {
+                DataType::Enum(t) => (t.schema().to_string(), t.name().to_string()),
+                DataType::Array(e) => match e.as_enum() {
+                    Some(t) => (
+                        t.schema().to_string(),
+                        ctx.catalog.types.get(&t.oid()).map(|d| d.array_name.clone()).unwrap_or_else(|| ty.typname()),
+                    ),
+                    None => ("pg_catalog".to_string(), ty.typname()),
+                },
+                _ => ("pg_catalog".to_string(), ty.typname()),
             };
             let [char_len, octet_len, precision, radix, scale, dt_precision] = is_type_facts(&ty);
             let mut row = vec![
@@ -1967,8 +2126,8 @@ fn is_columns(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
                 null(),
                 null(),
                 text(ctx.database),
-                text("pg_catalog"),
-                text(&ty.typname()),
+                text(&udt_schema),
+                text(&udt_name),
                 null(),
                 null(),
                 null(),
@@ -2318,6 +2477,7 @@ pub fn catalog_snapshot(
         descriptions,
         catalogs,
         constraint_definitions,
+        types: user_types(catalog, database, search_path),
     }
 }
 

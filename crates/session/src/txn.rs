@@ -302,6 +302,19 @@ pub fn rebase(txn: &Txn, mut current: DbState) -> Result<DbState> {
         }
         return Ok(current);
     }
+    // Rows written against enum sort orders that a concurrent ALTER TYPE
+    // renumbered would hold values the type no longer has.
+    if catalog_moved && !txn.writes.is_empty() {
+        let renumbered = txn.base.catalog.renumbered_enums(&current.catalog);
+        let stale = txn.writes.iter().any(|w| {
+            current.catalog.relations.get(&w.table).is_some_and(|r| {
+                r.columns.iter().any(|c| renumbered.iter().any(|t| c.ty.uses_enum(*t)))
+            })
+        });
+        if stale {
+            return Err(conflict());
+        }
+    }
     for w in &txn.writes {
         let Some(rel) = current.catalog.relations.get(&w.table).cloned() else { return Err(conflict()) };
         let constraints = rel.unique_constraints();

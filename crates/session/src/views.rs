@@ -119,6 +119,22 @@ impl Views {
                     inner.compute.drop_view(id)?;
                 }
             }
+            // A view whose plan was bound against an enum type that this
+            // commit changed (labels added, renamed or renumbered) holds
+            // the old labels: it is built again from the tables.
+            let changed = changed_enum_types(before, after);
+            if !changed.is_empty() {
+                let stale: Vec<u32> = materialized_views(after)
+                    .filter(|mv| inner.installed.contains_key(&mv.oid) && uses_any_type(after, mv, &changed))
+                    .map(|mv| mv.oid)
+                    .collect();
+                for oid in stale {
+                    if let Some(id) = inner.installed.remove(&oid) {
+                        inner.backfill_rows.remove(&oid);
+                        inner.compute.drop_view(id)?;
+                    }
+                }
+            }
             for mv in materialized_views(after) {
                 if !inner.installed.contains_key(&mv.oid) {
                     inner.install(after, mv)?;
@@ -227,6 +243,39 @@ fn materialized_views(state: &DbState) -> impl Iterator<Item = &RelationDef> {
     state.catalog.relations.values().filter(|r| matches!(r.kind, RelKind::MaterializedView { .. }))
 }
 
+/// The enum types whose definition differs between two states (both
+/// versions' names, for matching view queries), by OID.
+fn changed_enum_types(before: &DbState, after: &DbState) -> Vec<(u32, Vec<String>)> {
+    if std::sync::Arc::ptr_eq(&before.catalog, &after.catalog) {
+        return Vec::new();
+    }
+    after
+        .catalog
+        .types
+        .values()
+        .filter_map(|t| {
+            let old = before.catalog.types.get(&t.ty.oid())?;
+            (old.ty.def() != t.ty.def()).then(|| (t.ty.oid(), vec![old.ty.name().to_string(), t.ty.name().to_string()]))
+        })
+        .collect()
+}
+
+/// Whether materialized view `mv` may have bound one of `types`: its
+/// columns or the columns of a table it reads are of the type, or its
+/// query names it. Conservative: such a view is rebuilt.
+fn uses_any_type(state: &DbState, mv: &RelationDef, types: &[(u32, Vec<String>)]) -> bool {
+    let RelKind::MaterializedView { sql, depends_on } = &mv.kind else { return false };
+    let mentioned = freshet_sql::names::identifiers_in(sql);
+    types.iter().any(|(oid, names)| {
+        mv.columns.iter().any(|c| c.ty.uses_enum(*oid))
+            || depends_on
+                .iter()
+                .filter_map(|t| state.catalog.relations.get(t))
+                .any(|t| t.columns.iter().any(|c| c.ty.uses_enum(*oid)))
+            || names.iter().any(|n| mentioned.contains(n))
+    })
+}
+
 fn needed_tables(state: &DbState) -> HashSet<u32> {
     let mut out = HashSet::new();
     for mv in materialized_views(state) {
@@ -291,6 +340,12 @@ impl Catalog for ViewCatalog<'_> {
     }
     fn schema_exists(&self, name: &str) -> bool {
         self.state.catalog.schema_oid(&self.database, name).is_some()
+    }
+    fn user_type(&self, schema: Option<&str>, name: &str) -> Option<freshet_common::DataType> {
+        self.state.catalog.find_type(&self.database, &self.search_path(), schema, name)
+    }
+    fn user_type_by_oid(&self, oid: u32) -> Option<freshet_common::DataType> {
+        self.state.catalog.type_by_oid(&self.database, oid)
     }
     fn setting(&self, _name: &str) -> Option<String> {
         None

@@ -70,6 +70,18 @@ pub trait Catalog {
     fn relation_by_oid(&self, oid: u32) -> Option<RelationInfo>;
     /// Whether a schema of that name exists in the session's database.
     fn schema_exists(&self, name: &str) -> bool;
+    /// The user-defined (enum) type `name` in `schema`, else the first
+    /// along the search path. The default knows none.
+    fn user_type(&self, schema: Option<&str>, name: &str) -> Option<DataType> {
+        let _ = (schema, name);
+        None
+    }
+    /// The user-defined type, or array of one, whose `pg_type` OID is
+    /// `oid` (a parameter type a client declared). The default knows none.
+    fn user_type_by_oid(&self, oid: u32) -> Option<DataType> {
+        let _ = oid;
+        None
+    }
     /// The current value of a session setting (for `current_setting`).
     fn setting(&self, name: &str) -> Option<String>;
     /// The session user.

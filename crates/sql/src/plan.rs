@@ -220,6 +220,8 @@ pub enum ObjectKind {
     Index,
     Sequence,
     Schema,
+    /// A user-defined type (DROP TYPE).
+    Type,
 }
 
 /// COPY direction and target.
@@ -352,6 +354,22 @@ pub enum Plan {
     NoOp { tag: String },
     /// `COMMENT ON ... IS 'text' | NULL`.
     Comment { object: CommentOn, comment: Option<String> },
+    /// `CREATE TYPE schema.name AS ENUM (labels)`.
+    CreateEnum { schema: String, name: String, labels: Vec<String> },
+    /// `ALTER TYPE` of the enum type with OID `type_oid`.
+    AlterEnum { type_oid: u32, action: AlterEnumAction },
+}
+
+/// What an `ALTER TYPE` of an enum type does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlterEnumAction {
+    /// `ADD VALUE [IF NOT EXISTS] 'label' [BEFORE|AFTER 'neighbour']`;
+    /// `neighbour` is (label, after).
+    AddValue { label: String, if_not_exists: bool, neighbour: Option<(String, bool)> },
+    /// `RENAME VALUE 'from' TO 'to'`.
+    RenameValue { from: String, to: String },
+    /// `RENAME TO name`.
+    Rename { new_name: String },
 }
 
 impl Plan {
@@ -380,4 +398,6 @@ pub enum CommentOn {
     Schema(String),
     /// A table's constraint, by name.
     Constraint { table: u32, name: String },
+    /// A user-defined type, by OID.
+    Type(u32),
 }

@@ -74,6 +74,11 @@ pub fn encode_binary(datum: &Datum, ty: &DataType, out: &mut Vec<u8>) -> Result<
         }
         Datum::Uuid(u) => out.extend_from_slice(u.as_bytes()),
         Datum::Oid(o) => out.extend_from_slice(&o.to_be_bytes()),
+        // PostgreSQL's enum_send: the label's bytes.
+        Datum::Enum(order) => {
+            let label = ty.as_enum().and_then(|t| t.label_of(*order)).ok_or_else(|| mismatch(datum, ty))?;
+            out.extend_from_slice(label.as_bytes());
+        }
         Datum::Array(fields) if matches!(ty, DataType::Record(_)) => encode_record(fields, ty, out)?,
         Datum::Array(items) => {
             let elem = ty.element().ok_or_else(|| mismatch(datum, ty))?;
@@ -327,6 +332,8 @@ pub fn decode_binary(bytes: &[u8], ty: &DataType) -> Result<Datum> {
             Datum::Text(crate::io::text::parse_inet(&format!("{ip}/{bits}"))?)
         }
         DataType::Record(_) => return Err(anonymous_record_input()),
+        // PostgreSQL's enum_recv: the label as text.
+        DataType::Enum(t) => t.parse(utf8(bytes)?)?,
         DataType::Int2Vector => decode_array(bytes, &DataType::Int2)?,
         DataType::OidVector => decode_array(bytes, &DataType::Oid)?,
     })

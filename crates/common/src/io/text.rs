@@ -244,6 +244,16 @@ pub fn format_text(datum: &Datum, ty: &DataType, ctx: &TextContext, out: &mut St
             out.push_str(u.hyphenated().encode_lower(&mut buf));
         }
         Datum::Oid(o) => push_int(out, *o as i64),
+        Datum::Enum(order) => match ty.as_enum().and_then(|t| t.label_of(*order)) {
+            Some(label) => out.push_str(label),
+            // A value printed with a type that does not have it: a plan
+            // bound against an older version of the type. Printing cannot
+            // fail; show something recognisable rather than panic.
+            None => {
+                use std::fmt::Write;
+                let _ = write!(out, "<enum value {}>", order.0);
+            }
+        },
         Datum::Array(items) if matches!(ty, DataType::Int2Vector | DataType::OidVector) => {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -422,6 +432,7 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TextContext) -> Result<Datum
             }
         }
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Enum(t) => t.parse(input)?,
         DataType::Record(_) => return Err(super::binary::anonymous_record_input()),
         DataType::Inet => Datum::Text(parse_inet(input)?),
         DataType::Int2Vector | DataType::OidVector => {

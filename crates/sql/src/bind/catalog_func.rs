@@ -45,7 +45,7 @@ impl Binder<'_> {
         let bool_ = DataType::Bool;
         let bound = match name {
             "format_type" => {
-                self.catalog_call(name, F::FormatType, args, &[&oid, &int4], DataType::Text)?
+                self.catalog_call(name, F::FormatType(self.snapshot()), args, &[&oid, &int4], DataType::Text)?
             }
             "pg_get_expr" => {
                 let f = F::GetExpr(self.snapshot());
@@ -87,7 +87,7 @@ impl Binder<'_> {
                 self.catalog_call(name, f, args, &[&oid], DataType::Bool)?
             }
             "pg_type_is_visible" => {
-                self.catalog_call(name, F::TypeIsVisible, args, &[&oid], DataType::Bool)?
+                self.catalog_call(name, F::TypeIsVisible(self.snapshot()), args, &[&oid], DataType::Bool)?
             }
             "pg_collation_is_visible"
             | "pg_function_is_visible"
@@ -146,7 +146,7 @@ impl Binder<'_> {
                 self.catalog_call(name, f, args, &[&text], DataType::RegClass)?
             }
             "to_regtype" => {
-                self.catalog_call(name, F::ToRegType, args, &[&text], DataType::RegType)?
+                self.catalog_call(name, F::ToRegType(self.snapshot()), args, &[&text], DataType::RegType)?
             }
             "pg_encoding_to_char" => {
                 self.catalog_call(name, F::EncodingToChar, args, &[&int4], DataType::Name)?
@@ -322,8 +322,9 @@ impl Binder<'_> {
         ScalarExpr::Call { func: Func::Catalog(CatalogFunc::RegClassIn(self.snapshot())), args: vec![e] }
     }
 
+    /// The statement's catalog snapshot, shared by its catalog functions.
     fn snapshot(&self) -> SnapshotRef {
-        SnapshotRef(self.catalog.catalog_snapshot())
+        self.snapshot.get_or_init(|| SnapshotRef(self.catalog.catalog_snapshot())).clone()
     }
 
     /// Binds `func(args)` with each argument implicitly coerced to
@@ -382,7 +383,7 @@ impl Binder<'_> {
     pub(crate) fn reg_to_text(&mut self, e: ScalarExpr, from: &DataType) -> Option<ScalarExpr> {
         let func = match from {
             DataType::RegClass => CatalogFunc::RegClassText(self.snapshot()),
-            DataType::RegType => CatalogFunc::RegTypeText,
+            DataType::RegType => CatalogFunc::RegTypeText(self.snapshot()),
             DataType::RegProc => CatalogFunc::RegProcText,
             _ => return None,
         };
@@ -502,7 +503,7 @@ impl Binder<'_> {
             let e = self.coerce(e, &t, &DataType::Oid, CastContext::Explicit)?;
             return Ok(Some((e, DataType::Oid)));
         }
-        let Ok(target) = crate::typing::data_type(data_type) else {
+        let Ok(target) = self.resolve_type(data_type) else {
             return Ok(None);
         };
         if target == DataType::RegType || target == DataType::RegProc {
@@ -512,7 +513,7 @@ impl Binder<'_> {
                     let oid = match name.trim().parse::<u32>() {
                         Ok(oid) => oid,
                         Err(_) if target == DataType::RegType => {
-                            freshet_expr::catalog_func::regtype_by_name(name).ok_or_else(|| {
+                            freshet_expr::catalog_func::regtype_by_name(name).or_else(|| self.user_type_oid(name)).ok_or_else(|| {
                                 Error::new(
                                     SqlState::UndefinedObject,
                                     format!("type \"{name}\" does not exist"),
@@ -579,4 +580,23 @@ fn oid_alias_type(ty: &ast::DataType) -> Option<&'static str> {
     ]
     .into_iter()
     .find(|r| *r == last)
+}
+
+impl Binder<'_> {
+    /// The OID of the user-defined type named like `regtype` input
+    /// (`mood`, `public.mood`, `mood[]`), if the catalog has it.
+    fn user_type_oid(&self, text: &str) -> Option<u32> {
+        let text = text.trim();
+        let (text, array) = match text.strip_suffix("[]") {
+            Some(t) => (t.trim_end(), true),
+            None => (text, false),
+        };
+        let parts = freshet_expr::catalog_func::split_qualified_name(text)?;
+        let ty = match parts.as_slice() {
+            [name] => self.catalog.user_type(None, name),
+            [schema, name] => self.catalog.user_type(Some(schema), name),
+            _ => None,
+        }?;
+        Some(if array { DataType::Array(Box::new(ty)).oid() } else { ty.oid() })
+    }
 }

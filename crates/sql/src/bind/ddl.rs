@@ -15,7 +15,7 @@ use crate::plan::{AlterTableAction, CheckPlan, CreateIndexPlan, CreateTablePlan,
 use crate::typing;
 
 impl Binder<'_> {
-    fn schema_for_create(&self, schema: Option<String>) -> Result<String> {
+    pub(crate) fn schema_for_create(&self, schema: Option<String>) -> Result<String> {
         match schema {
             Some(s) if s == "pg_temp" => self.temp_schema(),
             Some(s) => {
@@ -88,7 +88,7 @@ impl Binder<'_> {
         let serial = typing::serial_type(&def.data_type);
         let ty = match &serial {
             Some(t) => t.clone(),
-            None => typing::data_type(&def.data_type)?,
+            None => self.resolve_type(&def.data_type)?,
         };
         let mut column = ColumnInfo { name: name.clone(), ty, not_null: false, default: None, generated: None, identity: None, collation: None };
         let mut primary = false;
@@ -479,7 +479,7 @@ impl Binder<'_> {
                             actions.push(AlterTableAction::SetDefault { column, default: None })
                         }
                         ast::AlterColumnOperation::SetDataType { data_type, using, .. } => {
-                            let ty = typing::data_type(data_type)?;
+                            let ty = self.resolve_type(data_type)?;
                             let mut collation = None;
                             // USING the column itself, or cast to the new type
                             // (what Django emits), converts as a plain type
@@ -496,7 +496,7 @@ impl Binder<'_> {
                                     e = inner;
                                 }
                                 if let ast::Expr::Cast { expr: inner, data_type: cast_to, .. } = e {
-                                    if typing::data_type(cast_to)? != ty {
+                                    if self.resolve_type(cast_to)? != ty {
                                         return Err(Error::unsupported("ALTER COLUMN TYPE ... USING a cast to another type"));
                                     }
                                     e = inner;
@@ -824,6 +824,7 @@ impl Binder<'_> {
             ast::ObjectType::Index => ObjectKind::Index,
             ast::ObjectType::Sequence => ObjectKind::Sequence,
             ast::ObjectType::Schema => ObjectKind::Schema,
+            ast::ObjectType::Type => ObjectKind::Type,
             ast::ObjectType::Database => {
                 let name = objects.first().map(|n| names::schema_and_name(n).1).unwrap_or_default();
                 return Ok(Plan::DropDatabase { name, if_exists: *if_exists });

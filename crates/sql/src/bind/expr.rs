@@ -42,7 +42,7 @@ impl Binder<'_> {
             }
             Expr::Value(v) => self.bind_value(&v.value),
             Expr::TypedString(ts) => {
-                let ty = typing::data_type(&ts.data_type)?;
+                let ty = self.resolve_type(&ts.data_type)?;
                 let text = match &ts.value.value {
                     ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => s.clone(),
                     other => other.to_string(),
@@ -55,7 +55,7 @@ impl Binder<'_> {
                 if let Some(bound) = self.bind_catalog_cast(expr, data_type, scope)? {
                     return Ok(bound);
                 }
-                let target = typing::data_type(data_type)?;
+                let target = self.resolve_type(data_type)?;
                 if let (Expr::Array(arr), DataType::Array(_)) = (expr.as_ref(), &target) {
                     if arr.elem.is_empty() {
                         return Ok((ScalarExpr::Literal(Datum::Array(vec![])), target));

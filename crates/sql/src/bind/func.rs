@@ -1001,6 +1001,44 @@ impl Binder<'_> {
                 let out = coerce_all!(text, text, b);
                 call(Func::SetConfig, out, text)
             }
+            "enum_first" | "enum_last" | "enum_range" => {
+                use freshet_expr::func::EnumFunc;
+                // anyenum: the type comes from the arguments; an unknown
+                // argument takes the other's type.
+                let ty = match arg_types.iter().find(|t| **t != DataType::Unknown) {
+                    Some(DataType::Enum(t)) => t.clone(),
+                    Some(_) => return Err(no_such(name)),
+                    None if n > 0 => {
+                        return Err(Error::new(
+                            SqlState::DatatypeMismatch,
+                            "could not determine polymorphic type because input has type unknown",
+                        ))
+                    }
+                    None => return Err(no_such(name)),
+                };
+                let enum_type = DataType::Enum(ty.clone());
+                let (f, result, arity) = match name {
+                    "enum_first" => (EnumFunc::First, enum_type.clone(), 1),
+                    "enum_last" => (EnumFunc::Last, enum_type.clone(), 1),
+                    _ if n == 1 => (EnumFunc::All, DataType::Array(Box::new(enum_type.clone())), 1),
+                    _ => (EnumFunc::Range, DataType::Array(Box::new(enum_type.clone())), 2),
+                };
+                if n != arity {
+                    return Err(no_such(name));
+                }
+                let mut out = Vec::with_capacity(n);
+                for a in args.drain(..) {
+                    if a.1 != DataType::Unknown && a.1 != enum_type {
+                        return Err(no_such(name));
+                    }
+                    out.push(self.arg(a, &enum_type)?);
+                }
+                // Only enum_range(lower, upper) looks at its arguments.
+                if f != EnumFunc::Range {
+                    out.clear();
+                }
+                call(Func::Enum(ty, f), out, result)
+            }
             "pg_typeof" => {
                 if n != 1 {
                     return Err(no_such(name));

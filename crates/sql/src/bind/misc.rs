@@ -59,6 +59,14 @@ impl Binder<'_> {
                 };
                 CommentOn::Constraint { table: relation(self, table)?, name: constraint.clone() }
             }
+            O::Type => {
+                let ty = self.resolve_type(&ast::DataType::Custom(name.clone(), vec![]))?;
+                match ty {
+                    freshet_common::DataType::Enum(t) => CommentOn::Type(t.oid()),
+                    // Built-in types' comments are PostgreSQL's own.
+                    _ => return Ok(Plan::NoOp { tag: "COMMENT".into() }),
+                }
+            }
             // Objects Freshet does not have (extensions, functions, roles,
             // ...): accepted, as before, without effect.
             _ => return Ok(Plan::NoOp { tag: "COMMENT".into() }),

@@ -15,6 +15,7 @@ mod locking;
 mod misc;
 mod query;
 mod srf;
+mod types;
 mod window;
 pub mod scope;
 
@@ -66,6 +67,9 @@ pub struct Binder<'a> {
     pub(crate) expose_row_ids: bool,
     /// How deeply the expression being bound nests (`bind_expr`).
     pub(crate) expression_depth: usize,
+    /// The catalog snapshot catalog functions of this statement share,
+    /// taken at the first one (O(relations) to build).
+    pub(crate) snapshot: std::cell::OnceCell<freshet_expr::catalog_func::SnapshotRef>,
 }
 
 impl<'a> Binder<'a> {
@@ -85,6 +89,7 @@ impl<'a> Binder<'a> {
             next_work_table: 0,
             expose_row_ids: false,
             expression_depth: 0,
+            snapshot: std::cell::OnceCell::new(),
         }
     }
 
@@ -116,6 +121,8 @@ impl<'a> Binder<'a> {
                 self.bind_create_other(stmt)
             }
             S::CreateSequence { .. } => self.bind_create_other(stmt),
+            S::CreateType { name, representation } => self.bind_create_type(name, representation.as_ref()),
+            S::AlterType(alter) => self.bind_alter_type(alter),
             S::Copy { .. } => self.bind_copy(stmt),
             _ => self.bind_misc(stmt),
         }

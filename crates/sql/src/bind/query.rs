@@ -1502,7 +1502,15 @@ fn cast_type_name(ty: &ast::DataType) -> String {
             DataType::Array(_) => t.typname().trim_start_matches('_').to_string(),
             _ => t.typname(),
         },
-        Err(_) => "?column?".into(),
+        // A user-defined type (only the catalog knows it): its name.
+        Err(_) => match ty {
+            ast::DataType::Custom(name, _) => crate::names::object_name(name)
+                .pop()
+                .map(|n| n.trim_end_matches("[]").to_string())
+                .unwrap_or_else(|| "?column?".into()),
+            ast::DataType::Array(ast::ArrayElemTypeDef::SquareBracket(inner, _)) => cast_type_name(inner),
+            _ => "?column?".into(),
+        },
     }
 }
 
