@@ -360,18 +360,17 @@ fn normalize_fetch_expression(sql: &str) -> Option<String> {
     words.render(edits)
 }
 
-/// `SELECT 1 FOR UPDATE`: sqlparser takes the FOR for a column alias when
+/// `SELECT 1 FOR UPDATE` (also in DECLARE ... CURSOR FOR): sqlparser takes the FOR for a column alias when
 /// it follows the select list. Without a FROM the clause locks nothing, so
 /// it is dropped (a clause with OF is left, for the binder's 42P01).
 /// `None` when there is nothing to rewrite.
 fn drop_fromless_lock_clause(sql: &str) -> Option<String> {
     let words = Words::new(sql)?;
-    if words.keyword(0) != Some(Keyword::SELECT) {
-        return None;
-    }
+    // The query may follow DECLARE ... CURSOR FOR, whose FOR is not a lock.
+    let select = (0..words.len()).find(|w| words.keyword(*w) == Some(Keyword::SELECT))?;
     let mut depth = 0i32;
     let mut clause = None;
-    for w in 0..words.len() {
+    for w in select..words.len() {
         if words.is(w, &Token::LParen) {
             depth += 1;
         } else if words.is(w, &Token::RParen) {
