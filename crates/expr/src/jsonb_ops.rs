@@ -331,6 +331,8 @@ pub enum JsonFunc {
     ExtractPath { text: bool },
     /// `jsonb_strip_nulls`.
     StripNulls,
+    /// `jsonb_set(target, path text[], new jsonb [, create_missing bool])`.
+    Set,
 }
 
 /// Converts a SQL value to jsonb (`to_jsonb`).
@@ -431,6 +433,76 @@ pub fn call(
             eval(if text { JsonOp::PathText } else { JsonOp::Path }, args[0].clone(), path)?
         }
         JsonFunc::StripNulls => Datum::Jsonb(strip_nulls(v)),
+        JsonFunc::Set => {
+            let path: Vec<Option<String>> = match &args[1] {
+                Datum::Array(items) => items.iter().map(|d| d.as_str().map(str::to_string)).collect(),
+                _ => vec![],
+            };
+            let Some(new) = args.get(2).and_then(jsonb) else { return Ok(Datum::Null) };
+            let create_missing = args.get(3).and_then(Datum::as_bool).unwrap_or(true);
+            if !matches!(v, Jsonb::Array(_) | Jsonb::Object(_)) {
+                return Err(Error::new(SqlState::InvalidParameterValue, "cannot set path in scalar"));
+            }
+            let mut target = v;
+            // An empty path changes nothing.
+            if !path.is_empty() {
+                set_path(&mut target, &path, 0, new, create_missing)?;
+            }
+            Datum::Jsonb(target)
+        }
         JsonFunc::BuildObject | JsonFunc::BuildArray | JsonFunc::ToJsonb => unreachable!("handled above"),
     })
+}
+
+/// `jsonb_set`'s walk: follows `path[at..]` into `target` (keys for
+/// objects, integer indexes for arrays, negative from the end) and puts
+/// `new` at its end. A missing step before the last leaves `target`
+/// unchanged; a missing last step is created when `create_missing` (an
+/// array index past either end adds at that end).
+fn set_path(target: &mut Jsonb, path: &[Option<String>], at: usize, new: Jsonb, create_missing: bool) -> Result<()> {
+    let Some(step) = path.get(at) else {
+        *target = new;
+        return Ok(());
+    };
+    let Some(step) = step else {
+        return Err(Error::new(
+            SqlState::NullValueNotAllowed,
+            format!("path element at position {} is null", at + 1),
+        ));
+    };
+    let last = at + 1 == path.len();
+    match target {
+        Jsonb::Object(fields) => {
+            match fields.iter().position(|(k, _)| k == step) {
+                Some(i) => set_path(&mut fields[i].1, path, at + 1, new, create_missing)?,
+                None if last && create_missing => {
+                    fields.push((step.clone(), new));
+                    fields.sort_by(|a, b| json::jsonb_key_cmp(&a.0, &b.0));
+                }
+                None => {}
+            }
+        }
+        Jsonb::Array(items) => {
+            let index: i64 = step.trim().parse().map_err(|_| {
+                Error::new(
+                    SqlState::InvalidTextRepresentation,
+                    format!("path element at position {} is not an integer: \"{step}\"", at + 1),
+                )
+            })?;
+            let len = items.len() as i64;
+            let resolved = if index < 0 { index + len } else { index };
+            if (0..len).contains(&resolved) {
+                set_path(&mut items[resolved as usize], path, at + 1, new, create_missing)?;
+            } else if last && create_missing {
+                if resolved < 0 {
+                    items.insert(0, new);
+                } else {
+                    items.push(new);
+                }
+            }
+        }
+        // A scalar inside the path: nothing to descend into.
+        _ => {}
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! `generate_subscripts`): each call turns one input row into zero or more
 //! rows of outputs. Evaluated by [`crate::RelExpr::FlatMap`].
 
+use freshet_common::json::{self, Jsonb};
 use freshet_common::{Datum, Error, Result, Row, SqlState};
 
 /// The largest number of rows one call may produce.
@@ -31,6 +32,14 @@ pub enum TableFunc {
     /// `information_schema._pg_expandarray(anyarray)`: each element `x`
     /// with its 1-based position `n` (JDBC's metadata queries use it).
     ExpandArray,
+    /// `jsonb_array_elements` (column `value`, jsonb) and, with `text`,
+    /// `jsonb_array_elements_text` (text, JSON null as SQL NULL).
+    JsonbArrayElements { text: bool },
+    /// `jsonb_each` (columns `key`, `value` jsonb) and, with `text`,
+    /// `jsonb_each_text` (value as text).
+    JsonbEach { text: bool },
+    /// `jsonb_object_keys`: each key of an object.
+    JsonbObjectKeys,
 }
 
 impl TableFunc {
@@ -38,7 +47,7 @@ impl TableFunc {
     pub fn width(&self) -> usize {
         match self {
             TableFunc::Unnest { arrays } => *arrays,
-            TableFunc::HopWindows | TableFunc::ExpandArray => 2,
+            TableFunc::HopWindows | TableFunc::ExpandArray | TableFunc::JsonbEach { .. } => 2,
             _ => 1,
         }
     }
@@ -48,6 +57,8 @@ impl TableFunc {
     pub fn column_names(&self) -> Option<&'static [&'static str]> {
         match self {
             TableFunc::ExpandArray => Some(&["x", "n"]),
+            TableFunc::JsonbArrayElements { .. } => Some(&["value"]),
+            TableFunc::JsonbEach { .. } => Some(&["key", "value"]),
             _ => None,
         }
     }
@@ -146,6 +157,30 @@ impl TableFunc {
                     .collect(),
                 _ => vec![],
             }),
+            TableFunc::JsonbArrayElements { text } => {
+                let Some(Datum::Jsonb(value)) = args.first() else { return Ok(vec![]) };
+                match value {
+                    Jsonb::Array(items) => Ok(items.iter().map(|v| vec![json_value(v, *text)]).collect()),
+                    Jsonb::Object(_) => Err(Error::new(SqlState::InvalidParameterValue, "cannot extract elements from an object")),
+                    _ => Err(Error::new(SqlState::InvalidParameterValue, "cannot extract elements from a scalar")),
+                }
+            }
+            TableFunc::JsonbEach { text } => {
+                let Some(Datum::Jsonb(value)) = args.first() else { return Ok(vec![]) };
+                let Jsonb::Object(fields) = value else {
+                    let name = if *text { "jsonb_each_text" } else { "jsonb_each" };
+                    return Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a non-object")));
+                };
+                Ok(fields.iter().map(|(k, v)| vec![Datum::Text(k.clone()), json_value(v, *text)]).collect())
+            }
+            TableFunc::JsonbObjectKeys => {
+                let Some(Datum::Jsonb(value)) = args.first() else { return Ok(vec![]) };
+                match value {
+                    Jsonb::Object(fields) => Ok(fields.iter().map(|(k, _)| vec![Datum::Text(k.clone())]).collect()),
+                    Jsonb::Array(_) => Err(Error::new(SqlState::InvalidParameterValue, "cannot call jsonb_object_keys on an array")),
+                    _ => Err(Error::new(SqlState::InvalidParameterValue, "cannot call jsonb_object_keys on a scalar")),
+                }
+            }
             TableFunc::HopWindows => {
                 let (Some(ts), Some(slide), Some(size)) = (args.first(), args.get(1), args.get(2)) else { return Ok(vec![]) };
                 if ts.is_null() {
@@ -183,6 +218,23 @@ impl TableFunc {
                 }
                 _ => Ok(vec![]),
             },
+        }
+    }
+}
+
+/// A JSON value as a jsonb datum, or with `text` as the `->>` operator
+/// gives it: strings unquoted, JSON null as SQL NULL, others as JSON text.
+fn json_value(v: &Jsonb, text: bool) -> Datum {
+    if !text {
+        return Datum::Jsonb(v.clone());
+    }
+    match v {
+        Jsonb::Null => Datum::Null,
+        Jsonb::String(s) => Datum::Text(s.clone()),
+        other => {
+            let mut s = String::new();
+            json::format_jsonb(other, &mut s);
+            Datum::Text(s)
         }
     }
 }

@@ -137,6 +137,10 @@ impl Binder<'_> {
             }
             Expr::AnyOp { left, compare_op, right, .. } => self.bind_quantified(left, compare_op, right, false, scope),
             Expr::AllOp { left, compare_op, right } => self.bind_quantified(left, compare_op, right, true, scope),
+            Expr::Function(f) if super::srf::call_key(f).is_some_and(|k| self.srf_calls.contains_key(&k)) => {
+                let bound = super::srf::call_key(f).and_then(|k| self.srf_calls.get(&k).cloned());
+                bound.ok_or_else(|| Error::internal("a set-returning call lost its column"))
+            }
             Expr::Function(f) => match &f.args {
                 // `ARRAY(SELECT ...)` parses as a function call.
                 ast::FunctionArguments::Subquery(q) if names::object_name(&f.name) == ["array"] => {
@@ -299,6 +303,9 @@ impl Binder<'_> {
             if let Some(b) = self.bind_bare_keyword(name)? {
                 return Ok(b);
             }
+        }
+        if qualifier.is_none() && scope.has_qualifier(name) {
+            return Ok(whole_row(name, scope));
         }
         match qualifier {
             Some(q) if !scope.has_qualifier(q) && !self.outer.iter().any(|s| s.has_qualifier(q)) => Err(Error::new(
@@ -1165,4 +1172,24 @@ fn row_items(e: &Expr) -> Option<Vec<&Expr>> {
         }
         _ => None,
     }
+}
+
+/// A whole-row reference, a FROM item's alias used as a value: its
+/// columns as a record, or, for an item with a single column (a function
+/// returning a scalar, as `jsonb_array_elements_text(...) AS t`), that
+/// column's value, as PostgreSQL gives them.
+fn whole_row(alias: &str, scope: &Scope) -> Bound {
+    let columns: Vec<usize> = scope
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| it.qualifier.as_deref() == Some(alias) && !it.internal && !it.hidden)
+        .map(|(i, _)| i)
+        .collect();
+    if let [only] = columns.as_slice() {
+        return (ScalarExpr::Column(*only), scope.items[*only].ty.clone());
+    }
+    let fields = columns.iter().map(|i| (scope.items[*i].name.clone(), scope.items[*i].ty.clone())).collect();
+    // A record value is the array of its fields.
+    (ScalarExpr::Call { func: Func::ArrayConstruct, args: columns.into_iter().map(ScalarExpr::Column).collect() }, DataType::Record(fields))
 }

@@ -956,6 +956,13 @@ impl Binder<'_> {
                 };
                 call(Func::Json(f, vec![DataType::Jsonb]), out, ty)
             }
+            "jsonb_set" if n == 3 || n == 4 => {
+                let j = DataType::Jsonb;
+                let path = DataType::Array(Box::new(DataType::Text));
+                let b = DataType::Bool;
+                let out = if n == 3 { coerce_all!(j, path, j) } else { coerce_all!(j, path, j, b) };
+                call(Func::Json(JsonFunc::Set, vec![DataType::Jsonb]), out, DataType::Jsonb)
+            }
             "jsonb_build_object" | "jsonb_build_array" | "to_jsonb" => {
                 if name == "to_jsonb" && n != 1 {
                     return Err(no_such(name));

@@ -67,6 +67,11 @@ pub struct Binder<'a> {
     pub(crate) expose_row_ids: bool,
     /// How deeply the expression being bound nests (`bind_expr`).
     pub(crate) expression_depth: usize,
+    /// Set-returning calls nested in select-list expressions, already
+    /// planned as FlatMap columns: the call's position in the statement
+    /// (`srf::call_key`) and the column expression that stands for it
+    /// (`bind_select_srfs`).
+    pub(crate) srf_calls: HashMap<(u64, u64), (ScalarExpr, DataType)>,
     /// The catalog snapshot catalog functions of this statement share,
     /// taken at the first one (O(relations) to build).
     pub(crate) snapshot: std::cell::OnceCell<freshet_expr::catalog_func::SnapshotRef>,
@@ -89,6 +94,7 @@ impl<'a> Binder<'a> {
             next_work_table: 0,
             expose_row_ids: false,
             expression_depth: 0,
+            srf_calls: HashMap::new(),
             snapshot: std::cell::OnceCell::new(),
         }
     }

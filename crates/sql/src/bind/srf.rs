@@ -17,7 +17,19 @@ pub(crate) fn is_set_returning(name: &str) -> bool {
     if matches!(name, "tumble" | "hop") {
         return true;
     }
-    matches!(name, "unnest" | "generate_series" | "generate_subscripts" | "pg_partition_ancestors" | "_pg_expandarray")
+    matches!(
+        name,
+        "unnest"
+            | "generate_series"
+            | "generate_subscripts"
+            | "pg_partition_ancestors"
+            | "_pg_expandarray"
+            | "jsonb_array_elements"
+            | "jsonb_array_elements_text"
+            | "jsonb_each"
+            | "jsonb_each_text"
+            | "jsonb_object_keys"
+    )
 }
 
 impl Binder<'_> {
@@ -94,6 +106,27 @@ impl Binder<'_> {
                 let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
                 let Some(elem) = at.element().cloned() else { return Err(no_such(&[(a, at)])) };
                 Ok((TableFunc::ExpandArray, vec![a], vec![elem, DataType::Int4]))
+            }
+            "jsonb_array_elements" | "jsonb_array_elements_text" | "jsonb_each" | "jsonb_each_text" | "jsonb_object_keys"
+                if args.len() == 1 =>
+            {
+                let mut it = args.into_iter();
+                let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
+                if !matches!(at, DataType::Jsonb | DataType::Unknown) {
+                    return Err(no_such(&[(a, at)]));
+                }
+                let a = self.coerce(a, &at, &DataType::Jsonb, CastContext::Implicit)?;
+                let text = name.ends_with("_text");
+                let (func, types) = match name {
+                    "jsonb_array_elements" | "jsonb_array_elements_text" => {
+                        (TableFunc::JsonbArrayElements { text }, vec![if text { DataType::Text } else { DataType::Jsonb }])
+                    }
+                    "jsonb_each" | "jsonb_each_text" => {
+                        (TableFunc::JsonbEach { text }, vec![DataType::Text, if text { DataType::Text } else { DataType::Jsonb }])
+                    }
+                    _ => (TableFunc::JsonbObjectKeys, vec![DataType::Text]),
+                };
+                Ok((func, vec![a], types))
             }
             "pg_partition_ancestors" if args.len() == 1 => {
                 let mut it = args.into_iter();
@@ -310,6 +343,39 @@ impl Binder<'_> {
                 }
             };
             let Some((f, field)) = srf_item(expr) else {
+                // Calls nested deeper (`upper(unnest(a))`,
+                // `jsonb_array_elements(j) ->> 'k'`) become columns too; the
+                // item is then bound as usual, each call standing for its
+                // column (`Binder::srf_calls`).
+                let mut nested = Vec::new();
+                nested_srf_calls(expr, &mut nested);
+                for f in nested {
+                    let name = names::object_name(&f.name).pop().unwrap_or_default();
+                    let ast::FunctionArguments::List(list) = &f.args else {
+                        return Err(Error::unsupported(format!("{name} without arguments")));
+                    };
+                    let mut bound = Vec::new();
+                    for a in super::query::function_arg_exprs(&list.args)? {
+                        bound.push(self.bind_expr(a, &scope)?);
+                    }
+                    let (func, args, types) = self.bind_srf(&name, bound)?;
+                    if types.len() != 1 {
+                        return Err(Error::unsupported(format!("{name}() inside an expression")));
+                    }
+                    extra.push(ScopeItem {
+                        qualifier: None,
+                        name: format!("\u{0}srf{}_n{}", values.len(), funcs.len()),
+                        ty: types[0].clone(),
+                        table_oid: 0,
+                        column_id: 0,
+                        hidden: true,
+                        internal: true,
+                    });
+                    let key = call_key(f).ok_or_else(|| Error::unsupported(format!("{name}() inside an expression")))?;
+                    self.srf_calls.insert(key, (ScalarExpr::Column(next), types[0].clone()));
+                    next += 1;
+                    funcs.push((func, args));
+                }
                 values.push(None);
                 continue;
             };
@@ -382,6 +448,48 @@ fn srf_item(expr: &Expr) -> Option<(&ast::Function, Option<String>)> {
         },
         _ => None,
     }
+}
+
+/// Where a call starts in the statement text (line, column), which tells
+/// calls apart even when the binder works on copies of the tree; `None`
+/// for a call without a source position.
+pub(crate) fn call_key(f: &ast::Function) -> Option<(u64, u64)> {
+    let start = sqlparser::ast::Spanned::span(f.name.0.first()?).start;
+    (start.line > 0).then_some((start.line, start.column))
+}
+
+/// The set-returning calls inside `expr` (not inside subqueries, and not
+/// inside other set-returning calls), outermost first.
+fn nested_srf_calls<'e>(expr: &'e Expr, out: &mut Vec<&'e ast::Function>) {
+    freshet_common::stack::grow(|| match expr {
+        Expr::Function(f) if srf_call(expr).is_some() => out.push(f),
+        // PostgreSQL refuses set-returning calls in COALESCE and CASE
+        // (they are conditional); they are left to fail when bound.
+        Expr::Function(f) if names::object_name(&f.name).last().is_some_and(|n| n == "coalesce") => {}
+        Expr::Function(f) => {
+            if let ast::FunctionArguments::List(list) = &f.args {
+                for arg in &list.args {
+                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))
+                    | ast::FunctionArg::Named { arg: ast::FunctionArgExpr::Expr(e), .. } = arg
+                    {
+                        nested_srf_calls(e, out);
+                    }
+                }
+            }
+        }
+        Expr::BinaryOp { left, right, .. } => {
+            nested_srf_calls(left, out);
+            nested_srf_calls(right, out);
+        }
+        Expr::UnaryOp { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::Cast { expr, .. }
+        | Expr::IsNull(expr)
+        | Expr::IsNotNull(expr)
+        | Expr::Collate { expr, .. } => nested_srf_calls(expr, out),
+        Expr::CompoundFieldAccess { root, .. } => nested_srf_calls(root, out),
+        _ => {}
+    })
 }
 
 /// `expr`, inside any parentheses, if it is a set-returning call.
