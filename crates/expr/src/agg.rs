@@ -40,6 +40,13 @@ pub enum AggregateFunc {
     /// `GROUPING(keys...)`: not accumulated; the planner turns it into a
     /// constant per grouping set.
     Grouping,
+    /// `jsonb_agg(value)` / `json_agg(value)` (`json`: the json type) over
+    /// values the binder has already converted with `to_jsonb`; SQL NULL
+    /// becomes JSON null.
+    JsonAgg { json: bool },
+    /// `jsonb_object_agg(key, value)` / `json_object_agg`: args are the
+    /// key as text and the value as jsonb; a later duplicate key wins.
+    JsonObjectAgg { json: bool },
 }
 
 /// Which statistical spread aggregate.
@@ -148,6 +155,8 @@ impl AggregateFunc {
             AggregateFunc::Min | AggregateFunc::Max => input.clone(),
             AggregateFunc::StringAgg => input.clone(),
             AggregateFunc::ArrayAgg => DataType::Array(Box::new(input.clone())),
+            AggregateFunc::JsonAgg { json: true } | AggregateFunc::JsonObjectAgg { json: true } => DataType::Json,
+            AggregateFunc::JsonAgg { json: false } | AggregateFunc::JsonObjectAgg { json: false } => DataType::Jsonb,
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => DataType::Bool,
             AggregateFunc::Grouping => DataType::Int4,
             AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => input.clone(),
@@ -237,7 +246,7 @@ impl Accumulator {
         let value_ref = args.first().unwrap_or(&NULL);
         // Only aggregates that keep the value need an owned copy.
         let value = match self.func {
-            AggregateFunc::Min | AggregateFunc::Max | AggregateFunc::ArrayAgg => value_ref.clone(),
+            AggregateFunc::Min | AggregateFunc::Max | AggregateFunc::ArrayAgg | AggregateFunc::JsonAgg { .. } => value_ref.clone(),
             AggregateFunc::Sum | AggregateFunc::Avg if matches!(value_ref, Datum::Interval(_)) => value_ref.clone(),
             _ => Datum::Null,
         };
@@ -246,6 +255,13 @@ impl Accumulator {
             AggregateFunc::CountStar => self.count += 1,
             AggregateFunc::Grouping => {
                 return Err(Error::new(SqlState::GroupingError, "GROUPING is only allowed in a grouped query's output"))
+            }
+            AggregateFunc::JsonAgg { .. } => self.items.push(value),
+            AggregateFunc::JsonObjectAgg { .. } => {
+                if value_is_null {
+                    return Err(Error::new(SqlState::InvalidParameterValue, "field name must not be null"));
+                }
+                self.items.push(Datum::Array(vec![value_ref.clone(), args.get(1).cloned().unwrap_or(Datum::Null)]));
             }
             _ if value_is_null && self.func != AggregateFunc::ArrayAgg => {}
             AggregateFunc::Count => self.count += 1,
@@ -540,6 +556,36 @@ impl Accumulator {
             },
             AggregateFunc::Min | AggregateFunc::Max => self.best.clone().unwrap_or(Datum::Null),
             AggregateFunc::StringAgg => self.text.clone().map(Datum::Text).unwrap_or(Datum::Null),
+            AggregateFunc::JsonAgg { json } | AggregateFunc::JsonObjectAgg { json } if !self.items.is_empty() => {
+                let as_json = |d: &Datum| match d {
+                    Datum::Jsonb(j) => j.clone(),
+                    _ => freshet_common::json::Jsonb::Null,
+                };
+                let value = if matches!(self.func, AggregateFunc::JsonAgg { .. }) {
+                    freshet_common::json::Jsonb::Array(self.items.iter().map(as_json).collect())
+                } else {
+                    let mut fields: Vec<(String, freshet_common::json::Jsonb)> = Vec::new();
+                    for pair in &self.items {
+                        let Datum::Array(kv) = pair else { continue };
+                        let key = kv.first().and_then(|k| k.as_str()).unwrap_or_default().to_string();
+                        let value = kv.get(1).map(as_json).unwrap_or(freshet_common::json::Jsonb::Null);
+                        match fields.iter_mut().find(|(k, _)| *k == key) {
+                            Some(slot) => slot.1 = value,
+                            None => fields.push((key, value)),
+                        }
+                    }
+                    fields.sort_by(|a, b| freshet_common::json::jsonb_key_cmp(&a.0, &b.0));
+                    freshet_common::json::Jsonb::Object(fields)
+                };
+                if json {
+                    let mut text = String::new();
+                    freshet_common::json::format_jsonb(&value, &mut text);
+                    Datum::Json(text)
+                } else {
+                    Datum::Jsonb(value)
+                }
+            }
+            AggregateFunc::JsonAgg { .. } | AggregateFunc::JsonObjectAgg { .. } => Datum::Null,
             AggregateFunc::ArrayAgg => {
                 if self.items.is_empty() {
                     Datum::Null

@@ -350,6 +350,20 @@ pub fn to_jsonb(d: &Datum, ty: &freshet_common::DataType, ctx: &freshet_common::
                 _ => Jsonb::String(s),
             }
         }
+        Datum::Array(values) if matches!(ty, freshet_common::DataType::Record(_)) => {
+            // A record is an object of its fields.
+            let freshet_common::DataType::Record(fields) = ty else { unreachable!("matched above") };
+            let mut object: Vec<(String, Jsonb)> = Vec::new();
+            for ((name, field_ty), value) in fields.iter().zip(values) {
+                let value = to_jsonb(value, field_ty, ctx)?;
+                match object.iter_mut().find(|(k, _)| k == name) {
+                    Some(slot) => slot.1 = value,
+                    None => object.push((name.clone(), value)),
+                }
+            }
+            object.sort_by(|a, b| json::jsonb_key_cmp(&a.0, &b.0));
+            Jsonb::Object(object)
+        }
         Datum::Array(items) => {
             let elem = ty.element().cloned().unwrap_or(freshet_common::DataType::Text);
             Jsonb::Array(items.iter().map(|i| to_jsonb(i, &elem, ctx)).collect::<Result<_>>()?)

@@ -20,6 +20,7 @@ pub(crate) fn is_aggregate(name: &str) -> bool {
         name,
         "count" | "sum" | "avg" | "min" | "max" | "string_agg" | "array_agg" | "bool_and" | "bool_or" | "every"
             | "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop"
+            | "jsonb_agg" | "json_agg" | "jsonb_object_agg" | "json_object_agg"
     )
 }
 
@@ -343,6 +344,29 @@ impl Binder<'_> {
                 let v = self.coerce(v, &vt, &DataType::Text, CastContext::Implicit)?;
                 let d = self.coerce(d, &dt, &DataType::Text, CastContext::Implicit)?;
                 (AggregateFunc::StringAgg, vec![v, d], DataType::Text)
+            }
+            "jsonb_agg" | "json_agg" => {
+                let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
+                let (e, t) = if t == DataType::Unknown {
+                    (self.coerce(e, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+                } else {
+                    (e, t)
+                };
+                let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![t.clone()]), args: vec![e] };
+                (AggregateFunc::JsonAgg { json: name == "json_agg" }, vec![value], DataType::Jsonb)
+            }
+            "jsonb_object_agg" | "json_object_agg" => {
+                let mut it = bound.into_iter();
+                let (k, kt) = it.next().ok_or_else(wrong_args)?;
+                let (v, vt) = it.next().ok_or_else(wrong_args)?;
+                let key = self.to_text(k, &kt)?;
+                let (v, vt) = if vt == DataType::Unknown {
+                    (self.coerce(v, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+                } else {
+                    (v, vt)
+                };
+                let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![vt]), args: vec![v] };
+                (AggregateFunc::JsonObjectAgg { json: name == "json_object_agg" }, vec![key, value], DataType::Text)
             }
             "array_agg" => {
                 let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
