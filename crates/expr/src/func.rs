@@ -90,6 +90,10 @@ pub enum Func {
     /// A LIKE pattern with a custom ESCAPE character (args: pattern,
     /// escape), rewritten into the backslash form at run time.
     LikeEscape,
+    /// `similar_to_escape(pattern, escape)`: a SIMILAR TO pattern as a
+    /// regular expression (see `like::similar_to_regex`); an empty escape
+    /// means none.
+    SimilarToEscape,
     StartsWith,
     Md5,
     /// `digest(data, algorithm)` (pgcrypto's; also `sha224(bytea)` ...
@@ -894,6 +898,14 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::LikeEscape => {
             let esc = text_arg(&args[1]).chars().next();
             Text(crate::like::rewrite_escape(text_arg(&a0), esc))
+        }
+        Func::SimilarToEscape => {
+            let esc = text_arg(&args[1]);
+            if esc.chars().count() > 1 {
+                return Err(Error::new(SqlState::InvalidEscapeSequence, "invalid escape string")
+                    .with_hint("Escape string must be empty or one character."));
+            }
+            Text(crate::like::similar_to_regex(text_arg(&a0), esc.chars().next()))
         }
         Func::RegexpReplace => {
             let flags = args.get(3).map(text_arg).unwrap_or("");

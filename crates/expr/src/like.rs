@@ -1,4 +1,5 @@
-//! LIKE/ILIKE pattern matching and POSIX regular expressions (`~`).
+//! LIKE/ILIKE pattern matching, SIMILAR TO (translated to a regular
+//! expression) and POSIX regular expressions (`~`).
 
 use freshet_common::{Error, Result, SqlState};
 
@@ -247,4 +248,56 @@ mod tests {
         assert!(like_match("abcabc", "%abc", Some('\\'), false).unwrap());
         assert!(like_match("mississippi", "%iss%pi", Some('\\'), false).unwrap());
     }
+}
+
+/// PostgreSQL's `similar_to_escape(pattern [, escape])`: a SIMILAR TO
+/// pattern as the anchored regular expression that matches the same
+/// strings (`%` is `.*`, `_` is `.`, `(` does not capture, `.`, `^`, `$`
+/// and `\\` are literal, `|`, `*`, `+`, `?`, `{m,n}` and bracket
+/// expressions keep their regex meaning). `escape` is the escape
+/// character, `None` for none (the default is a backslash).
+pub fn similar_to_regex(pattern: &str, escape: Option<char>) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    out.push_str("^(?:");
+    let mut after_escape = false;
+    let mut in_class = false;
+    for c in pattern.chars() {
+        if after_escape {
+            // An escaped character stands for itself.
+            if c.is_alphanumeric() {
+                out.push(c);
+            } else {
+                out.push('\\');
+                out.push(c);
+            }
+            after_escape = false;
+        } else if Some(c) == escape {
+            after_escape = true;
+        } else if in_class {
+            if c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+            if c == ']' {
+                in_class = false;
+            }
+        } else {
+            match c {
+                '[' => {
+                    out.push('[');
+                    in_class = true;
+                }
+                '%' => out.push_str(".*"),
+                '_' => out.push('.'),
+                '(' => out.push_str("(?:"),
+                '\\' | '.' | '^' | '$' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                other => out.push(other),
+            }
+        }
+    }
+    out.push_str(")$");
+    out
 }

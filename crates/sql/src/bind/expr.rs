@@ -110,7 +110,22 @@ impl Binder<'_> {
             Expr::ILike { negated, expr, pattern, escape_char, any, .. } => {
                 self.bind_like(expr, pattern, escape_char.as_deref(), *negated, true, *any, scope)
             }
-            Expr::SimilarTo { .. } => Err(Error::unsupported("SIMILAR TO")),
+            Expr::SimilarTo { negated, expr, pattern, escape_char } => {
+                // expr ~ similar_to_escape(pattern, escape), as PostgreSQL
+                // plans it; the default escape is a backslash.
+                let l = self.bind_expr(expr, scope)?;
+                let (p, pt) = self.bind_expr(pattern, scope)?;
+                let p = self.coerce(p, &pt, &DataType::Text, CastContext::Implicit)?;
+                let escape = match escape_char {
+                    Some(e) => {
+                        let (e, et) = self.bind_expr(e, scope)?;
+                        self.coerce(e, &et, &DataType::Text, CastContext::Implicit)?
+                    }
+                    None => ScalarExpr::Literal(Datum::Text("\\".into())),
+                };
+                let regex = (ScalarExpr::Call { func: Func::SimilarToEscape, args: vec![p, escape] }, DataType::Text);
+                self.resolve_binary(BinaryOp::RegexMatch { case_insensitive: false, negated: *negated }, l, regex)
+            }
             Expr::In { expr, target, negated, .. } => self.bind_in(expr, target, *negated, scope),
             Expr::Case { operand, conditions, else_result, .. } => {
                 self.bind_case(operand.as_deref(), conditions, else_result.as_deref(), scope)
