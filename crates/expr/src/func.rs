@@ -106,6 +106,8 @@ pub enum Func {
     /// `gen_random_uuid()`: a version 4 UUID.
     GenRandomUuid,
     Initcap,
+    /// `translate(string, from, to)`.
+    Translate,
     /// `format(formatstr, args...)` over text arguments (see `text_format`).
     Format,
     /// `quote_literal(text)`.
@@ -153,6 +155,13 @@ pub enum Func {
     Cardinality,
     ArrayPosition,
     ArrayAppend,
+    /// `array_prepend(elem, array)`.
+    ArrayPrepend,
+    /// `array_remove(array, elem)`: every element equal to `elem` (NULL
+    /// removes NULLs) left out.
+    ArrayRemove,
+    /// `array_replace(array, from, to)`.
+    ArrayReplace,
     ArrayCat,
     ArrayIndex,
     /// `x op ANY (array)` / `x op ALL (array)`.
@@ -740,6 +749,37 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::DateTime(f) => return crate::datetime_ops::call(*f, args, ctx),
         Func::Formatting(f) => return crate::formatting::call(*f, args, ctx),
         Func::Catalog(f) => return crate::catalog_func::call(f, args, ctx),
+        Func::ArrayPrepend => {
+            let mut it = args.into_iter();
+            let elem = it.next().unwrap_or(Null);
+            return Ok(match it.next().unwrap_or(Null) {
+                Array(mut items) => {
+                    items.insert(0, elem);
+                    Array(items)
+                }
+                _ => Array(vec![elem]),
+            });
+        }
+        Func::ArrayRemove | Func::ArrayReplace => {
+            let mut it = args.into_iter();
+            let Array(items) = it.next().unwrap_or(Null) else { return Ok(Null) };
+            if items.iter().any(|i| matches!(i, Array(_))) {
+                return Err(Error::new(SqlState::FeatureNotSupported, "removing elements from multidimensional arrays is not supported"));
+            }
+            let from = it.next().unwrap_or(Null);
+            // IS NOT DISTINCT FROM: NULL matches NULL.
+            let same = |item: &Datum| match (item, &from) {
+                (Null, Null) => true,
+                (Null, _) | (_, Null) => false,
+                (a, b) => compare(a, b) == Some(Ordering::Equal),
+            };
+            return Ok(Array(if *func == Func::ArrayRemove {
+                items.into_iter().filter(|i| !same(i)).collect()
+            } else {
+                let to = it.next().unwrap_or(Null);
+                items.into_iter().map(|i| if same(&i) { to.clone() } else { i }).collect()
+            }));
+        }
         Func::ArrayAppend | Func::ArrayCat => {
             let mut it = args.into_iter();
             let a = it.next().unwrap_or(Null);
@@ -778,6 +818,19 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::Lower => Text(text_arg(&a0).to_lowercase()),
         Func::Upper => Text(text_arg(&a0).to_uppercase()),
         Func::QuoteLiteral => Text(crate::text_format::quote_literal(text_arg(&a0))),
+        Func::Translate => {
+            let from: Vec<char> = text_arg(&args[1]).chars().collect();
+            let to: Vec<char> = text_arg(&args[2]).chars().collect();
+            Text(
+                text_arg(&a0)
+                    .chars()
+                    .filter_map(|c| match from.iter().position(|f| *f == c) {
+                        Some(i) => to.get(i).copied(),
+                        None => Some(c),
+                    })
+                    .collect(),
+            )
+        }
         Func::Initcap => {
             let mut out = String::new();
             let mut start = true;
@@ -1068,6 +1121,9 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::ArrayConstruct
         | Func::ArrayCompare { .. }
         | Func::ArrayAppend
+        | Func::ArrayPrepend
+        | Func::ArrayRemove
+        | Func::ArrayReplace
         | Func::ArrayCat
         | Func::Random
         | Func::GenRandomUuid

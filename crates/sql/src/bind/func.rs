@@ -562,6 +562,10 @@ impl Binder<'_> {
                 }
                 call(if name == "concat" { Func::Concat } else { Func::ConcatWs }, out, text)
             }
+            "translate" => {
+                let out = coerce_all!(text, text, text);
+                call(Func::Translate, out, text)
+            }
             "replace" => {
                 let out = coerce_all!(text, text, text);
                 call(Func::Replace, out, text)
@@ -913,6 +917,18 @@ impl Binder<'_> {
                 let elem = arr.element().cloned().unwrap_or(DataType::Text);
                 let out = coerce_all!(arr, elem);
                 call(Func::ArrayPosition, out, int4)
+            }
+            "array_prepend" if n == 2 => {
+                let arr = array_arg(&arg_types, 1).ok_or_else(|| no_such(name))?;
+                let elem = arr.element().cloned().unwrap_or(DataType::Text);
+                let out = coerce_all!(elem, arr);
+                call(Func::ArrayPrepend, out, arr)
+            }
+            "array_remove" | "array_replace" => {
+                let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
+                let elem = arr.element().cloned().unwrap_or(DataType::Text);
+                let out = if name == "array_remove" { coerce_all!(arr, elem) } else { coerce_all!(arr, elem, elem) };
+                call(if name == "array_remove" { Func::ArrayRemove } else { Func::ArrayReplace }, out, arr)
             }
             "array_append" => {
                 let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
