@@ -108,6 +108,10 @@ pub enum Func {
     Initcap,
     /// `translate(string, from, to)`.
     Translate,
+    /// `string_to_array(string, delimiter [, null_string])`.
+    StringToArray,
+    /// `regexp_split_to_array(string, pattern [, flags])`.
+    RegexpSplitToArray,
     /// `format(formatstr, args...)` over text arguments (see `text_format`).
     Format,
     /// `quote_literal(text)`.
@@ -749,6 +753,14 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::DateTime(f) => return crate::datetime_ops::call(*f, args, ctx),
         Func::Formatting(f) => return crate::formatting::call(*f, args, ctx),
         Func::Catalog(f) => return crate::catalog_func::call(f, args, ctx),
+        Func::StringToArray => {
+            let Some(Text(source)) = args.first() else { return Ok(Null) };
+            let delimiter = args.get(1).and_then(|d| d.as_str());
+            let null_string = args.get(2).and_then(|d| d.as_str());
+            return Ok(Array(
+                crate::like::string_split(source, delimiter, null_string).into_iter().map(|p| p.map_or(Null, Text)).collect(),
+            ));
+        }
         Func::ArrayPrepend => {
             let mut it = args.into_iter();
             let elem = it.next().unwrap_or(Null);
@@ -818,6 +830,10 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::Lower => Text(text_arg(&a0).to_lowercase()),
         Func::Upper => Text(text_arg(&a0).to_uppercase()),
         Func::QuoteLiteral => Text(crate::text_format::quote_literal(text_arg(&a0))),
+        Func::RegexpSplitToArray => {
+            let flags = args.get(2).map(text_arg).unwrap_or("");
+            Array(crate::like::regexp_split(text_arg(&a0), text_arg(&args[1]), flags)?.into_iter().map(Text).collect())
+        }
         Func::Translate => {
             let from: Vec<char> = text_arg(&args[1]).chars().collect();
             let to: Vec<char> = text_arg(&args[2]).chars().collect();
@@ -1122,6 +1138,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::ArrayCompare { .. }
         | Func::ArrayAppend
         | Func::ArrayPrepend
+        | Func::StringToArray
         | Func::ArrayRemove
         | Func::ArrayReplace
         | Func::ArrayCat

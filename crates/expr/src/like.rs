@@ -301,3 +301,85 @@ pub fn similar_to_regex(pattern: &str, escape: Option<char>) -> String {
     out.push_str(")$");
     out
 }
+
+/// The flags of the regexp_* functions: `g` (every match) and `i`
+/// (ignore case); others are 22023 as in PostgreSQL.
+fn regexp_flags(flags: &str, function: &str) -> Result<(bool, bool)> {
+    let (mut global, mut case_insensitive) = (false, false);
+    for f in flags.chars() {
+        match f {
+            'g' => global = true,
+            'i' => case_insensitive = true,
+            'c' => case_insensitive = false,
+            other => {
+                return Err(Error::new(SqlState::InvalidParameterValue, format!("invalid regular expression option: \"{other}\""))
+                    .with_hint(format!("The {function} function does not support this option.")))
+            }
+        }
+    }
+    Ok((global, case_insensitive))
+}
+
+fn compiled_or_error(pattern: &str, case_insensitive: bool) -> Result<regex::Regex> {
+    compiled(pattern, case_insensitive)
+        .map_err(|e| Error::new(SqlState::InvalidRegularExpression, format!("invalid regular expression: {e}")))
+}
+
+/// `regexp_split_to_array` / `regexp_split_to_table`: the pieces between
+/// matches; as in PostgreSQL, an empty match at the start or end of the
+/// string or right after the previous match does not split.
+pub fn regexp_split(source: &str, pattern: &str, flags: &str) -> Result<Vec<String>> {
+    let (global, case_insensitive) = regexp_flags(flags, "regexp_split_to_array()")?;
+    if global {
+        return Err(Error::new(SqlState::InvalidParameterValue, "regexp_split_to_array() does not support the \"global\" option"));
+    }
+    let re = compiled_or_error(pattern, case_insensitive)?;
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for m in re.find_iter(source) {
+        if m.start() == m.end() && (m.start() == 0 || m.start() == source.len() || m.start() == start) {
+            continue;
+        }
+        pieces.push(source[start..m.start()].to_string());
+        start = m.end();
+    }
+    pieces.push(source[start..].to_string());
+    Ok(pieces)
+}
+
+/// `regexp_matches(source, pattern [, flags])`: for the first match (each
+/// match with `g`), its capture groups (NULL for one that took no part),
+/// or the whole match when the pattern has no groups.
+pub fn regexp_matches(source: &str, pattern: &str, flags: &str) -> Result<Vec<Vec<Option<String>>>> {
+    let (global, case_insensitive) = regexp_flags(flags, "regexp_matches()")?;
+    let re = compiled_or_error(pattern, case_insensitive)?;
+    let mut out = Vec::new();
+    for caps in re.captures_iter(source) {
+        let row = if caps.len() > 1 {
+            (1..caps.len()).map(|i| caps.get(i).map(|m| m.as_str().to_string())).collect()
+        } else {
+            vec![caps.get(0).map(|m| m.as_str().to_string())]
+        };
+        out.push(row);
+        if !global {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// `string_to_array(source, delimiter [, null_string])` /
+/// `string_to_table`: a NULL delimiter splits into characters, an empty
+/// one keeps the string whole; an empty source gives no elements; a piece
+/// equal to `null_string` is NULL.
+pub fn string_split(source: &str, delimiter: Option<&str>, null_string: Option<&str>) -> Vec<Option<String>> {
+    if source.is_empty() {
+        return Vec::new();
+    }
+    let pieces: Vec<String> = match delimiter {
+        None => source.chars().map(|c| c.to_string()).collect(),
+        Some("") => vec![source.to_string()],
+        Some(d) => source.split(d).map(str::to_string).collect(),
+    };
+    pieces.into_iter().map(|p| if Some(p.as_str()) == null_string { None } else { Some(p) }).collect()
+}

@@ -40,6 +40,12 @@ pub enum TableFunc {
     JsonbEach { text: bool },
     /// `jsonb_object_keys`: each key of an object.
     JsonbObjectKeys,
+    /// `regexp_split_to_table(string, pattern [, flags])`.
+    RegexpSplit,
+    /// `string_to_table(string, delimiter [, null_string])`.
+    StringToTable,
+    /// `regexp_matches(string, pattern [, flags])`: one text[] per match.
+    RegexpMatches,
 }
 
 impl TableFunc {
@@ -172,6 +178,25 @@ impl TableFunc {
                     return Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a non-object")));
                 };
                 Ok(fields.iter().map(|(k, v)| vec![Datum::Text(k.clone()), json_value(v, *text)]).collect())
+            }
+            TableFunc::RegexpSplit => {
+                let (Some(Datum::Text(s)), Some(Datum::Text(p))) = (args.first(), args.get(1)) else { return Ok(vec![]) };
+                let flags = args.get(2).and_then(|f| f.as_str()).unwrap_or("");
+                Ok(crate::like::regexp_split(s, p, flags)?.into_iter().map(|piece| vec![Datum::Text(piece)]).collect())
+            }
+            TableFunc::StringToTable => {
+                let Some(Datum::Text(s)) = args.first() else { return Ok(vec![]) };
+                let delimiter = args.get(1).and_then(|d| d.as_str());
+                let null_string = args.get(2).and_then(|d| d.as_str());
+                Ok(crate::like::string_split(s, delimiter, null_string).into_iter().map(|p| vec![p.map_or(Datum::Null, Datum::Text)]).collect())
+            }
+            TableFunc::RegexpMatches => {
+                let (Some(Datum::Text(s)), Some(Datum::Text(p))) = (args.first(), args.get(1)) else { return Ok(vec![]) };
+                let flags = args.get(2).and_then(|f| f.as_str()).unwrap_or("");
+                Ok(crate::like::regexp_matches(s, p, flags)?
+                    .into_iter()
+                    .map(|groups| vec![Datum::Array(groups.into_iter().map(|g| g.map_or(Datum::Null, Datum::Text)).collect())])
+                    .collect())
             }
             TableFunc::JsonbObjectKeys => {
                 let Some(Datum::Jsonb(value)) = args.first() else { return Ok(vec![]) };

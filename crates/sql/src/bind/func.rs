@@ -562,6 +562,14 @@ impl Binder<'_> {
                 }
                 call(if name == "concat" { Func::Concat } else { Func::ConcatWs }, out, text)
             }
+            "string_to_array" if n == 2 || n == 3 => {
+                let out = if n == 2 { coerce_all!(text, text) } else { coerce_all!(text, text, text) };
+                call(Func::StringToArray, out, DataType::Array(Box::new(DataType::Text)))
+            }
+            "regexp_split_to_array" if n == 2 || n == 3 => {
+                let out = if n == 2 { coerce_all!(text, text) } else { coerce_all!(text, text, text) };
+                call(Func::RegexpSplitToArray, out, DataType::Array(Box::new(DataType::Text)))
+            }
             "translate" => {
                 let out = coerce_all!(text, text, text);
                 call(Func::Translate, out, text)

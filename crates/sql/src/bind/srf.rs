@@ -29,6 +29,9 @@ pub(crate) fn is_set_returning(name: &str) -> bool {
             | "jsonb_each"
             | "jsonb_each_text"
             | "jsonb_object_keys"
+            | "regexp_split_to_table"
+            | "string_to_table"
+            | "regexp_matches"
     )
 }
 
@@ -127,6 +130,18 @@ impl Binder<'_> {
                     _ => (TableFunc::JsonbObjectKeys, vec![DataType::Text]),
                 };
                 Ok((func, vec![a], types))
+            }
+            "regexp_split_to_table" | "string_to_table" | "regexp_matches" if args.len() == 2 || args.len() == 3 => {
+                let mut out = Vec::new();
+                for (e, t) in args {
+                    out.push(self.coerce(e, &t, &DataType::Text, CastContext::Implicit)?);
+                }
+                let (func, ty) = match name {
+                    "regexp_split_to_table" => (TableFunc::RegexpSplit, DataType::Text),
+                    "string_to_table" => (TableFunc::StringToTable, DataType::Text),
+                    _ => (TableFunc::RegexpMatches, DataType::Array(Box::new(DataType::Text))),
+                };
+                Ok((func, out, vec![ty]))
             }
             "pg_partition_ancestors" if args.len() == 1 => {
                 let mut it = args.into_iter();
