@@ -56,6 +56,11 @@ pub enum BinaryOp {
     Like { case_insensitive: bool, negated: bool },
     /// `~`, `~*`, `!~`, `!~*`.
     RegexMatch { case_insensitive: bool, negated: bool },
+    /// Array `@>` (or, `contained_by`, `<@`): every non-NULL element of
+    /// the contained array equals one of the other; NULLs never match.
+    ArrayContains { contained_by: bool },
+    /// Array `&&`: the arrays share a non-NULL element.
+    ArrayOverlap,
     /// jsonb operators.
     Json(crate::jsonb_ops::JsonOp),
 }
@@ -457,6 +462,16 @@ pub fn eval_binary(op: BinaryOp, l: Datum, r: Datum, ctx: &EvalContext<'_>) -> R
             };
             let m = like::like_match(s, p, Some('\\'), case_insensitive)?;
             Ok(Bool(m != negated))
+        }
+        BinaryOp::ArrayContains { contained_by } => {
+            let (Array(a), Array(b)) = (&l, &r) else { return Ok(Null) };
+            let (outer, inner) = if contained_by { (b, a) } else { (a, b) };
+            let found = |x: &Datum| !x.is_null() && outer.iter().any(|y| !y.is_null() && compare(x, y) == Some(Ordering::Equal));
+            Ok(Bool(inner.iter().all(found)))
+        }
+        BinaryOp::ArrayOverlap => {
+            let (Array(a), Array(b)) = (&l, &r) else { return Ok(Null) };
+            Ok(Bool(a.iter().any(|x| !x.is_null() && b.iter().any(|y| !y.is_null() && compare(x, y) == Some(Ordering::Equal)))))
         }
         BinaryOp::RegexMatch { case_insensitive, negated } => {
             let (Text(s), Text(p)) = (&l, &r) else {

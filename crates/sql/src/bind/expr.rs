@@ -473,6 +473,7 @@ impl Binder<'_> {
             B::QuestionPipe => BinaryOp::Json(JsonOp::HasAnyKey),
             B::QuestionAnd => BinaryOp::Json(JsonOp::HasAllKeys),
             B::HashMinus => return Err(Error::unsupported("operator #-")),
+            B::PGOverlap => BinaryOp::ArrayOverlap,
             B::PGCustomBinaryOperator(parts) => {
                 // OPERATOR(pg_catalog.~) and friends.
                 let symbol = parts.last().map(String::as_str).unwrap_or("");
@@ -529,10 +530,25 @@ impl Binder<'_> {
             BinaryOp::Sub if jsonish(&lt) => Some(JsonOp::Delete),
             _ => None,
         };
+        // Array containment and overlap: both sides of one array type.
+        let array_op = match op {
+            BinaryOp::Json(JsonOp::Contains) => Some(BinaryOp::ArrayContains { contained_by: false }),
+            BinaryOp::Json(JsonOp::ContainedBy) => Some(BinaryOp::ArrayContains { contained_by: true }),
+            BinaryOp::ArrayOverlap => Some(BinaryOp::ArrayOverlap),
+            _ => None,
+        };
+        if let Some(array_op) = array_op.filter(|_| matches!(lt, T::Array(_)) || matches!(rt, T::Array(_)) || op == BinaryOp::ArrayOverlap) {
+            let target = match (&lt, &rt) {
+                (T::Array(_), T::Unknown) => lt.clone(),
+                (T::Unknown, T::Array(_)) => rt.clone(),
+                (T::Array(_), T::Array(_)) => comparison_type(&lt, &rt).ok_or_else(|| undefined(&lt, &rt))?,
+                _ => return Err(undefined(&lt, &rt)),
+            };
+            let l = self.coerce(l, &lt, &target, CastContext::Implicit)?;
+            let r = self.coerce(r, &rt, &target, CastContext::Implicit)?;
+            return Ok((ScalarExpr::Binary { op: array_op, left: Box::new(l), right: Box::new(r) }, T::Bool));
+        }
         if let Some(j) = json_op {
-            if matches!(j, JsonOp::Contains | JsonOp::ContainedBy) && matches!(lt, T::Array(_)) {
-                return Err(Error::unsupported("array containment operators"));
-            }
             if !(jsonish(&lt) || lt == T::Unknown) {
                 return Err(undefined(&lt, &rt));
             }
@@ -1090,6 +1106,9 @@ fn op_symbol(op: BinaryOp) -> &'static str {
         BinaryOp::Like { negated: false, case_insensitive: true } => "~~*",
         BinaryOp::Like { negated: true, case_insensitive: true } => "!~~*",
         BinaryOp::RegexMatch { .. } => "~",
+        BinaryOp::ArrayContains { contained_by: false } => "@>",
+        BinaryOp::ArrayContains { contained_by: true } => "<@",
+        BinaryOp::ArrayOverlap => "&&",
         BinaryOp::Json(j) => match j {
             JsonOp::Get => "->",
             JsonOp::GetText => "->>",
