@@ -165,24 +165,8 @@ fn has_backreference(pattern: &str) -> bool {
 /// replacement, `\1`..`\9` insert capture groups, `\&` the whole match,
 /// `\\` a backslash, as in PostgreSQL.
 pub fn regexp_replace(source: &str, pattern: &str, replacement: &str, flags: &str) -> Result<String> {
-    let mut global = false;
-    let mut case_insensitive = false;
-    for f in flags.chars() {
-        match f {
-            'g' => global = true,
-            'i' => case_insensitive = true,
-            'c' => case_insensitive = false,
-            other => {
-                return Err(Error::new(
-                    SqlState::InvalidParameterValue,
-                    format!("invalid regular expression option: \"{other}\""),
-                ))
-            }
-        }
-    }
-    let re = compiled(pattern, case_insensitive).map_err(|e| {
-        Error::new(SqlState::InvalidRegularExpression, format!("invalid regular expression: {e}"))
-    })?;
+    let (global, case_insensitive) = regexp_flags(flags)?;
+    let re = compiled_or_error(pattern, case_insensitive)?;
     let expand = |caps: &regex::Captures<'_>| -> String {
         let mut out = String::new();
         let mut chars = replacement.chars().peekable();
@@ -302,9 +286,9 @@ pub fn similar_to_regex(pattern: &str, escape: Option<char>) -> String {
     out
 }
 
-/// The flags of the regexp_* functions: `g` (every match) and `i`
-/// (ignore case); others are 22023 as in PostgreSQL.
-fn regexp_flags(flags: &str, function: &str) -> Result<(bool, bool)> {
+/// The flags of the regexp_* functions: `g` (every match) and `i` or `c`
+/// (ignore case or not); others are 22023 as in PostgreSQL.
+fn regexp_flags(flags: &str) -> Result<(bool, bool)> {
     let (mut global, mut case_insensitive) = (false, false);
     for f in flags.chars() {
         match f {
@@ -312,8 +296,7 @@ fn regexp_flags(flags: &str, function: &str) -> Result<(bool, bool)> {
             'i' => case_insensitive = true,
             'c' => case_insensitive = false,
             other => {
-                return Err(Error::new(SqlState::InvalidParameterValue, format!("invalid regular expression option: \"{other}\""))
-                    .with_hint(format!("The {function} function does not support this option.")))
+                return Err(Error::new(SqlState::InvalidParameterValue, format!("invalid regular expression option: \"{other}\"")))
             }
         }
     }
@@ -329,7 +312,7 @@ fn compiled_or_error(pattern: &str, case_insensitive: bool) -> Result<regex::Reg
 /// matches; as in PostgreSQL, an empty match at the start or end of the
 /// string or right after the previous match does not split.
 pub fn regexp_split(source: &str, pattern: &str, flags: &str) -> Result<Vec<String>> {
-    let (global, case_insensitive) = regexp_flags(flags, "regexp_split_to_array()")?;
+    let (global, case_insensitive) = regexp_flags(flags)?;
     if global {
         return Err(Error::new(SqlState::InvalidParameterValue, "regexp_split_to_array() does not support the \"global\" option"));
     }
@@ -351,7 +334,7 @@ pub fn regexp_split(source: &str, pattern: &str, flags: &str) -> Result<Vec<Stri
 /// match with `g`), its capture groups (NULL for one that took no part),
 /// or the whole match when the pattern has no groups.
 pub fn regexp_matches(source: &str, pattern: &str, flags: &str) -> Result<Vec<Vec<Option<String>>>> {
-    let (global, case_insensitive) = regexp_flags(flags, "regexp_matches()")?;
+    let (global, case_insensitive) = regexp_flags(flags)?;
     let re = compiled_or_error(pattern, case_insensitive)?;
     let mut out = Vec::new();
     for caps in re.captures_iter(source) {

@@ -332,6 +332,21 @@ impl Binder<'_> {
         Ok(combined)
     }
 
+    /// A set-returning call of the select list with its arguments bound
+    /// over `scope`: its name, function, arguments and column types.
+    fn bind_srf_call(&mut self, f: &ast::Function, scope: &Scope) -> Result<(String, TableFunc, Vec<ScalarExpr>, Vec<DataType>)> {
+        let name = names::object_name(&f.name).pop().unwrap_or_default();
+        let ast::FunctionArguments::List(list) = &f.args else {
+            return Err(Error::unsupported(format!("{name} without arguments")));
+        };
+        let mut bound = Vec::new();
+        for a in super::query::function_arg_exprs(&list.args)? {
+            bound.push(self.bind_expr(a, scope)?);
+        }
+        let (func, args, types) = self.bind_srf(&name, bound)?;
+        Ok((name, func, args, types))
+    }
+
     /// Plans the set-returning calls of a select list: every item that is
     /// such a call, or a field of one (`(_pg_expandarray(a)).n`), becomes
     /// columns of one zipped FlatMap over the FROM output. Returns the new
@@ -365,15 +380,7 @@ impl Binder<'_> {
                 let mut nested = Vec::new();
                 nested_srf_calls(expr, &mut nested);
                 for f in nested {
-                    let name = names::object_name(&f.name).pop().unwrap_or_default();
-                    let ast::FunctionArguments::List(list) = &f.args else {
-                        return Err(Error::unsupported(format!("{name} without arguments")));
-                    };
-                    let mut bound = Vec::new();
-                    for a in super::query::function_arg_exprs(&list.args)? {
-                        bound.push(self.bind_expr(a, &scope)?);
-                    }
-                    let (func, args, types) = self.bind_srf(&name, bound)?;
+                    let (name, func, args, types) = self.bind_srf_call(f, &scope)?;
                     if types.len() != 1 {
                         return Err(Error::unsupported(format!("{name}() inside an expression")));
                     }
@@ -394,15 +401,7 @@ impl Binder<'_> {
                 values.push(None);
                 continue;
             };
-            let name = names::object_name(&f.name).pop().unwrap_or_default();
-            let ast::FunctionArguments::List(list) = &f.args else {
-                return Err(Error::unsupported(format!("{name} without arguments")));
-            };
-            let mut bound = Vec::new();
-            for a in super::query::function_arg_exprs(&list.args)? {
-                bound.push(self.bind_expr(a, &scope)?);
-            }
-            let (func, args, types) = self.bind_srf(&name, bound)?;
+            let (name, func, args, types) = self.bind_srf_call(f, &scope)?;
             let first = next;
             next += types.len();
             for (k, ty) in types.iter().enumerate() {
