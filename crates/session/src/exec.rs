@@ -783,7 +783,7 @@ impl Session {
                     ));
                 }
                 if let Some(seq) = &sequence {
-                    self.create_sequence(txn, &rel.schema.clone(), &seq.name, &seq, Some((rel.oid, rel.columns.len())));
+                    self.create_sequence(txn, &rel.schema.clone(), &seq.name, seq, Some((rel.oid, rel.columns.len())));
                 }
                 rel.columns.push(ColumnDef::from_info(&column));
                 self.replace_relation(txn, rel.clone())?;

@@ -52,6 +52,8 @@ pub struct Session {
     /// recorded by `StateSource`; a SERIALIZABLE transaction checks them
     /// at commit.
     reads: parking_lot::Mutex<std::collections::BTreeSet<u32>>,
+    /// Whether `reads` is being kept (the transaction is SERIALIZABLE).
+    reads_wanted: AtomicBool,
 }
 
 /// An open cursor: its remaining rows.
@@ -108,6 +110,7 @@ impl Session {
             pending_settings: Default::default(),
             implicit_remaining: 0,
             reads: Default::default(),
+            reads_wanted: AtomicBool::new(false),
         })
     }
 
@@ -122,6 +125,7 @@ impl Session {
             .unwrap_or_default();
         txn.read_only = self.settings.get("default_transaction_read_only") == Some("on");
         self.reads.lock().clear();
+        self.want_reads(txn.isolation);
         txn
     }
 
@@ -143,11 +147,30 @@ impl Session {
         }
     }
 
-    /// Records that the running statement read `oid` (a table or view).
+    /// Records that the running statement read `oid` (a table or view),
+    /// when the transaction is SERIALIZABLE (the only level that checks
+    /// its reads); other statements pay one relaxed load.
     pub(crate) fn note_read(&self, oid: u32) {
-        if self.txn.as_ref().is_none_or(|t| t.isolation == IsolationLevel::Serializable) {
+        if self.reads_wanted.load(Ordering::Relaxed) {
             self.reads.lock().insert(oid);
         }
+    }
+
+    /// Whether scans should record their reads: set whenever a transaction
+    /// begins or its level changes.
+    fn want_reads(&self, isolation: IsolationLevel) {
+        self.reads_wanted.store(isolation == IsolationLevel::Serializable, Ordering::Relaxed);
+    }
+
+    /// SET TRANSACTION's modes for the open transaction block (outside one
+    /// PostgreSQL only warns, and nothing changes).
+    fn set_transaction_modes(&mut self, modes: &TransactionModes) -> Result<()> {
+        if let Some(txn) = self.txn.as_mut().filter(|t| t.explicit) {
+            apply_modes(txn, modes)?;
+            let isolation = txn.isolation;
+            self.want_reads(isolation);
+        }
+        Ok(())
     }
 
     /// The state statements read: the transaction's working copy or the
@@ -297,9 +320,7 @@ impl Session {
                     })?;
                     TransactionModes { isolation: None, read_only: Some(on) }
                 };
-                if let Some(txn) = self.txn.as_mut().filter(|t| t.explicit) {
-                    apply_modes(txn, &modes)?;
-                }
+                self.set_transaction_modes(&modes)?;
                 Ok(ExecuteResult::Command { tag: "SET".into() })
             }
             Plan::Set { name, value, .. } => {
@@ -466,6 +487,7 @@ impl Session {
                 }
                 let mut txn = self.begin_txn(true);
                 apply_modes(&mut txn, &modes)?;
+                self.want_reads(txn.isolation);
                 self.txn = Some(txn);
                 cmd("BEGIN")
             }
@@ -481,9 +503,7 @@ impl Session {
             }
             TransactionPlan::SetModes { modes, session: false } => {
                 // Outside a block PostgreSQL only warns (25P01).
-                if let Some(txn) = self.txn.as_mut().filter(|t| t.explicit) {
-                    apply_modes(txn, &modes)?;
-                }
+                self.set_transaction_modes(&modes)?;
                 cmd("SET")
             }
             TransactionPlan::Commit => {
@@ -633,7 +653,7 @@ impl Session {
     /// Commits the implicit transaction of the extended protocol, if one
     /// is open (at Sync, or when a simple Query interrupts the sequence).
     fn commit_implicit(&mut self) -> Result<()> {
-        if self.implicit_remaining > 0 || !self.txn.as_ref().is_some_and(|t| !t.explicit) {
+        if self.implicit_remaining > 0 || self.txn.as_ref().is_none_or(|t| t.explicit) {
             return Ok(());
         }
         self.cursors.retain(|_, c| c.options.hold);
