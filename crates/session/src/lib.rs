@@ -17,6 +17,7 @@
 
 mod api;
 pub mod catalog;
+pub mod clock;
 mod constraints;
 mod copy;
 mod exec;

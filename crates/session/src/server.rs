@@ -56,6 +56,8 @@ pub struct Server {
     pub(crate) locks: Arc<crate::locks::LockManager>,
     /// The dataflow engine maintaining materialized views.
     pub(crate) views: crate::views::Views,
+    /// The latest commit, for subscription cursors and sinks to wait on.
+    pub(crate) clock: crate::clock::CommitClock,
 }
 
 impl Server {
@@ -126,6 +128,7 @@ impl Server {
         let state = DbState { catalog: Arc::new(catalog), tables, ts: loaded.last_ts };
         let views = crate::views::Views::start(config.workers, &state)
             .map_err(|e| StartupError { message: format!("cannot start the dataflow engine: {}", e.message) })?;
+        let clock = crate::clock::CommitClock::new(state.ts);
         let server = Arc::new(Server {
             config,
             state: RwLock::new(state),
@@ -139,6 +142,7 @@ impl Server {
             storage_failed: AtomicBool::new(false),
             locks: Arc::new(crate::locks::LockManager::default()),
             views,
+            clock,
         });
         if fresh {
             // Persist the bootstrap catalog so the databases exist durably.
@@ -327,6 +331,7 @@ impl Server {
         // Views learn the commit before any reader can see its timestamp.
         self.views.commit(&current, &new_state, &txn.writes, &txn.truncated);
         *self.state.write() = new_state;
+        self.clock.advance(ts);
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use freshet_common::{DataType, Datum, Error, Result, Row, SqlState, TimestampTz}
 use freshet_compute::{DataSource, Executor};
 use freshet_expr::{SequenceAccess, TableRef};
 use freshet_sql::plan::{IsolationLevel, OutputColumn, TransactionModes, TransactionPlan};
-use freshet_sql::{Binder, Catalog, Plan, RelationInfo, Statement};
+use freshet_sql::{Binder, Catalog, Command, Plan, RelationInfo, Statement};
 use tracing::debug;
 
 use crate::api::{CancelHandle, Column, ConnectParams, CopyInRequest, ExecuteResult, Prepared, SessionApi, TransactionStatus};
@@ -21,7 +21,7 @@ use crate::txn::Txn;
 
 /// A statement as stored in a [`Prepared`].
 pub(crate) struct PreparedStatement {
-    pub ast: Option<Statement>,
+    pub ast: Option<Command>,
 }
 
 /// A client session.
@@ -190,10 +190,10 @@ impl Session {
     }
 
     /// Binds `stmt` against `state`.
-    pub(crate) fn bind(&self, stmt: &Statement, state: &DbState, params: &[DataType]) -> Result<(Plan, Vec<DataType>)> {
+    pub(crate) fn bind(&self, stmt: &Command, state: &DbState, params: &[DataType]) -> Result<(Plan, Vec<DataType>)> {
         let catalog = BindCatalog { state, session: self };
         let mut binder = Binder::new(&catalog, params.to_vec(), self.settings.text_context());
-        let plan = binder.bind_statement(stmt)?;
+        let plan = binder.bind_command(stmt)?;
         Ok((plan, binder.param_types()))
     }
 
@@ -204,7 +204,7 @@ impl Session {
         let (Some(stmt), true) = (statements.pop(), statements.is_empty()) else {
             return Err(Error::internal("a materialized view's definition is not one statement"));
         };
-        match self.bind(&stmt, state, &[])?.0 {
+        match self.bind(&Command::Sql(stmt), state, &[])?.0 {
             Plan::Query(q) => self.run_query(&q.expr, state, &[]),
             _ => Err(Error::internal("a materialized view's definition is not a query")),
         }
@@ -222,9 +222,9 @@ impl Session {
     }
 
     /// Executes one statement with its parameters.
-    fn execute_statement(&mut self, stmt: &Statement, params: &[Datum], param_types: &[DataType]) -> Result<ExecuteResult> {
+    fn execute_statement(&mut self, command: &Command, params: &[Datum], param_types: &[DataType]) -> Result<ExecuteResult> {
         if self.failed {
-            let allowed = matches!(stmt, Statement::Rollback { .. } | Statement::Commit { .. });
+            let allowed = matches!(command.sql(), Some(Statement::Rollback { .. } | Statement::Commit { .. }));
             if !allowed {
                 return Err(Error::new(
                     SqlState::InFailedSqlTransaction,
@@ -236,14 +236,16 @@ impl Session {
         // Transaction control, SET and SHOW take no snapshot (SET
         // TRANSACTION ISOLATION LEVEL may follow them).
         let controls_transaction = matches!(
-            stmt,
-            Statement::Rollback { .. }
-                | Statement::Commit { .. }
-                | Statement::Savepoint { .. }
-                | Statement::ReleaseSavepoint { .. }
-                | Statement::StartTransaction { .. }
-                | Statement::Set(_)
-                | Statement::ShowVariable { .. }
+            command.sql(),
+            Some(
+                Statement::Rollback { .. }
+                    | Statement::Commit { .. }
+                    | Statement::Savepoint { .. }
+                    | Statement::ReleaseSavepoint { .. }
+                    | Statement::StartTransaction { .. }
+                    | Statement::Set(_)
+                    | Statement::ShowVariable { .. }
+            )
         );
         if !controls_transaction {
             if let Some(mut txn) = self.txn.take() {
@@ -253,7 +255,7 @@ impl Session {
             }
         }
         let state = self.read_state();
-        let (plan, _) = self.bind(stmt, &state, param_types)?;
+        let (plan, _) = self.bind(command, &state, param_types)?;
         if self.txn.as_ref().is_some_and(|t| t.read_only) {
             if let Some(command) = write_command(&plan) {
                 return Err(Error::new(
@@ -691,7 +693,7 @@ impl SessionApi for Session {
 
     fn prepare_simple(&mut self, sql: &str) -> Result<Vec<Prepared>, Error> {
         self.commit_implicit()?;
-        let stmts = freshet_sql::parse_statements(sql).inspect_err(|_| self.note_error())?;
+        let stmts = freshet_sql::parse_commands(sql).inspect_err(|_| self.note_error())?;
         // Several statements outside a transaction block form one implicit
         // transaction, unless they manage transactions themselves.
         self.implicit_remaining = 0;
@@ -712,7 +714,7 @@ impl SessionApi for Session {
 
     fn prepare(&mut self, sql: &str, param_types: &[u32]) -> Result<Prepared, Error> {
         let result = (|| {
-            let mut stmts = freshet_sql::parse_statements(sql)?;
+            let mut stmts = freshet_sql::parse_commands(sql)?;
             if stmts.len() > 1 {
                 return Err(Error::syntax("cannot insert multiple commands into a prepared statement"));
             }
@@ -1230,7 +1232,8 @@ impl SequenceAccess for SessionSequences<'_> {
 
 /// Whether `stmt` manages transactions itself (or cannot run inside one),
 /// so that it must not be wrapped in an implicit transaction.
-fn controls_transactions(stmt: &Statement) -> bool {
+fn controls_transactions(command: &Command) -> bool {
+    let Some(stmt) = command.sql() else { return false };
     matches!(
         stmt,
         Statement::StartTransaction { .. }

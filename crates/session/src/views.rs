@@ -169,6 +169,18 @@ impl Views {
         Ok(expand(contents))
     }
 
+    /// The changes of a materialized view at the times in `(after, upto]`
+    /// (see `ViewReader::changes`): `(row, time, diff)` ordered by time.
+    pub fn changes(&self, oid: u32, name: &str, after: u64, upto: u64) -> Result<Vec<(Row, u64, isize)>> {
+        self.reader.changes(self.installed(oid, name)?, after, upto)
+    }
+
+    /// The oldest time after which a materialized view's changes are kept.
+    pub fn history_since(&self, oid: u32, name: &str) -> Result<u64> {
+        let id = self.installed(oid, name)?;
+        self.reader.since(id).ok_or_else(|| Error::internal(format!("view {} has no output", id.0)))
+    }
+
     /// Whether the view's dataflow runs (it does once the transaction that
     /// created it has committed).
     pub fn is_installed(&self, oid: u32) -> bool {

@@ -17,9 +17,10 @@ pub mod names;
 pub mod optimize;
 pub mod parse;
 pub mod plan;
+pub mod streaming;
 pub mod typing;
 
 pub use bind::Binder;
 pub use catalog::{Catalog, ColumnInfo, RelationInfo, RelationKind};
-pub use parse::{parse_statements, Statement};
+pub use parse::{parse_commands, parse_statements, Command, Statement};
 pub use plan::Plan;

@@ -6,8 +6,59 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+use crate::streaming::StreamingStatement;
+
 /// A parsed statement (sqlparser's AST).
 pub type Statement = sqlparser::ast::Statement;
+
+/// A statement a client sent: ordinary SQL (sqlparser's AST) or a
+/// streaming statement sqlparser does not know.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Sql(Statement),
+    Streaming(StreamingStatement),
+}
+
+impl Command {
+    /// The ordinary SQL statement, if this is one.
+    pub fn sql(&self) -> Option<&Statement> {
+        match self {
+            Command::Sql(s) => Some(s),
+            Command::Streaming(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::Sql(s) => write!(f, "{s}"),
+            Command::Streaming(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// Parses what a client sent into commands: streaming statements
+/// (`crate::streaming`) by their own parser, everything else as
+/// [`parse_statements`] does. Text with no streaming statement goes to
+/// [`parse_statements`] whole, unchanged.
+pub fn parse_commands(sql: &str) -> Result<Vec<Command>> {
+    let pieces = match crate::streaming::split_statements(sql) {
+        Some(pieces) if pieces.iter().any(|p| crate::streaming::is_streaming(p)) => pieces,
+        _ => return Ok(parse_statements(sql)?.into_iter().map(Command::Sql).collect()),
+    };
+    let mut commands = Vec::new();
+    for piece in pieces {
+        let text = crate::streaming::tokens_to_sql(&piece);
+        if crate::streaming::is_streaming(&piece) {
+            let statement = crate::streaming::parse_streaming(&text).map_err(map_parse_error)?;
+            commands.push(Command::Streaming(statement));
+        } else {
+            commands.extend(parse_statements(&text)?.into_iter().map(Command::Sql));
+        }
+    }
+    Ok(commands)
+}
 
 /// The largest statement text accepted, in bytes. PostgreSQL's limit is
 /// 1 GiB per message; we stop parsing far earlier to bound memory.

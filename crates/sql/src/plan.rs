@@ -1,5 +1,6 @@
 //! Statement-level plans: what the session executes.
 
+use crate::streaming::{CursorStart, StreamingObjectKind};
 use freshet_common::DataType;
 use freshet_expr::{RelExpr, ScalarExpr};
 
@@ -358,6 +359,16 @@ pub enum Plan {
     CreateEnum { schema: String, name: String, labels: Vec<String> },
     /// `ALTER TYPE` of the enum type with OID `type_oid`.
     AlterEnum { type_oid: u32, action: AlterEnumAction },
+    /// CREATE SUBSCRIPTION to the materialized view `from`, keeping its
+    /// changes for `retention` (RisingWave's option; `None`: the default).
+    CreateSubscription { schema: String, name: String, from: u32, retention: Option<std::time::Duration>, if_not_exists: bool },
+    /// DROP SOURCE | SINK | SUBSCRIPTION.
+    DropStreaming { kind: StreamingObjectKind, names: Vec<(Option<String>, String)>, if_exists: bool, cascade: bool },
+    /// DECLARE name SUBSCRIPTION CURSOR FOR subscription.
+    DeclareSubscriptionCursor { name: String, subscription: (Option<String>, String), start: CursorStart },
+    /// FETCH count FROM a subscription cursor, waiting up to `timeout` for
+    /// `count` rows.
+    FetchSubscription { cursor: String, count: u64, timeout: std::time::Duration },
 }
 
 /// What an `ALTER TYPE` of an enum type does.

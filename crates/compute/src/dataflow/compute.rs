@@ -312,6 +312,25 @@ impl ViewReader {
         self.shared.read(id, time, Selection::FirstBetween(low, high))
     }
 
+    /// The changes of the view at the times in `(after, upto]`: each
+    /// `(row, time, diff)` with the diffs of a row at one time summed (and
+    /// left out when they cancel), ordered by time, then deletions before
+    /// insertions, then row. Waits as [`ViewReader::read`] does until the
+    /// workers have produced every update at or before `upto` (which must
+    /// be closed). Fails with 55000 when `after` is before the view's
+    /// compaction frontier (those changes are folded into its base: read
+    /// the contents again), and with the view's evaluation error when its
+    /// contents at `upto` are an error. O(changes in the range).
+    pub fn changes(&self, id: ViewId, after: Time, upto: Time) -> Result<Vec<(Row, Time, Diff)>> {
+        self.shared.changes(id, after, upto)
+    }
+
+    /// The oldest time whose changes the view still keeps (its compaction
+    /// frontier: changes after it can be read); `None` for an unknown view.
+    pub fn since(&self, id: ViewId) -> Option<Time> {
+        lock(&self.shared.state).views.get(&id).map(|v| v.since)
+    }
+
     /// The view's backfill progress (`None` for an unknown view).
     pub fn progress(&self, id: ViewId) -> Option<ViewProgress> {
         let state = lock(&self.shared.state);
@@ -432,6 +451,42 @@ impl Shared {
         self.changed.notify_all();
     }
 
+    fn changes(&self, id: ViewId, after: Time, upto: Time) -> Result<Vec<(Row, Time, Diff)>> {
+        let view = self.wait_until_complete(id, upto)?;
+        let Some(output) = view.views.get(&id) else {
+            return Err(Error::internal(format!("view {} does not exist", id.0)));
+        };
+        if after < output.since {
+            return Err(Error::new(
+                freshet_common::SqlState::ObjectNotInPrerequisiteState,
+                format!("the changes after time {after} are no longer kept (the oldest kept follow time {})", output.since),
+            ));
+        }
+        output.changes(id, after, upto)
+    }
+
+    /// Waits until every worker has produced view `id`'s output at or
+    /// before `time` (a closed time), returning the locked state.
+    fn wait_until_complete(&self, id: ViewId, time: Time) -> Result<MutexGuard<'_, SharedState>> {
+        let mut state = lock(&self.state);
+        if time >= state.upper {
+            return Err(Error::internal(format!(
+                "view read at time {time}, which is not closed yet (inputs are open from {})",
+                state.upper
+            )));
+        }
+        loop {
+            let view = state.views.get(&id).ok_or_else(|| Error::internal(format!("view {} does not exist", id.0)))?;
+            if view.frontiers.iter().all(|f| f.is_none_or(|f| f > time)) {
+                return Ok(state);
+            }
+            if state.stopped_workers > 0 {
+                return Err(Error::internal("a compute worker has stopped; views cannot be read"));
+            }
+            state = self.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
     fn read(&self, id: ViewId, time: Time, selection: Selection<'_>) -> Result<ViewContents> {
         let mut state = lock(&self.state);
         if time >= state.upper {
@@ -493,8 +548,8 @@ impl Shared {
 }
 
 impl ViewOutput {
-    /// The selected part of the contents at `time`.
-    fn contents_at(&self, id: ViewId, time: Time, selection: Selection<'_>) -> Result<ViewContents> {
+    /// Fails with the view's error at `time`, if its contents are one.
+    fn check_errors(&self, id: ViewId, time: Time) -> Result<()> {
         let mut errors = self.base_errors.clone();
         for (error, t, diff) in &self.pending_errors {
             if *t <= time {
@@ -510,6 +565,35 @@ impl ViewOutput {
             }
             return Err(error.0.clone());
         }
+        Ok(())
+    }
+
+    /// See [`ViewReader::changes`]; `after >= since`.
+    fn changes(&self, id: ViewId, after: Time, upto: Time) -> Result<Vec<(Row, Time, Diff)>> {
+        self.check_errors(id, upto)?;
+        let mut changes = Vec::new();
+        for (time, rows) in self.pending_times.range(after + 1..=upto) {
+            let rows: std::collections::BTreeSet<&Row> = rows.iter().collect();
+            let start = changes.len();
+            for row in rows {
+                let diff: Diff = self
+                    .pending
+                    .get(row)
+                    .map(|updates| updates.iter().filter(|(t, _)| t == time).map(|(_, d)| d).sum())
+                    .unwrap_or(0);
+                if diff != 0 {
+                    changes.push((row.clone(), *time, diff));
+                }
+            }
+            // Deletions first, each group in row order (a stable sort).
+            changes[start..].sort_by_key(|(_, _, diff)| *diff > 0);
+        }
+        Ok(changes)
+    }
+
+    /// The selected part of the contents at `time`.
+    fn contents_at(&self, id: ViewId, time: Time, selection: Selection<'_>) -> Result<ViewContents> {
+        self.check_errors(id, time)?;
         // Rows are ordered by their values, so each selection is a
         // contiguous range of `base` and of `pending`.
         fn range<'m, V>(map: &'m BTreeMap<Row, V>, selection: Selection<'m>) -> Box<dyn Iterator<Item = (&'m Row, &'m V)> + 'm> {

@@ -15,6 +15,7 @@ mod locking;
 mod misc;
 mod query;
 mod srf;
+mod streaming;
 mod types;
 mod window;
 pub mod scope;
@@ -108,6 +109,14 @@ impl<'a> Binder<'a> {
     }
 
     /// Binds a statement into a plan.
+    /// Binds a client's command: ordinary SQL or a streaming statement.
+    pub fn bind_command(&mut self, command: &crate::Command) -> Result<Plan> {
+        match command {
+            crate::Command::Sql(stmt) => self.bind_statement(stmt),
+            crate::Command::Streaming(stmt) => self.bind_streaming(stmt),
+        }
+    }
+
     pub fn bind_statement(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         use ast::Statement as S;
         match stmt {

@@ -1,0 +1,105 @@
+//! Binding streaming statements (`crate::streaming`): names resolved
+//! against the catalog, options checked, into [`Plan`]s the session runs.
+
+use freshet_common::{Error, Result, SqlState};
+
+use super::Binder;
+use crate::catalog::RelationKind;
+use crate::names;
+use crate::plan::Plan;
+use crate::streaming::{StreamingStatement, WithOptions};
+
+impl Binder<'_> {
+    pub(crate) fn bind_streaming(&mut self, stmt: &StreamingStatement) -> Result<Plan> {
+        match stmt {
+            StreamingStatement::CreateSource(_) => Err(Error::unsupported("CREATE SOURCE")),
+            StreamingStatement::CreateSink(_) => Err(Error::unsupported("CREATE SINK")),
+            StreamingStatement::CreateSubscription(sub) => {
+                let (schema, name) = names::schema_and_name(&sub.name);
+                let schema = self.schema_for_create(schema)?;
+                let (from_schema, from_name) = names::schema_and_name(&sub.from);
+                let from = self
+                    .catalog
+                    .relation(from_schema.as_deref(), &from_name)
+                    .ok_or_else(|| Error::undefined_table(&from_name))?;
+                if !matches!(from.kind, RelationKind::MaterializedView { .. }) {
+                    return Err(Error::unsupported(format!(
+                        "a subscription to \"{from_name}\", which is not a materialized view (subscribe to a materialized view over it)"
+                    )));
+                }
+                let retention = retention_option(&sub.options)?;
+                Ok(Plan::CreateSubscription { schema, name, from: from.oid, retention, if_not_exists: sub.if_not_exists })
+            }
+            StreamingStatement::Drop { kind, names: objects, if_exists, cascade } => Ok(Plan::DropStreaming {
+                kind: *kind,
+                names: objects.iter().map(names::schema_and_name).collect(),
+                if_exists: *if_exists,
+                cascade: *cascade,
+            }),
+            StreamingStatement::DeclareSubscriptionCursor { name, subscription, start } => Ok(Plan::DeclareSubscriptionCursor {
+                name: name.clone(),
+                subscription: names::schema_and_name(subscription),
+                start: start.clone(),
+            }),
+            StreamingStatement::FetchWithTimeout { cursor, count, timeout } => {
+                let timeout = parse_duration(timeout).ok_or_else(|| {
+                    Error::new(SqlState::InvalidParameterValue, format!("invalid value for FETCH option \"timeout\": \"{timeout}\""))
+                })?;
+                Ok(Plan::FetchSubscription { cursor: cursor.clone(), count: *count, timeout })
+            }
+        }
+    }
+}
+
+/// The `retention` option of a subscription, as a duration.
+fn retention_option(options: &WithOptions) -> Result<Option<std::time::Duration>> {
+    for (key, _) in &options.0 {
+        if key != "retention" {
+            return Err(Error::new(SqlState::InvalidParameterValue, format!("unrecognized subscription option \"{key}\"")));
+        }
+    }
+    options
+        .get("retention")
+        .map(|text| {
+            parse_duration(text).ok_or_else(|| {
+                Error::new(SqlState::InvalidParameterValue, format!("invalid value for option \"retention\": \"{text}\""))
+            })
+        })
+        .transpose()
+}
+
+/// A duration as RisingWave's options write it: a number with a unit
+/// (`500ms`, `1s`, `10 minutes`, `1D`, `2h`); a bare number is seconds.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let seconds = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        "ms" | "millisecond" | "milliseconds" => 0.001,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+        "h" | "hour" | "hours" => 3600.0,
+        "d" | "day" | "days" => 86400.0,
+        _ => return None,
+    };
+    let total = number * seconds;
+    (total.is_finite() && total >= 0.0 && total < 1e12).then(|| std::time::Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(parse_duration("1D"), Some(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10 minutes"), Some(Duration::from_secs(600)));
+        assert_eq!(parse_duration("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("-1s"), None);
+    }
+}
