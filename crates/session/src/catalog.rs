@@ -291,6 +291,24 @@ pub struct CatalogState {
     /// (Catalogs written before enum types existed read as empty.)
     #[serde(default)]
     pub types: BTreeMap<u32, TypeDef>,
+    /// Subscriptions (CREATE SUBSCRIPTION) by OID.
+    #[serde(default)]
+    pub subscriptions: BTreeMap<u32, SubscriptionDef>,
+}
+
+/// A subscription: a named change feed of a materialized view, read by
+/// subscription cursors (`crate::subscriptions`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionDef {
+    pub oid: u32,
+    pub database: String,
+    pub schema: String,
+    pub name: String,
+    /// The materialized view whose changes it feeds.
+    pub from: u32,
+    /// RisingWave's `retention` option in seconds, as given (changes are
+    /// kept for the last `HISTORY_COMMITS` commits whatever it says).
+    pub retention_secs: Option<u64>,
 }
 
 /// A user-defined type of a database: an enum type. Its array type is
@@ -344,6 +362,7 @@ impl CatalogState {
             relations: BTreeMap::new(),
             comments: Vec::new(),
             types: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
         };
         c.create_database(DEFAULT_DATABASE);
         c.create_database("postgres");

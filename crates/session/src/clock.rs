@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::{Condvar, Mutex};
 
 /// How many recent commits keep their wall-clock time.
-const WALL_TIMES_KEPT: usize = 4096;
+const WALL_TIMES_KEPT: usize = crate::subscriptions::RETAINED_COMMITS_MAX as usize + 1;
 
 /// See the module comment.
 pub struct CommitClock {

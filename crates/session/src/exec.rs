@@ -9,6 +9,7 @@ use freshet_sql::plan::{
     AlterTableAction, CreateIndexPlan, CreateTablePlan, DeletePlan, InsertPlan, LockWait, ObjectKind, OnConflict, QueryPlan, Returning, RowLocking,
     UpdatePlan,
 };
+use freshet_sql::streaming::StreamingObjectKind;
 use freshet_sql::Plan;
 
 use crate::api::ExecuteResult;
@@ -312,6 +313,13 @@ impl Session {
                 self.alter_enum(txn, type_oid, action)?;
                 cmd("ALTER TYPE")
             }
+            Plan::CreateSubscription { schema, name, from, retention, if_not_exists } => {
+                self.create_subscription(txn, schema, name, from, retention, if_not_exists)
+            }
+            Plan::DropStreaming { kind: StreamingObjectKind::Subscription, names, if_exists, .. } => {
+                self.drop_subscriptions(txn, &names, if_exists)
+            }
+            Plan::DropStreaming { kind, .. } => Err(Error::unsupported(format!("DROP {}", kind.keyword()))),
             other => Err(Error::internal(format!("plan not executable as a write: {other:?}"))),
         }
     }
@@ -682,6 +690,15 @@ impl Session {
                     };
                     match rel {
                         Some(r) if wanted(&r) => {
+                            let subscriptions = crate::subscriptions::subscriptions_of(&txn.work, r.oid);
+                            if let (Some((_, sub)), false) = (subscriptions.first(), _cascade) {
+                                return Err(Error::new(
+                                    SqlState::DependentObjectsStillExist,
+                                    format!("cannot drop {kind_name} {} because other objects depend on it", r.name),
+                                )
+                                .with_detail(format!("subscription {sub} depends on {kind_name} {}", r.name))
+                                .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                            }
                             let views: Vec<(u32, String)> = txn
                                 .work
                                 .catalog
@@ -736,6 +753,7 @@ impl Session {
                             txn.work.tables.remove(&r.oid);
                             txn.writes.retain(|w| w.table != r.oid);
                             txn.structural = true;
+                            crate::subscriptions::drop_orphaned_subscriptions(txn);
                         }
                         Some(r) => {
                             return Err(Error::new(

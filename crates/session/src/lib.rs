@@ -27,6 +27,7 @@ pub mod server;
 pub mod session;
 pub mod settings;
 pub mod state;
+mod subscriptions;
 pub mod system;
 pub mod txn;
 mod types;

@@ -329,10 +329,28 @@ impl Server {
             return Err(storage_error(&e));
         }
         // Views learn the commit before any reader can see its timestamp.
-        self.views.commit(&current, &new_state, &txn.writes, &txn.truncated);
+        let keep_since = self.history_floor(&new_state);
+        self.views.commit(&current, &new_state, &txn.writes, &txn.truncated, keep_since);
         *self.state.write() = new_state;
         self.clock.advance(ts);
         Ok(())
+    }
+
+    /// The time after which views keep their changes, given `state` (just
+    /// committed): the last `HISTORY_COMMITS` commits, or the longest
+    /// `retention` of a subscription, but no more than
+    /// `RETAINED_COMMITS_MAX` commits.
+    fn history_floor(&self, state: &DbState) -> u64 {
+        use crate::subscriptions::RETAINED_COMMITS_MAX;
+        let default = state.ts.saturating_sub(crate::views::HISTORY_COMMITS);
+        let Some(secs) = state.catalog.subscriptions.values().filter_map(|s| s.retention_secs).max() else {
+            return default;
+        };
+        let oldest_allowed = state.ts.saturating_sub(RETAINED_COMMITS_MAX);
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let cutoff = now_ms.saturating_sub(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+        let by_time = self.clock.last_commit_at_or_before(cutoff).unwrap_or(oldest_allowed);
+        by_time.min(default).max(oldest_allowed)
     }
 
     /// Marks sequence state as needing persistence with the next commit.

@@ -38,7 +38,7 @@ pub struct Session {
     pub(crate) txn: Option<Txn>,
     /// Whether the explicit transaction failed (25P02 until ROLLBACK).
     failed: bool,
-    cancel: Arc<AtomicBool>,
+    pub(crate) cancel: Arc<AtomicBool>,
     /// Last nextval result per sequence (currval).
     currval: parking_lot::Mutex<std::collections::HashMap<u32, i64>>,
     /// Statements left in the implicit transaction of a multi-statement
@@ -48,6 +48,8 @@ pub struct Session {
     pending_settings: parking_lot::Mutex<Vec<(String, String)>>,
     /// Open cursors (DECLARE), materialized when declared.
     cursors: std::collections::HashMap<String, Cursor>,
+    /// Open subscription cursors (DECLARE ... SUBSCRIPTION CURSOR).
+    pub(crate) subscription_cursors: std::collections::HashMap<String, crate::subscriptions::SubscriptionCursor>,
     /// The tables (and materialized views) the open transaction has read,
     /// recorded by `StateSource`; a SERIALIZABLE transaction checks them
     /// at commit.
@@ -107,6 +109,7 @@ impl Session {
             cancel,
             currval: parking_lot::Mutex::new(Default::default()),
             cursors: Default::default(),
+            subscription_cursors: Default::default(),
             pending_settings: Default::default(),
             implicit_remaining: 0,
             reads: Default::default(),
@@ -195,6 +198,23 @@ impl Session {
         let mut binder = Binder::new(&catalog, params.to_vec(), self.settings.text_context());
         let plan = binder.bind_command(stmt)?;
         Ok((plan, binder.param_types()))
+    }
+
+    /// Whether a (query) cursor called `name` is open.
+    pub(crate) fn has_cursor(&self, name: &str) -> bool {
+        self.cursors.contains_key(name)
+    }
+
+    /// A materialized view's defining query bound over `state`.
+    pub(crate) fn bind_view_plan(&self, sql: &str, state: &DbState) -> Result<freshet_expr::RelExpr> {
+        let mut statements = freshet_sql::parse_statements(sql)?;
+        let (Some(stmt), true) = (statements.pop(), statements.is_empty()) else {
+            return Err(Error::internal("a materialized view's definition is not one statement"));
+        };
+        match self.bind(&Command::Sql(stmt), state, &[])?.0 {
+            Plan::Query(q) => Ok(q.expr),
+            _ => Err(Error::internal("a materialized view's definition is not a query")),
+        }
     }
 
     /// A materialized view's defining query evaluated over `state` (for a
@@ -359,6 +379,11 @@ impl Session {
                 self.cursors.insert(name, Cursor { columns: columns(&query.columns), rows: rows.into(), options, created });
                 Ok(ExecuteResult::Command { tag: "DECLARE CURSOR".into() })
             }
+            Plan::Fetch { name, count, move_only: false } if self.subscription_cursors.contains_key(&name) => {
+                self.fetch_subscription(&name, count.unwrap_or(u64::MAX), std::time::Duration::ZERO)
+            }
+            Plan::FetchSubscription { cursor, count, timeout } => self.fetch_subscription(&cursor, count, timeout),
+            Plan::DeclareSubscriptionCursor { name, subscription, start } => self.declare_subscription_cursor(name, subscription, start),
             Plan::Fetch { name, count, move_only } => {
                 let cursor = self.cursors.get_mut(&name).ok_or_else(|| {
                     Error::new(SqlState::InvalidCursorName, format!("cursor \"{name}\" does not exist"))
@@ -372,9 +397,12 @@ impl Session {
             }
             Plan::CloseCursor { name } => {
                 match name {
-                    None => self.cursors.clear(),
+                    None => {
+                        self.cursors.clear();
+                        self.subscription_cursors.clear();
+                    }
                     Some(n) => {
-                        if self.cursors.remove(&n).is_none() {
+                        if self.cursors.remove(&n).is_none() && self.subscription_cursors.remove(&n).is_none() {
                             return Err(Error::new(SqlState::InvalidCursorName, format!("cursor \"{n}\" does not exist")));
                         }
                     }
@@ -745,7 +773,12 @@ impl SessionApi for Session {
                 Plan::Delete(d) => d.returning.as_ref().map(|r| columns(&r.columns)),
                 Plan::Show { name } => Some(vec![Column { name: name.clone(), ty: DataType::Text, table_oid: 0, column_id: 0 }]),
                 Plan::Explain(_) => Some(vec![Column { name: "QUERY PLAN".into(), ty: DataType::Text, table_oid: 0, column_id: 0 }]),
-                Plan::Fetch { name, move_only: false, .. } => self.cursors.get(name).map(|c| c.columns.clone()),
+                Plan::Fetch { name, move_only: false, .. } => self
+                    .cursors
+                    .get(name)
+                    .map(|c| c.columns.clone())
+                    .or_else(|| self.subscription_cursors.get(name).map(|c| c.columns().to_vec())),
+                Plan::FetchSubscription { cursor, .. } => self.subscription_cursors.get(cursor).map(|c| c.columns().to_vec()),
                 _ => None,
             };
             Ok(Prepared { sql: sql.to_string(), param_types: types, columns: cols, plan: Arc::new(PreparedStatement { ast: Some(stmt) }) })

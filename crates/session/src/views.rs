@@ -23,7 +23,7 @@ use crate::state::DbState;
 use crate::txn::final_writes;
 
 /// How many commits of history views keep for readers of older snapshots.
-const HISTORY_COMMITS: u64 = 1024;
+pub(crate) const HISTORY_COMMITS: u64 = 1024;
 
 /// The engine and what has been installed in it.
 pub struct Views {
@@ -75,8 +75,10 @@ impl Views {
     }
 
     /// Applies a commit: its row changes to the tables the engine holds,
-    /// views created or dropped by it, and the new timestamp.
-    pub fn commit(&self, before: &DbState, after: &DbState, writes: &[crate::txn::Write], truncated: &[u32]) {
+    /// views created or dropped by it, and the new timestamp. Views keep
+    /// their changes after `keep_since` for readers of older snapshots and
+    /// subscription cursors.
+    pub fn commit(&self, before: &DbState, after: &DbState, writes: &[crate::txn::Write], truncated: &[u32], keep_since: u64) {
         let result = (|| -> Result<()> {
             let mut inner = self.inner.lock();
             let needed = needed_tables(after);
@@ -140,7 +142,7 @@ impl Views {
                     inner.install(after, mv)?;
                 }
             }
-            inner.compute.allow_compaction(after.ts.saturating_sub(HISTORY_COMMITS));
+            inner.compute.allow_compaction(keep_since.min(after.ts));
             Ok(())
         })();
         if let Err(e) = result {
