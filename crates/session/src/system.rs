@@ -274,6 +274,8 @@ pub static RELATIONS: &[SystemRelation] = &[
     rel!(PG, "freshet_jobs", 15_990, 'v', freshet_jobs,
         "job_id:int8 schema_name:name name:name kind:text status:text progress:float8 backfill_rows:int8 \
          started_at:timestamptz backfilled_at:timestamptz backfill_ms:int8"),
+    rel!(PG, "freshet_subscriptions", 15_991, 'v', freshet_subscriptions,
+        "oid:oid schema_name:name name:name relation_schema:name relation_name:name retention_seconds:int8"),
     rel!(PG, "pg_indexes", 12043, 'v', pg_indexes,
         "schemaname:name tablename:name indexname:name tablespace:name indexdef:text"),
     rel!(PG, "pg_proc", 1255, 'r', empty,
@@ -1632,6 +1634,28 @@ fn freshet_jobs(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
         ]);
     }
     Ok(rows)
+}
+
+/// `freshet_subscriptions`: the database's subscriptions (CREATE
+/// SUBSCRIPTION) with the materialized view each follows.
+fn freshet_subscriptions(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    Ok(ctx
+        .catalog
+        .subscriptions
+        .values()
+        .filter(|s| s.database == ctx.database)
+        .map(|s| {
+            let view = ctx.catalog.relations.get(&s.from);
+            vec![
+                Datum::Oid(s.oid),
+                text(&s.schema),
+                text(&s.name),
+                view.map(|v| text(&v.schema)).unwrap_or(Datum::Null),
+                view.map(|v| text(&v.name)).unwrap_or(Datum::Null),
+                s.retention_secs.map(|r| Datum::Int8(r as i64)).unwrap_or(Datum::Null),
+            ]
+        })
+        .collect())
 }
 
 /// The (start, increment) of the sequence owned by column `col` of `r`.

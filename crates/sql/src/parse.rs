@@ -619,7 +619,8 @@ fn normalize_lock_clauses(sql: &str) -> Option<String> {
 /// RisingWave-style commands: `FLUSH` (wait for pending view work: views
 /// are updated before a commit is acknowledged, so there is nothing to
 /// wait for), `SHOW MATERIALIZED VIEWS` and `SHOW TABLES` (names in the
-/// current schema), rewritten into statements sqlparser knows.
+/// current schema) and `SHOW SUBSCRIPTIONS`, rewritten into statements
+/// sqlparser knows.
 fn normalize_streaming_commands(sql: &str) -> Option<String> {
     let words: Vec<String> = sql.trim().trim_end_matches(';').split_whitespace().map(|w| w.to_lowercase()).collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -627,6 +628,9 @@ fn normalize_streaming_commands(sql: &str) -> Option<String> {
         ["flush"] => Some("SET freshet.flush = 'on'".to_string()),
         ["show", "materialized", "views"] => Some(
             "SELECT matviewname AS \"Name\" FROM pg_catalog.pg_matviews WHERE schemaname = current_schema() ORDER BY 1".to_string(),
+        ),
+        ["show", "subscriptions"] => Some(
+            "SELECT name AS \"Name\" FROM pg_catalog.freshet_subscriptions WHERE schema_name = current_schema() ORDER BY 1".to_string(),
         ),
         ["show", "tables"] => Some(
             "SELECT tablename AS \"Name\" FROM pg_catalog.pg_tables WHERE schemaname = current_schema() ORDER BY 1".to_string(),
