@@ -108,7 +108,12 @@ async fn cursors_replay_every_change() {
             .await
             .expect("view and subscription");
     }
+    // A subscription to the table itself (keyed by its primary key).
+    c.batch_execute("CREATE SUBSCRIPTION t_sub FROM t").await.expect("table subscription");
     let reader = server.connect().await;
+    reader.batch_execute("DECLARE t_cur SUBSCRIPTION CURSOR FOR t_sub FULL").await.expect("declare on table");
+    let mut table_replica = Replica::default();
+    table_replica.apply(&rows(&reader, "FETCH 1000 FROM t_cur").await);
     let mut replicas: Vec<Replica> = Vec::new();
     for (name, _) in VIEWS {
         // FULL: the current contents first.
@@ -141,6 +146,10 @@ async fn cursors_replay_every_change() {
                 c.batch_execute(s).await.expect("statement");
             }
         }
+        let fetched = rows(&reader, "FETCH 100000 FROM t_cur").await;
+        check_update_pairs(&fetched, 1);
+        table_replica.apply(&fetched);
+        assert_eq!(sorted(table_replica.rows()), sorted(rows(&c, "SELECT * FROM t").await), "batch {batch}: replica of t");
         for ((name, _), replica) in VIEWS.iter().zip(replicas.iter_mut()) {
             let fetched = rows(&reader, &format!("FETCH 100000 FROM {name}_cur")).await;
             if *name == "v_group" {
@@ -203,7 +212,9 @@ async fn fetch_waits_and_since_replays() {
     assert_eq!(err(reader.batch_execute("DECLARE x SUBSCRIPTION CURSOR FOR nosuch").await).as_deref(), Some("42704"));
     assert_eq!(err(reader.batch_execute("FETCH 1 FROM nosuch WITH (timeout = '1s')").await).as_deref(), Some("34000"));
     assert_eq!(err(reader.batch_execute("FETCH 1 FROM cur WITH (timeout = 'soon')").await).as_deref(), Some("22023"));
-    assert_eq!(err(c.batch_execute("CREATE SUBSCRIPTION s2 FROM t").await).as_deref(), Some("0A000"));
+    c.batch_execute("CREATE VIEW plain AS SELECT 1 AS one").await.expect("view");
+    assert_eq!(err(c.batch_execute("CREATE SUBSCRIPTION s2 FROM plain").await).as_deref(), Some("42809"));
+    assert_eq!(err(c.batch_execute("CREATE TEMPORARY TABLE tt (a int); CREATE SUBSCRIPTION s2 FROM tt").await).as_deref(), Some("0A000"));
     assert_eq!(err(c.batch_execute("CREATE SUBSCRIPTION sub FROM mv").await).as_deref(), Some("42710"));
     assert_eq!(err(c.batch_execute("DROP MATERIALIZED VIEW mv").await).as_deref(), Some("2BP01"));
     assert_eq!(err(c.batch_execute("CREATE SUBSCRIPTION s3 FROM mv WITH (colour = 'red')").await).as_deref(), Some("22023"));

@@ -14,9 +14,11 @@
 //! timeout allows.
 //!
 //! A delete and an insert of the same key at one commit are an update
-//! (`UpdateDelete` then `UpdateInsert`); the key is the view's GROUP BY
-//! columns when its query groups (found from its plan), otherwise there is
-//! none and every change is an `Insert` or a `Delete`.
+//! (`UpdateDelete` then `UpdateInsert`); the key is a table's primary key,
+//! or a view's GROUP BY columns when its query groups (found from its
+//! plan); otherwise there is none and every change is an `Insert` or a
+//! `Delete`. A subscription may follow a table: the engine then runs a
+//! pass-through dataflow over it (`Views::update_feeds`).
 //!
 //! History: the engine keeps a view's changes for the last 1024 commits,
 //! or for the longest `retention` of a subscription (at most
@@ -81,7 +83,11 @@ impl Session {
             }
             return Err(Error::new(SqlState::DuplicateObject, format!("subscription \"{name}\" already exists")));
         }
-        if !catalog.relations.get(&from).is_some_and(|r| matches!(r.kind, RelKind::MaterializedView { .. })) {
+        let followable = |r: &RelationDef| matches!(r.kind, RelKind::MaterializedView { .. } | RelKind::Table);
+        if catalog.relations.get(&from).is_some_and(|r| r.schema.starts_with("pg_temp_")) {
+            return Err(Error::unsupported("subscriptions to temporary tables"));
+        }
+        if !catalog.relations.get(&from).is_some_and(followable) {
             return Err(Error::undefined_table(&format!("{from}")));
         }
         let catalog = txn.work.catalog_mut();
@@ -216,6 +222,10 @@ impl Session {
     /// The columns whose equal values make a delete and an insert at one
     /// commit an update: the view's GROUP BY columns, when it groups.
     fn view_key(&self, view: &RelationDef, state: &DbState) -> Option<Vec<usize>> {
+        if matches!(view.kind, RelKind::Table) {
+            let key = view.primary_key();
+            return (!key.is_empty()).then_some(key);
+        }
         let RelKind::MaterializedView { sql, .. } = &view.kind else { return None };
         let plan = self.bind_view_plan(sql, state).ok()?;
         unique_key(&plan)

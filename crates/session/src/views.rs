@@ -40,6 +40,9 @@ struct Inner {
     backfill_rows: HashMap<u32, u64>,
     /// Tables whose contents the engine holds.
     fed: HashSet<u32>,
+    /// Table OID -> a dataflow passing the table's rows through, for
+    /// subscriptions to the table, with the column types it was built for.
+    feeds: HashMap<u32, (ViewId, Vec<freshet_common::DataType>)>,
 }
 
 impl Views {
@@ -49,7 +52,7 @@ impl Views {
         let started = std::time::Instant::now();
         let compute = Compute::new(workers.max(1))?;
         let reader = compute.reader();
-        let views = Views { inner: Mutex::new(Inner { compute, installed: HashMap::new(), backfill_rows: HashMap::new(), fed: HashSet::new() }), reader };
+        let views = Views { inner: Mutex::new(Inner { compute, installed: HashMap::new(), backfill_rows: HashMap::new(), fed: HashSet::new(), feeds: HashMap::new() }), reader };
         {
             let mut inner = views.inner.lock();
             let needed = needed_tables(state);
@@ -63,6 +66,7 @@ impl Views {
             for mv in &mvs {
                 inner.install(state, mv)?;
             }
+            inner.update_feeds(state)?;
             if !mvs.is_empty() {
                 // Wait for the rebuild so that startup time is honest and reads are ready.
                 for id in inner.installed.values() {
@@ -142,6 +146,7 @@ impl Views {
                     inner.install(after, mv)?;
                 }
             }
+            inner.update_feeds(after)?;
             inner.compute.allow_compaction(keep_since.min(after.ts));
             Ok(())
         })();
@@ -190,7 +195,8 @@ impl Views {
     }
 
     fn installed(&self, oid: u32, name: &str) -> Result<ViewId> {
-        self.inner.lock().installed.get(&oid).copied().ok_or_else(|| {
+        let inner = self.inner.lock();
+        inner.installed.get(&oid).copied().or_else(|| inner.feeds.get(&oid).map(|(id, _)| *id)).ok_or_else(|| {
             Error::new(
                 SqlState::ObjectNotInPrerequisiteState,
                 format!("materialized view \"{name}\" can be read once the transaction that created it has committed"),
@@ -224,6 +230,36 @@ pub struct ViewJob {
 }
 
 impl Inner {
+    /// Keeps one feed per table that a subscription follows: installs the
+    /// missing ones, drops those no subscription needs, and rebuilds one
+    /// whose table's columns changed (its history starts again).
+    fn update_feeds(&mut self, state: &DbState) -> Result<()> {
+        let wanted: HashMap<u32, Vec<freshet_common::DataType>> = subscribed_tables(state)
+            .filter_map(|oid| state.catalog.relations.get(&oid))
+            .map(|t| (t.oid, t.columns.iter().map(|c| c.ty.clone()).collect()))
+            .collect();
+        let stale: Vec<u32> = self
+            .feeds
+            .iter()
+            .filter(|(oid, (_, types))| wanted.get(oid) != Some(types))
+            .map(|(oid, _)| *oid)
+            .collect();
+        for oid in stale {
+            if let Some((id, _)) = self.feeds.remove(&oid) {
+                self.compute.drop_view(id)?;
+            }
+        }
+        for (oid, column_types) in wanted {
+            if self.feeds.contains_key(&oid) {
+                continue;
+            }
+            let plan = RelExpr::Get { table: freshet_expr::TableRef(oid), column_types: column_types.clone(), with_row_id: false };
+            let id = self.compute.create_view(&plan, &freshet_common::io::TextContext::default())?;
+            self.feeds.insert(oid, (id, column_types));
+        }
+        Ok(())
+    }
+
     /// Installs materialized view `mv` in the engine.
     fn install(&mut self, state: &DbState, mv: &RelationDef) -> Result<()> {
         let plan = bind_view(state, mv)?;
@@ -290,8 +326,18 @@ fn uses_any_type(state: &DbState, mv: &RelationDef, types: &[(u32, Vec<String>)]
     })
 }
 
+/// Tables that subscriptions follow directly.
+fn subscribed_tables(state: &DbState) -> impl Iterator<Item = u32> + '_ {
+    state
+        .catalog
+        .subscriptions
+        .values()
+        .map(|s| s.from)
+        .filter(|oid| state.catalog.relations.get(oid).is_some_and(|r| matches!(r.kind, RelKind::Table)))
+}
+
 fn needed_tables(state: &DbState) -> HashSet<u32> {
-    let mut out = HashSet::new();
+    let mut out: HashSet<u32> = subscribed_tables(state).collect();
     for mv in materialized_views(state) {
         if let RelKind::MaterializedView { depends_on, .. } = &mv.kind {
             out.extend(depends_on.iter().copied());

@@ -22,10 +22,11 @@ impl Binder<'_> {
                     .catalog
                     .relation(from_schema.as_deref(), &from_name)
                     .ok_or_else(|| Error::undefined_table(&from_name))?;
-                if !matches!(from.kind, RelationKind::MaterializedView { .. }) {
-                    return Err(Error::unsupported(format!(
-                        "a subscription to \"{from_name}\", which is not a materialized view (subscribe to a materialized view over it)"
-                    )));
+                if !matches!(from.kind, RelationKind::MaterializedView { .. } | RelationKind::Table) {
+                    return Err(Error::new(
+                        SqlState::WrongObjectType,
+                        format!("\"{from_name}\" is not a table or materialized view"),
+                    ));
                 }
                 let retention = retention_option(&sub.options)?;
                 Ok(Plan::CreateSubscription { schema, name, from: from.oid, retention, if_not_exists: sub.if_not_exists })
