@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use freshet_common::enum_type::EnumType;
+use freshet_common::enum_type::{EnumLabel, EnumType, EnumTypeDef};
 use freshet_common::DataType;
 use freshet_sql::{ColumnInfo, RelationInfo, RelationKind};
 use serde::{Deserialize, Serialize};
@@ -296,6 +296,16 @@ pub struct CatalogState {
     pub subscriptions: BTreeMap<u32, SubscriptionDef>,
 }
 
+/// `ty` with every enum type of `types` (by old OID) replaced by its copy.
+fn with_enum_copies(ty: &DataType, types: &BTreeMap<u32, EnumType>) -> DataType {
+    match ty {
+        DataType::Enum(old) => types.get(&old.oid()).map(|t| DataType::Enum(t.clone())).unwrap_or_else(|| ty.clone()),
+        DataType::Array(e) => DataType::Array(Box::new(with_enum_copies(e, types))),
+        DataType::Record(fields) => DataType::Record(fields.iter().map(|(n, f)| (n.clone(), with_enum_copies(f, types))).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A subscription: a named change feed of a materialized view, read by
 /// subscription cursors (`crate::subscriptions`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -383,6 +393,96 @@ impl CatalogState {
         let schema_oid = self.allocate_oid();
         self.schemas.insert(schema_oid, SchemaDef { oid: schema_oid, database: name.to_string(), name: "public".into() });
         oid
+    }
+
+    /// Copies database `from` as a new database `to` (CREATE DATABASE ...
+    /// TEMPLATE): its schemas, enum types, relations, comments and
+    /// subscriptions, each with a fresh OID and every reference between
+    /// them (foreign keys, owned sequences, view dependencies, enum column
+    /// types) moved to the copies. Temporary schemas are not copied.
+    /// Returns the relation OID map (old -> new); the caller copies the
+    /// rows and sequence states.
+    pub fn clone_database(&mut self, from: &str, to: &str) -> freshet_common::Result<BTreeMap<u32, u32>> {
+        let oid = self.allocate_oid();
+        self.databases.insert(to.to_string(), DatabaseDef { oid, name: to.to_string() });
+        let mut map: BTreeMap<u32, u32> = BTreeMap::new();
+        let schemas: Vec<SchemaDef> =
+            self.schemas.values().filter(|s| s.database == from && !s.name.starts_with("pg_temp_")).cloned().collect();
+        for schema in schemas {
+            let oid = self.allocate_oid();
+            map.insert(schema.oid, oid);
+            self.schemas.insert(oid, SchemaDef { oid, database: to.to_string(), name: schema.name });
+        }
+        let copied_schema = |name: &str| !name.starts_with("pg_temp_");
+        // Enum types first: columns take the copies.
+        let mut types: BTreeMap<u32, EnumType> = BTreeMap::new();
+        let old_types: Vec<TypeDef> = self.types.values().filter(|t| t.database == from && copied_schema(t.ty.schema())).cloned().collect();
+        for t in old_types {
+            let old = t.ty.def().clone();
+            let labels = old
+                .labels
+                .iter()
+                .map(|l| EnumLabel { oid: self.allocate_oid(), ..l.clone() })
+                .collect();
+            let def = EnumTypeDef { oid: self.allocate_oid(), array_oid: self.allocate_oid(), labels, ..old.clone() };
+            let ty = EnumType::new(def)?;
+            map.insert(old.oid, ty.oid());
+            map.insert(old.array_oid, ty.array_oid());
+            types.insert(old.oid, ty.clone());
+            self.types.insert(ty.oid(), TypeDef { database: to.to_string(), ty, array_name: t.array_name });
+        }
+        let relations: Vec<RelationDef> =
+            self.relations.values().filter(|r| r.database == from && copied_schema(&r.schema)).cloned().collect();
+        for r in &relations {
+            map.insert(r.oid, self.allocate_oid());
+            for i in &r.indexes {
+                map.insert(i.oid, self.allocate_oid());
+            }
+            for f in &r.foreign_keys {
+                map.insert(f.oid, self.allocate_oid());
+            }
+            for c in &r.checks {
+                map.insert(c.oid, self.allocate_oid());
+            }
+        }
+        let moved = |oid: u32| map.get(&oid).copied().unwrap_or(oid);
+        for mut r in relations {
+            r.oid = moved(r.oid);
+            r.database = to.to_string();
+            for c in &mut r.columns {
+                c.ty = with_enum_copies(&c.ty, &types);
+            }
+            for i in &mut r.indexes {
+                i.oid = moved(i.oid);
+            }
+            for f in &mut r.foreign_keys {
+                f.oid = moved(f.oid);
+                f.ref_table = moved(f.ref_table);
+            }
+            for c in &mut r.checks {
+                c.oid = moved(c.oid);
+            }
+            match &mut r.kind {
+                RelKind::Sequence { owner: Some((table, _)), .. } => *table = moved(*table),
+                RelKind::MaterializedView { depends_on, .. } => depends_on.iter_mut().for_each(|d| *d = moved(*d)),
+                _ => {}
+            }
+            self.relations.insert(r.oid, r);
+        }
+        let comments: Vec<CommentDef> = self
+            .comments
+            .iter()
+            .filter(|c| map.contains_key(&c.objoid) && (c.relation == 0 || map.contains_key(&c.relation)))
+            .map(|c| CommentDef { objoid: moved(c.objoid), relation: if c.relation == 0 { 0 } else { moved(c.relation) }, ..c.clone() })
+            .collect();
+        self.comments.extend(comments);
+        let subscriptions: Vec<SubscriptionDef> =
+            self.subscriptions.values().filter(|s| s.database == from && map.contains_key(&s.from)).cloned().collect();
+        for s in subscriptions {
+            let oid = self.allocate_oid();
+            self.subscriptions.insert(oid, SubscriptionDef { oid, database: to.to_string(), from: moved(s.from), ..s });
+        }
+        Ok(map.into_iter().filter(|(old, _)| self.relations.get(old).is_some_and(|r| r.database == from)).collect())
     }
 
     /// The schema named `name` in `database`.

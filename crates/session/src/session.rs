@@ -361,7 +361,7 @@ impl Session {
             }),
             Plan::Deallocate { .. } => Ok(ExecuteResult::Command { tag: "DEALLOCATE".into() }),
             Plan::NoOp { tag } => Ok(ExecuteResult::Command { tag }),
-            Plan::CreateDatabase { name, if_not_exists } => self.create_database(&name, if_not_exists),
+            Plan::CreateDatabase { name, if_not_exists, template } => self.create_database(&name, if_not_exists, template.as_deref()),
             Plan::DropDatabase { name, if_exists } => self.drop_database(&name, if_exists),
             Plan::Copy(copy) => self.copy(copy, params),
             Plan::DeclareCursor { name, query, options } => {
@@ -627,21 +627,61 @@ impl Session {
         })
     }
 
-    fn create_database(&mut self, name: &str, if_not_exists: bool) -> Result<ExecuteResult> {
+    fn create_database(&mut self, name: &str, if_not_exists: bool, template: Option<&str>) -> Result<ExecuteResult> {
         if self.txn.is_some() {
             return Err(Error::new(SqlState::ActiveSqlTransaction, "CREATE DATABASE cannot run inside a transaction block"));
         }
-        self.in_transaction(|_, txn| {
+        self.in_transaction(|session, txn| {
             if txn.work.catalog.databases.contains_key(name) {
                 if if_not_exists {
                     return Ok(ExecuteResult::Command { tag: "CREATE DATABASE".into() });
                 }
                 return Err(Error::new(SqlState::DuplicateDatabase, format!("database \"{name}\" already exists")));
             }
-            txn.work.catalog_mut().create_database(name);
+            match template {
+                None => {
+                    txn.work.catalog_mut().create_database(name);
+                }
+                Some(template) => session.clone_database(txn, template, name)?,
+            }
             txn.structural = true;
             Ok(ExecuteResult::Command { tag: "CREATE DATABASE".into() })
         })
+    }
+
+    /// CREATE DATABASE `to` TEMPLATE `from`: the catalog objects (see
+    /// `CatalogState::clone_database`), every table's rows and every
+    /// sequence's state, in this transaction. PostgreSQL refuses while
+    /// other sessions use the template (it copies files); Freshet copies a
+    /// consistent snapshot, so it does not need to.
+    fn clone_database(&mut self, txn: &mut Txn, from: &str, to: &str) -> Result<()> {
+        if !txn.work.catalog.databases.contains_key(from) {
+            return Err(Error::new(SqlState::InvalidCatalogName, format!("template database \"{from}\" does not exist")));
+        }
+        let map = txn.work.catalog_mut().clone_database(from, to)?;
+        for (old, new) in &map {
+            let Some(rel) = txn.work.catalog.relations.get(new).cloned() else { continue };
+            let rows: Vec<(u64, Row)> = txn
+                .work
+                .table(*old)
+                .map(|t| t.rows.iter().map(|(id, row)| (*id, row.to_vec())).collect())
+                .unwrap_or_default();
+            if matches!(rel.kind, crate::catalog::RelKind::Table) || txn.work.table(*old).is_some() {
+                txn.work.tables.insert(*new, crate::state::TableData::new(&rel));
+            }
+            for (id, row) in rows {
+                txn.insert(&rel, id, row)?;
+            }
+        }
+        let mut sequences = self.server.sequences.lock();
+        let copies: Vec<(u32, crate::server::SequenceState)> =
+            map.iter().filter_map(|(old, new)| sequences.get(old).map(|s| (*new, s.clone()))).collect();
+        if !copies.is_empty() {
+            sequences.extend(copies);
+            drop(sequences);
+            self.server.mark_sequences_dirty();
+        }
+        Ok(())
     }
 
     fn drop_database(&mut self, name: &str, if_exists: bool) -> Result<ExecuteResult> {
@@ -662,6 +702,10 @@ impl Session {
             cat.databases.remove(name);
             cat.schemas.retain(|_, s| s.database != name);
             cat.relations.retain(|_, r| r.database != name);
+            cat.types.retain(|_, t| t.database != name);
+            cat.subscriptions.retain(|_, s| s.database != name);
+            let relations = &cat.relations;
+            cat.comments.retain(|c| c.relation == 0 || relations.contains_key(&c.relation));
             txn.structural = true;
             Ok(ExecuteResult::Command { tag: "DROP DATABASE".into() })
         })

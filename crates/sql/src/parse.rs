@@ -78,6 +78,7 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
         .or_else(|| normalize_vacuum(sql))
         .or_else(|| normalize_set_constraints(sql))
         .or_else(|| normalize_streaming_commands(sql))
+        .or_else(|| normalize_create_database_options(sql))
         .or_else(|| normalize_comment_on_constraint(sql))
         .or_else(|| normalize_drop_identity(sql))
         .or_else(|| normalize_alter_sequence_type(sql));
@@ -697,6 +698,79 @@ fn normalize_drop_identity(sql: &str) -> Option<String> {
     }
     let table_part = head[2..alter_at].join(" ");
     Some(format!("ALTER TABLE {table_part} ALTER COLUMN {column} DROP DEFAULT"))
+}
+
+/// `CREATE DATABASE name [WITH] [option [=] value ...]`, whose options
+/// sqlparser does not know, becomes `CREATE DATABASE name [CLONE
+/// template]`: TEMPLATE names the database to copy (`template0` and
+/// `template1`, PostgreSQL's empty templates, copy nothing); the other
+/// options (ENCODING, LOCALE, OWNER, CONNECTION LIMIT, ...) describe what
+/// Freshet has anyway (UTF8, C collation, one owner) and are accepted.
+fn normalize_create_database_options(sql: &str) -> Option<String> {
+    let dialect = PostgreSqlDialect {};
+    let tokens: Vec<Token> = Tokenizer::new(&dialect, sql)
+        .tokenize()
+        .ok()?
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let word = |i: usize| match tokens.get(i) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    if word(0).as_deref() != Some("CREATE") || word(1).as_deref() != Some("DATABASE") {
+        return None;
+    }
+    let name = match tokens.get(2)? {
+        t @ Token::Word(_) => t.to_string(),
+        _ => return None,
+    };
+    let mut i = 3;
+    if word(i).as_deref() == Some("WITH") {
+        i += 1;
+    }
+    let mut template = None;
+    let mut any = false;
+    while i < tokens.len() && tokens[i] != Token::SemiColon {
+        let option = word(i)?;
+        i += 1;
+        if option == "CONNECTION" {
+            if word(i).as_deref() != Some("LIMIT") {
+                return None;
+            }
+            i += 1;
+        }
+        if tokens.get(i) == Some(&Token::Eq) {
+            i += 1;
+        }
+        let value = tokens.get(i)?.clone();
+        if !matches!(value, Token::Word(_) | Token::SingleQuotedString(_) | Token::Number(..) | Token::Minus) {
+            return None;
+        }
+        i += 1;
+        if value == Token::Minus {
+            i += 1;
+        }
+        any = true;
+        match option.as_str() {
+            "TEMPLATE" => template = Some(value),
+            "OWNER" | "ENCODING" | "LOCALE" | "LC_COLLATE" | "LC_CTYPE" | "ICU_LOCALE" | "ICU_RULES" | "LOCALE_PROVIDER"
+            | "COLLATION_VERSION" | "TABLESPACE" | "ALLOW_CONNECTIONS" | "CONNECTION" | "IS_TEMPLATE" | "OID" | "STRATEGY" => {}
+            _ => return None,
+        }
+    }
+    if !any {
+        return None;
+    }
+    let clone = match template {
+        Some(Token::Word(w)) if w.quote_style.is_none() && matches!(w.value.to_ascii_lowercase().as_str(), "template0" | "template1" | "default") => String::new(),
+        Some(Token::SingleQuotedString(t)) if matches!(t.as_str(), "template0" | "template1") => String::new(),
+        Some(t @ Token::Word(_)) => format!(" CLONE {t}"),
+        Some(Token::SingleQuotedString(t)) => format!(" CLONE \"{}\"", t.replace('"', "\"\"")),
+        Some(_) => return None,
+        None => String::new(),
+    };
+    Some(format!("CREATE DATABASE {name}{clone}"))
 }
 
 /// The leading words of a statement: bare words and double-quoted

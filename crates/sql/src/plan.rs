@@ -320,7 +320,8 @@ pub enum Plan {
     /// TRUNCATE; with `cascade`, tables referencing them by foreign key too.
     /// With `restart_identity`, the sequences their columns own restart.
     Truncate { tables: Vec<u32>, cascade: bool, restart_identity: bool },
-    CreateDatabase { name: String, if_not_exists: bool },
+    /// CREATE DATABASE; `template` names a database to copy.
+    CreateDatabase { name: String, if_not_exists: bool, template: Option<String> },
     DropDatabase { name: String, if_exists: bool },
     CreateSchema { name: String, if_not_exists: bool },
     CreateView { schema: String, name: String, sql: String, columns: Vec<OutputColumn>, or_replace: bool },

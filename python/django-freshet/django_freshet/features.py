@@ -41,11 +41,6 @@ class DatabaseFeatures(postgresql_features.DatabaseFeatures):
     (``tests/run_django_suite.py``) exercises it again.
     """
 
-    # CREATE DATABASE ... [WITH] TEMPLATE is not implemented (42601 syntax
-    # error). Django clones the test database with it for
-    # `runtests.py --parallel N`, so test runs use one process.
-    can_clone_databases = False
-
     # UNIQUE ... DEFERRABLE INITIALLY DEFERRED is accepted but checked at once
     # (23505 on the statement, not at COMMIT).
     supports_deferrable_unique_constraints = False

@@ -849,9 +849,10 @@ impl Binder<'_> {
     pub(crate) fn bind_create_other(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         use ast::Statement as S;
         match stmt {
-            S::CreateDatabase { db_name, if_not_exists, .. } => Ok(Plan::CreateDatabase {
+            S::CreateDatabase { db_name, if_not_exists, clone, .. } => Ok(Plan::CreateDatabase {
                 name: names::schema_and_name(db_name).1,
                 if_not_exists: *if_not_exists,
+                template: clone.as_ref().map(|c| names::schema_and_name(c).1),
             }),
             S::CreateSchema { schema_name, if_not_exists, .. } => {
                 let name = match schema_name {
