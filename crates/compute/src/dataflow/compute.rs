@@ -488,29 +488,15 @@ impl Shared {
     }
 
     fn read(&self, id: ViewId, time: Time, selection: Selection<'_>) -> Result<ViewContents> {
-        let mut state = lock(&self.state);
-        if time >= state.upper {
+        let state = self.wait_until_complete(id, time)?;
+        let view = state.views.get(&id).ok_or_else(|| Error::internal(format!("view {} does not exist", id.0)))?;
+        if time < view.since {
             return Err(Error::internal(format!(
-                "view read at time {time}, which is not closed yet (inputs are open from {})",
-                state.upper
+                "view {} read at time {time}, before its compaction frontier {}",
+                id.0, view.since
             )));
         }
-        loop {
-            let view = state.views.get(&id).ok_or_else(|| Error::internal(format!("view {} does not exist", id.0)))?;
-            if time < view.since {
-                return Err(Error::internal(format!(
-                    "view {} read at time {time}, before its compaction frontier {}",
-                    id.0, view.since
-                )));
-            }
-            if view.frontiers.iter().all(|f| f.is_none_or(|f| f > time)) {
-                return view.contents_at(id, time, selection);
-            }
-            if state.stopped_workers > 0 {
-                return Err(Error::internal("a compute worker has stopped; views cannot be read"));
-            }
-            state = self.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
+        view.contents_at(id, time, selection)
     }
 
     fn compact(&self, since: Time) {
