@@ -61,6 +61,16 @@ struct ServeArgs {
         hide_env_values = true
     )]
     password: Option<String>,
+
+    /// Serve TLS with this certificate chain (PEM, the server's certificate
+    /// first): clients that ask for encryption (sslmode=require, prefer)
+    /// get it. Requires --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// Stack size of every runtime thread, including the blocking threads that
@@ -111,8 +121,24 @@ fn serve(args: ServeArgs) -> ExitCode {
     code
 }
 
+/// The TLS configuration from `--tls-cert`/`--tls-key`, if given.
+fn tls_config(args: &ServeArgs) -> Result<Option<freshet_pgwire::TlsConfig>, String> {
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else { return Ok(None) };
+    let read = |path: &PathBuf| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let config = freshet_pgwire::TlsConfig::from_pem(&read(cert)?, &read(key)?)
+        .map_err(|e| format!("{} / {}: {e}", cert.display(), key.display()))?;
+    Ok(Some(config))
+}
+
 async fn run(args: ServeArgs) -> ExitCode {
     info!(data_dir = %args.data_dir.display(), listen = %args.listen, workers = args.workers, "starting freshet");
+    let tls = match tls_config(&args) {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("freshet: TLS: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = ServerConfig {
         data_dir: args.data_dir.clone(),
         workers: args.workers as usize,
@@ -147,11 +173,12 @@ async fn run(args: ServeArgs) -> ExitCode {
     info!(
         listen = %local.map_or_else(|| args.listen.clone(), |a| a.to_string()),
         data_dir = %args.data_dir.display(),
+        tls = args.tls_cert.is_some(),
         "listening for PostgreSQL connections"
     );
 
     tokio::select! {
-        result = freshet_pgwire::serve(listener, server) => match result {
+        result = freshet_pgwire::serve_with_config(listener, server, freshet_pgwire::WireConfig { tls, ..Default::default() }) => match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 error!(error = %e, "server stopped");

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use freshet_session::ServerApi;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::{debug, error, info};
 
@@ -43,13 +43,30 @@ impl Shared {
     }
 }
 
+/// A byte stream to a client: the TCP socket, or TLS over it.
+trait Transport: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Transport for T {}
+
 /// The socket and its read buffer.
 pub(crate) struct Io {
-    stream: TcpStream,
+    stream: Box<dyn Transport>,
     pub(crate) read: BytesMut,
+    /// Whether the stream is encrypted.
+    pub(crate) tls: bool,
 }
 
 impl Io {
+    /// Runs the TLS handshake on the stream (after `S` was sent for an
+    /// SSLRequest); afterwards everything read and written is encrypted.
+    pub(crate) async fn start_tls(&mut self, config: &crate::TlsConfig) -> std::io::Result<()> {
+        let placeholder: Box<dyn Transport> = Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink()));
+        let plain = std::mem::replace(&mut self.stream, placeholder);
+        self.stream = Box::new(config.acceptor.accept(plain).await?);
+        self.tls = true;
+        Ok(())
+    }
+
     /// Reads more bytes into the read buffer, reserving room for up to
     /// `hint` bytes (capped, so a bogus length cannot force a huge
     /// allocation before the bytes arrive). Returns `false` at end of stream.
@@ -99,8 +116,9 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 pub(crate) async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let mut io = Io {
-        stream,
+        stream: Box::new(stream),
         read: BytesMut::with_capacity(8 * 1024),
+        tls: false,
     };
     let timeout = Duration::from_millis(shared.config.startup_timeout_ms);
     let (connect, pending) =

@@ -2,8 +2,8 @@
 //!
 //! This crate owns everything between a TCP socket and the engine's
 //! [`SessionApi`](freshet_session::SessionApi): framing and strict decoding
-//! of client messages, the startup handshake (SSL/GSS refusal, protocol
-//! negotiation, trust or SCRAM-SHA-256 authentication, CancelRequest), the
+//! of client messages, the startup handshake (TLS when configured, GSS
+//! refusal, protocol negotiation, trust or SCRAM-SHA-256 authentication, CancelRequest), the
 //! simple and extended query protocols with prepared statements and
 //! row-limited portals, COPY FROM STDIN / TO STDOUT, and turning engine
 //! results and errors into RowDescription/DataRow/CommandComplete and
@@ -13,8 +13,8 @@
 //!
 //! It deliberately does not own SQL parsing, planning, transactions or value
 //! formatting: statements go to the session untouched, and values are
-//! printed and parsed by `freshet_common::io`. It does not implement TLS,
-//! GSSAPI, the fast-path function call protocol, replication, or
+//! printed and parsed by `freshet_common::io`. It does not implement
+//! GSSAPI, client certificates, the fast-path function call protocol, replication, or
 //! NOTICE/NOTIFY messages (the session API has no way to produce them).
 //!
 //! From the `pgwire` crate it uses the backend message types and their
@@ -34,7 +34,10 @@ mod connection;
 mod frontend;
 mod protocol;
 mod startup;
+mod tls;
 mod values;
+
+pub use tls::TlsConfig;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +62,9 @@ pub struct WireConfig {
     /// Time a client has to finish startup and authentication
     /// (PostgreSQL's `authentication_timeout`, 60 s by default).
     pub startup_timeout_ms: u64,
+    /// Answer SSLRequest with `S` and encrypt the connection with this
+    /// configuration; without it, SSLRequest is answered `N` (plain TCP).
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for WireConfig {
@@ -67,6 +73,7 @@ impl Default for WireConfig {
             message_bytes_max: 0x3fff_ffff - 1,
             copy_in_bytes_max: 0x3fff_ffff - 1,
             startup_timeout_ms: 60_000,
+            tls: None,
         }
     }
 }

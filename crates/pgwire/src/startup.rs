@@ -1,11 +1,12 @@
-//! The startup phase of a connection: SSL/GSS negotiation (always refused:
-//! Freshet serves plain TCP), CancelRequest, the StartupMessage,
+//! The startup phase of a connection: SSL negotiation (TLS when the
+//! listener has a certificate, else refused), GSS encryption (refused),
+//! CancelRequest, the StartupMessage,
 //! authentication (trust or SCRAM-SHA-256) and session creation.
 //!
 //! Follows PostgreSQL's `ProcessStartupPacket` (backend_startup.c) and
 //! SCRAM-SHA-256 as in RFC 5802/7677 and PostgreSQL's `auth-scram.c`, using
-//! pgwire's sans-IO SCRAM verifier. Without TLS there is no channel to bind
-//! to, so only `SCRAM-SHA-256` is offered, never `SCRAM-SHA-256-PLUS`.
+//! pgwire's sans-IO SCRAM verifier. Channel binding is not implemented, so
+//! only `SCRAM-SHA-256` is offered, never `SCRAM-SHA-256-PLUS`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,12 @@ const SCRAM_SHA_256: &str = "SCRAM-SHA-256";
 /// How many SSLRequest/GSSENCRequest packets a client may send before its
 /// StartupMessage (libpq sends at most one of each).
 const NEGOTIATIONS_MAX: usize = 2;
+
+/// Which encryption a negotiation packet asks for.
+enum NegotiationKind {
+    Ssl,
+    Gss,
+}
 
 /// A salted password and its salt, derived once per distinct password:
 /// deriving costs 4096 HMAC-SHA-256 rounds.
@@ -100,7 +107,8 @@ pub(crate) async fn authenticate(
         };
         match decode_startup(packet) {
             Err(error) => return Err(reject(io, error).await),
-            Ok(StartupPacket::SslRequest | StartupPacket::GssEncRequest) => {
+            Ok(request @ (StartupPacket::SslRequest | StartupPacket::GssEncRequest)) => {
+                let packet_kind = if matches!(request, StartupPacket::SslRequest) { NegotiationKind::Ssl } else { NegotiationKind::Gss };
                 negotiations += 1;
                 if negotiations > NEGOTIATIONS_MAX {
                     return Err(
@@ -116,7 +124,16 @@ pub(crate) async fn authenticate(
                     )
                     .await);
                 }
-                io.write(b"N").await?;
+                match (&packet_kind, &shared.config.tls) {
+                    (NegotiationKind::Ssl, Some(tls)) if !io.tls => {
+                        io.write(b"S").await?;
+                        io.start_tls(tls).await?;
+                    }
+                    (NegotiationKind::Ssl, Some(_)) => {
+                        return Err(reject(io, protocol_violation("SSL request on an encrypted connection")).await);
+                    }
+                    _ => io.write(b"N").await?,
+                }
             }
             Ok(StartupPacket::Cancel {
                 process_id,
