@@ -291,6 +291,27 @@ pub struct CatalogState {
     /// (Catalogs written before enum types existed read as empty.)
     #[serde(default)]
     pub types: BTreeMap<u32, TypeDef>,
+    /// Sinks by OID (`crate::sinks`). (Catalogs written before sinks
+    /// existed read as empty.)
+    #[serde(default)]
+    pub sinks: BTreeMap<u32, SinkDef>,
+}
+
+/// A sink: where the changes of a materialized view go. Its task runs
+/// while the definition is in the committed catalog (`crate::sinks`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SinkDef {
+    pub oid: u32,
+    pub database: String,
+    pub schema: String,
+    pub name: String,
+    /// The materialized view whose changes it sends.
+    pub from: u32,
+    /// The `WITH` options as written (keys lower-cased), checked by
+    /// `freshet_sinks::SinkConfig::parse` at CREATE and at every start.
+    pub options: Vec<(String, String)>,
+    /// `FORMAT f ENCODE e (options)`, if given.
+    pub format: Option<(String, String, Vec<(String, String)>)>,
 }
 
 /// A user-defined type of a database: an enum type. Its array type is
@@ -336,6 +357,23 @@ pub const DEFAULT_DATABASE: &str = "dev";
 
 impl CatalogState {
     /// A fresh catalog with the default database (`dev`) and `postgres`.
+    /// Removes the sinks whose materialized view, schema or database is
+    /// gone (what DROP SCHEMA / DROP DATABASE / DROP ... CASCADE leave
+    /// behind); returns their names.
+    pub fn drop_orphan_sinks(&mut self) -> Vec<String> {
+        let orphans: Vec<u32> = self
+            .sinks
+            .values()
+            .filter(|s| {
+                !self.relations.contains_key(&s.from)
+                    || !self.databases.contains_key(&s.database)
+                    || self.schema_oid(&s.database, &s.schema).is_none()
+            })
+            .map(|s| s.oid)
+            .collect();
+        orphans.iter().filter_map(|oid| self.sinks.remove(oid)).map(|s| s.name).collect()
+    }
+
     pub fn bootstrap() -> CatalogState {
         let mut c = CatalogState {
             next_oid: FIRST_USER_OID,
@@ -344,6 +382,7 @@ impl CatalogState {
             relations: BTreeMap::new(),
             comments: Vec::new(),
             types: BTreeMap::new(),
+            sinks: BTreeMap::new(),
         };
         c.create_database(DEFAULT_DATABASE);
         c.create_database("postgres");

@@ -26,6 +26,7 @@ pub mod locks;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod sinks;
 pub mod state;
 pub mod system;
 pub mod txn;

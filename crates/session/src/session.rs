@@ -634,6 +634,7 @@ impl Session {
             cat.databases.remove(name);
             cat.schemas.retain(|_, s| s.database != name);
             cat.relations.retain(|_, r| r.database != name);
+            cat.drop_orphan_sinks();
             txn.structural = true;
             Ok(ExecuteResult::Command { tag: "DROP DATABASE".into() })
         })
@@ -1284,6 +1285,7 @@ fn write_command(plan: &Plan) -> Option<&'static str> {
         Plan::CreateIndex(_) => "CREATE INDEX",
         Plan::Comment { .. } => "COMMENT",
         Plan::Copy(freshet_sql::plan::CopyPlan::From { .. }) => "COPY FROM",
+        Plan::CreateSink { .. } => "CREATE SINK",
         _ => return None,
     })
 }

@@ -362,6 +362,17 @@ pub enum Plan {
     /// CREATE SUBSCRIPTION to the materialized view `from`, keeping its
     /// changes for `retention` (RisingWave's option; `None`: the default).
     CreateSubscription { schema: String, name: String, from: u32, retention: Option<std::time::Duration>, if_not_exists: bool },
+    /// CREATE SINK from the materialized view `from`: the `WITH` options
+    /// (keys lower-cased) and the FORMAT clause as (format, encode,
+    /// options), checked by the session against the connector.
+    CreateSink {
+        schema: String,
+        name: String,
+        from: u32,
+        options: Vec<(String, String)>,
+        format: Option<(String, String, Vec<(String, String)>)>,
+        if_not_exists: bool,
+    },
     /// DROP SOURCE | SINK | SUBSCRIPTION.
     DropStreaming { kind: StreamingObjectKind, names: Vec<(Option<String>, String)>, if_exists: bool, cascade: bool },
     /// DECLARE name SUBSCRIPTION CURSOR FOR subscription.

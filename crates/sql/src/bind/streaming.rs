@@ -7,13 +7,13 @@ use super::Binder;
 use crate::catalog::RelationKind;
 use crate::names;
 use crate::plan::Plan;
-use crate::streaming::{StreamingStatement, WithOptions};
+use crate::streaming::{CreateSink, SinkInput, StreamingStatement, WithOptions};
 
 impl Binder<'_> {
     pub(crate) fn bind_streaming(&mut self, stmt: &StreamingStatement) -> Result<Plan> {
         match stmt {
             StreamingStatement::CreateSource(_) => Err(Error::unsupported("CREATE SOURCE")),
-            StreamingStatement::CreateSink(_) => Err(Error::unsupported("CREATE SINK")),
+            StreamingStatement::CreateSink(sink) => self.bind_create_sink(sink),
             StreamingStatement::CreateSubscription(sub) => {
                 let (schema, name) = names::schema_and_name(&sub.name);
                 let schema = self.schema_for_create(schema)?;
@@ -48,6 +48,43 @@ impl Binder<'_> {
                 Ok(Plan::FetchSubscription { cursor: cursor.clone(), count: *count, timeout })
             }
         }
+    }
+}
+
+impl Binder<'_> {
+    /// CREATE SINK: the sink's name and the materialized view it sends.
+    /// `AS query` is refused (0A000): create a materialized view for the
+    /// query and a sink FROM it, which is what RisingWave does internally.
+    fn bind_create_sink(&mut self, sink: &CreateSink) -> Result<Plan> {
+        let (schema, name) = names::schema_and_name(&sink.name);
+        let schema = self.schema_for_create(schema)?;
+        let from = match &sink.from {
+            SinkInput::Relation(relation) => relation,
+            SinkInput::Query(_) => {
+                return Err(Error::new(SqlState::FeatureNotSupported, "CREATE SINK ... AS query is not supported")
+                    .with_hint("Create a materialized view for the query and CREATE SINK ... FROM it."))
+            }
+        };
+        let (from_schema, from_name) = names::schema_and_name(from);
+        let relation = self
+            .catalog
+            .relation(from_schema.as_deref(), &from_name)
+            .ok_or_else(|| Error::undefined_table(&from_name))?;
+        if !matches!(relation.kind, RelationKind::MaterializedView { .. }) {
+            return Err(Error::new(
+                SqlState::FeatureNotSupported,
+                format!("a sink from \"{from_name}\", which is not a materialized view, is not supported"),
+            )
+            .with_hint(format!("Create a materialized view such as SELECT * FROM {from_name} and sink from it.")));
+        }
+        Ok(Plan::CreateSink {
+            schema,
+            name,
+            from: relation.oid,
+            options: sink.options.0.clone(),
+            format: sink.format.as_ref().map(|f| (f.format.clone(), f.encode.clone(), f.options.0.clone())),
+            if_not_exists: sink.if_not_exists,
+        })
     }
 }
 
