@@ -160,9 +160,20 @@ async fn upsert_sink_into_another_freshet() {
         .await
         .expect("create sink");
     c.batch_execute("INSERT INTO orders VALUES (1, 'x', 1)").await.expect("insert");
+    // freshet_sinks shows the failed attempts.
+    let started = Instant::now();
+    while rows(&c, "SELECT status, last_error LIKE '%agg%' FROM freshet_sinks WHERE retries > 0").await != vec!["retrying|t".to_string()] {
+        assert!(started.elapsed() < CONVERGE_DEADLINE, "the sink never reported its missing target table");
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
     t.batch_execute(&target_table("agg")).await.expect("target table");
     converge(&c, &t, "agg", "target table created late").await;
     exercise(&c, &t, "agg", 100).await;
+    // freshet_sinks shows the task's work.
+    assert_eq!(
+        rows(&c, "SELECT name, view_name, connector, sink_type, status, snapshots, batches > 0, rows_delivered > 0, retries > 0, last_error IS NOT NULL FROM freshet_sinks").await,
+        vec!["to_freshet|by_grp|postgres|upsert|running|1|t|t|t|t".to_string()]
+    );
     c.batch_execute("DROP SINK to_freshet").await.expect("drop sink");
 }
 

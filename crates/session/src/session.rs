@@ -1116,6 +1116,7 @@ impl DataSource for StateSource<'_> {
     fn system(&self, name: &str) -> Result<Vec<Row>> {
         let settings = self.session.settings.all();
         let jobs = if name.ends_with("freshet_jobs") { self.session.server.views.jobs() } else { Vec::new() };
+        let sinks = if name.ends_with("freshet_sinks") { self.session.server.sinks.statuses() } else { Vec::new() };
         let cursors: Vec<system::CursorInfo> = self
             .session
             .cursors
@@ -1129,6 +1130,7 @@ impl DataSource for StateSource<'_> {
             settings: &settings,
             jobs: &jobs,
             cursors: &cursors,
+            sinks: &sinks,
         };
         system::rows(name, &ctx)
     }

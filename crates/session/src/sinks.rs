@@ -57,6 +57,28 @@ pub struct Sinks {
 
 struct Running {
     stop: Arc<AtomicBool>,
+    status: Arc<Mutex<SinkStatus>>,
+}
+
+/// What a sink task has done, for `freshet_sinks` (and the logs).
+#[derive(Clone, Debug, Default)]
+pub struct SinkStatus {
+    pub oid: u32,
+    /// `starting`, `snapshot` (delivering its view's contents), `running`
+    /// (delivering changes) or `retrying` (the last attempt failed).
+    pub state: &'static str,
+    /// The commit time through which the view's changes are delivered.
+    pub delivered_ts: Option<u64>,
+    /// Snapshots delivered (1 after a start; more after falling behind).
+    pub snapshots: u64,
+    /// Batches of changes delivered.
+    pub batches: u64,
+    /// Rows and changes delivered, snapshots included.
+    pub rows: u64,
+    /// Failed delivery attempts.
+    pub retries: u64,
+    pub last_delivery: Option<std::time::SystemTime>,
+    pub last_error: Option<String>,
 }
 
 impl Sinks {
@@ -78,12 +100,13 @@ impl Sinks {
                 continue;
             }
             let stop = Arc::new(AtomicBool::new(false));
-            let task = Task { server: server.clone(), def: def.clone(), stop: stop.clone() };
+            let status = Arc::new(Mutex::new(SinkStatus { oid: def.oid, state: "starting", ..SinkStatus::default() }));
+            let task = Task { server: server.clone(), def: def.clone(), stop: stop.clone(), status: status.clone() };
             let spawned = std::thread::Builder::new().name(format!("sink-{}", def.oid)).spawn(move || task.run());
             match spawned {
                 Ok(_) => {
                     info!(sink = %def.name, sink_oid = def.oid, "started sink");
-                    running.insert(def.oid, Running { stop });
+                    running.insert(def.oid, Running { stop, status });
                 }
                 // Not inserted: the next reconcile (the next DDL commit) tries again.
                 Err(e) => error!(sink = %def.name, error = %e, "cannot start a thread for the sink"),
@@ -92,11 +115,21 @@ impl Sinks {
     }
 }
 
+impl Sinks {
+    /// The status of every running sink task, by OID.
+    pub fn statuses(&self) -> Vec<SinkStatus> {
+        let mut out: Vec<SinkStatus> = self.running.lock().values().map(|r| r.status.lock().clone()).collect();
+        out.sort_by_key(|s| s.oid);
+        out
+    }
+}
+
 /// One sink's task (see the module comment).
 struct Task {
     server: Weak<Server>,
     def: SinkDef,
     stop: Arc<AtomicBool>,
+    status: Arc<Mutex<SinkStatus>>,
 }
 
 impl Task {
@@ -137,6 +170,7 @@ impl Task {
                     Ok(rows) => Batch::Snapshot(rows),
                     Err(e) => {
                         warn!(sink = %name, error = %e.message, retry_in_ms = backoff.as_millis() as u64, "cannot read the sink's view");
+                        self.failed(&e.message);
                         drop(server);
                         self.pause(backoff);
                         backoff = (backoff * 2).min(BACKOFF_MAX);
@@ -152,6 +186,7 @@ impl Task {
                     }
                     Err(e) => {
                         warn!(sink = %name, error = %e.message, retry_in_ms = backoff.as_millis() as u64, "cannot read the sink's view changes");
+                        self.failed(&e.message);
                         drop(server);
                         self.pause(backoff);
                         backoff = (backoff * 2).min(BACKOFF_MAX);
@@ -166,6 +201,9 @@ impl Task {
             };
             drop(server);
             let snapshot = matches!(batch, Batch::Snapshot(_));
+            if snapshot {
+                self.status.lock().state = "snapshot";
+            }
             if !batch.is_empty() || snapshot {
                 // Deliver the same batch until it goes through (or the sink is dropped).
                 loop {
@@ -185,6 +223,7 @@ impl Task {
                         }
                         Err(e) => {
                             warn!(sink = %name, error = %e, rows = batch.len(), retry_in_ms = backoff.as_millis() as u64, "sink delivery failed; retrying the same batch");
+                            self.failed(&e.to_string());
                             writer = None;
                             self.pause(backoff);
                             backoff = (backoff * 2).min(BACKOFF_MAX);
@@ -198,8 +237,28 @@ impl Task {
                 debug!(sink = %name, changes = batch.len(), ts = latest, "sink delivered changes");
             }
             position = Some(latest);
+            let mut status = self.status.lock();
+            status.state = "running";
+            status.delivered_ts = Some(latest);
+            if snapshot {
+                status.snapshots += 1;
+            } else if !batch.is_empty() {
+                status.batches += 1;
+            }
+            if snapshot || !batch.is_empty() {
+                status.rows += batch.len() as u64;
+                status.last_delivery = Some(std::time::SystemTime::now());
+            }
         }
         debug!(sink = %name, "sink stopped");
+    }
+
+    /// Records a failed attempt.
+    fn failed(&self, message: &str) {
+        let mut status = self.status.lock();
+        status.state = "retrying";
+        status.retries += 1;
+        status.last_error = Some(message.to_string());
     }
 
     /// The sink's view and checked options; `None` (logged) when the sink
