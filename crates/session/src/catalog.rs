@@ -311,7 +311,7 @@ pub struct SinkDef {
     /// `freshet_sinks::SinkConfig::parse` at CREATE and at every start.
     pub options: Vec<(String, String)>,
     /// `FORMAT f ENCODE e (options)`, if given.
-    pub format: Option<(String, String, Vec<(String, String)>)>,
+    pub format: Option<freshet_sinks::FormatClause>,
 }
 
 /// A user-defined type of a database: an enum type. Its array type is

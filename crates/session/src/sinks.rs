@@ -293,7 +293,7 @@ pub(crate) fn create_sink(
     name: String,
     from: u32,
     options: Vec<(String, String)>,
-    format: Option<(String, String, Vec<(String, String)>)>,
+    format: Option<freshet_sinks::FormatClause>,
     if_not_exists: bool,
 ) -> Result<()> {
     let catalog = &txn.work.catalog;

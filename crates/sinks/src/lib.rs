@@ -28,6 +28,10 @@ use freshet_common::{DataType, Row};
 
 pub use options::{Connector, MqttConfig, PostgresConfig, SinkConfig, SinkType};
 
+/// A sink's `FORMAT f ENCODE e (options)` clause: (format, encode,
+/// options), names lower-cased.
+pub type FormatClause = (String, String, Vec<(String, String)>);
+
 /// A column of the relation a sink sends: its name and type (for
 /// encoding values and naming target columns).
 #[derive(Clone, Debug, PartialEq)]

@@ -73,7 +73,7 @@ impl SinkConfig {
     /// option; 42703 for a `primary_key` column the relation lacks.
     pub fn parse(
         options: &[(String, String)],
-        format: Option<&(String, String, Vec<(String, String)>)>,
+        format: Option<&crate::FormatClause>,
         columns: &[Column],
     ) -> Result<SinkConfig> {
         let get = |key: &str| options.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());

@@ -370,7 +370,7 @@ pub enum Plan {
         name: String,
         from: u32,
         options: Vec<(String, String)>,
-        format: Option<(String, String, Vec<(String, String)>)>,
+        format: Option<SinkFormat>,
         if_not_exists: bool,
     },
     /// DROP SOURCE | SINK | SUBSCRIPTION.
@@ -381,6 +381,10 @@ pub enum Plan {
     /// `count` rows.
     FetchSubscription { cursor: String, count: u64, timeout: std::time::Duration },
 }
+
+/// A sink's `FORMAT f ENCODE e (options)` clause: (format, encode,
+/// options), names lower-cased.
+pub type SinkFormat = (String, String, Vec<(String, String)>);
 
 /// What an `ALTER TYPE` of an enum type does.
 #[derive(Clone, Debug, PartialEq)]

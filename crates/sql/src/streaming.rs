@@ -328,10 +328,10 @@ fn split_sink_query(p: &mut Parser<'_>) -> Result<(Box<Query>, Vec<TokenWithSpan
             Token::EOF => break,
             Token::LParen => depth += 1,
             Token::RParen => depth -= 1,
-            Token::Word(w) if depth == 0 && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("with") => {
-                if p.peek_token().token == Token::LParen {
-                    split = Some(tokens.len());
-                }
+            Token::Word(w)
+                if depth == 0 && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("with") && p.peek_token().token == Token::LParen =>
+            {
+                split = Some(tokens.len());
             }
             _ => {}
         }
