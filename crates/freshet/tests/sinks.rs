@@ -151,7 +151,7 @@ async fn upsert_sink_into_postgres_converges_and_survives_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upsert_sink_into_another_freshet() {
     let source = TestServer::start();
-    let target = TestServer::start();
+    let mut target = TestServer::start();
     let c = source.connect().await;
     let t = target.connect().await;
     c.batch_execute(SOURCE_SCHEMA).await.expect("source schema");
@@ -169,6 +169,15 @@ async fn upsert_sink_into_another_freshet() {
     t.batch_execute(&target_table("agg")).await.expect("target table");
     converge(&c, &t, "agg", "target table created late").await;
     exercise(&c, &t, "agg", 100).await;
+    // The target server goes down: the sink keeps the changes until it is back.
+    drop(t);
+    target.kill9();
+    c.batch_execute("INSERT INTO orders VALUES (5000, 'down', 1), (5001, 'x', 9); DELETE FROM orders WHERE grp = 'g1'")
+        .await
+        .expect("changes while the target is down");
+    target.restart();
+    let t = target.connect().await;
+    converge(&c, &t, "agg", "target server restarted").await;
     // freshet_sinks shows the task's work.
     assert_eq!(
         rows(&c, "SELECT name, view_name, connector, sink_type, status, snapshots, batches > 0, rows_delivered > 0, retries > 0, last_error IS NOT NULL FROM freshet_sinks").await,
@@ -320,4 +329,50 @@ async fn bad_sink_definitions_fail_with_sqlstates() {
     c.batch_execute("INSERT INTO orders VALUES (1, 'a', 1)").await.expect("the blackhole sink discards");
     c.batch_execute("DROP SINK s").await.expect("drop sink");
     c.batch_execute("DROP MATERIALIZED VIEW by_grp").await.expect("no sink depends on the view now");
+}
+
+/// Values of many types reach PostgreSQL unchanged: the postgres connector
+/// sends PostgreSQL's text output as literals the target coerces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upsert_sink_carries_every_type_to_postgres() {
+    let oracle_url = common::pg_oracle_url();
+    let oracle = common::connect(&oracle_url).await;
+    oracle.batch_execute("SET TIME ZONE 'UTC'").await.expect("oracle time zone");
+    let table = format!("freshet_sink_types_{}", std::process::id());
+    let columns = "id int PRIMARY KEY, n numeric(12,3), f float8, t text, b bool, d date, ts timestamp, tz timestamptz, \
+                   i interval, j jsonb, a int[], u uuid, by bytea, s smallint, big bigint";
+    oracle.batch_execute(&format!("DROP TABLE IF EXISTS {table}; CREATE TABLE {table} ({columns})")).await.expect("target table");
+    let server = TestServer::start();
+    let c = server.connect().await;
+    c.batch_execute(&format!(
+        "CREATE TABLE typed ({columns});
+         CREATE MATERIALIZED VIEW typed_mv AS SELECT * FROM typed;
+         CREATE SINK typed_sink FROM typed_mv WITH ({})",
+        sink_options(&oracle_url, &table).replace("primary_key = 'grp'", "primary_key = 'id'")
+    ))
+    .await
+    .expect("source");
+    c.batch_execute(
+        r#"INSERT INTO typed VALUES
+           (1, 12345.678, 1.5e-7, 'it''s a \back\slash "quote"', true, '2024-02-29', '2024-01-01 12:34:56.789', '2024-06-01 10:00:00+02',
+            '1 day 02:03:04', '{"k": [1, null, "x"]}', '{1,NULL,3}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\xdeadbeef', -32768, 9223372036854775807),
+           (2, NULL, 'NaN', '', false, NULL, NULL, NULL, NULL, 'null', '{}', NULL, '\x', NULL, NULL),
+           (3, -0.001, '-Infinity', 'ünï©ødé', NULL, '0001-01-01', '1999-12-31 23:59:59', '1970-01-01 00:00:00+00', '-3 mons', '[]', '{-1}', NULL, NULL, 0, -1)"#,
+    )
+    .await
+    .expect("rows");
+    let select = "SELECT id, n, f, t, b, d, ts, tz, i, j, a, u, by, s, big FROM";
+    let started = Instant::now();
+    loop {
+        let expected = rows(&c, &format!("{select} typed_mv")).await;
+        let actual = rows(&oracle, &format!("{select} {table}")).await;
+        if expected == actual {
+            assert_eq!(expected.len(), 3);
+            break;
+        }
+        assert!(started.elapsed() < CONVERGE_DEADLINE, "types did not arrive unchanged\nview:   {expected:#?}\ntarget: {actual:#?}");
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+    c.batch_execute("DROP SINK typed_sink").await.expect("drop sink");
+    oracle.batch_execute(&format!("DROP TABLE {table}")).await.expect("clean up");
 }
