@@ -169,6 +169,21 @@ async fn upsert_sink_into_another_freshet() {
     t.batch_execute(&target_table("agg")).await.expect("target table");
     converge(&c, &t, "agg", "target table created late").await;
     exercise(&c, &t, "agg", 100).await;
+    // CREATE SINK ... AS query: the sink's own view, hidden from the catalogs, dropped with it.
+    t.batch_execute(&target_table("agg2")).await.expect("second target table");
+    c.batch_execute(&format!(
+        "CREATE SINK from_query AS SELECT grp, count(*) AS n, sum(qty) AS total FROM orders WHERE grp IS NOT NULL GROUP BY grp WITH ({})",
+        sink_options(&target.url(), "agg2")
+    ))
+    .await
+    .expect("create sink as query");
+    converge(&c, &t, "agg2", "sink as query").await;
+    c.batch_execute("UPDATE orders SET qty = qty + 1").await.expect("update");
+    converge(&c, &t, "agg2", "sink as query after an update").await;
+    assert_eq!(rows(&c, "SELECT count(*) FROM pg_class WHERE relname = '__sink_from_query'").await, vec!["0".to_string()]);
+    c.batch_execute("DROP SINK from_query").await.expect("drop sink as query");
+    let err = c.batch_execute("SELECT * FROM __sink_from_query").await.expect_err("its view went with it");
+    assert_eq!(sqlstate(&err).as_deref(), Some("42P01"), "{err:?}");
     // The target server goes down: the sink keeps the changes until it is back.
     drop(t);
     target.kill9();
@@ -309,7 +324,8 @@ async fn bad_sink_definitions_fail_with_sqlstates() {
         ),
         ("CREATE SINK s FROM orders WITH (connector = 'blackhole')".to_string(), "0A000"),
         ("CREATE SINK s FROM nothing WITH (connector = 'blackhole')".to_string(), "42P01"),
-        ("CREATE SINK s AS SELECT * FROM orders WITH (connector = 'blackhole')".to_string(), "0A000"),
+        ("CREATE SINK s AS SELECT random() FROM orders WITH (connector = 'blackhole')".to_string(), "0A000"),
+        ("CREATE SINK s AS SELECT * FROM orders WITH (connector = 'blackhole', type = 'upsert', primary_key = 'nope')".to_string(), "42703"),
         ("CREATE SINK s FROM by_grp WITH (connector = 'blackhole'".to_string(), "42601"),
         ("DROP SINK nothing".to_string(), "42704"),
     ];

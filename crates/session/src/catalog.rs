@@ -312,6 +312,10 @@ pub struct SinkDef {
     pub options: Vec<(String, String)>,
     /// `FORMAT f ENCODE e (options)`, if given.
     pub format: Option<freshet_sinks::FormatClause>,
+    /// Whether `from` is the sink's own view (`CREATE SINK ... AS query`),
+    /// dropped with it and left out of the catalog relations.
+    #[serde(default)]
+    pub owns_view: bool,
 }
 
 /// A user-defined type of a database: an enum type. Its array type is
@@ -357,6 +361,12 @@ pub const DEFAULT_DATABASE: &str = "dev";
 
 impl CatalogState {
     /// A fresh catalog with the default database (`dev`) and `postgres`.
+    /// Whether relation `oid` is the view of a `CREATE SINK ... AS query`
+    /// (internal: not listed in the catalogs).
+    pub fn is_sink_view(&self, oid: u32) -> bool {
+        self.sinks.values().any(|s| s.owns_view && s.from == oid)
+    }
+
     /// Removes the sinks whose materialized view, schema or database is
     /// gone (what DROP SCHEMA / DROP DATABASE / DROP ... CASCADE leave
     /// behind); returns their names.

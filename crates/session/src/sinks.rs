@@ -1,7 +1,8 @@
 //! Sinks: a materialized view's changes flowing out of Freshet.
 //!
-//! This module owns the sinks' DDL (CREATE SINK / DROP SINK and the
-//! dependency of a sink on its view: DROP MATERIALIZED VIEW needs CASCADE)
+//! This module owns the sinks' DDL (CREATE SINK / DROP SINK, the view a
+//! `CREATE SINK ... AS query` creates and owns, and the dependency of a
+//! sink on its view: DROP MATERIALIZED VIEW needs CASCADE)
 //! and the running sink tasks ([`Sinks`]): one OS thread per sink with its
 //! own single-threaded tokio runtime for the connector's I/O. A task runs
 //! while its sink is in the committed catalog: [`Sinks::reconcile`] starts
@@ -34,10 +35,11 @@ use std::time::{Duration, Instant};
 
 use freshet_common::{Error, Result, SqlState};
 use freshet_sinks::{Batch, Column, SinkConfig, SinkWriter};
+use freshet_sql::plan::SinkFrom;
 use parking_lot::Mutex;
 use tracing::{debug, error, info, warn};
 
-use crate::catalog::{CatalogState, RelationDef, SinkDef};
+use crate::catalog::{CatalogState, ColumnDef, RelKind, RelationDef, SinkDef};
 use crate::server::Server;
 use crate::txn::Txn;
 
@@ -283,15 +285,15 @@ impl Task {
 }
 
 /// CREATE SINK in `txn`: checks the name and the options against the
-/// view's columns and records the sink; its task starts when `txn`
-/// commits.
+/// view's columns and records the sink (with its own view for `AS
+/// query`, named `__sink_<name>`); its task starts when `txn` commits.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn create_sink(
     txn: &mut Txn,
     database: &str,
     schema: String,
     name: String,
-    from: u32,
+    from: SinkFrom,
     options: Vec<(String, String)>,
     format: Option<freshet_sinks::FormatClause>,
     if_not_exists: bool,
@@ -305,14 +307,68 @@ pub(crate) fn create_sink(
         }
         return Err(Error::new(SqlState::DuplicateObject, format!("sink \"{name}\" already exists")));
     }
-    let view = crate::exec::relation(&txn.work, from)?;
-    let columns: Vec<Column> = view.columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect();
-    SinkConfig::parse(&options, format.as_ref(), &columns)?;
+    let (from, owns_view) = match from {
+        SinkFrom::View(oid) => {
+            let view = crate::exec::relation(&txn.work, oid)?;
+            let columns: Vec<Column> = view.columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect();
+            SinkConfig::parse(&options, format.as_ref(), &columns)?;
+            (oid, false)
+        }
+        SinkFrom::Query { sql, plan, columns } => {
+            let sink_columns: Vec<Column> = columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect();
+            SinkConfig::parse(&options, format.as_ref(), &sink_columns)?;
+            (create_sink_view(txn, database, &schema, &name, sql, &plan, &columns)?, true)
+        }
+    };
     let cat = txn.work.catalog_mut();
     let oid = cat.allocate_oid();
-    cat.sinks.insert(oid, SinkDef { oid, database: database.to_string(), schema, name, from, options, format });
+    cat.sinks.insert(oid, SinkDef { oid, database: database.to_string(), schema, name, from, options, format, owns_view });
     txn.structural = true;
     Ok(())
+}
+
+/// The materialized view of `CREATE SINK name AS query`: `__sink_<name>`
+/// in the sink's schema, checked as CREATE MATERIALIZED VIEW checks.
+fn create_sink_view(
+    txn: &mut Txn,
+    database: &str,
+    schema: &str,
+    name: &str,
+    sql: String,
+    plan: &freshet_expr::RelExpr,
+    columns: &[freshet_sql::plan::OutputColumn],
+) -> Result<u32> {
+    let view_name = format!("__sink_{name}");
+    if txn.work.catalog.relation(database, schema, &view_name).is_some() {
+        return Err(Error::new(SqlState::DuplicateTable, format!("relation \"{view_name}\" already exists"))
+            .with_detail(format!("CREATE SINK ... AS query names its materialized view \"{view_name}\".")));
+    }
+    freshet_compute::dataflow::prepare_view_plan(plan)?;
+    let mut depends_on = Vec::new();
+    plan.visit(&mut |n| {
+        if let freshet_expr::RelExpr::Get { table, .. } = n {
+            if !depends_on.contains(&table.0) {
+                depends_on.push(table.0);
+            }
+        }
+    });
+    let cat = txn.work.catalog_mut();
+    let oid = cat.allocate_oid();
+    cat.relations.insert(
+        oid,
+        RelationDef {
+            oid,
+            database: database.to_string(),
+            schema: schema.to_string(),
+            name: view_name,
+            kind: RelKind::MaterializedView { sql, depends_on },
+            columns: columns.iter().map(|c| ColumnDef::new(c.name.clone(), c.ty.clone(), false)).collect(),
+            indexes: vec![],
+            foreign_keys: vec![],
+            checks: vec![],
+        },
+    );
+    Ok(oid)
 }
 
 /// DROP SINK [IF EXISTS] names: a name without a schema is looked up in
@@ -333,7 +389,12 @@ pub(crate) fn drop_sinks(txn: &mut Txn, database: &str, search_path: &[String], 
             .map(|s| s.oid);
         match found {
             Some(oid) => {
-                txn.work.catalog_mut().sinks.remove(&oid);
+                let cat = txn.work.catalog_mut();
+                if let Some(sink) = cat.sinks.remove(&oid) {
+                    if sink.owns_view {
+                        cat.relations.remove(&sink.from);
+                    }
+                }
                 txn.structural = true;
             }
             None if if_exists => {}

@@ -492,7 +492,7 @@ pub fn namespace_oid(ctx: &SystemContext<'_>, schema: &str) -> u32 {
 
 /// The relations of the session's database, in OID order.
 fn user_relations<'a>(ctx: &'a SystemContext<'a>) -> impl Iterator<Item = &'a RelationDef> + 'a {
-    ctx.catalog.relations_in(ctx.database)
+    ctx.catalog.relations_in(ctx.database).filter(|r| !ctx.catalog.is_sink_view(r.oid))
 }
 
 /// `pg_class.relkind` of a stored relation.

@@ -6,7 +6,7 @@ use freshet_common::{Error, Result, SqlState};
 use super::Binder;
 use crate::catalog::RelationKind;
 use crate::names;
-use crate::plan::Plan;
+use crate::plan::{Plan, SinkFrom};
 use crate::streaming::{CreateSink, SinkInput, StreamingStatement, WithOptions};
 
 impl Binder<'_> {
@@ -52,17 +52,31 @@ impl Binder<'_> {
 }
 
 impl Binder<'_> {
-    /// CREATE SINK: the sink's name and the materialized view it sends.
-    /// `AS query` is refused (0A000): create a materialized view for the
-    /// query and a sink FROM it, which is what RisingWave does internally.
+    /// CREATE SINK: the sink's name and what it sends: a materialized view,
+    /// or a query bound as a materialized view's query is (the session
+    /// creates a view for it that the sink owns, as RisingWave does).
     fn bind_create_sink(&mut self, sink: &CreateSink) -> Result<Plan> {
         let (schema, name) = names::schema_and_name(&sink.name);
         let schema = self.schema_for_create(schema)?;
+        let options = sink.options.0.clone();
+        let format = sink.format.as_ref().map(|f| (f.format.clone(), f.encode.clone(), f.options.0.clone()));
         let from = match &sink.from {
             SinkInput::Relation(relation) => relation,
-            SinkInput::Query(_) => {
-                return Err(Error::new(SqlState::FeatureNotSupported, "CREATE SINK ... AS query is not supported")
-                    .with_hint("Create a materialized view for the query and CREATE SINK ... FROM it."))
+            SinkInput::Query(query) => {
+                self.for_view = true;
+                let bound = self.bind_query(query);
+                self.for_view = false;
+                let bound = bound?;
+                let mut columns = bound.columns;
+                for c in columns.iter_mut() {
+                    if c.ty == freshet_common::DataType::Unknown {
+                        c.ty = freshet_common::DataType::Text;
+                    }
+                    c.table_oid = 0;
+                    c.column_id = 0;
+                }
+                let from = SinkFrom::Query { sql: query.to_string(), plan: bound.expr, columns };
+                return Ok(Plan::CreateSink { schema, name, from, options, format, if_not_exists: sink.if_not_exists });
             }
         };
         let (from_schema, from_name) = names::schema_and_name(from);
@@ -77,14 +91,7 @@ impl Binder<'_> {
             )
             .with_hint(format!("Create a materialized view such as SELECT * FROM {from_name} and sink from it.")));
         }
-        Ok(Plan::CreateSink {
-            schema,
-            name,
-            from: relation.oid,
-            options: sink.options.0.clone(),
-            format: sink.format.as_ref().map(|f| (f.format.clone(), f.encode.clone(), f.options.0.clone())),
-            if_not_exists: sink.if_not_exists,
-        })
+        Ok(Plan::CreateSink { schema, name, from: SinkFrom::View(relation.oid), options, format, if_not_exists: sink.if_not_exists })
     }
 }
 
