@@ -89,7 +89,7 @@ impl Binder<'_> {
                 SqlState::FeatureNotSupported,
                 format!("a sink from \"{from_name}\", which is not a materialized view, is not supported"),
             )
-            .with_hint(format!("Create a materialized view such as SELECT * FROM {from_name} and sink from it.")));
+            .with_hint(format!("Use CREATE SINK ... AS SELECT * FROM {from_name}, or sink from a materialized view over it.")));
         }
         Ok(Plan::CreateSink { schema, name, from: SinkFrom::View(relation.oid), options, format, if_not_exists: sink.if_not_exists })
     }
