@@ -1288,6 +1288,11 @@ fn write_command(plan: &Plan) -> Option<&'static str> {
         Plan::Comment { .. } => "COMMENT",
         Plan::Copy(freshet_sql::plan::CopyPlan::From { .. }) => "COPY FROM",
         Plan::CreateSink { .. } => "CREATE SINK",
+        Plan::DropStreaming { kind, .. } => match kind {
+            freshet_sql::streaming::StreamingObjectKind::Sink => "DROP SINK",
+            freshet_sql::streaming::StreamingObjectKind::Source => "DROP SOURCE",
+            freshet_sql::streaming::StreamingObjectKind::Subscription => "DROP SUBSCRIPTION",
+        },
         _ => return None,
     })
 }
