@@ -294,6 +294,10 @@ pub struct CatalogState {
     /// Subscriptions (CREATE SUBSCRIPTION) by OID.
     #[serde(default)]
     pub subscriptions: BTreeMap<u32, SubscriptionDef>,
+    /// Sinks by OID (`crate::sinks`). (Catalogs written before sinks
+    /// existed read as empty.)
+    #[serde(default)]
+    pub sinks: BTreeMap<u32, SinkDef>,
 }
 
 /// `ty` with every enum type of `types` (by old OID) replaced by its copy.
@@ -319,6 +323,27 @@ pub struct SubscriptionDef {
     /// RisingWave's `retention` option in seconds, as given (changes are
     /// kept for the last `HISTORY_COMMITS` commits whatever it says).
     pub retention_secs: Option<u64>,
+}
+
+/// A sink: where the changes of a materialized view go. Its task runs
+/// while the definition is in the committed catalog (`crate::sinks`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SinkDef {
+    pub oid: u32,
+    pub database: String,
+    pub schema: String,
+    pub name: String,
+    /// The materialized view whose changes it sends.
+    pub from: u32,
+    /// The `WITH` options as written (keys lower-cased), checked by
+    /// `freshet_sinks::SinkConfig::parse` at CREATE and at every start.
+    pub options: Vec<(String, String)>,
+    /// `FORMAT f ENCODE e (options)`, if given.
+    pub format: Option<freshet_sinks::FormatClause>,
+    /// Whether `from` is the sink's own view (`CREATE SINK ... AS query`),
+    /// dropped with it and left out of the catalog relations.
+    #[serde(default)]
+    pub owns_view: bool,
 }
 
 /// A user-defined type of a database: an enum type. Its array type is
@@ -364,6 +389,29 @@ pub const DEFAULT_DATABASE: &str = "dev";
 
 impl CatalogState {
     /// A fresh catalog with the default database (`dev`) and `postgres`.
+    /// Whether relation `oid` is the view of a `CREATE SINK ... AS query`
+    /// (internal: not listed in the catalogs).
+    pub fn is_sink_view(&self, oid: u32) -> bool {
+        self.sinks.values().any(|s| s.owns_view && s.from == oid)
+    }
+
+    /// Removes the sinks whose materialized view, schema or database is
+    /// gone (what DROP SCHEMA / DROP DATABASE / DROP ... CASCADE leave
+    /// behind); returns their names.
+    pub fn drop_orphan_sinks(&mut self) -> Vec<String> {
+        let orphans: Vec<u32> = self
+            .sinks
+            .values()
+            .filter(|s| {
+                !self.relations.contains_key(&s.from)
+                    || !self.databases.contains_key(&s.database)
+                    || self.schema_oid(&s.database, &s.schema).is_none()
+            })
+            .map(|s| s.oid)
+            .collect();
+        orphans.iter().filter_map(|oid| self.sinks.remove(oid)).map(|s| s.name).collect()
+    }
+
     pub fn bootstrap() -> CatalogState {
         let mut c = CatalogState {
             next_oid: FIRST_USER_OID,
@@ -373,6 +421,7 @@ impl CatalogState {
             comments: Vec::new(),
             types: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
+            sinks: BTreeMap::new(),
         };
         c.create_database(DEFAULT_DATABASE);
         c.create_database("postgres");
@@ -397,7 +446,7 @@ impl CatalogState {
 
     /// Copies database `from` as a new database `to` (CREATE DATABASE ...
     /// TEMPLATE): its schemas, enum types, relations, comments and
-    /// subscriptions, each with a fresh OID and every reference between
+    /// subscriptions (not its sinks), each with a fresh OID and every reference between
     /// them (foreign keys, owned sequences, view dependencies, enum column
     /// types) moved to the copies. Temporary schemas are not copied.
     /// Returns the relation OID map (old -> new); the caller copies the
@@ -431,8 +480,15 @@ impl CatalogState {
             types.insert(old.oid, ty.clone());
             self.types.insert(ty.oid(), TypeDef { database: to.to_string(), ty, array_name: t.array_name });
         }
-        let relations: Vec<RelationDef> =
-            self.relations.values().filter(|r| r.database == from && copied_schema(&r.schema)).cloned().collect();
+        // Sinks are not copied (two would deliver the same changes), nor
+        // the views that only sinks own.
+        let sink_views: Vec<u32> = self.sinks.values().filter(|s| s.owns_view).map(|s| s.from).collect();
+        let relations: Vec<RelationDef> = self
+            .relations
+            .values()
+            .filter(|r| r.database == from && copied_schema(&r.schema) && !sink_views.contains(&r.oid))
+            .cloned()
+            .collect();
         for r in &relations {
             map.insert(r.oid, self.allocate_oid());
             for i in &r.indexes {

@@ -319,6 +319,16 @@ impl Session {
             Plan::DropStreaming { kind: StreamingObjectKind::Subscription, names, if_exists, .. } => {
                 self.drop_subscriptions(txn, &names, if_exists)
             }
+            Plan::CreateSink { schema, name, from, options, format, if_not_exists } => {
+                crate::sinks::create_sink(txn, &self.database.clone(), schema, name, from, options, format, if_not_exists)?;
+                cmd("CREATE SINK")
+            }
+            Plan::DropStreaming { kind: StreamingObjectKind::Sink, names, if_exists, .. } => {
+                let catalog = crate::session::BindCatalog { state: &txn.work, session: self };
+                let search_path = freshet_sql::Catalog::search_path(&catalog);
+                crate::sinks::drop_sinks(txn, &self.database.clone(), &search_path, names, if_exists)?;
+                cmd("DROP SINK")
+            }
             Plan::DropStreaming { kind, .. } => Err(Error::unsupported(format!("DROP {}", kind.keyword()))),
             other => Err(Error::internal(format!("plan not executable as a write: {other:?}"))),
         }
@@ -721,6 +731,8 @@ impl Session {
                                     cat.relations.remove(v);
                                 }
                             }
+                            let doomed: Vec<u32> = views.iter().map(|(v, _)| *v).chain([r.oid]).collect();
+                            crate::sinks::drop_dependent_sinks(txn, &doomed, _cascade, kind_name, &r.name)?;
                             let dependents: Vec<(u32, crate::catalog::ForeignKeyDef)> = txn
                                 .work
                                 .catalog
@@ -1198,6 +1210,7 @@ pub(crate) fn drop_schema_contents(txn: &mut Txn, database: &str, name: &str) {
     cat.schemas.remove(&oid);
     cat.relations.retain(|_, r| !(r.database == database && r.schema == name));
     cat.types.retain(|_, t| !(t.database == database && t.ty.schema() == name));
+    cat.drop_orphan_sinks();
     txn.structural = true;
 }
 

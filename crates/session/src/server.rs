@@ -58,6 +58,10 @@ pub struct Server {
     pub(crate) views: crate::views::Views,
     /// The latest commit, for subscription cursors and sinks to wait on.
     pub(crate) clock: crate::clock::CommitClock,
+    /// The running sink tasks (`crate::sinks`).
+    pub(crate) sinks: crate::sinks::Sinks,
+    /// This server, for the sink tasks it starts.
+    me: std::sync::Weak<Server>,
 }
 
 impl Server {
@@ -129,7 +133,7 @@ impl Server {
         let views = crate::views::Views::start(config.workers, &state)
             .map_err(|e| StartupError { message: format!("cannot start the dataflow engine: {}", e.message) })?;
         let clock = crate::clock::CommitClock::new(state.ts);
-        let server = Arc::new(Server {
+        let server = Arc::new_cyclic(|me| Server {
             config,
             state: RwLock::new(state),
             commit_lock: Mutex::new(()),
@@ -143,6 +147,8 @@ impl Server {
             locks: Arc::new(crate::locks::LockManager::default()),
             views,
             clock,
+            sinks: crate::sinks::Sinks::default(),
+            me: me.clone(),
         });
         if fresh {
             // Persist the bootstrap catalog so the databases exist durably.
@@ -171,6 +177,8 @@ impl Server {
             }
             server.commit_locked(&guard, txn).map_err(|e| StartupError { message: e.message })?;
         }
+        // Recovered sinks start again from their views' snapshots.
+        server.sinks.reconcile(&server.me, &server.snapshot().catalog);
         info!(
             data_dir = %server.config.data_dir.display(),
             rows = row_count,
@@ -331,8 +339,13 @@ impl Server {
         // Views learn the commit before any reader can see its timestamp.
         let keep_since = self.history_floor(&new_state);
         self.views.commit(&current, &new_state, &txn.writes, &txn.truncated, keep_since);
+        let catalog = txn.structural.then(|| new_state.catalog.clone());
         *self.state.write() = new_state;
         self.clock.advance(ts);
+        if let Some(catalog) = catalog {
+            // Sinks created or dropped by this commit start or stop.
+            self.sinks.reconcile(&self.me, &catalog);
+        }
         Ok(())
     }
 

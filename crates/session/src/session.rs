@@ -706,6 +706,7 @@ impl Session {
             cat.subscriptions.retain(|_, s| s.database != name);
             let relations = &cat.relations;
             cat.comments.retain(|c| c.relation == 0 || relations.contains_key(&c.relation));
+            cat.drop_orphan_sinks();
             txn.structural = true;
             Ok(ExecuteResult::Command { tag: "DROP DATABASE".into() })
         })
@@ -1192,6 +1193,7 @@ impl DataSource for StateSource<'_> {
     fn system(&self, name: &str) -> Result<Vec<Row>> {
         let settings = self.session.settings.all();
         let jobs = if name.ends_with("freshet_jobs") { self.session.server.views.jobs() } else { Vec::new() };
+        let sinks = if name.ends_with("freshet_sinks") { self.session.server.sinks.statuses() } else { Vec::new() };
         let cursors: Vec<system::CursorInfo> = self
             .session
             .cursors
@@ -1205,6 +1207,7 @@ impl DataSource for StateSource<'_> {
             settings: &settings,
             jobs: &jobs,
             cursors: &cursors,
+            sinks: &sinks,
         };
         system::rows(name, &ctx)
     }
@@ -1361,6 +1364,12 @@ fn write_command(plan: &Plan) -> Option<&'static str> {
         Plan::CreateIndex(_) => "CREATE INDEX",
         Plan::Comment { .. } => "COMMENT",
         Plan::Copy(freshet_sql::plan::CopyPlan::From { .. }) => "COPY FROM",
+        Plan::CreateSink { .. } => "CREATE SINK",
+        Plan::DropStreaming { kind, .. } => match kind {
+            freshet_sql::streaming::StreamingObjectKind::Sink => "DROP SINK",
+            freshet_sql::streaming::StreamingObjectKind::Source => "DROP SOURCE",
+            freshet_sql::streaming::StreamingObjectKind::Subscription => "DROP SUBSCRIPTION",
+        },
         _ => return None,
     })
 }

@@ -45,6 +45,9 @@ pub struct SystemContext<'a> {
     pub jobs: &'a [crate::views::ViewJob],
     /// The session's open cursors (`pg_cursors`).
     pub cursors: &'a [CursorInfo],
+    /// The sink tasks' status (`freshet_sinks`); empty when the relation
+    /// being read is another one.
+    pub sinks: &'a [crate::sinks::SinkStatus],
 }
 
 /// An open cursor of the session, for `pg_cursors`.
@@ -274,8 +277,12 @@ pub static RELATIONS: &[SystemRelation] = &[
     rel!(PG, "freshet_jobs", 15_990, 'v', freshet_jobs,
         "job_id:int8 schema_name:name name:name kind:text status:text progress:float8 backfill_rows:int8 \
          started_at:timestamptz backfilled_at:timestamptz backfill_ms:int8"),
-    rel!(PG, "freshet_subscriptions", 15_991, 'v', freshet_subscriptions,
+    rel!(PG, "freshet_subscriptions", 15_992, 'v', freshet_subscriptions,
         "oid:oid schema_name:name name:name relation_schema:name relation_name:name retention_seconds:int8"),
+    rel!(PG, "freshet_sinks", 15_991, 'v', freshet_sinks,
+        "sink_id:int8 schema_name:name name:name view_name:name connector:text sink_type:text status:text \
+         delivered_ts:int8 snapshots:int8 batches:int8 rows_delivered:int8 retries:int8 \
+         last_delivery_at:timestamptz last_error:text"),
     rel!(PG, "pg_indexes", 12043, 'v', pg_indexes,
         "schemaname:name tablename:name indexname:name tablespace:name indexdef:text"),
     rel!(PG, "pg_proc", 1255, 'r', empty,
@@ -487,7 +494,7 @@ pub fn namespace_oid(ctx: &SystemContext<'_>, schema: &str) -> u32 {
 
 /// The relations of the session's database, in OID order.
 fn user_relations<'a>(ctx: &'a SystemContext<'a>) -> impl Iterator<Item = &'a RelationDef> + 'a {
-    ctx.catalog.relations_in(ctx.database)
+    ctx.catalog.relations_in(ctx.database).filter(|r| !ctx.catalog.is_sink_view(r.oid))
 }
 
 /// `pg_class.relkind` of a stored relation.
@@ -1656,6 +1663,40 @@ fn freshet_subscriptions(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
             ]
         })
         .collect())
+}
+
+/// `freshet_sinks`: one row per sink of the database with what its task
+/// has done (`crate::sinks::SinkStatus`); a sink whose task is not
+/// running (it failed to start) shows status `stopped`. Options other
+/// than the connector and type (passwords among them) are not shown.
+fn freshet_sinks(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for sink in ctx.catalog.sinks.values().filter(|s| s.database == ctx.database) {
+        let status = ctx.sinks.iter().find(|s| s.oid == sink.oid);
+        let option = |key: &str| sink.options.iter().rev().find(|(k, _)| k == key).map(|(_, v)| text(v)).unwrap_or(Datum::Null);
+        let view = ctx.catalog.relations.get(&sink.from).map(|r| text(&r.name)).unwrap_or(Datum::Null);
+        let int = |v: Option<u64>| v.map(|v| Datum::Int8(v as i64)).unwrap_or(Datum::Null);
+        rows.push(vec![
+            Datum::Int8(sink.oid as i64),
+            text(&sink.schema),
+            text(&sink.name),
+            view,
+            option("connector"),
+            option("type"),
+            text(status.map(|s| s.state).unwrap_or("stopped")),
+            int(status.and_then(|s| s.delivered_ts)),
+            int(status.map(|s| s.snapshots)),
+            int(status.map(|s| s.batches)),
+            int(status.map(|s| s.rows)),
+            int(status.map(|s| s.retries)),
+            status
+                .and_then(|s| s.last_delivery)
+                .map(|t| Datum::TimestampTz(freshet_common::TimestampTz::from_system_time(t)))
+                .unwrap_or(Datum::Null),
+            status.and_then(|s| s.last_error.as_deref()).map(text).unwrap_or(Datum::Null),
+        ]);
+    }
+    Ok(rows)
 }
 
 /// The (start, increment) of the sequence owned by column `col` of `r`.
@@ -2879,6 +2920,7 @@ mod tests {
             settings: &settings,
             jobs: &[],
             cursors: &[],
+            sinks: &[],
         };
         for r in RELATIONS {
             // `rows` asserts the width of every row.

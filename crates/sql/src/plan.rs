@@ -363,6 +363,17 @@ pub enum Plan {
     /// CREATE SUBSCRIPTION to the materialized view `from`, keeping its
     /// changes for `retention` (RisingWave's option; `None`: the default).
     CreateSubscription { schema: String, name: String, from: u32, retention: Option<std::time::Duration>, if_not_exists: bool },
+    /// CREATE SINK from a materialized view or a query: the `WITH` options
+    /// (keys lower-cased) and the FORMAT clause as (format, encode,
+    /// options), checked by the session against the connector.
+    CreateSink {
+        schema: String,
+        name: String,
+        from: SinkFrom,
+        options: Vec<(String, String)>,
+        format: Option<SinkFormat>,
+        if_not_exists: bool,
+    },
     /// DROP SOURCE | SINK | SUBSCRIPTION.
     DropStreaming { kind: StreamingObjectKind, names: Vec<(Option<String>, String)>, if_exists: bool, cascade: bool },
     /// DECLARE name SUBSCRIPTION CURSOR FOR subscription.
@@ -371,6 +382,21 @@ pub enum Plan {
     /// `count` rows.
     FetchSubscription { cursor: String, count: u64, timeout: std::time::Duration },
 }
+
+/// What a sink sends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SinkFrom {
+    /// `FROM mv`: the materialized view with this OID.
+    View(u32),
+    /// `AS query`: a materialized view of the query, created with the sink
+    /// and owned by it (its SQL text, bound plan and columns, as
+    /// [`Plan::CreateMaterializedView`] has them).
+    Query { sql: String, plan: RelExpr, columns: Vec<OutputColumn> },
+}
+
+/// A sink's `FORMAT f ENCODE e (options)` clause: (format, encode,
+/// options), names lower-cased.
+pub type SinkFormat = (String, String, Vec<(String, String)>);
 
 /// What an `ALTER TYPE` of an enum type does.
 #[derive(Clone, Debug, PartialEq)]

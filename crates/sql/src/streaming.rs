@@ -23,7 +23,7 @@ use std::fmt;
 use sqlparser::ast::{ColumnDef, ObjectName, Query, TableConstraint};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 /// A streaming statement.
 #[derive(Clone, Debug, PartialEq)]
@@ -209,16 +209,26 @@ fn parse_create(p: &mut Parser<'_>) -> Result<StreamingStatement, ParserError> {
             Ok(StreamingStatement::CreateSource(CreateSource { is_table, name, if_not_exists, columns, constraints, options, format }))
         }
         "sink" => {
-            let from = if eat_words(p, &["from"]) {
-                SinkInput::Relation(p.parse_object_name(false)?)
+            let (from, options, format) = if eat_words(p, &["from"]) {
+                let from = SinkInput::Relation(p.parse_object_name(false)?);
+                expect_word(p, "with")?;
+                (from, parse_with_options(p)?, parse_format(p)?)
             } else if eat_words(p, &["as"]) {
-                SinkInput::Query(p.parse_query()?)
+                let (query, rest) = split_sink_query(p)?;
+                let dialect = PostgreSqlDialect {};
+                let mut rest = Parser::new(&dialect).with_tokens_with_locations(rest);
+                expect_word(&mut rest, "with")?;
+                let options = parse_with_options(&mut rest)?;
+                let format = parse_format(&mut rest)?;
+                let _ = rest.consume_token(&Token::SemiColon);
+                let after = rest.peek_token();
+                if after.token != Token::EOF {
+                    return Err(error(format!("Expected: end of statement, found: {}", after.token)));
+                }
+                (SinkInput::Query(query), options, format)
             } else {
                 return Err(error(format!("Expected: FROM or AS, found: {}", p.peek_token().token)));
             };
-            expect_word(p, "with")?;
-            let options = parse_with_options(p)?;
-            let format = parse_format(p)?;
             Ok(StreamingStatement::CreateSink(CreateSink { name, if_not_exists, from, options, format }))
         }
         "subscription" => {
@@ -303,6 +313,40 @@ fn parse_fetch(p: &mut Parser<'_>) -> Result<StreamingStatement, ParserError> {
     }
     let timeout = timeout.ok_or_else(|| error("FETCH ... WITH needs a timeout option".into()))?;
     Ok(StreamingStatement::FetchWithTimeout { cursor, count, timeout })
+}
+
+/// The query of `CREATE SINK ... AS query WITH (...)` and the tokens from
+/// its last top-level `WITH (` on (sqlparser would take that `WITH` as
+/// table hints of the query's last table). Consumes the rest of `p`.
+fn split_sink_query(p: &mut Parser<'_>) -> Result<(Box<Query>, Vec<TokenWithSpan>), ParserError> {
+    let mut tokens = Vec::new();
+    let mut depth = 0i32;
+    let mut split = None;
+    loop {
+        let t = p.next_token();
+        match &t.token {
+            Token::EOF => break,
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Word(w)
+                if depth == 0 && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("with") && p.peek_token().token == Token::LParen =>
+            {
+                split = Some(tokens.len());
+            }
+            _ => {}
+        }
+        tokens.push(t);
+    }
+    let split = split.ok_or_else(|| error("Expected: WITH (options) after the sink's query, found: end of statement".into()))?;
+    let rest = tokens.split_off(split);
+    let dialect = PostgreSqlDialect {};
+    let mut query_parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    let query = query_parser.parse_query()?;
+    let after = query_parser.peek_token();
+    if after.token != Token::EOF {
+        return Err(error(format!("Expected: WITH, found: {}", after.token)));
+    }
+    Ok((query, rest))
 }
 
 /// `(key = value, ...)`.
@@ -571,6 +615,15 @@ mod tests {
         };
         assert!(matches!(k.from, SinkInput::Query(_)));
         assert_eq!(k.options.get("type"), Some("upsert"));
+        // The query's last table is not followed by table hints; a CTE's WITH is the query's.
+        let StreamingStatement::CreateSink(k) =
+            parse("CREATE SINK k AS WITH x AS (SELECT a FROM t) SELECT * FROM x WITH (connector = 'blackhole') FORMAT PLAIN ENCODE JSON")
+        else {
+            panic!("not a sink")
+        };
+        assert!(matches!(&k.from, SinkInput::Query(q) if q.with.is_some()));
+        assert_eq!(k.options.get("connector"), Some("blackhole"));
+        assert!(k.format.is_some());
 
         assert!(matches!(parse("CREATE SUBSCRIPTION sub FROM mv WITH (retention = '1D')"), StreamingStatement::CreateSubscription(_)));
         assert_eq!(

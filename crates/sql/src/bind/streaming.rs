@@ -6,14 +6,14 @@ use freshet_common::{Error, Result, SqlState};
 use super::Binder;
 use crate::catalog::RelationKind;
 use crate::names;
-use crate::plan::Plan;
-use crate::streaming::{StreamingStatement, WithOptions};
+use crate::plan::{Plan, SinkFrom};
+use crate::streaming::{CreateSink, SinkInput, StreamingStatement, WithOptions};
 
 impl Binder<'_> {
     pub(crate) fn bind_streaming(&mut self, stmt: &StreamingStatement) -> Result<Plan> {
         match stmt {
             StreamingStatement::CreateSource(_) => Err(Error::unsupported("CREATE SOURCE")),
-            StreamingStatement::CreateSink(_) => Err(Error::unsupported("CREATE SINK")),
+            StreamingStatement::CreateSink(sink) => self.bind_create_sink(sink),
             StreamingStatement::CreateSubscription(sub) => {
                 let (schema, name) = names::schema_and_name(&sub.name);
                 let schema = self.schema_for_create(schema)?;
@@ -49,6 +49,50 @@ impl Binder<'_> {
                 Ok(Plan::FetchSubscription { cursor: cursor.clone(), count: *count, timeout })
             }
         }
+    }
+}
+
+impl Binder<'_> {
+    /// CREATE SINK: the sink's name and what it sends: a materialized view,
+    /// or a query bound as a materialized view's query is (the session
+    /// creates a view for it that the sink owns, as RisingWave does).
+    fn bind_create_sink(&mut self, sink: &CreateSink) -> Result<Plan> {
+        let (schema, name) = names::schema_and_name(&sink.name);
+        let schema = self.schema_for_create(schema)?;
+        let options = sink.options.0.clone();
+        let format = sink.format.as_ref().map(|f| (f.format.clone(), f.encode.clone(), f.options.0.clone()));
+        let from = match &sink.from {
+            SinkInput::Relation(relation) => relation,
+            SinkInput::Query(query) => {
+                self.for_view = true;
+                let bound = self.bind_query(query);
+                self.for_view = false;
+                let bound = bound?;
+                let mut columns = bound.columns;
+                for c in columns.iter_mut() {
+                    if c.ty == freshet_common::DataType::Unknown {
+                        c.ty = freshet_common::DataType::Text;
+                    }
+                    c.table_oid = 0;
+                    c.column_id = 0;
+                }
+                let from = SinkFrom::Query { sql: query.to_string(), plan: bound.expr, columns };
+                return Ok(Plan::CreateSink { schema, name, from, options, format, if_not_exists: sink.if_not_exists });
+            }
+        };
+        let (from_schema, from_name) = names::schema_and_name(from);
+        let relation = self
+            .catalog
+            .relation(from_schema.as_deref(), &from_name)
+            .ok_or_else(|| Error::undefined_table(&from_name))?;
+        if !matches!(relation.kind, RelationKind::MaterializedView { .. }) {
+            return Err(Error::new(
+                SqlState::FeatureNotSupported,
+                format!("a sink from \"{from_name}\", which is not a materialized view, is not supported"),
+            )
+            .with_hint(format!("Use CREATE SINK ... AS SELECT * FROM {from_name}, or sink from a materialized view over it.")));
+        }
+        Ok(Plan::CreateSink { schema, name, from: SinkFrom::View(relation.oid), options, format, if_not_exists: sink.if_not_exists })
     }
 }
 
