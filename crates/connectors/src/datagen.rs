@@ -27,10 +27,16 @@ use crate::{bad_value, option, unknown_option, ColumnSpec};
 /// The rate when `datagen.rows.per.second` is not given (RisingWave's).
 pub const DEFAULT_ROWS_PER_SECOND: u64 = 10;
 
+/// The longest random string (`fields.<col>.length`): a batch holds up
+/// to 10,000 rows, so this bounds a batch's strings to about 100 MB.
+pub const STRING_LENGTH_MAX: usize = 10_000;
+
 /// A checked datagen definition.
 #[derive(Clone, Debug)]
 pub struct DatagenSpec {
+    /// `datagen.rows.per.second`: rows generated per second, 1 to 1,000,000.
     pub rows_per_second: u64,
+    /// `datagen.split.num`: accepted and kept, not used (one stream).
     pub split_num: u64,
     fields: Vec<Field>,
 }
@@ -45,25 +51,55 @@ struct Field {
 #[derive(Clone, Debug)]
 enum FieldGenerator {
     /// `start + n` up to `end`, exact decimals.
-    Sequence { start: Numeric, end: Numeric },
+    Sequence {
+        start: Numeric,
+        end: Numeric,
+    },
     /// Uniform integers in `[min, max]`.
-    RandomInt { min: i64, max: i64, seed: u64 },
+    RandomInt {
+        min: i64,
+        max: i64,
+        seed: u64,
+    },
     /// Uniform floats in `[min, max)`.
-    RandomFloat { min: f64, max: f64, seed: u64 },
+    RandomFloat {
+        min: f64,
+        max: f64,
+        seed: u64,
+    },
     /// Alphanumeric strings of `length` characters.
-    RandomString { length: usize, seed: u64 },
-    RandomBool { seed: u64 },
+    RandomString {
+        length: usize,
+        seed: u64,
+    },
+    RandomBool {
+        seed: u64,
+    },
     /// The generation time minus a uniform part of `max_past_micros`.
-    RandomTime { max_past_micros: i64, seed: u64 },
+    RandomTime {
+        max_past_micros: i64,
+        seed: u64,
+    },
 }
 
-const FIELD_PARAMETERS: &[&str] = &["kind", "start", "end", "min", "max", "length", "seed", "max_past", "max_past_mode"];
+const FIELD_PARAMETERS: &[&str] = &[
+    "kind",
+    "start",
+    "end",
+    "min",
+    "max",
+    "length",
+    "seed",
+    "max_past",
+    "max_past_mode",
+];
 
 impl DatagenSpec {
     /// Checks the options against the columns (see the module comment).
     pub fn parse(options: &[(String, String)], columns: &[ColumnSpec]) -> Result<DatagenSpec> {
         for (key, _) in options {
-            if key == "connector" || key == "datagen.rows.per.second" || key == "datagen.split.num" {
+            if key == "connector" || key == "datagen.rows.per.second" || key == "datagen.split.num"
+            {
                 continue;
             }
             let Some(rest) = key.strip_prefix("fields.") else {
@@ -89,7 +125,9 @@ impl DatagenSpec {
                 .parse::<u64>()
                 .ok()
                 .filter(|n| (1..=1_000_000).contains(n))
-                .ok_or_else(|| bad_value("datagen.rows.per.second", v, "an integer from 1 to 1000000"))?,
+                .ok_or_else(|| {
+                    bad_value("datagen.rows.per.second", v, "an integer from 1 to 1000000")
+                })?,
         };
         let split_num = match option(options, "datagen.split.num") {
             None => 1,
@@ -111,9 +149,17 @@ impl DatagenSpec {
                     .map(|(k, v)| (k.clone(), v.clone()))
             };
             let generator = field_generator(name, ty, &param)?;
-            fields.push(Field { name: name.clone(), ty: ty.clone(), generator });
+            fields.push(Field {
+                name: name.clone(),
+                ty: ty.clone(),
+                generator,
+            });
         }
-        Ok(DatagenSpec { rows_per_second, split_num, fields })
+        Ok(DatagenSpec {
+            rows_per_second,
+            split_num,
+            fields,
+        })
     }
 
     /// How many rows the source produces in all: `None` when it never
@@ -136,7 +182,11 @@ impl DatagenSpec {
         for (column, f) in self.fields.iter().enumerate() {
             let value = match &f.generator {
                 FieldGenerator::Sequence { start, .. } => {
-                    let offset = Numeric::new(i64::try_from(n).map_err(|_| Error::internal("datagen row number overflows"))?, 0);
+                    let offset = Numeric::new(
+                        i64::try_from(n)
+                            .map_err(|_| Error::internal("datagen row number overflows"))?,
+                        0,
+                    );
                     let value = start.checked_add(&offset)?;
                     let mut text = String::new();
                     freshet_common::numeric::format_numeric(&value, &mut text);
@@ -161,7 +211,8 @@ impl DatagenSpec {
                     }
                 }
                 FieldGenerator::RandomString { length, seed } => {
-                    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+                    const ALPHABET: &[u8] =
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
                     let mut state = random(*seed, column, n);
                     let text: String = (0..*length)
                         .map(|_| {
@@ -171,14 +222,21 @@ impl DatagenSpec {
                         .collect();
                     parse_text(&text, &f.ty, &ctx)?
                 }
-                FieldGenerator::RandomBool { seed } => Datum::Bool(random(*seed, column, n) & 1 == 1),
-                FieldGenerator::RandomTime { max_past_micros, seed } => {
+                FieldGenerator::RandomBool { seed } => {
+                    Datum::Bool(random(*seed, column, n) & 1 == 1)
+                }
+                FieldGenerator::RandomTime {
+                    max_past_micros,
+                    seed,
+                } => {
                     let back = (unit(random(*seed, column, n)) * *max_past_micros as f64) as i64;
                     let micros = now.0.saturating_sub(back);
                     match f.ty {
                         DataType::Timestamp => Datum::Timestamp(freshet_common::Timestamp(micros)),
                         DataType::TimestampTz => Datum::TimestampTz(TimestampTz(micros)),
-                        _ => Datum::Date(freshet_common::Date(micros.div_euclid(86_400_000_000) as i32)),
+                        _ => Datum::Date(freshet_common::Date(
+                            micros.div_euclid(86_400_000_000) as i32
+                        )),
                     }
                 }
             };
@@ -194,11 +252,18 @@ impl DatagenSpec {
 }
 
 fn find_column<'a>(columns: &'a [ColumnSpec], name: &str) -> Option<&'a ColumnSpec> {
-    columns.iter().find(|(c, _)| c == name).or_else(|| columns.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)))
+    columns
+        .iter()
+        .find(|(c, _)| c == name)
+        .or_else(|| columns.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)))
 }
 
 /// The generator of one column from its `fields.<col>.*` options.
-fn field_generator(column: &str, ty: &DataType, param: &dyn Fn(&str) -> Option<(String, String)>) -> Result<FieldGenerator> {
+fn field_generator(
+    column: &str,
+    ty: &DataType,
+    param: &dyn Fn(&str) -> Option<(String, String)>,
+) -> Result<FieldGenerator> {
     let kind = match param("kind") {
         None => "random".to_string(),
         Some((key, v)) => match v.to_lowercase().as_str() {
@@ -214,13 +279,28 @@ fn field_generator(column: &str, ty: &DataType, param: &dyn Fn(&str) -> Option<(
     };
     let seed = match param("seed") {
         None => 0,
-        Some((key, v)) => v.trim().parse::<u64>().map_err(|_| bad_value(&key, &v, "a non-negative integer"))?,
+        Some((key, v)) => v
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| bad_value(&key, &v, "a non-negative integer"))?,
     };
     let number = |p: &str, default: &str| -> Result<Numeric> {
-        let (key, v) = param(p).unwrap_or_else(|| (format!("fields.{column}.{p}"), default.to_string()));
-        Numeric::parse(v.trim()).ok().filter(Numeric::is_finite).ok_or_else(|| bad_value(&key, &v, "a number"))
+        let (key, v) =
+            param(p).unwrap_or_else(|| (format!("fields.{column}.{p}"), default.to_string()));
+        Numeric::parse(v.trim())
+            .ok()
+            .filter(Numeric::is_finite)
+            .ok_or_else(|| bad_value(&key, &v, "a number"))
     };
-    let numeric_type = matches!(ty, DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Float4 | DataType::Float8 | DataType::Numeric(_));
+    let numeric_type = matches!(
+        ty,
+        DataType::Int2
+            | DataType::Int4
+            | DataType::Int8
+            | DataType::Float4
+            | DataType::Float8
+            | DataType::Numeric(_)
+    );
     let string_type = matches!(ty, DataType::Text | DataType::Varchar(_));
     if kind == "sequence" {
         if !(numeric_type || string_type) {
@@ -233,7 +313,9 @@ fn field_generator(column: &str, ty: &DataType, param: &dyn Fn(&str) -> Option<(
                 SqlState::InvalidParameterValue,
                 format!("the sequence of column \"{column}\" ends before it starts"),
             )
-            .with_detail(format!("Option \"fields.{column}.end\" must not be less than \"fields.{column}.start\".")));
+            .with_detail(format!(
+                "Option \"fields.{column}.end\" must not be less than \"fields.{column}.start\"."
+            )));
         }
         // Both ends must fit the column (a sequence of smallint past 32767 would fail later).
         if numeric_type {
@@ -241,7 +323,13 @@ fn field_generator(column: &str, ty: &DataType, param: &dyn Fn(&str) -> Option<(
             for (p, value) in [("start", &start), ("end", &end)] {
                 let mut text = String::new();
                 freshet_common::numeric::format_numeric(value, &mut text);
-                parse_text(&text, ty, &ctx).map_err(|e| bad_value(&format!("fields.{column}.{p}"), &text, &format!("a value of type {} ({})", ty, e.message)))?;
+                parse_text(&text, ty, &ctx).map_err(|e| {
+                    bad_value(
+                        &format!("fields.{column}.{p}"),
+                        &text,
+                        &format!("a value of type {} ({})", ty, e.message),
+                    )
+                })?;
             }
         }
         return Ok(FieldGenerator::Sequence { start, end });
@@ -264,7 +352,13 @@ fn field_generator(column: &str, ty: &DataType, param: &dyn Fn(&str) -> Option<(
                 value
                     .to_i64_rounded()
                     .filter(|v| value.is_integral() && (lo..=hi).contains(v))
-                    .ok_or_else(|| bad_value(&format!("fields.{column}.{p}"), &value.to_string(), &format!("an integer of type {}", ty)))
+                    .ok_or_else(|| {
+                        bad_value(
+                            &format!("fields.{column}.{p}"),
+                            &value.to_string(),
+                            &format!("an integer of type {}", ty),
+                        )
+                    })
             };
             let (min, max) = (bound("min", "0")?, bound("max", "32767")?);
             if max < min {
@@ -273,7 +367,10 @@ fn field_generator(column: &str, ty: &DataType, param: &dyn Fn(&str) -> Option<(
             Ok(FieldGenerator::RandomInt { min, max, seed })
         }
         DataType::Float4 | DataType::Float8 | DataType::Numeric(_) => {
-            let (min, max) = (number("min", "0")?.to_f64(), number("max", "32767")?.to_f64());
+            let (min, max) = (
+                number("min", "0")?.to_f64(),
+                number("max", "32767")?.to_f64(),
+            );
             if max < min {
                 return Err(min_above_max(column));
             }
@@ -286,8 +383,14 @@ fn field_generator(column: &str, ty: &DataType, param: &dyn Fn(&str) -> Option<(
                     .trim()
                     .parse::<usize>()
                     .ok()
-                    .filter(|n| *n <= 1_000_000)
-                    .ok_or_else(|| bad_value(&key, &v, "an integer from 0 to 1000000"))?,
+                    .filter(|n| *n <= STRING_LENGTH_MAX)
+                    .ok_or_else(|| {
+                        bad_value(
+                            &key,
+                            &v,
+                            &format!("an integer from 0 to {STRING_LENGTH_MAX}"),
+                        )
+                    })?,
             };
             Ok(FieldGenerator::RandomString { length, seed })
         }
@@ -299,21 +402,29 @@ fn field_generator(column: &str, ty: &DataType, param: &dyn Fn(&str) -> Option<(
                     .ok()
                     .and_then(|i| i64::try_from(i.normalized_micros()).ok())
                     .filter(|m| *m >= 0)
-                    .ok_or_else(|| bad_value(&key, &v, "a non-negative interval such as '2 hours'"))?,
+                    .ok_or_else(|| {
+                        bad_value(&key, &v, "a non-negative interval such as '2 hours'")
+                    })?,
             };
             if let Some((key, v)) = param("max_past_mode") {
                 if !matches!(v.to_lowercase().as_str(), "absolute" | "relative") {
                     return Err(bad_value(&key, &v, "absolute or relative"));
                 }
             }
-            Ok(FieldGenerator::RandomTime { max_past_micros, seed })
+            Ok(FieldGenerator::RandomTime {
+                max_past_micros,
+                seed,
+            })
         }
         _ => Err(unsupported()),
     }
 }
 
 fn min_above_max(column: &str) -> Error {
-    Error::new(SqlState::InvalidParameterValue, format!("option \"fields.{column}.min\" is greater than \"fields.{column}.max\""))
+    Error::new(
+        SqlState::InvalidParameterValue,
+        format!("option \"fields.{column}.min\" is greater than \"fields.{column}.max\""),
+    )
 }
 
 /// `floor(end - start) + 1`, saturating.
@@ -351,12 +462,19 @@ mod tests {
     use super::*;
 
     fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn sequences_and_random_values() {
-        let columns = vec![("id".to_string(), DataType::Int4), ("v".to_string(), DataType::Varchar(None)), ("f".to_string(), DataType::Float8)];
+        let columns = vec![
+            ("id".to_string(), DataType::Int4),
+            ("v".to_string(), DataType::Varchar(None)),
+            ("f".to_string(), DataType::Float8),
+        ];
         let spec = DatagenSpec::parse(
             &options(&[
                 ("connector", "datagen"),
@@ -375,24 +493,61 @@ mod tests {
         let first = spec.row(0, now).expect("row 0");
         assert_eq!(first[0], Datum::Int4(5));
         assert!(matches!(&first[1], Datum::Text(s) if s.len() == 3));
-        assert!(matches!(first[2], Datum::Float8(freshet_common::F64(x)) if (1.0..2.0).contains(&x)));
+        assert!(
+            matches!(first[2], Datum::Float8(freshet_common::F64(x)) if (1.0..2.0).contains(&x))
+        );
         assert_eq!(spec.row(4, now).expect("row 4")[0], Datum::Int4(9));
         // Deterministic: the same row again is the same.
-        assert_eq!(spec.row(3, now).expect("row"), spec.row(3, now).expect("row"));
+        assert_eq!(
+            spec.row(3, now).expect("row"),
+            spec.row(3, now).expect("row")
+        );
     }
 
     #[test]
     fn bad_definitions_are_refused() {
-        let columns = vec![("id".to_string(), DataType::Int2), ("b".to_string(), DataType::Bool), ("u".to_string(), DataType::Uuid)];
-        let code = |pairs: &[(&str, &str)], cols: &[ColumnSpec]| DatagenSpec::parse(&options(pairs), cols).expect_err("refused").state;
+        let columns = vec![
+            ("id".to_string(), DataType::Int2),
+            ("b".to_string(), DataType::Bool),
+            ("u".to_string(), DataType::Uuid),
+        ];
+        let code = |pairs: &[(&str, &str)], cols: &[ColumnSpec]| {
+            DatagenSpec::parse(&options(pairs), cols)
+                .expect_err("refused")
+                .state
+        };
         let two = &columns[..2];
-        assert_eq!(code(&[("fields.id.kind", "sometimes")], two), SqlState::InvalidParameterValue);
-        assert_eq!(code(&[("fields.nosuch.kind", "random")], two), SqlState::InvalidParameterValue);
-        assert_eq!(code(&[("fields.id.colour", "red")], two), SqlState::InvalidParameterValue);
-        assert_eq!(code(&[("datagen.rows.per.second", "fast")], two), SqlState::InvalidParameterValue);
-        assert_eq!(code(&[("fields.id.kind", "sequence"), ("fields.id.end", "40000")], two), SqlState::InvalidParameterValue);
-        assert_eq!(code(&[("fields.b.kind", "sequence")], two), SqlState::FeatureNotSupported);
+        assert_eq!(
+            code(&[("fields.id.kind", "sometimes")], two),
+            SqlState::InvalidParameterValue
+        );
+        assert_eq!(
+            code(&[("fields.nosuch.kind", "random")], two),
+            SqlState::InvalidParameterValue
+        );
+        assert_eq!(
+            code(&[("fields.id.colour", "red")], two),
+            SqlState::InvalidParameterValue
+        );
+        assert_eq!(
+            code(&[("datagen.rows.per.second", "fast")], two),
+            SqlState::InvalidParameterValue
+        );
+        assert_eq!(
+            code(
+                &[("fields.id.kind", "sequence"), ("fields.id.end", "40000")],
+                two
+            ),
+            SqlState::InvalidParameterValue
+        );
+        assert_eq!(
+            code(&[("fields.b.kind", "sequence")], two),
+            SqlState::FeatureNotSupported
+        );
         assert_eq!(code(&[], &columns), SqlState::FeatureNotSupported);
-        assert_eq!(code(&[("bogus", "1")], two), SqlState::InvalidParameterValue);
+        assert_eq!(
+            code(&[("bogus", "1")], two),
+            SqlState::InvalidParameterValue
+        );
     }
 }

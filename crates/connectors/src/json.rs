@@ -26,23 +26,31 @@ pub struct JsonDecoder {
 /// text input function can; arrays and records are refused at CREATE).
 pub fn check_type(ty: &DataType) -> Result<()> {
     match ty {
-        DataType::Array(_) | DataType::Record(_) | DataType::Int2Vector | DataType::OidVector => Err(Error::new(
-            SqlState::FeatureNotSupported,
-            format!("ENCODE JSON cannot fill a column of type {ty}"),
-        )),
+        DataType::Array(_) | DataType::Record(_) | DataType::Int2Vector | DataType::OidVector => {
+            Err(Error::new(
+                SqlState::FeatureNotSupported,
+                format!("ENCODE JSON cannot fill a column of type {ty}"),
+            ))
+        }
         _ => Ok(()),
     }
 }
 
 impl JsonDecoder {
+    /// A decoder filling `columns`, in order.
     pub fn new(columns: Vec<ColumnSpec>) -> JsonDecoder {
-        JsonDecoder { columns, ctx: TextContext::default() }
+        JsonDecoder {
+            columns,
+            ctx: TextContext::default(),
+        }
     }
 
     /// The row of one message, or why it is not one (the caller skips it).
     pub fn decode(&self, payload: &[u8]) -> std::result::Result<Row, String> {
-        let text = std::str::from_utf8(payload).map_err(|_| "the message is not valid UTF-8".to_string())?;
-        let value = parse_json_text(text).map_err(|e| format!("the message is not JSON: {}", e.message))?;
+        let text = std::str::from_utf8(payload)
+            .map_err(|_| "the message is not valid UTF-8".to_string())?;
+        let value =
+            parse_json_text(text).map_err(|e| format!("the message is not JSON: {}", e.message))?;
         let Jsonb::Object(fields) = value else {
             return Err("the message is not a JSON object".into());
         };
@@ -55,7 +63,9 @@ impl JsonDecoder {
                 .map(|(_, v)| v);
             let datum = match field {
                 None | Some(Jsonb::Null) => Datum::Null,
-                Some(v) => self.convert(v, ty).map_err(|e| format!("field \"{name}\": {}", e.message))?,
+                Some(v) => self
+                    .convert(v, ty)
+                    .map_err(|e| format!("field \"{name}\": {}", e.message))?,
             };
             row.push(datum);
         }
@@ -90,15 +100,23 @@ mod tests {
             ("ok".into(), DataType::Bool),
             ("doc".into(), DataType::Jsonb),
         ]);
-        let row = d.decode(br#"{"ID": 7, "name": "x", "extra": 1, "doc": {"a": [1]}}"#).expect("decodes");
+        let row = d
+            .decode(br#"{"ID": 7, "name": "x", "extra": 1, "doc": {"a": [1]}}"#)
+            .expect("decodes");
         assert_eq!(row[0], Datum::Int4(7));
         assert_eq!(row[1], Datum::Text("x".into()));
         assert_eq!(row[2], Datum::Null);
         assert!(matches!(row[3], Datum::Jsonb(Jsonb::Object(_))));
-        assert_eq!(d.decode(br#"{"id": "12"}"#).expect("string to int")[0], Datum::Int4(12));
+        assert_eq!(
+            d.decode(br#"{"id": "12"}"#).expect("string to int")[0],
+            Datum::Int4(12)
+        );
         assert!(d.decode(b"not json").is_err());
         assert!(d.decode(b"[1, 2]").is_err());
-        assert!(d.decode(br#"{"id": "twelve"}"#).unwrap_err().contains("\"id\""));
+        assert!(d
+            .decode(br#"{"id": "twelve"}"#)
+            .unwrap_err()
+            .contains("\"id\""));
         assert!(d.decode(br#"{"id": 1.5}"#).is_err());
         assert!(d.decode(&[0xff, 0xfe]).is_err());
     }

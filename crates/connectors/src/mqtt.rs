@@ -26,24 +26,42 @@ use tracing::{info, warn};
 
 use crate::{bad_value, option, unknown_option};
 
-/// Largest message accepted (bigger ones make the broker connection fail
-/// and are counted as errors when it reconnects).
-pub const MESSAGE_BYTES_MAX: usize = 1 << 20;
+/// Largest message accepted. A bigger one breaks the broker connection
+/// (rumqttc refuses the packet); the client reconnects, and the message
+/// is gone unless the broker redelivers it to a persistent session, which
+/// then fails the same way each time: keep messages below this size.
+pub const MESSAGE_BYTES_MAX: usize = 8 << 20;
 
 /// A checked mqtt definition.
 #[derive(Clone, Debug)]
 pub struct MqttSpec {
+    /// The broker's host, from `url`.
     pub host: String,
+    /// The broker's port, from `url` (1883 when left out).
     pub port: u16,
+    /// The topic filter subscribed to.
     pub topic: String,
+    /// The subscription's quality of service.
     pub qos: QoS,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// The client id is `<client_prefix>-<table oid>` (plus a unique
+    /// suffix for a clean session).
     pub client_prefix: String,
+    /// Start a clean session (the broker forgets queued messages).
     pub clean_start: bool,
 }
 
-const OPTIONS: &[&str] = &["connector", "url", "topic", "qos", "username", "password", "client_prefix", "clean_start"];
+const OPTIONS: &[&str] = &[
+    "connector",
+    "url",
+    "topic",
+    "qos",
+    "username",
+    "password",
+    "client_prefix",
+    "clean_start",
+];
 
 impl MqttSpec {
     /// Checks the options (see the module comment).
@@ -55,17 +73,32 @@ impl MqttSpec {
         }
         let url = option(options, "url").ok_or_else(|| missing("url"))?;
         let (host, port) = parse_url(url)?;
-        let topic = option(options, "topic").ok_or_else(|| missing("topic"))?.to_string();
+        let topic = option(options, "topic")
+            .ok_or_else(|| missing("topic"))?
+            .to_string();
         if topic.is_empty() || topic.contains('\0') {
-            return Err(bad_value("topic", &topic, "a topic filter such as 'sensors/+/temperature'"));
+            return Err(bad_value(
+                "topic",
+                &topic,
+                "a topic filter such as 'sensors/+/temperature'",
+            ));
         }
         let qos = match option(options, "qos").map(str::to_lowercase).as_deref() {
             None | Some("at_most_once") | Some("0") => QoS::AtMostOnce,
             Some("at_least_once") | Some("1") => QoS::AtLeastOnce,
             Some("exactly_once") | Some("2") => QoS::ExactlyOnce,
-            Some(other) => return Err(bad_value("qos", other, "at_most_once, at_least_once or exactly_once")),
+            Some(other) => {
+                return Err(bad_value(
+                    "qos",
+                    other,
+                    "at_most_once, at_least_once or exactly_once",
+                ))
+            }
         };
-        let clean_start = match option(options, "clean_start").map(str::to_lowercase).as_deref() {
+        let clean_start = match option(options, "clean_start")
+            .map(str::to_lowercase)
+            .as_deref()
+        {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => return Err(bad_value("clean_start", other, "true or false")),
@@ -73,15 +106,32 @@ impl MqttSpec {
         let username = option(options, "username").map(str::to_string);
         let password = option(options, "password").map(str::to_string);
         if password.is_some() && username.is_none() {
-            return Err(Error::new(SqlState::InvalidParameterValue, "option \"password\" needs option \"username\""));
+            return Err(Error::new(
+                SqlState::InvalidParameterValue,
+                "option \"password\" needs option \"username\"",
+            ));
         }
-        let client_prefix = option(options, "client_prefix").unwrap_or("freshet").to_string();
-        Ok(MqttSpec { host, port, topic, qos, username, password, client_prefix, clean_start })
+        let client_prefix = option(options, "client_prefix")
+            .unwrap_or("freshet")
+            .to_string();
+        Ok(MqttSpec {
+            host,
+            port,
+            topic,
+            qos,
+            username,
+            password,
+            client_prefix,
+            clean_start,
+        })
     }
 }
 
 fn missing(key: &str) -> Error {
-    Error::new(SqlState::InvalidParameterValue, format!("connector \"mqtt\" needs option \"{key}\""))
+    Error::new(
+        SqlState::InvalidParameterValue,
+        format!("connector \"mqtt\" needs option \"{key}\""),
+    )
 }
 
 /// `tcp://host:port`, `mqtt://host:port` or `host:port` (port 1883 when
@@ -91,14 +141,23 @@ fn parse_url(url: &str) -> Result<(String, u16)> {
     let rest = match url.split_once("://") {
         Some((scheme, rest)) if matches!(scheme.to_lowercase().as_str(), "tcp" | "mqtt") => rest,
         Some((scheme, _)) => {
-            return Err(Error::new(SqlState::FeatureNotSupported, format!("MQTT URL scheme \"{scheme}\" is not supported"))
-                .with_hint("Use tcp://host:port; TLS and WebSocket brokers are not supported."))
+            return Err(Error::new(
+                SqlState::FeatureNotSupported,
+                format!("MQTT URL scheme \"{scheme}\" is not supported"),
+            )
+            .with_hint("Use tcp://host:port; TLS and WebSocket brokers are not supported."))
         }
         None => url,
     };
     let rest = rest.trim_end_matches('/');
     let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| bad_value("url", url, expected))?),
+        Some((host, port)) => (
+            host,
+            port.parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| bad_value("url", url, expected))?,
+        ),
         None => (rest, 1883),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -112,7 +171,12 @@ fn parse_url(url: &str) -> Result<(String, u16)> {
 /// to `payloads` until `payloads` is closed (the source was dropped) or
 /// `stopped` resolves. Never returns an error: a lost or refused
 /// connection is logged and retried.
-pub async fn run(spec: MqttSpec, client_id: String, payloads: mpsc::Sender<Vec<u8>>, source: String) {
+pub async fn run(
+    spec: MqttSpec,
+    client_id: String,
+    payloads: mpsc::Sender<Vec<u8>>,
+    source: String,
+) {
     let mut options = MqttOptions::new(client_id.clone(), spec.host.clone(), spec.port);
     options.set_keep_alive(Duration::from_secs(10));
     options.set_clean_session(spec.clean_start);
@@ -137,7 +201,11 @@ pub async fn run(spec: MqttSpec, client_id: String, payloads: mpsc::Sender<Vec<u
                 }
             }
             Ok(Event::Incoming(Packet::SubAck(ack))) => {
-                if ack.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) {
+                if ack
+                    .return_codes
+                    .iter()
+                    .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
+                {
                     warn!(source = %source, topic = %spec.topic, "mqtt broker refused the subscription");
                 }
             }
@@ -166,20 +234,50 @@ mod tests {
     use super::*;
 
     fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn options_are_checked() {
-        let spec = MqttSpec::parse(&options(&[("connector", "mqtt"), ("url", "tcp://127.0.0.1:1884"), ("topic", "a/#"), ("qos", "at_least_once")]))
-            .expect("valid");
-        assert_eq!((spec.host.as_str(), spec.port, spec.qos), ("127.0.0.1", 1884, QoS::AtLeastOnce));
-        assert_eq!(parse_url("localhost").expect("bare host"), ("localhost".into(), 1883));
-        let state = |pairs: &[(&str, &str)]| MqttSpec::parse(&options(pairs)).expect_err("refused").state;
-        assert_eq!(state(&[("url", "tcp://h:1883")]), SqlState::InvalidParameterValue);
-        assert_eq!(state(&[("url", "ssl://h:8883"), ("topic", "t")]), SqlState::FeatureNotSupported);
-        assert_eq!(state(&[("url", "tcp://h:port"), ("topic", "t")]), SqlState::InvalidParameterValue);
-        assert_eq!(state(&[("url", "tcp://h"), ("topic", "t"), ("qos", "twice")]), SqlState::InvalidParameterValue);
-        assert_eq!(state(&[("url", "tcp://h"), ("topic", "t"), ("group", "g")]), SqlState::InvalidParameterValue);
+        let spec = MqttSpec::parse(&options(&[
+            ("connector", "mqtt"),
+            ("url", "tcp://127.0.0.1:1884"),
+            ("topic", "a/#"),
+            ("qos", "at_least_once"),
+        ]))
+        .expect("valid");
+        assert_eq!(
+            (spec.host.as_str(), spec.port, spec.qos),
+            ("127.0.0.1", 1884, QoS::AtLeastOnce)
+        );
+        assert_eq!(
+            parse_url("localhost").expect("bare host"),
+            ("localhost".into(), 1883)
+        );
+        let state =
+            |pairs: &[(&str, &str)]| MqttSpec::parse(&options(pairs)).expect_err("refused").state;
+        assert_eq!(
+            state(&[("url", "tcp://h:1883")]),
+            SqlState::InvalidParameterValue
+        );
+        assert_eq!(
+            state(&[("url", "ssl://h:8883"), ("topic", "t")]),
+            SqlState::FeatureNotSupported
+        );
+        assert_eq!(
+            state(&[("url", "tcp://h:port"), ("topic", "t")]),
+            SqlState::InvalidParameterValue
+        );
+        assert_eq!(
+            state(&[("url", "tcp://h"), ("topic", "t"), ("qos", "twice")]),
+            SqlState::InvalidParameterValue
+        );
+        assert_eq!(
+            state(&[("url", "tcp://h"), ("topic", "t"), ("group", "g")]),
+            SqlState::InvalidParameterValue
+        );
     }
 }
