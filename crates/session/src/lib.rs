@@ -5,7 +5,8 @@
 //! snapshot reads, transactions (BEGIN/COMMIT/ROLLBACK/SAVEPOINT), the
 //! ordering of commits into timestamped batches of `(row, diff)` updates and
 //! making each commit durable through `freshet-storage` before it is
-//! acknowledged.
+//! acknowledged, and running source connectors (`freshet-connectors`)
+//! whose rows are committed the same way ([`sources`]).
 //!
 //! It does not own the wire protocol (`freshet-pgwire` drives a session
 //! through [`SessionApi`]), SQL parsing and planning (`freshet-sql`) or
@@ -26,6 +27,7 @@ pub mod locks;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod sources;
 pub mod state;
 pub mod system;
 pub mod txn;

@@ -1115,6 +1115,7 @@ impl DataSource for StateSource<'_> {
     fn system(&self, name: &str) -> Result<Vec<Row>> {
         let settings = self.session.settings.all();
         let jobs = if name.ends_with("freshet_jobs") { self.session.server.views.jobs() } else { Vec::new() };
+        let sources = if name.ends_with("freshet_sources") { self.session.server.sources.statuses() } else { Vec::new() };
         let cursors: Vec<system::CursorInfo> = self
             .session
             .cursors
@@ -1128,6 +1129,7 @@ impl DataSource for StateSource<'_> {
             settings: &settings,
             jobs: &jobs,
             cursors: &cursors,
+            sources: &sources,
         };
         system::rows(name, &ctx)
     }
@@ -1274,6 +1276,9 @@ fn write_command(plan: &Plan) -> Option<&'static str> {
         Plan::LockingQuery { .. } => "SELECT FOR UPDATE",
         Plan::Truncate { .. } => "TRUNCATE TABLE",
         Plan::CreateTable(_) => "CREATE TABLE",
+        Plan::CreateSource(p) if p.append_only => "CREATE SOURCE",
+        Plan::CreateSource(_) => "CREATE TABLE",
+        Plan::DropStreaming { .. } => "DROP",
         Plan::AlterTable { .. } => "ALTER TABLE",
         Plan::Drop { .. } => "DROP",
         Plan::RenameIndex { .. } => "ALTER INDEX",

@@ -45,6 +45,9 @@ pub struct SystemContext<'a> {
     pub jobs: &'a [crate::views::ViewJob],
     /// The session's open cursors (`pg_cursors`).
     pub cursors: &'a [CursorInfo],
+    /// The connectors' status (`freshet_sources`); empty when the
+    /// relation being read is another one.
+    pub sources: &'a [crate::sources::StatusRow],
 }
 
 /// An open cursor of the session, for `pg_cursors`.
@@ -274,6 +277,9 @@ pub static RELATIONS: &[SystemRelation] = &[
     rel!(PG, "freshet_jobs", 15_990, 'v', freshet_jobs,
         "job_id:int8 schema_name:name name:name kind:text status:text progress:float8 backfill_rows:int8 \
          started_at:timestamptz backfilled_at:timestamptz backfill_ms:int8"),
+    rel!(PG, "freshet_sources", 15_991, 'v', freshet_sources,
+        "source_id:int8 schema_name:name name:name kind:text connector:text status:text rows:int8 errors:int8 \
+         last_error:text"),
     rel!(PG, "pg_indexes", 12043, 'v', pg_indexes,
         "schemaname:name tablename:name indexname:name tablespace:name indexdef:text"),
     rel!(PG, "pg_proc", 1255, 'r', empty,
@@ -1634,6 +1640,31 @@ fn freshet_jobs(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// `freshet_sources`: one row per source or connector table of the
+/// database, with what its connector did since the server started.
+fn freshet_sources(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for (oid, def) in &ctx.catalog.sources {
+        let Some(r) = ctx.catalog.relations.get(oid) else { continue };
+        if r.database != ctx.database {
+            continue;
+        }
+        let status = ctx.sources.iter().find(|s| s.oid == *oid);
+        rows.push(vec![
+            Datum::Int8(*oid as i64),
+            text(&r.schema),
+            text(&r.name),
+            text(if def.append_only { "source" } else { "table" }),
+            text(&def.connector()),
+            text(status.map(|s| s.state.as_str()).unwrap_or("starting")),
+            Datum::Int8(status.map(|s| s.rows as i64).unwrap_or(0)),
+            Datum::Int8(status.map(|s| s.errors as i64).unwrap_or(0)),
+            status.and_then(|s| s.last_error.as_deref()).map(text).unwrap_or(Datum::Null),
+        ]);
+    }
+    Ok(rows)
+}
+
 /// The (start, increment) of the sequence owned by column `col` of `r`.
 fn owned_sequence(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<(i64, i64)> {
     user_relations(ctx).find_map(|s| match s.kind {
@@ -2855,6 +2886,7 @@ mod tests {
             settings: &settings,
             jobs: &[],
             cursors: &[],
+            sources: &[],
         };
         for r in RELATIONS {
             // `rows` asserts the width of every row.
