@@ -167,15 +167,25 @@ fn parse_url(url: &str) -> Result<(String, u16)> {
     Ok((host.to_string(), port))
 }
 
+/// The connection's state, reported to `run`'s caller as it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Connected and subscribed (the subscription was sent).
+    Connected,
+    /// The connection failed or was lost, with why; a retry is pending.
+    Reconnecting(String),
+}
+
 /// Connects as `client_id`, subscribes and sends every message's payload
-/// to `payloads` until `payloads` is closed (the source was dropped) or
-/// `stopped` resolves. Never returns an error: a lost or refused
-/// connection is logged and retried.
+/// to `payloads` until `payloads` is closed (the source was dropped).
+/// Never returns an error: a lost or refused connection is logged,
+/// reported through `on_state` and retried.
 pub async fn run(
     spec: MqttSpec,
     client_id: String,
     payloads: mpsc::Sender<Vec<u8>>,
     source: String,
+    on_state: impl Fn(ConnectionState) + Send + 'static,
 ) {
     let mut options = MqttOptions::new(client_id.clone(), spec.host.clone(), spec.port);
     options.set_keep_alive(Duration::from_secs(10));
@@ -195,6 +205,7 @@ pub async fn run(
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 delay = Duration::from_millis(100);
                 info!(source = %source, host = %spec.host, port = spec.port, topic = %spec.topic, client_id = %client_id, "mqtt source connected");
+                on_state(ConnectionState::Connected);
                 // A clean session forgets subscriptions: subscribe on every connect.
                 if let Err(e) = client.try_subscribe(spec.topic.clone(), spec.qos) {
                     warn!(source = %source, error = %e, "mqtt source cannot subscribe");
@@ -217,6 +228,7 @@ pub async fn run(
             Ok(_) => {}
             Err(e) => {
                 warn!(source = %source, host = %spec.host, port = spec.port, error = %e, retry_ms = delay.as_millis() as u64, "mqtt source lost its broker connection; reconnecting");
+                on_state(ConnectionState::Reconnecting(e.to_string()));
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = payloads.closed() => break,

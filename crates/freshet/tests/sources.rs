@@ -586,7 +586,22 @@ async fn mqtt_source_and_table() {
 
     // The broker goes away and comes back: the source reconnects.
     let port = broker.port;
+    assert_eq!(
+        scalar(
+            &c,
+            "SELECT status FROM pg_catalog.freshet_sources WHERE name = 'readings'"
+        )
+        .await,
+        "running"
+    );
     drop(broker);
+    wait_for(
+        &c,
+        "SELECT count(*) FROM pg_catalog.freshet_sources WHERE name = 'readings' AND status LIKE 'reconnecting: %'",
+        "the source to report the lost broker",
+        |n| n == 1,
+    )
+    .await;
     let broker = Broker::start_on(port);
     wait_subscribed(
         &c,
@@ -604,6 +619,14 @@ async fn mqtt_source_and_table() {
         |n| n == 21,
     )
     .await;
+    assert_eq!(
+        scalar(
+            &c,
+            "SELECT status FROM pg_catalog.freshet_sources WHERE name = 'readings'"
+        )
+        .await,
+        "running"
+    );
 
     // Dropping stops the connectors: later messages go nowhere, and the
     // names are free again.

@@ -36,7 +36,8 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use freshet_common::{Result, Row, TimestampTz};
-use freshet_connectors::{datagen::DatagenSpec, json::JsonDecoder, mqtt::MqttSpec, ConnectorSpec};
+use freshet_connectors::mqtt::{ConnectionState, MqttSpec};
+use freshet_connectors::{datagen::DatagenSpec, json::JsonDecoder, ConnectorSpec};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::runtime::{Handle, Runtime};
@@ -83,7 +84,9 @@ pub struct SourceStatus {
     pub rows: AtomicU64,
     /// Messages or rows skipped since it started.
     pub errors: AtomicU64,
-    /// `running`, `finished` (a datagen sequence ended) or `failed: ...`.
+    /// `running`, `connecting` (MQTT, before the first connection),
+    /// `reconnecting: <why>` (MQTT), `finished` (a datagen sequence
+    /// ended) or `failed: <why>`.
     pub state: Mutex<String>,
     /// The last skipped message's or row's problem.
     pub last_error: Mutex<Option<String>>,
@@ -226,6 +229,7 @@ impl Sources {
                     .map(|c| (c.name.clone(), c.ty.clone()))
                     .collect();
                 info!(source = %name, table_oid = rel.oid, host = %spec.host, port = spec.port, topic = %spec.topic, "mqtt source started");
+                *ctx.status.state.lock() = "connecting".into();
                 self.handle
                     .spawn(run_mqtt(ctx, spec, JsonDecoder::new(columns)))
             }
@@ -435,11 +439,19 @@ async fn run_mqtt(ctx: SourceContext, spec: MqttSpec, decoder: JsonDecoder) {
         format!("{}-{}", spec.client_prefix, ctx.oid)
     };
     // The client ends when `receiver` is dropped, that is when this task ends.
+    let status = ctx.status.clone();
+    let on_state = move |state| {
+        *status.state.lock() = match state {
+            ConnectionState::Connected => "running".to_string(),
+            ConnectionState::Reconnecting(why) => format!("reconnecting: {why}"),
+        };
+    };
     tokio::spawn(freshet_connectors::mqtt::run(
         spec,
         client_id,
         sender,
         ctx.name.clone(),
+        on_state,
     ));
     while let Some(first) = receiver.recv().await {
         let mut payloads = vec![first];
