@@ -8,7 +8,7 @@
 //!   unsupported connector, format or column type) — [`ConnectorSpec`];
 //! - the `datagen` generator (RisingWave's options), which computes row `n`
 //!   from the definition alone, so a restart resumes at the next row —
-//!   [`datagen::Generator`];
+//!   [`datagen::DatagenSpec`];
 //! - the `mqtt` client (rumqttc on tokio), which subscribes, reconnects
 //!   after a broker loss and hands each message's payload on —
 //!   [`mqtt::run`];
