@@ -298,6 +298,12 @@ pub struct CatalogState {
     /// existed read as empty.)
     #[serde(default)]
     pub sinks: BTreeMap<u32, SinkDef>,
+    /// Connector definitions of sources and connector tables, by the OID
+    /// of the table (`RelKind::Table`) that stores their rows. An entry
+    /// goes when its table goes (pruned at commit). (Catalogs written
+    /// before sources existed read as empty.)
+    #[serde(default)]
+    pub sources: BTreeMap<u32, SourceDef>,
 }
 
 /// `ty` with every enum type of `types` (by old OID) replaced by its copy.
@@ -344,6 +350,36 @@ pub struct SinkDef {
     /// dropped with it and left out of the catalog relations.
     #[serde(default)]
     pub owns_view: bool,
+}
+
+/// What fills a source or a connector table: RisingWave's WITH options
+/// and FORMAT clause, checked by `freshet_connectors::ConnectorSpec` at
+/// CREATE and again when the connector starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceDef {
+    /// CREATE SOURCE: append-only, INSERT/UPDATE/DELETE/TRUNCATE/COPY
+    /// refused with 42809. False for CREATE TABLE ... WITH (connector).
+    pub append_only: bool,
+    /// The WITH options, `connector` included, keys lower-cased. Stored
+    /// as given: a `password` option is in the catalog in clear text.
+    pub options: Vec<(String, String)>,
+    /// `FORMAT f ENCODE e`, lower-cased.
+    #[serde(default)]
+    pub format: Option<(String, String)>,
+}
+
+impl SourceDef {
+    /// The connector's name, lower-cased (`datagen`, `mqtt`).
+    pub fn connector(&self) -> String {
+        self.options.iter().rev().find(|(k, _)| k == "connector").map(|(_, v)| v.to_lowercase()).unwrap_or_default()
+    }
+
+    /// The checked connector definition for the columns of `rel`.
+    pub fn spec(&self, rel: &RelationDef) -> freshet_common::Result<freshet_connectors::ConnectorSpec> {
+        let format = self.format.as_ref().map(|(format, encode)| freshet_connectors::Format { format: format.clone(), encode: encode.clone() });
+        let columns: Vec<freshet_connectors::ColumnSpec> = rel.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect();
+        freshet_connectors::ConnectorSpec::parse(&self.options, format.as_ref(), &columns)
+    }
 }
 
 /// A user-defined type of a database: an enum type. Its array type is
@@ -422,6 +458,7 @@ impl CatalogState {
             types: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
             sinks: BTreeMap::new(),
+            sources: BTreeMap::new(),
         };
         c.create_database(DEFAULT_DATABASE);
         c.create_database("postgres");

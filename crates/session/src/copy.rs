@@ -416,6 +416,8 @@ pub(crate) fn copy_in(session: &mut Session, request: &CopyInRequest, data: &[u8
     let ctx = session.settings.text_context();
     let mut count = 0u64;
     session.in_transaction(|session, txn| {
+        // As PostgreSQL refuses COPY into a view: once the data is in.
+        crate::exec::refuse_source_writes(&txn.work, table, "copy to")?;
         let rel = relation(&txn.work, table)?;
         // Defaults for columns the data does not supply.
         let info = rel.info();

@@ -6,7 +6,7 @@ use freshet_common::cast::CastContext;
 use freshet_common::{DataType, Datum, Error, Result, Row, SqlState};
 use freshet_compute::Executor;
 use freshet_sql::plan::{
-    AlterTableAction, CreateIndexPlan, CreateTablePlan, DeletePlan, InsertPlan, LockWait, ObjectKind, OnConflict, QueryPlan, Returning, RowLocking,
+    AlterTableAction, CreateIndexPlan, CreateSourcePlan, CreateTablePlan, DeletePlan, InsertPlan, LockWait, ObjectKind, OnConflict, QueryPlan, Returning, RowLocking,
     UpdatePlan,
 };
 use freshet_sql::streaming::StreamingObjectKind;
@@ -24,15 +24,39 @@ impl Session {
     pub(crate) fn execute_write(&mut self, txn: &mut Txn, plan: Plan, params: &[Datum]) -> Result<ExecuteResult> {
         let cmd = |tag: &str| Ok(ExecuteResult::Command { tag: tag.to_string() });
         match plan {
-            Plan::Insert(p) => self.insert(txn, p, params),
-            Plan::Update(p) => self.update(txn, p, params),
-            Plan::Delete(p) => self.delete(txn, p, params),
+            Plan::Insert(p) => {
+                refuse_source_writes(&txn.work, p.table, "insert into")?;
+                self.insert(txn, p, params)
+            }
+            Plan::Update(p) => {
+                refuse_source_writes(&txn.work, p.table, "update")?;
+                self.update(txn, p, params)
+            }
+            Plan::Delete(p) => {
+                refuse_source_writes(&txn.work, p.table, "delete from")?;
+                self.delete(txn, p, params)
+            }
+            Plan::CreateSource(p) => self.create_source(txn, p, params),
+            Plan::DropStreaming { kind: StreamingObjectKind::Source, names, if_exists, cascade } => {
+                self.drop_sources(txn, names, if_exists, cascade)
+            }
             Plan::LockingQuery { query, locking } => self.select_locking(txn, query, locking, params),
             Plan::CreateTable(p) => {
                 self.create_table(txn, p, params)?;
                 cmd("CREATE TABLE")
             }
             Plan::AlterTable { table, actions } => {
+                if txn.work.catalog.sources.contains_key(&table)
+                    && actions.iter().any(|a| !matches!(a, AlterTableAction::RenameTable { .. } | AlterTableAction::DropConstraint { .. }))
+                {
+                    let rel = relation(&txn.work, table)?;
+                    return Err(Error::new(
+                        SqlState::FeatureNotSupported,
+                        format!("ALTER TABLE on {} \"{}\" is not supported", source_kind_name(&txn.work, table), rel.name),
+                    )
+                    .with_detail("Its connector fills the columns it was created with.")
+                    .with_hint("Drop it and create it again with the columns you need."));
+                }
                 for a in actions {
                     self.alter_table(txn, table, a)?;
                 }
@@ -71,6 +95,7 @@ impl Session {
                     }
                 }
                 for oid in &tables {
+                    refuse_source_writes(&txn.work, *oid, "truncate")?;
                     let rel = relation(&txn.work, *oid)?;
                     txn.truncate(&rel)?;
                 }
@@ -329,7 +354,6 @@ impl Session {
                 crate::sinks::drop_sinks(txn, &self.database.clone(), &search_path, names, if_exists)?;
                 cmd("DROP SINK")
             }
-            Plan::DropStreaming { kind, .. } => Err(Error::unsupported(format!("DROP {}", kind.keyword()))),
             other => Err(Error::internal(format!("plan not executable as a write: {other:?}"))),
         }
     }
@@ -469,6 +493,67 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// CREATE SOURCE / CREATE TABLE ... WITH (connector): the table, plus
+    /// its connector definition, checked against its columns here
+    /// (`freshet-connectors`). The connector starts when this commits.
+    fn create_source(&mut self, txn: &mut Txn, p: CreateSourcePlan, params: &[Datum]) -> Result<ExecuteResult> {
+        let tag = if p.append_only { "CREATE SOURCE" } else { "CREATE TABLE" };
+        if p.table.schema.starts_with("pg_temp") {
+            return Err(Error::new(SqlState::FeatureNotSupported, "a temporary source is not supported"));
+        }
+        if txn.work.catalog.relation(&self.database, &p.table.schema, &p.table.name).is_some() && p.table.if_not_exists {
+            return Ok(ExecuteResult::Command { tag: tag.into() });
+        }
+        let def = crate::catalog::SourceDef { append_only: p.append_only, options: p.options, format: p.format };
+        // Check the connector before creating anything.
+        let probe = RelationDef {
+            oid: 0,
+            database: self.database.clone(),
+            schema: p.table.schema.clone(),
+            name: p.table.name.clone(),
+            kind: RelKind::Table,
+            columns: p.table.columns.iter().map(ColumnDef::from_info).collect(),
+            indexes: vec![],
+            foreign_keys: vec![],
+            checks: vec![],
+        };
+        def.spec(&probe)?;
+        let (schema, name) = (p.table.schema.clone(), p.table.name.clone());
+        self.create_table(txn, p.table, params)?;
+        let oid = txn
+            .work
+            .catalog
+            .relation(&self.database, &schema, &name)
+            .map(|r| r.oid)
+            .ok_or_else(|| Error::internal("the table of a new source is missing"))?;
+        txn.work.catalog_mut().sources.insert(oid, def);
+        txn.structural = true;
+        Ok(ExecuteResult::Command { tag: tag.into() })
+    }
+
+    /// DROP SOURCE: like DROP TABLE of the source's table (CASCADE for
+    /// materialized views reading it); the connector stops at commit.
+    fn drop_sources(&mut self, txn: &mut Txn, names: Vec<(Option<String>, String)>, if_exists: bool, cascade: bool) -> Result<ExecuteResult> {
+        for (schema, name) in names {
+            match self.find_relation(&txn.work, schema.as_deref(), &name) {
+                Some(r) if txn.work.catalog.sources.get(&r.oid).is_some_and(|s| s.append_only) => {
+                    drop_relation(txn, &r, "source", cascade)?;
+                }
+                Some(r) => {
+                    let hint = if txn.work.catalog.sources.contains_key(&r.oid) || matches!(r.kind, RelKind::Table) {
+                        "Use DROP TABLE to remove a table.".to_string()
+                    } else {
+                        format!("Use DROP {} to remove a {}.", drop_keyword(&r.kind), relation_kind_name(&r.kind))
+                    };
+                    return Err(Error::new(SqlState::WrongObjectType, format!("\"{}\" is not a source", r.name)).with_hint(hint));
+                }
+                None if if_exists => {}
+                None => return Err(Error::new(SqlState::UndefinedObject, format!("source \"{name}\" does not exist"))),
+            }
+        }
+        Ok(ExecuteResult::Command { tag: "DROP SOURCE".into() })
     }
 
     fn insert(&mut self, txn: &mut Txn, p: InsertPlan, params: &[Datum]) -> Result<ExecuteResult> {
@@ -685,6 +770,16 @@ impl Session {
                 }
                 _ => {
                     let rel = self.find_relation(&txn.work, schema.as_deref(), &name);
+                    let is_source = |r: &RelationDef| txn.work.catalog.sources.get(&r.oid).is_some_and(|s| s.append_only);
+                    if let Some(r) = rel.as_ref().filter(|r| is_source(r)) {
+                        return Err(Error::new(SqlState::WrongObjectType, format!("\"{}\" is not a {}", r.name, match kind {
+                            ObjectKind::Table => "table",
+                            ObjectKind::View => "view",
+                            ObjectKind::Sequence => "sequence",
+                            _ => "materialized view",
+                        }))
+                        .with_hint("Use DROP SOURCE to remove a source."));
+                    }
                     let wanted = |r: &RelationDef| match kind {
                         ObjectKind::Table => matches!(r.kind, RelKind::Table),
                         ObjectKind::View => matches!(r.kind, RelKind::View { .. }),
@@ -699,74 +794,7 @@ impl Session {
                         _ => "materialized view",
                     };
                     match rel {
-                        Some(r) if wanted(&r) => {
-                            let subscriptions = crate::subscriptions::subscriptions_of(&txn.work, r.oid);
-                            if let (Some((_, sub)), false) = (subscriptions.first(), _cascade) {
-                                return Err(Error::new(
-                                    SqlState::DependentObjectsStillExist,
-                                    format!("cannot drop {kind_name} {} because other objects depend on it", r.name),
-                                )
-                                .with_detail(format!("subscription {sub} depends on {kind_name} {}", r.name))
-                                .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
-                            }
-                            let views: Vec<(u32, String)> = txn
-                                .work
-                                .catalog
-                                .relations
-                                .values()
-                                .filter(|v| matches!(&v.kind, RelKind::MaterializedView { depends_on, .. } if depends_on.contains(&r.oid)))
-                                .map(|v| (v.oid, v.name.clone()))
-                                .collect();
-                            if !views.is_empty() {
-                                if !_cascade {
-                                    return Err(Error::new(
-                                        SqlState::DependentObjectsStillExist,
-                                        format!("cannot drop {kind_name} {} because other objects depend on it", r.name),
-                                    )
-                                    .with_detail(format!("materialized view {} depends on {kind_name} {}", views[0].1, r.name))
-                                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
-                                }
-                                let cat = txn.work.catalog_mut();
-                                for (v, _) in &views {
-                                    cat.relations.remove(v);
-                                }
-                            }
-                            let doomed: Vec<u32> = views.iter().map(|(v, _)| *v).chain([r.oid]).collect();
-                            crate::sinks::drop_dependent_sinks(txn, &doomed, _cascade, kind_name, &r.name)?;
-                            let dependents: Vec<(u32, crate::catalog::ForeignKeyDef)> = txn
-                                .work
-                                .catalog
-                                .referencing(r.oid)
-                                .into_iter()
-                                .filter(|(child, _)| *child != r.oid)
-                                .collect();
-                            if !dependents.is_empty() {
-                                if !_cascade {
-                                    let (child, fk) = &dependents[0];
-                                    let child_name = txn.work.catalog.relations.get(child).map(|c| c.name.clone()).unwrap_or_default();
-                                    return Err(Error::new(
-                                        SqlState::DependentObjectsStillExist,
-                                        format!("cannot drop table {} because other objects depend on it", r.name),
-                                    )
-                                    .with_detail(format!("constraint {} on table {child_name} depends on table {}", fk.name, r.name))
-                                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
-                                }
-                                let cat = txn.work.catalog_mut();
-                                for (child, fk) in &dependents {
-                                    if let Some(c) = cat.relations.get_mut(child) {
-                                        c.foreign_keys.retain(|f| f.oid != fk.oid);
-                                    }
-                                }
-                            }
-                            let cat = txn.work.catalog_mut();
-                            cat.relations.remove(&r.oid);
-                            // Sequences owned by the table go with it.
-                            cat.relations.retain(|_, s| !matches!(s.kind, RelKind::Sequence { owner: Some((o, _)), .. } if o == r.oid));
-                            txn.work.tables.remove(&r.oid);
-                            txn.writes.retain(|w| w.table != r.oid);
-                            txn.structural = true;
-                            crate::subscriptions::drop_orphaned_subscriptions(txn);
-                        }
+                        Some(r) if wanted(&r) => drop_relation(txn, &r, kind_name, _cascade)?,
                         Some(r) => {
                             return Err(Error::new(
                                 SqlState::WrongObjectType,
@@ -1122,6 +1150,102 @@ impl Session {
 
 /// The marker error that makes [`Session::run_statement`] re-run a
 /// statement after waiting for row locks. Never reaches a client.
+/// Drops the table, view, sequence, materialized view or source `r`:
+/// materialized views reading it need `cascade` (2BP01 otherwise), and so
+/// do foreign keys referencing it; sequences it owns go with it, and so
+/// does its connector (pruned at commit). `kind_name` names it in errors.
+pub(crate) fn drop_relation(txn: &mut Txn, r: &RelationDef, kind_name: &str, cascade: bool) -> Result<()> {
+    let subscriptions = crate::subscriptions::subscriptions_of(&txn.work, r.oid);
+    if let (Some((_, sub)), false) = (subscriptions.first(), cascade) {
+        return Err(Error::new(
+            SqlState::DependentObjectsStillExist,
+            format!("cannot drop {kind_name} {} because other objects depend on it", r.name),
+        )
+        .with_detail(format!("subscription {sub} depends on {kind_name} {}", r.name))
+        .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+    }
+    let views: Vec<(u32, String)> = txn
+        .work
+        .catalog
+        .relations
+        .values()
+        .filter(|v| matches!(&v.kind, RelKind::MaterializedView { depends_on, .. } if depends_on.contains(&r.oid)))
+        .map(|v| (v.oid, v.name.clone()))
+        .collect();
+    if !views.is_empty() {
+        if !cascade {
+            return Err(Error::new(
+                SqlState::DependentObjectsStillExist,
+                format!("cannot drop {kind_name} {} because other objects depend on it", r.name),
+            )
+            .with_detail(format!("materialized view {} depends on {kind_name} {}", views[0].1, r.name))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+        }
+        let cat = txn.work.catalog_mut();
+        for (v, _) in &views {
+            cat.relations.remove(v);
+        }
+    }
+    let doomed: Vec<u32> = views.iter().map(|(v, _)| *v).chain([r.oid]).collect();
+    crate::sinks::drop_dependent_sinks(txn, &doomed, cascade, kind_name, &r.name)?;
+    let dependents: Vec<(u32, crate::catalog::ForeignKeyDef)> = txn
+        .work
+        .catalog
+        .referencing(r.oid)
+        .into_iter()
+        .filter(|(child, _)| *child != r.oid)
+        .collect();
+    if !dependents.is_empty() {
+        if !cascade {
+            let (child, fk) = &dependents[0];
+            let child_name = txn.work.catalog.relations.get(child).map(|c| c.name.clone()).unwrap_or_default();
+            return Err(Error::new(
+                SqlState::DependentObjectsStillExist,
+                format!("cannot drop {kind_name} {} because other objects depend on it", r.name),
+            )
+            .with_detail(format!("constraint {} on table {child_name} depends on {kind_name} {}", fk.name, r.name))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+        }
+        let cat = txn.work.catalog_mut();
+        for (child, fk) in &dependents {
+            if let Some(c) = cat.relations.get_mut(child) {
+                c.foreign_keys.retain(|f| f.oid != fk.oid);
+            }
+        }
+    }
+    let cat = txn.work.catalog_mut();
+    cat.relations.remove(&r.oid);
+    // Sequences owned by the table go with it.
+    cat.relations.retain(|_, s| !matches!(s.kind, RelKind::Sequence { owner: Some((o, _)), .. } if o == r.oid));
+    txn.work.tables.remove(&r.oid);
+    txn.writes.retain(|w| w.table != r.oid);
+    txn.structural = true;
+    crate::subscriptions::drop_orphaned_subscriptions(txn);
+    Ok(())
+}
+
+/// Refuses a write (`verb`: "insert into", "update", ...) into an
+/// append-only source with 42809, as PostgreSQL refuses writes into a
+/// view; connector tables accept writes.
+pub(crate) fn refuse_source_writes(state: &DbState, table: u32, verb: &str) -> Result<()> {
+    if state.catalog.sources.get(&table).is_some_and(|s| s.append_only) {
+        let name = state.catalog.relations.get(&table).map(|r| r.name.clone()).unwrap_or_default();
+        return Err(Error::new(SqlState::WrongObjectType, format!("cannot {verb} source \"{name}\""))
+            .with_detail("A source is append-only: only its connector adds rows.")
+            .with_hint("Use CREATE TABLE ... WITH (connector = ...) for a table that also accepts DML."));
+    }
+    Ok(())
+}
+
+/// "source" or "table with a connector", for messages about `table`.
+fn source_kind_name(state: &DbState, table: u32) -> &'static str {
+    match state.catalog.sources.get(&table) {
+        Some(s) if s.append_only => "source",
+        Some(_) => "table with a connector",
+        None => "table",
+    }
+}
+
 fn retry_error() -> Error {
     Error::new(SqlState::SerializationFailure, "\u{0}retry statement after lock wait")
 }

@@ -6,7 +6,9 @@
 //! ordering of commits into timestamped batches of `(row, diff)` updates and
 //! making each commit durable through `freshet-storage` before it is
 //! acknowledged, and running sinks (`sinks`: one task per sink sending its
-//! view's changes through a `freshet-sinks` connector).
+//! view's changes through a `freshet-sinks` connector), and running source
+//! connectors (`freshet-connectors`) whose rows are committed the same way
+//! ([`sources`]).
 //!
 //! It does not own the wire protocol (`freshet-pgwire` drives a session
 //! through [`SessionApi`]), SQL parsing and planning (`freshet-sql`) or
@@ -28,6 +30,7 @@ pub mod server;
 pub mod session;
 pub mod settings;
 pub mod sinks;
+pub mod sources;
 pub mod state;
 mod subscriptions;
 pub mod system;

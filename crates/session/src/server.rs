@@ -19,6 +19,13 @@ use crate::txn::{final_writes, rebase, Txn};
 
 const META_CATALOG: &[u8] = b"catalog";
 const META_SEQUENCES: &[u8] = b"sequences";
+/// Prefix of the metadata keys holding each source's progress
+/// (`source_progress/<table oid>`), written in the commit of its rows.
+const META_SOURCE_PROGRESS: &str = "source_progress/";
+
+fn source_progress_key(oid: u32) -> Vec<u8> {
+    format!("{META_SOURCE_PROGRESS}{oid}").into_bytes()
+}
 
 /// A sequence's current position.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -62,6 +69,8 @@ pub struct Server {
     pub(crate) sinks: crate::sinks::Sinks,
     /// This server, for the sink tasks it starts.
     me: std::sync::Weak<Server>,
+    /// The running source connectors (`crate::sources`).
+    pub(crate) sources: crate::sources::Sources,
 }
 
 impl Server {
@@ -72,7 +81,15 @@ impl Server {
         let loaded = store.load().map_err(|e| StartupError { message: storage_message(&e) })?;
         let mut catalog = None;
         let mut sequences = BTreeMap::new();
+        let mut source_progress = BTreeMap::new();
         for (key, value) in &loaded.meta {
+            if let Some(oid) = key.strip_prefix(META_SOURCE_PROGRESS.as_bytes()) {
+                let oid = std::str::from_utf8(oid).ok().and_then(|o| o.parse::<u32>().ok()).ok_or_else(|| StartupError {
+                    message: format!("the source progress key {:?} in {} is corrupt", String::from_utf8_lossy(key), config.data_dir.display()),
+                })?;
+                source_progress.insert(oid, value.clone());
+                continue;
+            }
             if key.as_slice() == META_CATALOG {
                 catalog = Some(serde_json::from_slice::<CatalogState>(value).map_err(|e| StartupError {
                     message: format!("the catalog in {} is corrupt: {e}", config.data_dir.display()),
@@ -149,7 +166,9 @@ impl Server {
             clock,
             sinks: crate::sinks::Sinks::default(),
             me: me.clone(),
+            sources: crate::sources::Sources::new(source_progress),
         });
+        server.sources.attach(&server);
         if fresh {
             // Persist the bootstrap catalog so the databases exist durably.
             let guard = server.commit_lock.lock();
@@ -179,6 +198,9 @@ impl Server {
         }
         // Recovered sinks start again from their views' snapshots.
         server.sinks.reconcile(&server.me, &server.snapshot().catalog);
+        // Connectors start last, on the recovered catalog, continuing from
+        // their stored progress.
+        server.sources.reconcile(&server.snapshot().catalog);
         info!(
             data_dir = %server.config.data_dir.display(),
             rows = row_count,
@@ -289,7 +311,24 @@ impl Server {
             std::sync::Arc::make_mut(&mut new_state.catalog).commit_enum_labels();
         }
 
+        if txn.structural && new_state.catalog.sources.keys().any(|oid| !new_state.catalog.relations.contains_key(oid)) {
+            // A dropped table takes its connector definition with it.
+            let catalog = std::sync::Arc::make_mut(&mut new_state.catalog);
+            let relations = &catalog.relations;
+            catalog.sources.retain(|oid, _| relations.contains_key(oid));
+        }
+
         let mut commit = Commit { ts, ..Default::default() };
+        for (oid, progress) in &txn.source_progress {
+            if new_state.catalog.sources.contains_key(oid) {
+                commit.meta_puts.push((source_progress_key(*oid), progress.clone()));
+            }
+        }
+        if txn.structural {
+            commit.meta_deletes.extend(
+                current.catalog.sources.keys().filter(|oid| !new_state.catalog.sources.contains_key(oid)).map(|oid| source_progress_key(*oid)),
+            );
+        }
         if txn.structural {
             let bytes = serde_json::to_vec(new_state.catalog.as_ref())
                 .map_err(|e| Error::internal(format!("cannot serialize the catalog: {e}")))?;
@@ -339,10 +378,16 @@ impl Server {
         // Views learn the commit before any reader can see its timestamp.
         let keep_since = self.history_floor(&new_state);
         self.views.commit(&current, &new_state, &txn.writes, &txn.truncated, keep_since);
-        let catalog = txn.structural.then(|| new_state.catalog.clone());
+        let sources_changed =
+            !Arc::ptr_eq(&current.catalog, &new_state.catalog) && current.catalog.sources != new_state.catalog.sources;
+        let catalog = new_state.catalog.clone();
         *self.state.write() = new_state;
         self.clock.advance(ts);
-        if let Some(catalog) = catalog {
+        if sources_changed {
+            // Start the connectors this commit created, stop those it dropped.
+            self.sources.reconcile(&catalog);
+        }
+        if txn.structural {
             // Sinks created or dropped by this commit start or stop.
             self.sinks.reconcile(&self.me, &catalog);
         }

@@ -1194,6 +1194,7 @@ impl DataSource for StateSource<'_> {
         let settings = self.session.settings.all();
         let jobs = if name.ends_with("freshet_jobs") { self.session.server.views.jobs() } else { Vec::new() };
         let sinks = if name.ends_with("freshet_sinks") { self.session.server.sinks.statuses() } else { Vec::new() };
+        let sources = if name.ends_with("freshet_sources") { self.session.server.sources.statuses() } else { Vec::new() };
         let cursors: Vec<system::CursorInfo> = self
             .session
             .cursors
@@ -1208,6 +1209,7 @@ impl DataSource for StateSource<'_> {
             jobs: &jobs,
             cursors: &cursors,
             sinks: &sinks,
+            sources: &sources,
         };
         system::rows(name, &ctx)
     }
@@ -1354,6 +1356,8 @@ fn write_command(plan: &Plan) -> Option<&'static str> {
         Plan::LockingQuery { .. } => "SELECT FOR UPDATE",
         Plan::Truncate { .. } => "TRUNCATE TABLE",
         Plan::CreateTable(_) => "CREATE TABLE",
+        Plan::CreateSource(p) if p.append_only => "CREATE SOURCE",
+        Plan::CreateSource(_) => "CREATE TABLE",
         Plan::AlterTable { .. } => "ALTER TABLE",
         Plan::Drop { .. } => "DROP",
         Plan::RenameIndex { .. } => "ALTER INDEX",
@@ -1365,6 +1369,7 @@ fn write_command(plan: &Plan) -> Option<&'static str> {
         Plan::Comment { .. } => "COMMENT",
         Plan::Copy(freshet_sql::plan::CopyPlan::From { .. }) => "COPY FROM",
         Plan::CreateSink { .. } => "CREATE SINK",
+        Plan::CreateSubscription { .. } => "CREATE SUBSCRIPTION",
         Plan::DropStreaming { kind, .. } => match kind {
             freshet_sql::streaming::StreamingObjectKind::Sink => "DROP SINK",
             freshet_sql::streaming::StreamingObjectKind::Source => "DROP SOURCE",

@@ -48,6 +48,9 @@ pub struct SystemContext<'a> {
     /// The sink tasks' status (`freshet_sinks`); empty when the relation
     /// being read is another one.
     pub sinks: &'a [crate::sinks::SinkStatus],
+    /// The connectors' status (`freshet_sources`); empty when the
+    /// relation being read is another one.
+    pub sources: &'a [crate::sources::StatusRow],
 }
 
 /// An open cursor of the session, for `pg_cursors`.
@@ -283,6 +286,9 @@ pub static RELATIONS: &[SystemRelation] = &[
         "sink_id:int8 schema_name:name name:name view_name:name connector:text sink_type:text status:text \
          delivered_ts:int8 snapshots:int8 batches:int8 rows_delivered:int8 retries:int8 \
          last_delivery_at:timestamptz last_error:text"),
+    rel!(PG, "freshet_sources", 15_993, 'v', freshet_sources,
+        "source_id:int8 schema_name:name name:name kind:text connector:text status:text rows:int8 errors:int8 \
+         last_error:text"),
     rel!(PG, "pg_indexes", 12043, 'v', pg_indexes,
         "schemaname:name tablename:name indexname:name tablespace:name indexdef:text"),
     rel!(PG, "pg_proc", 1255, 'r', empty,
@@ -1699,6 +1705,31 @@ fn freshet_sinks(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// `freshet_sources`: one row per source or connector table of the
+/// database, with what its connector did since the server started.
+fn freshet_sources(ctx: &SystemContext<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for (oid, def) in &ctx.catalog.sources {
+        let Some(r) = ctx.catalog.relations.get(oid) else { continue };
+        if r.database != ctx.database {
+            continue;
+        }
+        let status = ctx.sources.iter().find(|s| s.oid == *oid);
+        rows.push(vec![
+            Datum::Int8(*oid as i64),
+            text(&r.schema),
+            text(&r.name),
+            text(if def.append_only { "source" } else { "table" }),
+            text(&def.connector()),
+            text(status.map(|s| s.state.as_str()).unwrap_or("starting")),
+            Datum::Int8(status.map(|s| s.rows as i64).unwrap_or(0)),
+            Datum::Int8(status.map(|s| s.errors as i64).unwrap_or(0)),
+            status.and_then(|s| s.last_error.as_deref()).map(text).unwrap_or(Datum::Null),
+        ]);
+    }
+    Ok(rows)
+}
+
 /// The (start, increment) of the sequence owned by column `col` of `r`.
 fn owned_sequence(ctx: &SystemContext<'_>, r: &RelationDef, col: usize) -> Option<(i64, i64)> {
     user_relations(ctx).find_map(|s| match s.kind {
@@ -2921,6 +2952,7 @@ mod tests {
             jobs: &[],
             cursors: &[],
             sinks: &[],
+            sources: &[],
         };
         for r in RELATIONS {
             // `rows` asserts the width of every row.

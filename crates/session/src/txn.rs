@@ -75,6 +75,9 @@ pub struct Txn {
     /// The transaction's row locks, released when the last clone of the
     /// transaction is dropped (commit, rollback or disconnect).
     pub locks: Option<std::sync::Arc<crate::locks::TxnLocks>>,
+    /// Connector progress to store with this commit: (source table OID,
+    /// the connector's opaque state), written by `crate::sources` only.
+    pub source_progress: Vec<(u32, Vec<u8>)>,
 }
 
 impl Txn {
@@ -94,6 +97,7 @@ impl Txn {
             read_only: false,
             snapshot_taken: false,
             locks: None,
+            source_progress: Vec::new(),
         }
     }
 

@@ -127,6 +127,22 @@ pub struct CreateTablePlan {
     pub as_query: Option<RelExpr>,
 }
 
+/// CREATE SOURCE, or CREATE TABLE ... WITH (connector = ...): a stored
+/// table plus the connector that fills it. The connector's options are
+/// checked by the session (`freshet-connectors`), which knows connectors;
+/// the binder only checks the table part.
+#[derive(Clone, Debug)]
+pub struct CreateSourcePlan {
+    pub table: CreateTablePlan,
+    /// CREATE SOURCE: append-only, DML refused (42809). CREATE TABLE with
+    /// a connector accepts DML.
+    pub append_only: bool,
+    /// The WITH options, `connector` among them (keys lower-cased).
+    pub options: Vec<(String, String)>,
+    /// `FORMAT f ENCODE e` (lower-cased); its own options are refused.
+    pub format: Option<(String, String)>,
+}
+
 /// ALTER TABLE actions.
 #[derive(Clone, Debug)]
 pub enum AlterTableAction {
@@ -374,6 +390,8 @@ pub enum Plan {
         format: Option<SinkFormat>,
         if_not_exists: bool,
     },
+    /// CREATE SOURCE / CREATE TABLE ... WITH (connector = ...).
+    CreateSource(CreateSourcePlan),
     /// DROP SOURCE | SINK | SUBSCRIPTION.
     DropStreaming { kind: StreamingObjectKind, names: Vec<(Option<String>, String)>, if_exists: bool, cascade: bool },
     /// DECLARE name SUBSCRIPTION CURSOR FOR subscription.

@@ -642,6 +642,25 @@ mod tests {
     }
 
     #[test]
+    fn connector_tables_keep_keys_and_print_back() {
+        let sql = "CREATE TABLE t (id int NOT NULL, v varchar(5), PRIMARY KEY (id)) WITH (connector = 'datagen', \
+                   fields.id.kind = 'sequence', fields.v.length = 3, datagen.rows.per.second = '5') FORMAT PLAIN ENCODE JSON";
+        let StreamingStatement::CreateSource(t) = parse(sql) else { panic!("not a table source") };
+        assert!(t.is_table);
+        assert_eq!(t.columns.len(), 2);
+        assert_eq!(t.constraints.len(), 1);
+        assert_eq!(t.options.get("connector"), Some("datagen"));
+        assert_eq!(t.options.get("fields.v.length"), Some("3"));
+        // Display is parseable and means the same.
+        let printed = StreamingStatement::CreateSource(t.clone()).to_string();
+        assert_eq!(parse(&printed), StreamingStatement::CreateSource(t), "{printed}");
+        assert!(matches!(
+            parse("DROP SOURCE IF EXISTS s"),
+            StreamingStatement::Drop { kind: StreamingObjectKind::Source, if_exists: true, cascade: false, .. }
+        ));
+    }
+
+    #[test]
     fn ordinary_statements_are_not_streaming() {
         for sql in [
             "CREATE TABLE t (a int) WITH (fillfactor = 70)",

@@ -6,13 +6,13 @@ use freshet_common::{Error, Result, SqlState};
 use super::Binder;
 use crate::catalog::RelationKind;
 use crate::names;
-use crate::plan::{Plan, SinkFrom};
-use crate::streaming::{CreateSink, SinkInput, StreamingStatement, WithOptions};
+use crate::plan::{CreateSourcePlan, Plan, SinkFrom};
+use crate::streaming::{CreateSink, CreateSource, SinkInput, StreamingStatement, WithOptions};
 
 impl Binder<'_> {
     pub(crate) fn bind_streaming(&mut self, stmt: &StreamingStatement) -> Result<Plan> {
         match stmt {
-            StreamingStatement::CreateSource(_) => Err(Error::unsupported("CREATE SOURCE")),
+            StreamingStatement::CreateSource(source) => self.bind_create_source(source),
             StreamingStatement::CreateSink(sink) => self.bind_create_sink(sink),
             StreamingStatement::CreateSubscription(sub) => {
                 let (schema, name) = names::schema_and_name(&sub.name);
@@ -93,6 +93,59 @@ impl Binder<'_> {
             .with_hint(format!("Use CREATE SINK ... AS SELECT * FROM {from_name}, or sink from a materialized view over it.")));
         }
         Ok(Plan::CreateSink { schema, name, from: SinkFrom::View(relation.oid), options, format, if_not_exists: sink.if_not_exists })
+    }
+
+    /// CREATE SOURCE / CREATE TABLE ... WITH (connector = ...): the table
+    /// part is bound as CREATE TABLE would bind it; what a connector cannot
+    /// fill (defaults, generated and identity columns, CHECK and FOREIGN
+    /// KEY constraints) is refused, and so are keys on an append-only
+    /// source.
+    fn bind_create_source(&mut self, source: &CreateSource) -> Result<Plan> {
+        let what = if source.is_table { "a table with a connector" } else { "a source" };
+        if source.columns.is_empty() {
+            return Err(Error::new(SqlState::FeatureNotSupported, format!("{what} without a column list is not supported"))
+                .with_hint("List the columns, as in CREATE SOURCE s (id int, v text) WITH (...)."));
+        }
+        if let Some(format) = &source.format {
+            if let Some((key, _)) = format.options.0.first() {
+                return Err(Error::new(SqlState::InvalidParameterValue, format!("unrecognized ENCODE option \"{key}\"")));
+            }
+        }
+        let create = sqlparser::ast::helpers::stmt_create_table::CreateTableBuilder::new(source.name.clone())
+            .if_not_exists(source.if_not_exists)
+            .columns(source.columns.clone())
+            .constraints(source.constraints.clone())
+            .build();
+        let Plan::CreateTable(table) = self.bind_create_table(&create)? else {
+            return Err(Error::internal("CREATE TABLE bound to something else"));
+        };
+        let refuse = |feature: &str| Err(Error::new(SqlState::FeatureNotSupported, format!("{feature} in {what} is not supported")));
+        if let Some(c) = table.columns.iter().find(|c| c.default.is_some() || c.identity.is_some()) {
+            return refuse(&format!("a default or identity for column \"{}\"", c.name));
+        }
+        if let Some(c) = table.columns.iter().find(|c| c.generated.is_some()) {
+            return refuse(&format!("generated column \"{}\"", c.name));
+        }
+        if !table.sequences.is_empty() {
+            return refuse("a serial column");
+        }
+        if !table.checks.is_empty() {
+            return refuse("a CHECK constraint");
+        }
+        if !table.foreign_keys.is_empty() {
+            return refuse("a FOREIGN KEY constraint");
+        }
+        if !source.is_table && (!table.primary_key.is_empty() || !table.unique_keys.is_empty() || !table.unique_nulls_not_distinct.is_empty()) {
+            return Err(Error::new(SqlState::FeatureNotSupported, "a PRIMARY KEY or UNIQUE constraint on a source is not supported")
+                .with_detail("A source is append-only.")
+                .with_hint("Use CREATE TABLE ... WITH (connector = ...) for a table whose rows replace each other by key."));
+        }
+        Ok(Plan::CreateSource(CreateSourcePlan {
+            table,
+            append_only: !source.is_table,
+            options: source.options.0.clone(),
+            format: source.format.as_ref().map(|f| (f.format.clone(), f.encode.clone())),
+        }))
     }
 }
 
