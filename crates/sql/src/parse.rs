@@ -620,7 +620,8 @@ fn normalize_lock_clauses(sql: &str) -> Option<String> {
 /// RisingWave-style commands: `FLUSH` (wait for pending view work: views
 /// are updated before a commit is acknowledged, so there is nothing to
 /// wait for), `SHOW MATERIALIZED VIEWS` and `SHOW TABLES` (names in the
-/// current schema) and `SHOW SUBSCRIPTIONS`, rewritten into statements
+/// current schema), `SHOW SOURCES`, `SHOW SINKS` and `SHOW SUBSCRIPTIONS`,
+/// rewritten into statements
 /// sqlparser knows.
 fn normalize_streaming_commands(sql: &str) -> Option<String> {
     let words: Vec<String> = sql.trim().trim_end_matches(';').split_whitespace().map(|w| w.to_lowercase()).collect();
@@ -629,6 +630,12 @@ fn normalize_streaming_commands(sql: &str) -> Option<String> {
         ["flush"] => Some("SET freshet.flush = 'on'".to_string()),
         ["show", "materialized", "views"] => Some(
             "SELECT matviewname AS \"Name\" FROM pg_catalog.pg_matviews WHERE schemaname = current_schema() ORDER BY 1".to_string(),
+        ),
+        ["show", "sources"] => Some(
+            "SELECT name AS \"Name\" FROM pg_catalog.freshet_sources WHERE schema_name = current_schema() AND kind = 'source' ORDER BY 1".to_string(),
+        ),
+        ["show", "sinks"] => Some(
+            "SELECT name AS \"Name\" FROM pg_catalog.freshet_sinks WHERE schema_name = current_schema() ORDER BY 1".to_string(),
         ),
         ["show", "subscriptions"] => Some(
             "SELECT name AS \"Name\" FROM pg_catalog.freshet_subscriptions WHERE schema_name = current_schema() ORDER BY 1".to_string(),
