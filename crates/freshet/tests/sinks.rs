@@ -392,3 +392,83 @@ async fn upsert_sink_carries_every_type_to_postgres() {
     c.batch_execute("DROP SINK typed_sink").await.expect("drop sink");
     oracle.batch_execute(&format!("DROP TABLE {table}")).await.expect("clean up");
 }
+
+/// A CA and a server certificate for 127.0.0.1 made with `openssl` (which
+/// `.ci/run` installs), in `dir`; returns (ca.crt, server.crt, server.key,
+/// other-ca.crt) paths.
+fn make_certificates(dir: &std::path::Path) -> [std::path::PathBuf; 4] {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("run openssl (apt-get install openssl)");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let days = ["-days", "2"];
+    openssl(&[&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=sink test CA"][..], &days].concat());
+    openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").expect("write ext.cnf");
+    openssl(&[&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-extfile", "ext.cnf"][..], &days].concat());
+    openssl(&[&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.crt", "-subj", "/CN=other CA"][..], &days].concat());
+    ["ca.crt", "server.crt", "server.key", "other.crt"].map(|f| dir.join(f))
+}
+
+/// The postgres sink over TLS (`ssl.mode`, `ssl.root.cert`), into a
+/// second Freshet serving TLS: verify-full with the right CA converges; a
+/// wrong CA and `required` against a server without TLS are reported by
+/// `freshet_sinks` and retried; bad TLS options fail at CREATE with 22023.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upsert_sink_over_tls() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let [ca, cert, key, other_ca] = make_certificates(dir.path());
+    let target = TestServer::start_with_args(&["--tls-cert", cert.to_str().expect("utf-8"), "--tls-key", key.to_str().expect("utf-8")]);
+    let plain = TestServer::start();
+    let source = TestServer::start();
+    let c = source.connect().await;
+    let t = target.connect().await;
+    c.batch_execute(SOURCE_SCHEMA).await.expect("source schema");
+    t.batch_execute(&target_table("agg")).await.expect("target table");
+    let pem = std::fs::read_to_string(&ca).expect("read ca.crt");
+    c.batch_execute(&format!(
+        "CREATE SINK secure FROM by_grp WITH ({}, ssl.mode = 'verify-full', ssl.root.cert = '{pem}')",
+        sink_options(&target.url(), "agg")
+    ))
+    .await
+    .expect("create a verify-full sink");
+    exercise(&c, &t, "agg", 1).await;
+
+    // The wrong CA, and TLS required from a server that has none: the
+    // sink reports the failure and keeps retrying.
+    c.batch_execute(&format!(
+        "CREATE SINK wrong_ca FROM by_grp WITH ({}, ssl.mode = 'verify-ca', ssl.root.cert = '{}')",
+        sink_options(&target.url(), "agg"),
+        other_ca.display()
+    ))
+    .await
+    .expect("create a sink with another CA");
+    c.batch_execute(&format!("CREATE SINK no_tls FROM by_grp WITH ({}, ssl.mode = 'required')", sink_options(&plain.url(), "agg")))
+        .await
+        .expect("create a sink requiring TLS");
+    let started = Instant::now();
+    loop {
+        let failing = rows(&c, "SELECT name, status, retries > 0 FROM freshet_sinks WHERE name <> 'secure'").await;
+        if failing == vec!["no_tls|retrying|t".to_string(), "wrong_ca|retrying|t".to_string()] {
+            break;
+        }
+        assert!(started.elapsed() < CONVERGE_DEADLINE, "failing TLS sinks not reported: {failing:?}");
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+    let errors = rows(&c, "SELECT name, last_error FROM freshet_sinks WHERE name <> 'secure'").await;
+    assert!(errors[0].contains("TLS") || errors[0].contains("SSL") || errors[0].contains("tls"), "{errors:?}");
+    assert!(errors[1].to_lowercase().contains("certificate"), "{errors:?}");
+
+    for (options, what) in [
+        ("ssl.mode = 'sometimes'", "an unknown mode"),
+        ("ssl.mode = 'verify-full'", "verify-full without a root certificate"),
+        ("ssl.mode = 'required', ssl.root.cert = '/nonexistent/ca.crt'", "a missing root certificate file"),
+        ("ssl.mode = 'required', ssl.root.cert = '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----'", "a broken certificate"),
+    ] {
+        let err = c
+            .batch_execute(&format!("CREATE SINK bad FROM by_grp WITH ({}, {options})", sink_options(&target.url(), "agg")))
+            .await
+            .expect_err(what);
+        assert_eq!(sqlstate(&err).as_deref(), Some("22023"), "{what}: {err:?}");
+    }
+}

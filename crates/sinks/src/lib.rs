@@ -6,7 +6,7 @@
 //! turning a batch of view changes into what the connector writes
 //! ([`plan`]: upserts and deletes per primary key, or appended rows), and
 //! the external I/O itself: a PostgreSQL table through tokio-postgres
-//! ([`postgres`], which also reaches another Freshet), JSON messages on an
+//! ([`postgres`], which also reaches another Freshet; TLS by [`tls`]), JSON messages on an
 //! MQTT topic through rumqttc ([`mqtt`]), or nowhere (`blackhole`).
 //!
 //! It deliberately does not own reading views, the catalog, or when and
@@ -23,6 +23,7 @@ pub mod mqtt;
 mod options;
 pub mod plan;
 pub mod postgres;
+pub mod tls;
 
 use freshet_common::{DataType, Row};
 

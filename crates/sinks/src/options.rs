@@ -45,6 +45,8 @@ pub struct PostgresConfig {
     pub database: String,
     pub schema: String,
     pub table: String,
+    /// `ssl.mode` and `ssl.root.cert`.
+    pub tls: crate::tls::TlsOptions,
 }
 
 /// The `mqtt` connector's options (RisingWave's names).
@@ -62,7 +64,7 @@ pub struct MqttConfig {
 }
 
 const COMMON_OPTIONS: &[&str] = &["connector", "type", "force_append_only", "primary_key"];
-const POSTGRES_OPTIONS: &[&str] = &["host", "port", "user", "password", "database", "schema", "table"];
+const POSTGRES_OPTIONS: &[&str] = &["host", "port", "user", "password", "database", "schema", "table", "ssl.mode", "ssl.root.cert"];
 const MQTT_OPTIONS: &[&str] = &["url", "topic", "qos", "retain", "username", "password", "client_id"];
 
 impl SinkConfig {
@@ -175,6 +177,19 @@ impl SinkConfig {
                 database: required("database")?,
                 schema: get("schema").unwrap_or("public").to_string(),
                 table: required("table")?,
+                tls: {
+                    let mode = match get("ssl.mode") {
+                        None => crate::tls::SslMode::Disabled,
+                        Some(text) => crate::tls::SslMode::parse(text).ok_or_else(|| {
+                            invalid(format!(
+                                "invalid value for option \"ssl.mode\": \"{text}\" (disabled, preferred, required, verify-ca or verify-full)"
+                            ))
+                        })?,
+                    };
+                    let tls = crate::tls::TlsOptions { mode, root_cert: get("ssl.root.cert").map(str::to_string) };
+                    tls.check().map_err(invalid)?;
+                    tls
+                },
             }),
             "mqtt" => {
                 let url = required("url")?;

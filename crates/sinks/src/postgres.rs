@@ -31,7 +31,8 @@ pub struct PostgresWriter {
 }
 
 impl PostgresWriter {
-    /// Connects (no TLS) and spawns the connection on the current runtime.
+    /// Connects (with TLS as `ssl.mode` says) and spawns the connection on
+    /// the current runtime.
     pub async fn connect(pg: &PostgresConfig, config: &SinkConfig, columns: &[Column]) -> Result<PostgresWriter, SinkError> {
         let mut cfg = tokio_postgres::Config::new();
         cfg.host(&pg.host).port(pg.port).user(&pg.user).dbname(&pg.database).application_name("freshet-sink");
@@ -39,13 +40,26 @@ impl PostgresWriter {
         if let Some(p) = &pg.password {
             cfg.password(p);
         }
-        let (client, connection) =
-            cfg.connect(NoTls).await.map_err(|e| SinkError::Unavailable { message: format!("{}:{}: {}", pg.host, pg.port, full(&e)) })?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                warn!(error = %full(&e), "sink connection to postgres ended");
-            }
-        });
+        let unavailable = |e: tokio_postgres::Error| SinkError::Unavailable { message: format!("{}:{}: {}", pg.host, pg.port, full(&e)) };
+        let client = if pg.tls.mode == crate::tls::SslMode::Disabled {
+            let (client, connection) = cfg.connect(NoTls).await.map_err(unavailable)?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    warn!(error = %full(&e), "sink connection to postgres ended");
+                }
+            });
+            client
+        } else {
+            let (mode, tls) = pg.tls.connector().map_err(|message| SinkError::Unavailable { message })?;
+            cfg.ssl_mode(mode);
+            let (client, connection) = cfg.connect(tls).await.map_err(unavailable)?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    warn!(error = %full(&e), "sink connection to postgres ended");
+                }
+            });
+            client
+        };
         Ok(PostgresWriter {
             client,
             config: config.clone(),

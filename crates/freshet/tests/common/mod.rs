@@ -124,6 +124,8 @@ pub struct TestServer {
     starts: u32,
     /// `--workers` for the dataflow engine.
     workers: usize,
+    /// Further `freshet serve` arguments (e.g. `--tls-cert`).
+    extra_args: Vec<String>,
 }
 
 impl TestServer {
@@ -137,6 +139,16 @@ impl TestServer {
     /// Like [`TestServer::start`] with `--workers workers`.
     #[allow(dead_code)]
     pub fn start_with_workers(workers: usize) -> TestServer {
+        TestServer::start_with(workers, Vec::new())
+    }
+
+    /// Like [`TestServer::start`] with further `freshet serve` arguments.
+    #[allow(dead_code)]
+    pub fn start_with_args(args: &[&str]) -> TestServer {
+        TestServer::start_with(1, args.iter().map(|a| a.to_string()).collect())
+    }
+
+    fn start_with(workers: usize, extra_args: Vec<String>) -> TestServer {
         let scratch = tempfile::Builder::new()
             .prefix("freshet-test-")
             .tempdir()
@@ -151,6 +163,7 @@ impl TestServer {
             child: None,
             starts: 0,
             workers,
+            extra_args,
         };
         server.spawn_and_wait();
         server
@@ -263,6 +276,7 @@ impl TestServer {
         let child = Command::new(freshet_bin())
             .args(serve_args(&self.data_dir, self.port))
             .args(["--workers".to_string(), self.workers.to_string()])
+            .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
