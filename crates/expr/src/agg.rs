@@ -556,6 +556,53 @@ impl Accumulator {
             },
             AggregateFunc::Min | AggregateFunc::Max => self.best.clone().unwrap_or(Datum::Null),
             AggregateFunc::StringAgg => self.text.clone().map(Datum::Text).unwrap_or(Datum::Null),
+            AggregateFunc::JsonAgg { json: true } if !self.items.is_empty() => {
+                // `json_agg_transfn`: ", " between values, and "\n " before
+                // each array or row after the first (not before a NULL).
+                let structured = matches!(
+                    crate::json_text::category(&self.input_type),
+                    crate::json_text::JsonCategory::Array | crate::json_text::JsonCategory::Composite
+                );
+                let mut out = String::from("[");
+                for (i, item) in self.items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match item {
+                        Datum::Json(text) => {
+                            if i > 0 && structured {
+                                out.push_str("\n ");
+                            }
+                            out.push_str(text);
+                        }
+                        _ => out.push_str("null"),
+                    }
+                }
+                out.push(']');
+                Datum::Json(out)
+            }
+            AggregateFunc::JsonObjectAgg { json: true } if !self.items.is_empty() => {
+                // `json_object_agg_transfn`: `{ "k" : v, ... }`, keys kept
+                // as given (duplicates too).
+                let mut out = String::from("{ ");
+                for (i, pair) in self.items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let Datum::Array(kv) = pair else { continue };
+                    match kv.first() {
+                        Some(Datum::Json(key)) => out.push_str(key),
+                        _ => out.push_str("null"),
+                    }
+                    out.push_str(" : ");
+                    match kv.get(1) {
+                        Some(Datum::Json(value)) => out.push_str(value),
+                        _ => out.push_str("null"),
+                    }
+                }
+                out.push_str(" }");
+                Datum::Json(out)
+            }
             AggregateFunc::JsonAgg { json } | AggregateFunc::JsonObjectAgg { json } if !self.items.is_empty() => {
                 let as_json = |d: &Datum| match d {
                     Datum::Jsonb(j) => j.clone(),

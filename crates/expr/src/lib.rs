@@ -19,6 +19,7 @@ pub mod datetime_ops;
 pub mod encoding;
 pub mod formatting;
 pub mod func;
+pub mod json_text;
 pub mod jsonb_ops;
 pub mod like;
 pub mod relation;

@@ -40,6 +40,14 @@ pub enum TableFunc {
     JsonbEach { text: bool },
     /// `jsonb_object_keys`: each key of an object.
     JsonbObjectKeys,
+    /// `json_array_elements` (json) and, with `text`,
+    /// `json_array_elements_text`: each element's text as typed.
+    JsonArrayElements { text: bool },
+    /// `json_each` / `json_each_text` on `json`: every member in input
+    /// order, duplicate keys included.
+    JsonEach { text: bool },
+    /// `json_object_keys` on `json`: every key in input order.
+    JsonObjectKeys,
     /// `regexp_split_to_table(string, pattern [, flags])`.
     RegexpSplit,
     /// `string_to_table(string, delimiter [, null_string])`.
@@ -53,7 +61,7 @@ impl TableFunc {
     pub fn width(&self) -> usize {
         match self {
             TableFunc::Unnest { arrays } => *arrays,
-            TableFunc::HopWindows | TableFunc::ExpandArray | TableFunc::JsonbEach { .. } => 2,
+            TableFunc::HopWindows | TableFunc::ExpandArray | TableFunc::JsonbEach { .. } | TableFunc::JsonEach { .. } => 2,
             _ => 1,
         }
     }
@@ -63,8 +71,8 @@ impl TableFunc {
     pub fn column_names(&self) -> Option<&'static [&'static str]> {
         match self {
             TableFunc::ExpandArray => Some(&["x", "n"]),
-            TableFunc::JsonbArrayElements { .. } => Some(&["value"]),
-            TableFunc::JsonbEach { .. } => Some(&["key", "value"]),
+            TableFunc::JsonbArrayElements { .. } | TableFunc::JsonArrayElements { .. } => Some(&["value"]),
+            TableFunc::JsonbEach { .. } | TableFunc::JsonEach { .. } => Some(&["key", "value"]),
             _ => None,
         }
     }
@@ -178,6 +186,52 @@ impl TableFunc {
                     return Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a non-object")));
                 };
                 Ok(fields.iter().map(|(k, v)| vec![Datum::Text(k.clone()), json_value(v, *text)]).collect())
+            }
+            TableFunc::JsonArrayElements { text } => {
+                use crate::json_text::{member_text, top_level, TopLevel};
+                let Some(Datum::Json(value)) = args.first() else { return Ok(vec![]) };
+                let name = if *text { "json_array_elements_text" } else { "json_array_elements" };
+                match top_level(value)? {
+                    TopLevel::Array(items) => items
+                        .into_iter()
+                        .map(|v| Ok(vec![if *text { member_text(v)? } else { Datum::Json(v.to_string()) }]))
+                        .collect(),
+                    TopLevel::Object(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a non-array")))
+                    }
+                    TopLevel::Scalar(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a scalar")))
+                    }
+                }
+            }
+            TableFunc::JsonEach { text } => {
+                use crate::json_text::{member_text, top_level, TopLevel};
+                let Some(Datum::Json(value)) = args.first() else { return Ok(vec![]) };
+                match top_level(value)? {
+                    TopLevel::Object(pairs) => pairs
+                        .into_iter()
+                        .map(|(k, v)| {
+                            Ok(vec![Datum::Text(k), if *text { member_text(v)? } else { Datum::Json(v.to_string()) }])
+                        })
+                        .collect(),
+                    TopLevel::Array(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, "cannot deconstruct an array as an object"))
+                    }
+                    TopLevel::Scalar(_) => Err(Error::new(SqlState::InvalidParameterValue, "cannot deconstruct a scalar")),
+                }
+            }
+            TableFunc::JsonObjectKeys => {
+                use crate::json_text::{top_level, TopLevel};
+                let Some(Datum::Json(value)) = args.first() else { return Ok(vec![]) };
+                match top_level(value)? {
+                    TopLevel::Object(pairs) => Ok(pairs.into_iter().map(|(k, _)| vec![Datum::Text(k)]).collect()),
+                    TopLevel::Array(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, "cannot call json_object_keys on an array"))
+                    }
+                    TopLevel::Scalar(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, "cannot call json_object_keys on a scalar"))
+                    }
+                }
             }
             TableFunc::RegexpSplit => {
                 let (Some(Datum::Text(s)), Some(Datum::Text(p))) = (args.first(), args.get(1)) else { return Ok(vec![]) };

@@ -285,7 +285,10 @@ impl Binder<'_> {
                 }
                 Ok((cur, ty))
             }
-            Expr::Tuple(_) => Err(Error::unsupported("row constructors")),
+            Expr::Tuple(items) => {
+                let items: Vec<&Expr> = items.iter().collect();
+                self.bind_row_constructor(&items, scope)
+            }
             Expr::AtTimeZone { timestamp, time_zone } => {
                 let zone = self.bind_expr(time_zone, scope)?;
                 let ts = self.bind_expr(timestamp, scope)?;
@@ -472,7 +475,20 @@ impl Binder<'_> {
             B::Question => BinaryOp::Json(JsonOp::HasKey),
             B::QuestionPipe => BinaryOp::Json(JsonOp::HasAnyKey),
             B::QuestionAnd => BinaryOp::Json(JsonOp::HasAllKeys),
-            B::HashMinus => return Err(Error::unsupported("operator #-")),
+            B::HashMinus => {
+                let l = self.bind_expr(left, scope)?;
+                let r = self.bind_expr(right, scope)?;
+                if !matches!(l.1, DataType::Jsonb | DataType::Unknown)
+                    || !matches!(&r.1, DataType::Unknown | DataType::Array(_))
+                {
+                    return Err(Error::new(
+                        SqlState::UndefinedFunction,
+                        format!("operator does not exist: {} #- {}", l.1.pg_name(), r.1.pg_name()),
+                    )
+                    .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+                }
+                return self.call_function("jsonb_delete_path", vec![l, r]);
+            }
             B::PGOverlap => BinaryOp::ArrayOverlap,
             B::PGCustomBinaryOperator(parts) => {
                 // OPERATOR(pg_catalog.~) and friends.

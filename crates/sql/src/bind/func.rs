@@ -137,6 +137,12 @@ impl Binder<'_> {
                 scope,
             );
         }
+        if name == "row" && parts.len() == 1 && f.over.is_none() {
+            // `ROW(a, b)`: sqlparser reads it as a call; PostgreSQL's row
+            // constructor, a record with fields f1, f2, ...
+            let items: Vec<&Expr> = arg_exprs.iter().collect();
+            return self.bind_row_constructor(&items, scope);
+        }
         if name == "grouping" && parts.len() <= 2 {
             let mut args = Vec::with_capacity(arg_exprs.len());
             for e in &arg_exprs {
@@ -352,21 +358,41 @@ impl Binder<'_> {
                 } else {
                     (e, t)
                 };
-                let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![t.clone()]), args: vec![e] };
-                (AggregateFunc::JsonAgg { json: name == "json_agg" }, vec![value], DataType::Jsonb)
+                if name == "json_agg" {
+                    self.refuse_zoned_json(name, &[&t])?;
+                    // Each value becomes its json text; the input type
+                    // decides the separator (`json_agg_transfn`).
+                    let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJson, vec![t.clone()]), args: vec![e] };
+                    (AggregateFunc::JsonAgg { json: true }, vec![value], t)
+                } else {
+                    let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![t.clone()]), args: vec![e] };
+                    (AggregateFunc::JsonAgg { json: false }, vec![value], DataType::Jsonb)
+                }
             }
             "jsonb_object_agg" | "json_object_agg" => {
                 let mut it = bound.into_iter();
                 let (k, kt) = it.next().ok_or_else(wrong_args)?;
                 let (v, vt) = it.next().ok_or_else(wrong_args)?;
-                let key = self.to_text(k, &kt)?;
                 let (v, vt) = if vt == DataType::Unknown {
                     (self.coerce(v, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?, DataType::Text)
                 } else {
                     (v, vt)
                 };
-                let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![vt]), args: vec![v] };
-                (AggregateFunc::JsonObjectAgg { json: name == "json_object_agg" }, vec![key, value], DataType::Text)
+                if name == "json_object_agg" {
+                    self.refuse_zoned_json(name, &[&kt, &vt])?;
+                    let (k, kt) = if kt == DataType::Unknown {
+                        (self.coerce(k, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+                    } else {
+                        (k, kt)
+                    };
+                    let key = ScalarExpr::Call { func: Func::Json(JsonFunc::JsonKey, vec![kt]), args: vec![k] };
+                    let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJson, vec![vt]), args: vec![v] };
+                    (AggregateFunc::JsonObjectAgg { json: true }, vec![key, value], DataType::Text)
+                } else {
+                    let key = self.to_text(k, &kt)?;
+                    let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![vt]), args: vec![v] };
+                    (AggregateFunc::JsonObjectAgg { json: false }, vec![key, value], DataType::Text)
+                }
             }
             "array_agg" => {
                 let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
@@ -406,6 +432,35 @@ impl Binder<'_> {
         let output_type = func.output_type(&input_type);
         let agg = AggregateExpr { func, args, distinct, filter, order_by: vec![], input_type, output_type: output_type.clone() };
         Ok((ScalarExpr::Aggregate(Box::new(agg)), output_type))
+    }
+
+    /// A row constructor (`ROW(a, b)`, `(a, b)`): a record whose fields
+    /// are named f1, f2, ... as PostgreSQL names them; untyped literals
+    /// become text.
+    pub(crate) fn bind_row_constructor(&mut self, items: &[&Expr], scope: &Scope) -> Result<Bound> {
+        let mut args = Vec::with_capacity(items.len());
+        let mut fields = Vec::with_capacity(items.len());
+        for (i, e) in items.iter().enumerate() {
+            let (b, t) = self.bind_expr(e, scope)?;
+            let (b, t) = if t == DataType::Unknown {
+                (self.coerce(b, &t, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+            } else {
+                (b, t)
+            };
+            args.push(b);
+            fields.push((format!("f{}", i + 1), t));
+        }
+        Ok((ScalarExpr::Call { func: Func::ArrayConstruct, args }, DataType::Record(fields)))
+    }
+
+    /// Refuses (0A000) JSON built from timestamptz values in a materialized
+    /// view: their text depends on the session time zone, as to_char's does.
+    fn refuse_zoned_json(&self, name: &str, types: &[&DataType]) -> Result<()> {
+        if self.for_view && types.iter().any(|t| freshet_expr::json_text::depends_on_time_zone(t)) {
+            return Err(Error::unsupported(format!("{name}() of timestamp with time zone in a materialized view"))
+                .with_hint("The result depends on the session time zone. Cast the value to timestamp without time zone."));
+        }
+        Ok(())
     }
 
     /// Coerces an argument implicitly.
@@ -993,6 +1048,93 @@ impl Binder<'_> {
                         format!("unrecognized configuration parameter \"{setting}\""),
                     )),
                 }
+            }
+            "jsonb_insert" if n == 3 || n == 4 => {
+                let j = DataType::Jsonb;
+                let path = DataType::Array(Box::new(DataType::Text));
+                let b = DataType::Bool;
+                let out = if n == 3 { coerce_all!(j, path, j) } else { coerce_all!(j, path, j, b) };
+                call(Func::Json(JsonFunc::Insert, vec![DataType::Jsonb]), out, DataType::Jsonb)
+            }
+            "jsonb_delete_path" => {
+                let j = DataType::Jsonb;
+                let path = DataType::Array(Box::new(DataType::Text));
+                let out = coerce_all!(j, path);
+                call(Func::Json(JsonFunc::DeletePath, vec![DataType::Jsonb]), out, DataType::Jsonb)
+            }
+            "jsonb_pretty" => {
+                let j = DataType::Jsonb;
+                let out = coerce_all!(j);
+                call(Func::Json(JsonFunc::Pretty, vec![DataType::Jsonb]), out, text)
+            }
+            "json_typeof" | "json_array_length" | "json_strip_nulls" => {
+                let j = DataType::Json;
+                let out = coerce_all!(j);
+                let (f, ty) = match name {
+                    "json_typeof" => (JsonFunc::JsonTypeOf, DataType::Text),
+                    "json_array_length" => (JsonFunc::JsonArrayLength, DataType::Int4),
+                    _ => (JsonFunc::JsonStripNulls, DataType::Json),
+                };
+                call(Func::Json(f, vec![DataType::Json]), out, ty)
+            }
+            "json_extract_path" | "json_extract_path_text" => {
+                if n < 2 {
+                    return Err(no_such(name));
+                }
+                let mut it = args.into_iter();
+                let (j, jt) = it.next().ok_or_else(|| no_such(name))?;
+                let mut out = vec![self.coerce(j, &jt, &DataType::Json, CastContext::Implicit)?];
+                for (e, t) in it {
+                    out.push(self.coerce(e, &t, &DataType::Text, CastContext::Implicit)?);
+                }
+                let text_out = name.ends_with("_text");
+                call(
+                    Func::Json(JsonFunc::ExtractPath { text: text_out }, vec![]),
+                    out,
+                    if text_out { DataType::Text } else { DataType::Json },
+                )
+            }
+            "to_json" | "array_to_json" | "row_to_json" | "json_build_array" | "json_build_object" => {
+                let fits = match name {
+                    "to_json" => n == 1,
+                    "array_to_json" => {
+                        (n == 1 || n == 2) && matches!(arg_types[0], DataType::Array(_) | DataType::Int2Vector | DataType::OidVector)
+                    }
+                    "row_to_json" => (n == 1 || n == 2) && matches!(arg_types[0], DataType::Record(_)),
+                    _ => true,
+                };
+                if !fits {
+                    return Err(no_such(name));
+                }
+                if name == "to_json" && arg_types[0] == DataType::Unknown {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
+                }
+                self.refuse_zoned_json(name, &arg_types.iter().collect::<Vec<_>>())?;
+                let mut out = Vec::new();
+                let mut types = Vec::new();
+                let variadic = matches!(name, "json_build_array" | "json_build_object");
+                for (i, (e, t)) in args.into_iter().enumerate() {
+                    let target = if !variadic && i == 1 {
+                        DataType::Bool
+                    } else if t == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        t.clone()
+                    };
+                    out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
+                    types.push(target);
+                }
+                let f = match name {
+                    "to_json" => JsonFunc::ToJson,
+                    "array_to_json" => JsonFunc::ArrayToJson,
+                    "row_to_json" => JsonFunc::RowToJson,
+                    "json_build_array" => JsonFunc::JsonBuildArray,
+                    _ => JsonFunc::JsonBuildObject,
+                };
+                call(Func::Json(f, types), out, DataType::Json)
             }
             "jsonb_typeof" | "jsonb_array_length" | "jsonb_strip_nulls" => {
                 let j = DataType::Jsonb;

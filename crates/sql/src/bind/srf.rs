@@ -29,6 +29,11 @@ pub(crate) fn is_set_returning(name: &str) -> bool {
             | "jsonb_each"
             | "jsonb_each_text"
             | "jsonb_object_keys"
+            | "json_array_elements"
+            | "json_array_elements_text"
+            | "json_each"
+            | "json_each_text"
+            | "json_object_keys"
             | "regexp_split_to_table"
             | "string_to_table"
             | "regexp_matches"
@@ -128,6 +133,24 @@ impl Binder<'_> {
                         (TableFunc::JsonbEach { text }, vec![DataType::Text, if text { DataType::Text } else { DataType::Jsonb }])
                     }
                     _ => (TableFunc::JsonbObjectKeys, vec![DataType::Text]),
+                };
+                Ok((func, vec![a], types))
+            }
+            "json_array_elements" | "json_array_elements_text" | "json_each" | "json_each_text" | "json_object_keys"
+                if args.len() == 1 =>
+            {
+                let mut it = args.into_iter();
+                let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
+                if !matches!(at, DataType::Json | DataType::Unknown) {
+                    return Err(no_such(&[(a, at)]));
+                }
+                let a = self.coerce(a, &at, &DataType::Json, CastContext::Implicit)?;
+                let text = name.ends_with("_text");
+                let value = if text { DataType::Text } else { DataType::Json };
+                let (func, types) = match name {
+                    "json_array_elements" | "json_array_elements_text" => (TableFunc::JsonArrayElements { text }, vec![value]),
+                    "json_each" | "json_each_text" => (TableFunc::JsonEach { text }, vec![DataType::Text, value]),
+                    _ => (TableFunc::JsonObjectKeys, vec![DataType::Text]),
                 };
                 Ok((func, vec![a], types))
             }
