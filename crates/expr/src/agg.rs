@@ -37,6 +37,9 @@ pub enum AggregateFunc {
     PercentileCont,
     /// `percentile_disc(fraction) WITHIN GROUP (ORDER BY value)`.
     PercentileDisc,
+    /// `mode() WITHIN GROUP (ORDER BY value)`: args are `[value]`, fed in
+    /// the WITHIN GROUP order; ties go to the first value in that order.
+    Mode,
     /// `GROUPING(keys...)`: not accumulated; the planner turns it into a
     /// constant per grouping set.
     Grouping,
@@ -159,7 +162,7 @@ impl AggregateFunc {
             AggregateFunc::JsonAgg { json: false } | AggregateFunc::JsonObjectAgg { json: false } => DataType::Jsonb,
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => DataType::Bool,
             AggregateFunc::Grouping => DataType::Int4,
-            AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => input.clone(),
+            AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc | AggregateFunc::Mode => input.clone(),
             AggregateFunc::Spread { .. } => match input {
                 DataType::Float4 | DataType::Float8 => DataType::Float8,
                 _ => DataType::Numeric(None),
@@ -309,6 +312,7 @@ impl Accumulator {
                 }
             }
             AggregateFunc::ArrayAgg => self.items.push(value),
+            AggregateFunc::Mode => self.items.push(value_ref.clone()),
             AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => {
                 let fraction = args.get(1).and_then(Datum::as_f64);
                 if let Some(f) = fraction {
@@ -406,6 +410,25 @@ impl Accumulator {
                 eval_binary(BinaryOp::Add, low, step, ctx)
             }
         }
+    }
+
+    /// mode over the values fed in order (PostgreSQL's `mode_final`): the
+    /// longest run of equal values, the first one on ties.
+    fn mode(&self) -> Datum {
+        let mut best: Option<(&Datum, usize)> = None;
+        let mut run: Option<(&Datum, usize)> = None;
+        for item in &self.items {
+            run = match run {
+                Some((v, n)) if crate::func::datum_eq(v, item) => Some((v, n + 1)),
+                _ => Some((item, 1)),
+            };
+            if let Some((v, n)) = run {
+                if best.is_none_or(|(_, m)| n > m) {
+                    best = Some((v, n));
+                }
+            }
+        }
+        best.map(|(v, _)| v.clone()).unwrap_or(Datum::Null)
     }
 
     /// min/max: keeps `value` if it beats the current extreme.
@@ -645,6 +668,7 @@ impl Accumulator {
             }
             AggregateFunc::Spread { kind } => self.spread(kind)?,
             AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => self.percentile(ctx)?,
+            AggregateFunc::Mode => self.mode(),
         })
     }
 }

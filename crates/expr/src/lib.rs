@@ -22,6 +22,7 @@ pub mod func;
 pub mod json_text;
 pub mod jsonb_ops;
 pub mod like;
+pub mod misc_func;
 pub mod relation;
 pub mod scalar;
 pub mod table_func;

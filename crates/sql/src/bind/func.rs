@@ -165,12 +165,15 @@ impl Binder<'_> {
         if matches!(name.as_str(), "percentile_cont" | "percentile_disc") && parts.len() <= 2 {
             return self.bind_percentile(&name, &arg_exprs, &f.within_group, f.filter.as_deref(), scope);
         }
+        if name == "mode" && parts.len() <= 2 && !f.within_group.is_empty() {
+            return self.bind_mode(&arg_exprs, &f.within_group, f.filter.as_deref(), scope);
+        }
         if !f.within_group.is_empty() {
             return Err(Error::new(
                 SqlState::WrongObjectType,
                 format!("WITHIN GROUP is required for ordered-set aggregate {name}"),
             )
-            .with_hint("only percentile_cont and percentile_disc are ordered-set aggregates here"));
+            .with_hint("only percentile_cont, percentile_disc and mode are ordered-set aggregates here"));
         }
         if is_aggregate(&name) && parts.len() <= 2 {
             let (bound, ty) =
@@ -265,6 +268,49 @@ impl Binder<'_> {
             output_type: input_type.clone(),
         };
         Ok((ScalarExpr::Aggregate(Box::new(agg)), input_type))
+    }
+
+    /// `mode() WITHIN GROUP (ORDER BY x)`: the most frequent non-NULL
+    /// value of `x`, the first in the WITHIN GROUP order among ties.
+    fn bind_mode(&mut self, args: &[Expr], within_group: &[ast::OrderByExpr], filter: Option<&Expr>, scope: &Scope) -> Result<Bound> {
+        let [item] = within_group else {
+            return Err(Error::new(SqlState::UndefinedFunction, "function mode requires WITHIN GROUP (ORDER BY one expression)"));
+        };
+        if !args.is_empty() {
+            let mut types = Vec::new();
+            for a in args {
+                types.push(self.bind_expr(a, scope)?.1.pg_name());
+            }
+            let (x, xt) = self.bind_expr(&item.expr, scope)?;
+            let _ = x;
+            types.push(xt.pg_name());
+            return Err(Error::new(SqlState::UndefinedFunction, format!("function mode({}) does not exist", types.join(", ")))
+                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+        }
+        let (x, xt) = self.bind_expr(&item.expr, scope)?;
+        if super::contains_aggregate(&x) {
+            return Err(Error::new(SqlState::GroupingError, "aggregate function calls cannot be nested"));
+        }
+        let (x, xt) = if xt == DataType::Unknown {
+            (self.coerce(x, &xt, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+        } else {
+            (x, xt)
+        };
+        let filter = match filter {
+            Some(e) => Some(self.bind_condition(e, scope, "FILTER")?),
+            None => None,
+        };
+        let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
+        let agg = AggregateExpr {
+            func: AggregateFunc::Mode,
+            args: vec![x.clone()],
+            distinct: false,
+            filter,
+            order_by: vec![freshet_expr::AggOrder { expr: x, descending, nulls_first: item.options.nulls_first.unwrap_or(descending) }],
+            input_type: xt.clone(),
+            output_type: xt.clone(),
+        };
+        Ok((ScalarExpr::Aggregate(Box::new(agg)), xt))
     }
 
     /// Binds a call where the first arguments are already bound and the last
@@ -1048,6 +1094,68 @@ impl Binder<'_> {
                         format!("unrecognized configuration parameter \"{setting}\""),
                     )),
                 }
+            }
+            "width_bucket" if n == 4 => {
+                use freshet_expr::misc_func::MiscFunc;
+                if !arg_types[..3].iter().all(|t| t.is_numeric() || *t == DataType::Unknown) {
+                    return Err(no_such(name));
+                }
+                // numeric when every bound is numeric or integer and one is
+                // numeric; otherwise double precision, the preferred type.
+                let numeric = arg_types[..3].iter().any(|t| matches!(t, DataType::Numeric(_)))
+                    && !arg_types[..3].iter().any(|t| matches!(t, DataType::Float4 | DataType::Float8));
+                let (f, ty) = if numeric {
+                    (MiscFunc::WidthBucketNumeric, DataType::Numeric(None))
+                } else {
+                    (MiscFunc::WidthBucketFloat, DataType::Float8)
+                };
+                let out = coerce_all!(ty, ty, ty, int4);
+                call(Func::Misc(f), out, int4)
+            }
+            "width_bucket" if n == 2 => {
+                use freshet_expr::misc_func::MiscFunc;
+                let arr = array_arg(&arg_types, 1).ok_or_else(|| no_such(name))?;
+                let mut elem = arr.element().cloned().unwrap_or(DataType::Text);
+                // A multidimensional array's type nests; its thresholds are refused when run.
+                while let DataType::Array(inner) = elem {
+                    elem = *inner;
+                }
+                let out = coerce_all!(elem, arr);
+                call(Func::Misc(MiscFunc::WidthBucketArray), out, int4)
+            }
+            "array_ndims" | "array_dims" => {
+                use freshet_expr::misc_func::MiscFunc;
+                let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
+                let out = coerce_all!(arr);
+                let (f, ty) = if name == "array_ndims" { (MiscFunc::ArrayNdims, int4) } else { (MiscFunc::ArrayDims, text) };
+                call(Func::Misc(f), out, ty)
+            }
+            "array_fill" if n == 2 || n == 3 => {
+                use freshet_expr::misc_func::MiscFunc;
+                let elem = arg_types[0].clone();
+                if elem == DataType::Unknown {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
+                }
+                if matches!(elem, DataType::Array(_)) {
+                    return Err(no_such(name));
+                }
+                let ints = DataType::Array(Box::new(DataType::Int4));
+                let out = if n == 2 { coerce_all!(elem, ints) } else { coerce_all!(elem, ints, ints) };
+                call(Func::Misc(MiscFunc::ArrayFill), out, DataType::Array(Box::new(elem)))
+            }
+            "justify_days" | "justify_hours" | "justify_interval" => {
+                use freshet_expr::misc_func::MiscFunc;
+                let iv = DataType::Interval;
+                let out = coerce_all!(iv);
+                let f = match name {
+                    "justify_days" => MiscFunc::JustifyDays,
+                    "justify_hours" => MiscFunc::JustifyHours,
+                    _ => MiscFunc::JustifyInterval,
+                };
+                call(Func::Misc(f), out, iv)
             }
             "jsonb_insert" if n == 3 || n == 4 => {
                 let j = DataType::Jsonb;
