@@ -411,6 +411,7 @@ impl Binder<'_> {
                     let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJson, vec![t.clone()]), args: vec![e] };
                     (AggregateFunc::JsonAgg { json: true }, vec![value], t)
                 } else {
+                    self.refuse_zoned_json(name, &[&t])?;
                     let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![t.clone()]), args: vec![e] };
                     (AggregateFunc::JsonAgg { json: false }, vec![value], DataType::Jsonb)
                 }
@@ -435,6 +436,7 @@ impl Binder<'_> {
                     let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJson, vec![vt]), args: vec![v] };
                     (AggregateFunc::JsonObjectAgg { json: true }, vec![key, value], DataType::Text)
                 } else {
+                    self.refuse_zoned_json(name, &[&kt, &vt])?;
                     let key = self.to_text(k, &kt)?;
                     let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![vt]), args: vec![v] };
                     (AggregateFunc::JsonObjectAgg { json: false }, vec![key, value], DataType::Text)
@@ -1176,6 +1178,9 @@ impl Binder<'_> {
                 call(Func::Json(JsonFunc::Pretty, vec![DataType::Jsonb]), out, text)
             }
             "json_typeof" | "json_array_length" | "json_strip_nulls" => {
+                if !matches!(arg_types.first(), Some(DataType::Json | DataType::Unknown)) {
+                    return Err(no_such(name));
+                }
                 let j = DataType::Json;
                 let out = coerce_all!(j);
                 let (f, ty) = match name {
@@ -1186,7 +1191,7 @@ impl Binder<'_> {
                 call(Func::Json(f, vec![DataType::Json]), out, ty)
             }
             "json_extract_path" | "json_extract_path_text" => {
-                if n < 2 {
+                if n < 2 || !matches!(arg_types[0], DataType::Json | DataType::Unknown) {
                     return Err(no_such(name));
                 }
                 let mut it = args.into_iter();
@@ -1264,6 +1269,13 @@ impl Binder<'_> {
             "jsonb_build_object" | "jsonb_build_array" | "to_jsonb" => {
                 if name == "to_jsonb" && n != 1 {
                     return Err(no_such(name));
+                }
+                self.refuse_zoned_json(name, &arg_types.iter().collect::<Vec<_>>())?;
+                if name == "to_jsonb" && arg_types[0] == DataType::Unknown {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
                 }
                 let mut out = Vec::new();
                 let mut types = Vec::new();
