@@ -133,6 +133,28 @@ pub fn datum_to_json(d: &Datum, ty: &DataType, ctx: &TextContext, key: bool, out
     Ok(())
 }
 
+/// An object key's text as jsonb's builders take it (`datum_to_jsonb`
+/// with a key): booleans as `true`/`false`, dates and timestamps in ISO
+/// 8601, other scalars as their text output; arrays, rows and json are
+/// refused (22023).
+pub fn key_text(d: &Datum, ty: &DataType, ctx: &TextContext) -> Result<String> {
+    Ok(match category(ty) {
+        JsonCategory::Array | JsonCategory::Composite | JsonCategory::Json => {
+            return Err(Error::new(
+                SqlState::InvalidParameterValue,
+                "key value must be scalar, not array, composite, or json",
+            ))
+        }
+        JsonCategory::Bool => (if d.as_bool() == Some(true) { "true" } else { "false" }).to_string(),
+        JsonCategory::Date | JsonCategory::Timestamp | JsonCategory::TimestampTz => datetime_text(d, ty, ctx),
+        JsonCategory::Numeric | JsonCategory::Other => {
+            let mut s = String::new();
+            format_text(d, ty, ctx, &mut s);
+            s
+        }
+    })
+}
+
 /// `array_to_json(anyarray [, pretty])`: `[1,2]`, nested for more
 /// dimensions; `pretty` puts `",\n "` between the outermost elements.
 pub fn array_to_json(d: &Datum, ty: &DataType, ctx: &TextContext, pretty: bool, out: &mut String) -> Result<()> {

@@ -353,6 +353,8 @@ pub enum JsonFunc {
     JsonBuildObject,
     /// An object key for `json_object_agg`: a scalar's text.
     JsonKey,
+    /// An object key for `jsonb_object_agg`, as text.
+    JsonbKey,
     /// `json_typeof(json)`.
     JsonTypeOf,
     /// `json_array_length(json)`.
@@ -438,11 +440,7 @@ pub fn call(
                     Datum::Null => {
                         return Err(Error::new(SqlState::InvalidParameterValue, format!("argument {}: key must not be null", i * 2 + 1)))
                     }
-                    d => {
-                        let mut s = String::new();
-                        freshet_common::io::format_text(d, &types[i * 2], ctx, &mut s);
-                        s
-                    }
+                    d => json_text::key_text(d, &types[i * 2], ctx)?,
                 };
                 pairs.push((key, to_jsonb(&pair[1], &types[i * 2 + 1], ctx)?));
             }
@@ -476,6 +474,13 @@ pub fn call(
             let mut out = String::new();
             json_text::datum_to_json(&d, &types[0], ctx, true, &mut out)?;
             return Ok(Datum::Json(out));
+        }
+        JsonFunc::JsonbKey => {
+            let d = args.into_iter().next().unwrap_or(Datum::Null);
+            if d.is_null() {
+                return Ok(Datum::Null);
+            }
+            return Ok(Datum::Text(json_text::key_text(&d, &types[0], ctx)?));
         }
         JsonFunc::ArrayToJson | JsonFunc::RowToJson => {
             if args.iter().any(Datum::is_null) {
@@ -580,6 +585,7 @@ pub fn call(
         | JsonFunc::JsonBuildArray
         | JsonFunc::JsonBuildObject
         | JsonFunc::JsonKey
+        | JsonFunc::JsonbKey
         | JsonFunc::JsonTypeOf
         | JsonFunc::JsonArrayLength
         | JsonFunc::JsonStripNulls => unreachable!("handled above"),

@@ -437,7 +437,12 @@ impl Binder<'_> {
                     (AggregateFunc::JsonObjectAgg { json: true }, vec![key, value], DataType::Text)
                 } else {
                     self.refuse_zoned_json(name, &[&kt, &vt])?;
-                    let key = self.to_text(k, &kt)?;
+                    let (k, kt) = if kt == DataType::Unknown {
+                        (self.coerce(k, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+                    } else {
+                        (k, kt)
+                    };
+                    let key = ScalarExpr::Call { func: Func::Json(JsonFunc::JsonbKey, vec![kt]), args: vec![k] };
                     let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![vt]), args: vec![v] };
                     (AggregateFunc::JsonObjectAgg { json: false }, vec![key, value], DataType::Text)
                 }
