@@ -361,6 +361,15 @@ pub enum JsonFunc {
     JsonArrayLength,
     /// `json_strip_nulls(json)`.
     JsonStripNulls,
+    /// `jsonb_path_exists(target, path [, vars [, silent]])`; `@?` is the
+    /// silent form.
+    PathExists,
+    /// `jsonb_path_match(...)`; `@@` is the silent form.
+    PathMatch,
+    /// `jsonb_path_query_array(...)`.
+    PathQueryArray,
+    /// `jsonb_path_query_first(...)`.
+    PathQueryFirst,
 }
 
 /// Converts a SQL value to jsonb (`to_jsonb`).
@@ -570,6 +579,21 @@ pub fn call(
                 edit_path(&mut target, &path, 0, &edit)?;
             }
             Datum::Jsonb(target)
+        }
+        JsonFunc::PathExists | JsonFunc::PathMatch | JsonFunc::PathQueryArray | JsonFunc::PathQueryFirst => {
+            let path = crate::jsonpath::parse(args[1].as_str().unwrap_or(""))?;
+            let vars = args.get(2).and_then(jsonb);
+            let silent = args.get(3).and_then(Datum::as_bool).unwrap_or(false);
+            let Some(items) = crate::jsonpath::query(&path, &v, vars.as_ref(), silent)? else { return Ok(Datum::Null) };
+            match func {
+                JsonFunc::PathExists => Datum::Bool(!items.is_empty()),
+                JsonFunc::PathMatch => match crate::jsonpath::single_boolean(items, silent)? {
+                    Some(b) => Datum::Bool(b),
+                    None => Datum::Null,
+                },
+                JsonFunc::PathQueryArray => Datum::Jsonb(Jsonb::Array(items)),
+                _ => items.into_iter().next().map(Datum::Jsonb).unwrap_or(Datum::Null),
+            }
         }
         JsonFunc::Pretty => {
             let mut out = String::new();

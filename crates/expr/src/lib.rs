@@ -21,6 +21,7 @@ pub mod formatting;
 pub mod func;
 pub mod json_text;
 pub mod jsonb_ops;
+pub mod jsonpath;
 pub mod like;
 pub mod misc_func;
 pub mod relation;

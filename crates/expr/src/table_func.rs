@@ -48,6 +48,9 @@ pub enum TableFunc {
     JsonEach { text: bool },
     /// `json_object_keys` on `json`: every key in input order.
     JsonObjectKeys,
+    /// `jsonb_path_query(target, path [, vars [, silent]])`: each item the
+    /// path yields.
+    JsonbPathQuery,
     /// `regexp_split_to_table(string, pattern [, flags])`.
     RegexpSplit,
     /// `string_to_table(string, delimiter [, null_string])`.
@@ -232,6 +235,20 @@ impl TableFunc {
                         Err(Error::new(SqlState::InvalidParameterValue, "cannot call json_object_keys on a scalar"))
                     }
                 }
+            }
+            TableFunc::JsonbPathQuery => {
+                if args.iter().any(Datum::is_null) {
+                    return Ok(vec![]);
+                }
+                let Some(Datum::Jsonb(target)) = args.first() else { return Ok(vec![]) };
+                let path = crate::jsonpath::parse(args.get(1).and_then(Datum::as_str).unwrap_or(""))?;
+                let vars = match args.get(2) {
+                    Some(Datum::Jsonb(v)) => Some(v),
+                    _ => None,
+                };
+                let silent = args.get(3).and_then(Datum::as_bool).unwrap_or(false);
+                let items = crate::jsonpath::query(&path, target, vars, silent)?.unwrap_or_default();
+                Ok(items.into_iter().map(|j| vec![Datum::Jsonb(j)]).collect())
             }
             TableFunc::RegexpSplit => {
                 let (Some(Datum::Text(s)), Some(Datum::Text(p))) = (args.first(), args.get(1)) else { return Ok(vec![]) };

@@ -475,6 +475,20 @@ impl Binder<'_> {
             B::Question => BinaryOp::Json(JsonOp::HasKey),
             B::QuestionPipe => BinaryOp::Json(JsonOp::HasAnyKey),
             B::QuestionAnd => BinaryOp::Json(JsonOp::HasAllKeys),
+            B::AtQuestion | B::AtAt => {
+                let l = self.bind_expr(left, scope)?;
+                let r = self.bind_expr(right, scope)?;
+                let symbol = if matches!(op, B::AtQuestion) { "@?" } else { "@@" };
+                if !matches!(l.1, DataType::Jsonb | DataType::Unknown) || !(r.1.is_string() || r.1 == DataType::Unknown) {
+                    return Err(Error::new(
+                        SqlState::UndefinedFunction,
+                        format!("operator does not exist: {} {symbol} {}", l.1.pg_name(), r.1.pg_name()),
+                    )
+                    .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+                }
+                let name = if matches!(op, B::AtQuestion) { "jsonb_path_exists_opr" } else { "jsonb_path_match_opr" };
+                return self.call_function(name, vec![l, r]);
+            }
             B::HashMinus => {
                 let l = self.bind_expr(left, scope)?;
                 let r = self.bind_expr(right, scope)?;

@@ -506,6 +506,33 @@ impl Binder<'_> {
         Ok((ScalarExpr::Call { func: Func::ArrayConstruct, args }, DataType::Record(fields)))
     }
 
+    /// The arguments of the jsonpath functions: `(jsonb, path [, vars
+    /// jsonb [, silent bool]])`. Paths are text (Freshet has no jsonpath
+    /// type); a constant path is parsed here so a malformed one fails
+    /// while binding (42601), as PostgreSQL's jsonpath input does.
+    pub(crate) fn jsonpath_arguments(&mut self, name: &str, args: Vec<Bound>) -> Result<Vec<ScalarExpr>> {
+        let types: Vec<DataType> = args.iter().map(|(_, t)| t.clone()).collect();
+        let fits = matches!(types[0], DataType::Jsonb | DataType::Unknown)
+            && (types[1].is_string() || types[1] == DataType::Unknown)
+            && types.get(2).is_none_or(|t| matches!(t, DataType::Jsonb | DataType::Unknown))
+            && types.get(3).is_none_or(|t| matches!(t, DataType::Bool | DataType::Unknown));
+        if !fits {
+            let names: Vec<String> = types.iter().map(|t| t.pg_name()).collect();
+            let shown = name.trim_end_matches("_opr");
+            return Err(Error::new(SqlState::UndefinedFunction, format!("function {shown}({}) does not exist", names.join(", ")))
+                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+        }
+        if let ScalarExpr::Literal(Datum::Text(path)) = &args[1].0 {
+            freshet_expr::jsonpath::parse(path)?;
+        }
+        let targets = [DataType::Jsonb, DataType::Text, DataType::Jsonb, DataType::Bool];
+        let mut out = Vec::with_capacity(args.len());
+        for ((e, t), target) in args.into_iter().zip(targets.iter()) {
+            out.push(self.coerce(e, &t, target, CastContext::Implicit)?);
+        }
+        Ok(out)
+    }
+
     /// Refuses (0A000) JSON built from timestamptz values in a materialized
     /// view: their text depends on the session time zone, as to_char's does.
     fn refuse_zoned_json(&self, name: &str, types: &[&DataType]) -> Result<()> {
@@ -1163,6 +1190,26 @@ impl Binder<'_> {
                     _ => MiscFunc::JustifyInterval,
                 };
                 call(Func::Misc(f), out, iv)
+            }
+            "jsonb_path_exists" | "jsonb_path_match" | "jsonb_path_query_array" | "jsonb_path_query_first"
+                if (2..=4).contains(&n) =>
+            {
+                let out = self.jsonpath_arguments(name, args)?;
+                let (f, ty) = match name {
+                    "jsonb_path_exists" => (JsonFunc::PathExists, DataType::Bool),
+                    "jsonb_path_match" => (JsonFunc::PathMatch, DataType::Bool),
+                    "jsonb_path_query_array" => (JsonFunc::PathQueryArray, DataType::Jsonb),
+                    _ => (JsonFunc::PathQueryFirst, DataType::Jsonb),
+                };
+                call(Func::Json(f, vec![DataType::Jsonb]), out, ty)
+            }
+            // `jsonb @? jsonpath` and `jsonb @@ jsonpath`: silent, no variables.
+            "jsonb_path_exists_opr" | "jsonb_path_match_opr" if n == 2 => {
+                let mut out = self.jsonpath_arguments(name, args)?;
+                out.push(ScalarExpr::Literal(Datum::Jsonb(freshet_common::json::Jsonb::Object(vec![]))));
+                out.push(ScalarExpr::Literal(Datum::Bool(true)));
+                let f = if name == "jsonb_path_exists_opr" { JsonFunc::PathExists } else { JsonFunc::PathMatch };
+                call(Func::Json(f, vec![DataType::Jsonb]), out, DataType::Bool)
             }
             "jsonb_insert" if n == 3 || n == 4 => {
                 let j = DataType::Jsonb;

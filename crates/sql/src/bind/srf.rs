@@ -34,6 +34,7 @@ pub(crate) fn is_set_returning(name: &str) -> bool {
             | "json_each"
             | "json_each_text"
             | "json_object_keys"
+            | "jsonb_path_query"
             | "regexp_split_to_table"
             | "string_to_table"
             | "regexp_matches"
@@ -153,6 +154,10 @@ impl Binder<'_> {
                     _ => (TableFunc::JsonObjectKeys, vec![DataType::Text]),
                 };
                 Ok((func, vec![a], types))
+            }
+            "jsonb_path_query" if (2..=4).contains(&args.len()) => {
+                let out = self.jsonpath_arguments(name, args)?;
+                Ok((TableFunc::JsonbPathQuery, out, vec![DataType::Jsonb]))
             }
             "regexp_split_to_table" | "string_to_table" | "regexp_matches" if args.len() == 2 || args.len() == 3 => {
                 let mut out = Vec::new();
