@@ -55,6 +55,23 @@ impl Binder<'_> {
                 if let Some(bound) = self.bind_catalog_cast(expr, data_type, scope)? {
                     return Ok(bound);
                 }
+                if is_jsonpath_type(data_type) {
+                    // Freshet has no jsonpath type: a path stays text, checked
+                    // here when constant so a bad one fails as PostgreSQL's
+                    // jsonpath input does (42601).
+                    let (bound, from) = self.bind_expr(expr, scope)?;
+                    if !(from.is_string() || from == DataType::Unknown) {
+                        return Err(Error::new(
+                            SqlState::CannotCoerce,
+                            format!("cannot cast type {} to jsonpath", from.pg_name()),
+                        ));
+                    }
+                    let bound = self.coerce(bound, &from, &DataType::Text, CastContext::Explicit)?;
+                    if let ScalarExpr::Literal(Datum::Text(path)) = &bound {
+                        freshet_expr::jsonpath::parse(path)?;
+                    }
+                    return Ok((bound, DataType::Text));
+                }
                 let target = self.resolve_type(data_type)?;
                 if let (Expr::Array(arr), DataType::Array(_)) = (expr.as_ref(), &target) {
                     if arr.elem.is_empty() {
@@ -1213,6 +1230,12 @@ pub(crate) fn datetime_field_name(field: &ast::DateTimeField) -> String {
         F::Custom(id) => names::ident(id),
         other => other.to_string().to_lowercase(),
     }
+}
+
+/// Whether a cast's target is `jsonpath` (or `pg_catalog.jsonpath`).
+fn is_jsonpath_type(ty: &ast::DataType) -> bool {
+    matches!(ty, ast::DataType::Custom(name, modifiers)
+        if modifiers.is_empty() && names::object_name(name).last().map(String::as_str) == Some("jsonpath"))
 }
 
 /// The items of a row constructor: `(a, b, ...)` with two or more items,
