@@ -125,6 +125,9 @@ impl Binder<'_> {
                 (exprs, distinct, star, order_by)
             }
         };
+        if f.over.is_some() && !f.within_group.is_empty() {
+            return Err(Error::new(SqlState::FeatureNotSupported, format!("OVER is not supported for ordered-set aggregate {name}")));
+        }
         if let Some(over) = &f.over {
             return self.bind_window_call(
                 &name,
