@@ -9,8 +9,9 @@
 //! `&&`, `||`, `!`, `exists(...)`, `like_regex` (flags `i`, `s`, `m`,
 //! `x`, `q`), `starts with` and `is unknown`; arithmetic `+ - * / %` and
 //! unary minus; methods `.size()`, `.type()`, `.double()`, `.abs()`,
-//! `.floor()`, `.ceiling()`. Other features (`.**`, `.keyvalue()`,
-//! `.datetime()`, ...) are refused with 0A000; a malformed path is 42601.
+//! `.floor()`, `.ceiling()`; `.**` with optional levels. Other features
+//! (`.keyvalue()`, `.datetime()`, ...) are refused with 0A000; a malformed
+//! path is 42601.
 //!
 //! Paths are text here (Freshet has no `jsonpath` type); the binder parses
 //! constant paths once to report syntax errors where PostgreSQL does.
@@ -71,6 +72,10 @@ enum Accessor {
     AnyIndex,
     Filter(Box<Expr>),
     Method(Method),
+    /// `.**{first to last}`: every item at those nesting levels, in
+    /// pre-order (`last` = `u32::MAX` is the deepest; both `u32::MAX`
+    /// means leaves only).
+    Recursive { first: u32, last: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -568,13 +573,45 @@ impl Parser<'_> {
         Ok(e)
     }
 
+    /// A `.**` level: an integer or `last`.
+    fn level(&mut self) -> Result<u32> {
+        let level = match &self.tok {
+            Tok::Ident(w) if w == "last" => u32::MAX,
+            Tok::Num(n) => n.parse::<u32>().map_err(|_| self.error())?,
+            _ => return Err(self.error()),
+        };
+        self.advance()?;
+        Ok(level)
+    }
+
     fn postfix(&mut self, mut e: Expr) -> Result<Expr> {
         loop {
             if self.punct(".") {
                 self.advance()?;
                 let acc = match self.tok.clone() {
                     Tok::Punct("*") => Accessor::AnyKey,
-                    Tok::Punct("**") => return Err(unsupported("recursive wildcard member accessor (.**)")),
+                    Tok::Punct("**") => {
+                        self.advance()?;
+                        let (first, last) = if self.punct("{") {
+                            self.advance()?;
+                            let first = self.level()?;
+                            let last = if self.word("to") {
+                                self.advance()?;
+                                self.level()?
+                            } else {
+                                first
+                            };
+                            if !self.punct("}") {
+                                return Err(self.error());
+                            }
+                            self.advance()?;
+                            (first, last)
+                        } else {
+                            (0, u32::MAX)
+                        };
+                        e = Expr::Access(Box::new(e), Accessor::Recursive { first, last });
+                        continue;
+                    }
                     Tok::Str(k) => Accessor::Key(k),
                     Tok::Ident(k) => {
                         // A method call, or a key that happens to be a word.
@@ -775,9 +812,12 @@ impl Ctx<'_> {
             Expr::Literal(v) => vec![v.clone()],
             Expr::Access(base, acc) => {
                 let items = self.eval(base, cur, last)?;
+                // Accessors after `.**` ignore structural errors, even in
+                // strict mode (PostgreSQL's executeAnyItem).
+                let strict = self.strict && !follows_recursive(base);
                 let mut out = Vec::new();
                 for item in items {
-                    self.access(acc, item, last, &mut out)?;
+                    self.access(acc, item, last, strict, &mut out)?;
                 }
                 out
             }
@@ -841,39 +881,45 @@ impl Ctx<'_> {
     }
 
     /// Applies one accessor to `item`, appending the results.
-    fn access(&self, acc: &Accessor, item: Jsonb, last: Option<i64>, out: &mut Vec<Jsonb>) -> Eval<()> {
+    fn access(&self, acc: &Accessor, item: Jsonb, last: Option<i64>, strict: bool, out: &mut Vec<Jsonb>) -> Eval<()> {
         // Lax mode applies these to each element of an array.
         let unwraps = matches!(acc, Accessor::Key(_) | Accessor::AnyKey | Accessor::Filter(_))
             || matches!(acc, Accessor::Method(m) if !matches!(m, Method::Size | Method::Type));
         if unwraps && !self.strict {
             if let Jsonb::Array(items) = item {
                 for element in items {
-                    self.access_one(acc, element, last, out)?;
+                    self.access_one(acc, element, last, strict, out)?;
                 }
                 return Ok(());
             }
         }
-        self.access_one(acc, item, last, out)
+        self.access_one(acc, item, last, strict, out)
     }
 
-    fn access_one(&self, acc: &Accessor, item: Jsonb, last: Option<i64>, out: &mut Vec<Jsonb>) -> Eval<()> {
+    fn access_one(&self, acc: &Accessor, item: Jsonb, last: Option<i64>, strict: bool, out: &mut Vec<Jsonb>) -> Eval<()> {
         match acc {
+            Accessor::Recursive { first, last } => {
+                if *first == 0 {
+                    out.push(item.clone());
+                }
+                any_item(&item, 1, *first, *last, out);
+            }
             Accessor::Key(key) => match &item {
                 Jsonb::Object(_) => match freshet_common::json::get_field(&item, key) {
                     Some(v) => out.push(v.clone()),
-                    None if self.strict => {
+                    None if strict => {
                         return Err(soft(SqlState::SqlJsonMemberNotFound, format!("JSON object does not contain key \"{key}\"")))
                     }
                     None => {}
                 },
-                _ if self.strict => {
+                _ if strict => {
                     return Err(soft(SqlState::SqlJsonMemberNotFound, "jsonpath member accessor can only be applied to an object"))
                 }
                 _ => {}
             },
             Accessor::AnyKey => match item {
                 Jsonb::Object(fields) => out.extend(fields.into_iter().map(|(_, v)| v)),
-                _ if self.strict => {
+                _ if strict => {
                     return Err(soft(
                         SqlState::SqlJsonObjectNotFound,
                         "jsonpath wildcard member accessor can only be applied to an object",
@@ -883,7 +929,7 @@ impl Ctx<'_> {
             },
             Accessor::AnyIndex => match item {
                 Jsonb::Array(items) => out.extend(items),
-                _ if self.strict => {
+                _ if strict => {
                     return Err(soft(
                         SqlState::SqlJsonArrayNotFound,
                         "jsonpath wildcard array accessor can only be applied to an array",
@@ -894,7 +940,7 @@ impl Ctx<'_> {
             Accessor::Index(subscripts) => {
                 let elements = match item {
                     Jsonb::Array(items) => items,
-                    _ if self.strict => {
+                    _ if strict => {
                         return Err(soft(SqlState::SqlJsonArrayNotFound, "jsonpath array accessor can only be applied to an array"))
                     }
                     other => vec![other],
@@ -908,7 +954,7 @@ impl Ctx<'_> {
                         Some(t) => self.subscript(t, &wrapped, size - 1)?,
                         None => from,
                     };
-                    if self.strict && (from < 0 || from > to || to >= size) {
+                    if strict && (from < 0 || from > to || to >= size) {
                         return Err(soft(SqlState::InvalidSqlJsonSubscript, "jsonpath array subscript is out of bounds"));
                     }
                     let (from, to) = (from.max(0), to.min(size - 1));
@@ -924,7 +970,7 @@ impl Ctx<'_> {
                     out.push(item);
                 }
             }
-            Accessor::Method(m) => out.push(self.method(*m, item)?),
+            Accessor::Method(m) => out.push(self.method(*m, item, strict)?),
         }
         Ok(())
     }
@@ -945,7 +991,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn method(&self, m: Method, item: Jsonb) -> Eval<Jsonb> {
+    fn method(&self, m: Method, item: Jsonb, strict: bool) -> Eval<Jsonb> {
         let numeric_only = || {
             soft(SqlState::NonNumericSqlJsonItem, format!("jsonpath item method .{}() can only be applied to a numeric value", m.name()))
         };
@@ -953,7 +999,7 @@ impl Ctx<'_> {
             Method::Type => Jsonb::String(freshet_common::json::type_of(&item).to_string()),
             Method::Size => match item {
                 Jsonb::Array(items) => Jsonb::Number(Numeric::from(items.len() as i64)),
-                _ if self.strict => {
+                _ if strict => {
                     return Err(soft(SqlState::SqlJsonArrayNotFound, "jsonpath item method .size() can only be applied to an array"))
                 }
                 _ => Jsonb::Number(Numeric::from(1)),
@@ -1126,6 +1172,37 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether a path expression ends in accessors after a `.**`.
+fn follows_recursive(e: &Expr) -> bool {
+    match e {
+        Expr::Access(base, acc) => matches!(acc, Accessor::Recursive { .. }) || follows_recursive(base),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's `executeAnyItem`: the values of `item` (a container) and,
+/// recursively, of their containers, in pre-order, those at levels
+/// `first..=last` (or only the leaves for `{last}`).
+fn any_item(item: &Jsonb, level: u32, first: u32, last: u32, out: &mut Vec<Jsonb>) {
+    if level > last {
+        return;
+    }
+    let children: Vec<&Jsonb> = match item {
+        Jsonb::Object(fields) => fields.iter().map(|(_, v)| v).collect(),
+        Jsonb::Array(items) => items.iter().collect(),
+        _ => return,
+    };
+    for v in children {
+        let container = matches!(v, Jsonb::Array(_) | Jsonb::Object(_));
+        if level >= first || (first == u32::MAX && last == u32::MAX && !container) {
+            out.push(v.clone());
+        }
+        if level < last && container {
+            any_item(v, level + 1, first, last, out);
+        }
+    }
+}
+
 /// PostgreSQL's `compareItems`: nulls equal only nulls (and differ from
 /// everything), other kinds compare only with their own; containers are
 /// not comparable.
@@ -1219,7 +1296,7 @@ mod tests {
         assert_eq!(code("$.a +"), "42601");
         assert_eq!(code("$ ? (@.a)"), "42601");
         assert_eq!(code("@"), "42601");
-        assert_eq!(code("$.**"), "0A000");
+        assert_eq!(code("$.keyvalue()"), "0A000");
         assert_eq!(parse("$.a )").expect_err("err").message, "syntax error at or near \")\" of jsonpath input");
         let p = parse("strict $.b").expect("parses");
         let doc = freshet_common::json::parse_json_text(r#"{"a": 1}"#).expect("doc");
