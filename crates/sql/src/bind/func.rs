@@ -572,7 +572,15 @@ impl Binder<'_> {
                 }
                 let mut out = Vec::new();
                 for (a, t) in args.drain(..).zip(tys.iter()) {
-                    out.push(self.arg(a, t)?);
+                    // An argument no implicit cast reaches means no such
+                    // function (42883), as PostgreSQL resolves overloads.
+                    out.push(self.arg(a, t).map_err(|e| {
+                        if e.state == SqlState::DatatypeMismatch && e.message.starts_with("argument of type") {
+                            no_such(name)
+                        } else {
+                            e
+                        }
+                    })?);
                 }
                 out
             }};
@@ -1162,6 +1170,12 @@ impl Binder<'_> {
             }
             "array_ndims" | "array_dims" => {
                 use freshet_expr::misc_func::MiscFunc;
+                if arg_types.first() == Some(&DataType::Unknown) {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
+                }
                 let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
                 let out = coerce_all!(arr);
                 let (f, ty) = if name == "array_ndims" { (MiscFunc::ArrayNdims, int4) } else { (MiscFunc::ArrayDims, text) };
@@ -1253,6 +1267,9 @@ impl Binder<'_> {
                 let (j, jt) = it.next().ok_or_else(|| no_such(name))?;
                 let mut out = vec![self.coerce(j, &jt, &DataType::Json, CastContext::Implicit)?];
                 for (e, t) in it {
+                    if !is_text_argument(&t) {
+                        return Err(no_such(name));
+                    }
                     out.push(self.coerce(e, &t, &DataType::Text, CastContext::Implicit)?);
                 }
                 let text_out = name.ends_with("_text");
