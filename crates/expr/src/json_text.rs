@@ -244,6 +244,91 @@ pub fn build_object(args: &[Datum], types: &[DataType], ctx: &TextContext) -> Re
     Ok(out)
 }
 
+/// `json_object(text[])` / `json_object(keys text[], values text[])`
+/// (and jsonb_object's pairs): a flat array of alternating keys and
+/// values, a two-column array of pairs, or two parallel arrays.
+pub fn object_pairs(args: &[Datum]) -> Result<Vec<(String, Option<String>)>> {
+    let subscript_error = |m: &str| Error::new(SqlState::ArraySubscriptError, m.to_string());
+    let depth = |d: &Datum| -> usize {
+        let mut n = 0;
+        let mut cur = d;
+        while let Datum::Array(items) = cur {
+            if items.is_empty() {
+                break;
+            }
+            n += 1;
+            cur = &items[0];
+        }
+        n
+    };
+    let text = |d: &Datum| d.as_str().map(str::to_string);
+    let key = |d: &Datum| {
+        text(d).ok_or_else(|| Error::new(SqlState::NullValueNotAllowed, "null value not allowed for object key"))
+    };
+    let items = |d: &Datum| match d {
+        Datum::Array(items) => items.clone(),
+        _ => vec![],
+    };
+    let mut pairs = Vec::new();
+    match args {
+        [both] => match depth(both) {
+            0 => {}
+            1 => {
+                let flat = items(both);
+                if !flat.len().is_multiple_of(2) {
+                    return Err(subscript_error("array must have even number of elements"));
+                }
+                for pair in flat.chunks(2) {
+                    pairs.push((key(&pair[0])?, text(&pair[1])));
+                }
+            }
+            2 => {
+                for row in items(both) {
+                    let row = items(&row);
+                    if row.len() != 2 {
+                        return Err(subscript_error("array must have two columns"));
+                    }
+                    pairs.push((key(&row[0])?, text(&row[1])));
+                }
+            }
+            _ => return Err(subscript_error("wrong number of array subscripts")),
+        },
+        [keys, values] => {
+            let (kd, vd) = (depth(keys), depth(values));
+            if kd > 1 || kd != vd {
+                return Err(subscript_error("wrong number of array subscripts"));
+            }
+            let (keys, values) = (items(keys), items(values));
+            if keys.len() != values.len() {
+                return Err(subscript_error("mismatched array dimensions"));
+            }
+            for (k, v) in keys.iter().zip(&values) {
+                pairs.push((key(k)?, text(v)));
+            }
+        }
+        _ => {}
+    }
+    Ok(pairs)
+}
+
+/// `json_object(...)`'s text: `{"a" : "1", "b" : null}`.
+pub fn object_text(pairs: &[(String, Option<String>)]) -> String {
+    let mut out = String::from("{");
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        escape_json_string(k, &mut out);
+        out.push_str(" : ");
+        match v {
+            Some(v) => escape_json_string(v, &mut out),
+            None => out.push_str("null"),
+        }
+    }
+    out.push('}');
+    out
+}
+
 // ---------------------------------------------------------------------------
 // Reading json text.
 

@@ -361,6 +361,8 @@ pub enum JsonFunc {
     JsonArrayLength,
     /// `json_strip_nulls(json)`.
     JsonStripNulls,
+    /// `json_object(text[] [, text[]])` (or, with `jsonb`, `jsonb_object`).
+    JsonObject { jsonb: bool },
     /// `jsonb_path_exists(target, path [, vars [, silent]])`; `@?` is the
     /// silent form.
     PathExists,
@@ -483,6 +485,19 @@ pub fn call(
             let mut out = String::new();
             json_text::datum_to_json(&d, &types[0], ctx, true, &mut out)?;
             return Ok(Datum::Json(out));
+        }
+        JsonFunc::JsonObject { jsonb } => {
+            if args.iter().any(Datum::is_null) {
+                return Ok(Datum::Null);
+            }
+            let pairs = json_text::object_pairs(&args)?;
+            return Ok(if jsonb {
+                Datum::Jsonb(json::make_object(
+                    pairs.into_iter().map(|(k, v)| (k, v.map_or(Jsonb::Null, Jsonb::String))).collect(),
+                ))
+            } else {
+                Datum::Json(json_text::object_text(&pairs))
+            });
         }
         JsonFunc::JsonbKey => {
             let d = args.into_iter().next().unwrap_or(Datum::Null);
@@ -610,6 +625,7 @@ pub fn call(
         | JsonFunc::JsonBuildObject
         | JsonFunc::JsonKey
         | JsonFunc::JsonbKey
+        | JsonFunc::JsonObject { .. }
         | JsonFunc::JsonTypeOf
         | JsonFunc::JsonArrayLength
         | JsonFunc::JsonStripNulls => unreachable!("handled above"),

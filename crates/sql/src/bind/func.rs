@@ -1228,6 +1228,16 @@ impl Binder<'_> {
                 let f = if name == "jsonb_path_exists_opr" { JsonFunc::PathExists } else { JsonFunc::PathMatch };
                 call(Func::Json(f, vec![DataType::Jsonb]), out, DataType::Bool)
             }
+            "json_object" | "jsonb_object" if n == 1 || n == 2 => {
+                let texts = DataType::Array(Box::new(DataType::Text));
+                let out = if n == 1 { coerce_all!(texts) } else { coerce_all!(texts, texts) };
+                let jsonb = name == "jsonb_object";
+                call(
+                    Func::Json(JsonFunc::JsonObject { jsonb }, vec![]),
+                    out,
+                    if jsonb { DataType::Jsonb } else { DataType::Json },
+                )
+            }
             "jsonb_insert" if n == 3 || n == 4 => {
                 let j = DataType::Jsonb;
                 let path = DataType::Array(Box::new(DataType::Text));
