@@ -237,7 +237,12 @@ impl Accumulator {
     /// Feeds one input row's argument values (already past the FILTER).
     pub fn add(&mut self, args: &[Datum], ctx: &EvalContext<'_>) -> Result<()> {
         if let Some(seen) = &mut self.distinct {
-            if self.func != AggregateFunc::CountStar && args.first().is_none_or(|a| a.is_null()) {
+            // Strict aggregates skip NULLs; array_agg and json_agg keep one.
+            let keeps_null = matches!(
+                self.func,
+                AggregateFunc::CountStar | AggregateFunc::ArrayAgg | AggregateFunc::JsonAgg { .. }
+            );
+            if !keeps_null && args.first().is_none_or(|a| a.is_null()) {
                 return Ok(());
             }
             if seen.contains(args) {
@@ -591,15 +596,10 @@ impl Accumulator {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    match item {
-                        Datum::Json(text) => {
-                            if i > 0 && structured {
-                                out.push_str("\n ");
-                            }
-                            out.push_str(text);
-                        }
-                        _ => out.push_str("null"),
+                    if i > 0 && structured && !item.is_null() {
+                        out.push_str("\n ");
                     }
+                    crate::json_text::datum_to_json(item, &self.input_type, ctx.text, false, &mut out)?;
                 }
                 out.push(']');
                 Datum::Json(out)

@@ -183,6 +183,8 @@ impl Binder<'_> {
                 self.bind_aggregate_call(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope, false)?;
             let bound = match bound {
                 ScalarExpr::Aggregate(mut agg) if !order_by.is_empty() => {
+                    // An explicit ORDER BY replaces the DISTINCT sort.
+                    agg.order_by.clear();
                     for item in &order_by {
                         let (e, _) = self.bind_expr(&item.expr, scope)?;
                         let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
@@ -361,6 +363,10 @@ impl Binder<'_> {
         let wrong_args = || {
             Error::new(SqlState::UndefinedFunction, format!("function {name} with these arguments does not exist"))
         };
+        // DISTINCT aggregates whose result shows their input's order see
+        // it sorted by the (unconverted) arguments, as PostgreSQL sorts
+        // to remove duplicates.
+        let mut distinct_keys: Vec<ScalarExpr> = Vec::new();
         let (func, args, input_type) = match name {
             "count" if star || bound.is_empty() => (AggregateFunc::CountStar, vec![], DataType::Int8),
             "count" => {
@@ -398,6 +404,7 @@ impl Binder<'_> {
                 let (d, dt) = it.next().ok_or_else(wrong_args)?;
                 let v = self.coerce(v, &vt, &DataType::Text, CastContext::Implicit)?;
                 let d = self.coerce(d, &dt, &DataType::Text, CastContext::Implicit)?;
+                distinct_keys = vec![v.clone(), d.clone()];
                 (AggregateFunc::StringAgg, vec![v, d], DataType::Text)
             }
             "jsonb_agg" | "json_agg" => {
@@ -407,12 +414,13 @@ impl Binder<'_> {
                 } else {
                     (e, t)
                 };
+                distinct_keys = vec![e.clone()];
                 if name == "json_agg" {
                     self.refuse_zoned_json(name, &[&t])?;
-                    // Each value becomes its json text; the input type
+                    // The values are kept as they are and printed as json
+                    // text at the end, by the input type, which also
                     // decides the separator (`json_agg_transfn`).
-                    let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJson, vec![t.clone()]), args: vec![e] };
-                    (AggregateFunc::JsonAgg { json: true }, vec![value], t)
+                    (AggregateFunc::JsonAgg { json: true }, vec![e], t)
                 } else {
                     self.refuse_zoned_json(name, &[&t])?;
                     let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![t.clone()]), args: vec![e] };
@@ -428,6 +436,7 @@ impl Binder<'_> {
                 } else {
                     (v, vt)
                 };
+                distinct_keys = vec![k.clone(), v.clone()];
                 if name == "json_object_agg" {
                     self.refuse_zoned_json(name, &[&kt, &vt])?;
                     let (k, kt) = if kt == DataType::Unknown {
@@ -453,6 +462,7 @@ impl Binder<'_> {
             "array_agg" => {
                 let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
                 let t = if t == DataType::Unknown { DataType::Text } else { t };
+                distinct_keys = vec![e.clone()];
                 (AggregateFunc::ArrayAgg, vec![e], t)
             }
             "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
@@ -486,7 +496,15 @@ impl Binder<'_> {
             _ => return Err(wrong_args()),
         };
         let output_type = func.output_type(&input_type);
-        let agg = AggregateExpr { func, args, distinct, filter, order_by: vec![], input_type, output_type: output_type.clone() };
+        let order_by = if distinct {
+            distinct_keys
+                .into_iter()
+                .map(|expr| freshet_expr::AggOrder { expr, descending: false, nulls_first: false })
+                .collect()
+        } else {
+            vec![]
+        };
+        let agg = AggregateExpr { func, args, distinct, filter, order_by, input_type, output_type: output_type.clone() };
         Ok((ScalarExpr::Aggregate(Box::new(agg)), output_type))
     }
 
