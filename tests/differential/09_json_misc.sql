@@ -21,3 +21,5 @@ SELECT id, array_fill(a, array[2]), array_dims(array_fill(s, array[2, 1])) FROM 
 SELECT mode() WITHIN GROUP (ORDER BY a), mode() WITHIN GROUP (ORDER BY s), mode() WITHIN GROUP (ORDER BY flag DESC) FROM t1;
 SELECT flag, mode() WITHIN GROUP (ORDER BY v) FROM t1 GROUP BY flag;
 SELECT tag, mode() WITHIN GROUP (ORDER BY qty) FROM t2 GROUP BY tag;
+SELECT flag, array_agg(DISTINCT a), json_agg(DISTINCT s), string_agg(DISTINCT v, '|') FROM t1 GROUP BY flag;
+SELECT json_agg(DISTINCT dt), jsonb_agg(DISTINCT n) FROM t1;

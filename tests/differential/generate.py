@@ -477,6 +477,8 @@ def json_and_misc_functions() -> list[str]:
         "SELECT mode() WITHIN GROUP (ORDER BY a), mode() WITHIN GROUP (ORDER BY s), mode() WITHIN GROUP (ORDER BY flag DESC) FROM t1",
         "SELECT flag, mode() WITHIN GROUP (ORDER BY v) FROM t1 GROUP BY flag",
         "SELECT tag, mode() WITHIN GROUP (ORDER BY qty) FROM t2 GROUP BY tag",
+        "SELECT flag, array_agg(DISTINCT a), json_agg(DISTINCT s), string_agg(DISTINCT v, '|') FROM t1 GROUP BY flag",
+        "SELECT json_agg(DISTINCT dt), jsonb_agg(DISTINCT n) FROM t1",
     ]
     return out
 
