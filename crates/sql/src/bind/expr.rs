@@ -91,13 +91,31 @@ impl Binder<'_> {
                 _ => self.bind_binary_op(left, op, right, scope),
             },
             Expr::UnaryOp { op, expr } => self.bind_unary(op, expr, scope),
-            Expr::IsNull(x) => {
-                let (b, _) = self.bind_expr(x, scope)?;
-                Ok((ScalarExpr::IsNull(Box::new(b)), DataType::Bool))
-            }
-            Expr::IsNotNull(x) => {
-                let (b, _) = self.bind_expr(x, scope)?;
-                Ok((ScalarExpr::Not(Box::new(ScalarExpr::IsNull(Box::new(b)))), DataType::Bool))
+            Expr::IsNull(x) | Expr::IsNotNull(x) => {
+                let negated = matches!(e, Expr::IsNotNull(_));
+                let (b, ty) = self.bind_expr(x, scope)?;
+                let test = |v: ScalarExpr| {
+                    let is_null = ScalarExpr::IsNull(Box::new(v));
+                    if negated {
+                        ScalarExpr::Not(Box::new(is_null))
+                    } else {
+                        is_null
+                    }
+                };
+                // A row is NULL when every field is, and NOT NULL when no
+                // field is (so a row can be neither), as in PostgreSQL.
+                if let DataType::Record(fields) = &ty {
+                    let tests = (0..fields.len())
+                        .map(|k| {
+                            test(ScalarExpr::Call {
+                                func: Func::ArrayIndex,
+                                args: vec![b.clone(), ScalarExpr::Literal(Datum::Int4(k as i32 + 1))],
+                            })
+                        })
+                        .collect();
+                    return Ok((ScalarExpr::And(tests), DataType::Bool));
+                }
+                Ok((test(b), DataType::Bool))
             }
             Expr::IsTrue(x) => self.bind_is(x, UnaryOp::IsTrue, scope),
             Expr::IsNotTrue(x) => self.bind_is(x, UnaryOp::IsNotTrue, scope),
