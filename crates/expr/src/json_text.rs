@@ -14,14 +14,21 @@ use freshet_common::{DataType, Datum, Error, Result, SqlState};
 /// PostgreSQL's `JsonTypeCategory` of a SQL type: how its values print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonCategory {
+    /// `true` / `false` (quoted as object keys).
     Bool,
+    /// Bare numbers; NaN and infinities as strings.
     Numeric,
+    /// `"2020-01-01"`.
     Date,
+    /// `"2020-01-01T10:00:00"`.
     Timestamp,
+    /// `"2020-01-01T10:00:00+00:00"`, in the session time zone.
     TimestampTz,
     /// `json` (verbatim) and `jsonb` (its text form).
     Json,
+    /// `[1,2]`, nested per dimension.
     Array,
+    /// A row: `{"f1":1,"f2":"a"}`.
     Composite,
     /// Anything else: its text output as a JSON string.
     Other,
@@ -337,7 +344,9 @@ pub fn object_text(pairs: &[(String, Option<String>)]) -> String {
 pub enum TopLevel<'a> {
     /// Keys (de-escaped) and value texts, duplicates kept, in input order.
     Object(Vec<(String, &'a str)>),
+    /// The element texts, in order.
     Array(Vec<&'a str>),
+    /// A scalar's text (a string keeps its quotes and escapes).
     Scalar(&'a str),
 }
 

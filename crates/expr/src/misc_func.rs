@@ -22,8 +22,11 @@ pub enum MiscFunc {
     ArrayDims,
     /// `array_fill(anyelement, int4[] [, int4[]])`; not strict.
     ArrayFill,
+    /// `justify_days(interval)`: 30-day periods as months.
     JustifyDays,
+    /// `justify_hours(interval)`: 24-hour periods as days.
     JustifyHours,
+    /// `justify_interval(interval)`: both, signs made consistent.
     JustifyInterval,
 }
 
