@@ -337,6 +337,73 @@ pub fn object_text(pairs: &[(String, Option<String>)]) -> String {
 }
 
 // ---------------------------------------------------------------------------
+// json[b]_to_record[set]: JSON objects as rows of declared column types.
+
+/// One object's members as `json[b]_to_record` sees them: the value
+/// and, for `json` input, its text as typed; the last of duplicate keys.
+pub struct RecordSource<'a> {
+    members: Vec<(String, Option<&'a str>, json::Jsonb)>,
+}
+
+impl<'a> RecordSource<'a> {
+    /// From a `json` object's text.
+    pub fn from_json_pairs(pairs: Vec<(String, &'a str)>) -> Result<RecordSource<'a>> {
+        let mut members = Vec::with_capacity(pairs.len());
+        for (k, text) in pairs {
+            members.push((k, Some(text), json::parse_json_text(text)?));
+        }
+        Ok(RecordSource { members })
+    }
+
+    /// From a jsonb object's fields.
+    pub fn from_jsonb_fields(fields: &[(String, json::Jsonb)]) -> RecordSource<'a> {
+        RecordSource { members: fields.iter().map(|(k, v)| (k.clone(), None, v.clone())).collect() }
+    }
+
+    /// The row: each named column's value converted to its type
+    /// (`populate_record`); missing keys and JSON nulls are NULL.
+    pub fn row(&self, columns: &[(String, DataType)], ctx: &TextContext) -> Result<Vec<Datum>> {
+        columns
+            .iter()
+            .map(|(name, ty)| match self.members.iter().rev().find(|(k, _, _)| k == name) {
+                Some((_, text, value)) => populate_value(*text, value, ty, ctx),
+                None => Ok(Datum::Null),
+            })
+            .collect()
+    }
+}
+
+/// A JSON value as a SQL value of `ty` (PostgreSQL's `populate_record_field`):
+/// json and jsonb columns take the value itself, array columns a JSON
+/// array (element by element) or an array literal string, other types
+/// read the string's contents or the value's text with their input
+/// function.
+fn populate_value(text: Option<&str>, value: &json::Jsonb, ty: &DataType, ctx: &TextContext) -> Result<Datum> {
+    let value_text = || match text {
+        Some(t) => t.to_string(),
+        None => value.to_string(),
+    };
+    Ok(match (value, ty) {
+        (json::Jsonb::Null, _) => Datum::Null,
+        (_, DataType::Json) => Datum::Json(value_text()),
+        (_, DataType::Jsonb) => Datum::Jsonb(value.clone()),
+        (json::Jsonb::Array(items), DataType::Array(elem)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(match item {
+                    // Nested JSON arrays are the array's inner dimensions.
+                    json::Jsonb::Array(_) => populate_value(None, item, ty, ctx)?,
+                    other => populate_value(None, other, elem, ctx)?,
+                });
+            }
+            Datum::Array(out)
+        }
+        (json::Jsonb::String(s), _) => freshet_common::io::parse_text(s, ty, ctx)?,
+        (_, _) => freshet_common::io::parse_text(&value_text(), ty, ctx)?,
+    })
+}
+
+// ---------------------------------------------------------------------------
 // Reading json text.
 
 /// A `json` document's outermost value, with the verbatim text of its

@@ -51,6 +51,9 @@ pub enum TableFunc {
     /// `jsonb_path_query(target, path [, vars [, silent]])`: each item the
     /// path yields.
     JsonbPathQuery,
+    /// `json[b]_to_record(value) AS t(col type, ...)` and, with `set`,
+    /// `json[b]_to_recordset`: objects as rows of the declared columns.
+    JsonToRecord { set: bool, jsonb: bool, columns: Vec<(String, freshet_common::DataType)> },
     /// `regexp_split_to_table(string, pattern [, flags])`.
     RegexpSplit,
     /// `string_to_table(string, delimiter [, null_string])`.
@@ -65,6 +68,7 @@ impl TableFunc {
         match self {
             TableFunc::Unnest { arrays } => *arrays,
             TableFunc::HopWindows | TableFunc::ExpandArray | TableFunc::JsonbEach { .. } | TableFunc::JsonEach { .. } => 2,
+            TableFunc::JsonToRecord { columns, .. } => columns.len(),
             _ => 1,
         }
     }
@@ -249,6 +253,69 @@ impl TableFunc {
                 let silent = args.get(3).and_then(Datum::as_bool).unwrap_or(false);
                 let items = crate::jsonpath::query(&path, target, vars, silent)?.unwrap_or_default();
                 Ok(items.into_iter().map(|j| vec![Datum::Jsonb(j)]).collect())
+            }
+            TableFunc::JsonToRecord { set, jsonb, columns } => {
+                use crate::json_text::{top_level, RecordSource, TopLevel};
+                let name = match (*jsonb, *set) {
+                    (false, false) => "json_to_record",
+                    (false, true) => "json_to_recordset",
+                    (true, false) => "jsonb_to_record",
+                    (true, true) => "jsonb_to_recordset",
+                };
+                let composite_error = |what: &str| {
+                    Error::new(SqlState::InvalidParameterValue, format!("cannot call populate_composite on {what}"))
+                };
+                let not_objects =
+                    || Error::new(SqlState::InvalidParameterValue, format!("argument of {name} must be an array of objects"));
+                let null_row = || vec![Datum::Null; columns.len()];
+                match args.first() {
+                    None | Some(Datum::Null) => Ok(if *set { vec![] } else { vec![null_row()] }),
+                    Some(Datum::Json(text)) => {
+                        let top = top_level(text)?;
+                        if !*set {
+                            return match top {
+                                TopLevel::Object(pairs) => Ok(vec![RecordSource::from_json_pairs(pairs)?.row(columns, ctx.text)?]),
+                                TopLevel::Array(_) => Err(composite_error("an array")),
+                                TopLevel::Scalar(_) => Err(composite_error("a scalar")),
+                            };
+                        }
+                        match top {
+                            TopLevel::Array(items) => items
+                                .into_iter()
+                                .map(|item| match top_level(item)? {
+                                    TopLevel::Object(pairs) => RecordSource::from_json_pairs(pairs)?.row(columns, ctx.text),
+                                    _ => Err(not_objects()),
+                                })
+                                .collect(),
+                            TopLevel::Object(_) => {
+                                Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on an object")))
+                            }
+                            TopLevel::Scalar(_) => {
+                                Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a scalar")))
+                            }
+                        }
+                    }
+                    Some(Datum::Jsonb(value)) => {
+                        if !*set {
+                            return match value {
+                                Jsonb::Object(fields) => Ok(vec![RecordSource::from_jsonb_fields(fields).row(columns, ctx.text)?]),
+                                Jsonb::Array(_) => Err(composite_error("an array")),
+                                _ => Err(composite_error("a scalar")),
+                            };
+                        }
+                        match value {
+                            Jsonb::Array(items) => items
+                                .iter()
+                                .map(|item| match item {
+                                    Jsonb::Object(fields) => RecordSource::from_jsonb_fields(fields).row(columns, ctx.text),
+                                    _ => Err(not_objects()),
+                                })
+                                .collect(),
+                            _ => Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a non-array"))),
+                        }
+                    }
+                    Some(_) => Ok(vec![]),
+                }
             }
             TableFunc::RegexpSplit => {
                 let (Some(Datum::Text(s)), Some(Datum::Text(p))) = (args.first(), args.get(1)) else { return Ok(vec![]) };
