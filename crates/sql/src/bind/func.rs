@@ -286,9 +286,7 @@ impl Binder<'_> {
             for a in args {
                 types.push(self.bind_expr(a, scope)?.1.pg_name());
             }
-            let (x, xt) = self.bind_expr(&item.expr, scope)?;
-            let _ = x;
-            types.push(xt.pg_name());
+            types.push(self.bind_expr(&item.expr, scope)?.1.pg_name());
             return Err(Error::new(SqlState::UndefinedFunction, format!("function mode({}) does not exist", types.join(", ")))
                 .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
         }
