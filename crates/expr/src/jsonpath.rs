@@ -613,10 +613,19 @@ impl Parser<'_> {
                         continue;
                     }
                     Tok::Str(k) => Accessor::Key(k),
+                    // PostgreSQL's lexer reads ".1" as one numeric token.
+                    Tok::Num(n) => return Err(syntax_error(Some(&format!(".{n}")))),
                     Tok::Ident(k) => {
                         // A method call, or a key that happens to be a word.
                         let rest = &self.lexer.input[self.lexer.pos..];
-                        if rest.trim_start().starts_with('(') {
+                        let known = matches!(
+                            k.as_str(),
+                            "size" | "type" | "double" | "abs" | "floor" | "ceiling" | "keyvalue" | "datetime" | "bigint"
+                                | "boolean" | "date" | "decimal" | "integer" | "number" | "string" | "time" | "time_tz"
+                                | "timestamp" | "timestamp_tz"
+                        );
+                        // Other words are keys (a "(" after one is then a syntax error).
+                        if known && rest.trim_start().starts_with('(') {
                             let method = match k.as_str() {
                                 "size" => Method::Size,
                                 "type" => Method::Type,
