@@ -337,6 +337,9 @@ pub enum JsonFunc {
     Set,
     /// `jsonb_insert(target, path text[], new jsonb [, insert_after bool])`.
     Insert,
+    /// `jsonb_set_lax(target, path, new [, create_missing [,
+    /// null_value_treatment]])`: jsonb_set, with a rule for an SQL NULL `new`.
+    SetLax,
     /// `jsonb #- text[]`: the document without the value at the path.
     DeletePath,
     /// `jsonb_pretty(jsonb)`: indented text.
@@ -486,6 +489,41 @@ pub fn call(
             json_text::datum_to_json(&d, &types[0], ctx, true, &mut out)?;
             return Ok(Datum::Json(out));
         }
+        JsonFunc::SetLax => {
+            if !args.get(2).is_none_or(Datum::is_null) {
+                return call(JsonFunc::Set, args.into_iter().take(4).collect(), types, ctx);
+            }
+            let treatment = match args.get(4) {
+                None => "use_json_null",
+                Some(Datum::Text(t)) => t.as_str(),
+                Some(_) => "",
+            };
+            let bad_treatment = || {
+                Error::new(
+                    SqlState::InvalidParameterValue,
+                    "null_value_treatment must be \"delete_key\", \"return_target\", \"use_json_null\", or \"raise_exception\"",
+                )
+            };
+            if matches!(args.get(4), Some(Datum::Null)) {
+                return Err(bad_treatment());
+            }
+            if args[0].is_null() || args[1].is_null() {
+                return Ok(Datum::Null);
+            }
+            return match treatment {
+                "raise_exception" => Err(Error::new(SqlState::NullValueNotAllowed, "JSON value must not be null")
+                    .with_detail("Exception was raised because null_value_treatment is \"raise_exception\".")
+                    .with_hint("To avoid, either change the null_value_treatment argument or ensure that an SQL NULL is not passed.")),
+                "use_json_null" => {
+                    let mut set_args = vec![args[0].clone(), args[1].clone(), Datum::Jsonb(Jsonb::Null)];
+                    set_args.extend(args.get(3).cloned());
+                    call(JsonFunc::Set, set_args, types, ctx)
+                }
+                "delete_key" => call(JsonFunc::DeletePath, vec![args[0].clone(), args[1].clone()], types, ctx),
+                "return_target" => Ok(args[0].clone()),
+                _ => Err(bad_treatment()),
+            };
+        }
         JsonFunc::JsonObject { jsonb } => {
             if args.iter().any(Datum::is_null) {
                 return Ok(Datum::Null);
@@ -626,6 +664,7 @@ pub fn call(
         | JsonFunc::JsonKey
         | JsonFunc::JsonbKey
         | JsonFunc::JsonObject { .. }
+        | JsonFunc::SetLax
         | JsonFunc::JsonTypeOf
         | JsonFunc::JsonArrayLength
         | JsonFunc::JsonStripNulls => unreachable!("handled above"),

@@ -1224,11 +1224,14 @@ impl Binder<'_> {
                 };
                 call(Func::Misc(f), out, iv)
             }
+            // The _tz variants differ only in .datetime(), which is not supported.
             "jsonb_path_exists" | "jsonb_path_match" | "jsonb_path_query_array" | "jsonb_path_query_first"
+            | "jsonb_path_exists_tz" | "jsonb_path_match_tz" | "jsonb_path_query_array_tz"
+            | "jsonb_path_query_first_tz"
                 if (2..=4).contains(&n) =>
             {
                 let out = self.jsonpath_arguments(name, args)?;
-                let (f, ty) = match name {
+                let (f, ty) = match name.trim_end_matches("_tz") {
                     "jsonb_path_exists" => (JsonFunc::PathExists, DataType::Bool),
                     "jsonb_path_match" => (JsonFunc::PathMatch, DataType::Bool),
                     "jsonb_path_query_array" => (JsonFunc::PathQueryArray, DataType::Jsonb),
@@ -1253,6 +1256,17 @@ impl Binder<'_> {
                     out,
                     if jsonb { DataType::Jsonb } else { DataType::Json },
                 )
+            }
+            "jsonb_set_lax" if (3..=5).contains(&n) => {
+                let j = DataType::Jsonb;
+                let path = DataType::Array(Box::new(DataType::Text));
+                let b = DataType::Bool;
+                let out = match n {
+                    3 => coerce_all!(j, path, j),
+                    4 => coerce_all!(j, path, j, b),
+                    _ => coerce_all!(j, path, j, b, text),
+                };
+                call(Func::Json(JsonFunc::SetLax, vec![DataType::Jsonb]), out, DataType::Jsonb)
             }
             "jsonb_insert" if n == 3 || n == 4 => {
                 let j = DataType::Jsonb;

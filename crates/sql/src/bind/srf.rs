@@ -35,6 +35,7 @@ pub(crate) fn is_set_returning(name: &str) -> bool {
             | "json_each_text"
             | "json_object_keys"
             | "jsonb_path_query"
+            | "jsonb_path_query_tz"
             | "json_to_record"
             | "json_to_recordset"
             | "jsonb_to_record"
@@ -165,7 +166,7 @@ impl Binder<'_> {
                 Err(Error::new(SqlState::FeatureNotSupported, format!("could not determine row type for result of {name}"))
                     .with_hint("Provide a non-null record argument, or call the function in the FROM clause using a column definition list."))
             }
-            "jsonb_path_query" if (2..=4).contains(&args.len()) => {
+            "jsonb_path_query" | "jsonb_path_query_tz" if (2..=4).contains(&args.len()) => {
                 let out = self.jsonpath_arguments(name, args)?;
                 Ok((TableFunc::JsonbPathQuery, out, vec![DataType::Jsonb]))
             }
