@@ -635,8 +635,9 @@ pub fn call(
         }
         JsonFunc::PathExists | JsonFunc::PathMatch | JsonFunc::PathQueryArray | JsonFunc::PathQueryFirst => {
             let path = crate::jsonpath::parse(args[1].as_str().unwrap_or(""))?;
+            // `@?` and `@@` come with two arguments: no variables, silent.
             let vars = args.get(2).and_then(jsonb);
-            let silent = args.get(3).and_then(Datum::as_bool).unwrap_or(false);
+            let silent = args.get(3).and_then(Datum::as_bool).unwrap_or(args.len() == 2);
             let Some(items) = crate::jsonpath::query(&path, &v, vars.as_ref(), silent)? else { return Ok(Datum::Null) };
             match func {
                 JsonFunc::PathExists => Datum::Bool(!items.is_empty()),

@@ -545,9 +545,19 @@ impl Binder<'_> {
             freshet_expr::jsonpath::parse(path)?;
         }
         let targets = [DataType::Jsonb, DataType::Text, DataType::Jsonb, DataType::Bool];
-        let mut out = Vec::with_capacity(args.len());
+        let mut out = Vec::with_capacity(4);
         for ((e, t), target) in args.into_iter().zip(targets.iter()) {
             out.push(self.coerce(e, &t, target, CastContext::Implicit)?);
+        }
+        // The functions' defaults: vars '{}' and silent false (the
+        // operators keep two arguments).
+        if !name.ends_with("_opr") {
+            if out.len() < 3 {
+                out.push(ScalarExpr::Literal(Datum::Jsonb(freshet_common::json::Jsonb::Object(vec![]))));
+            }
+            if out.len() < 4 {
+                out.push(ScalarExpr::Literal(Datum::Bool(false)));
+            }
         }
         Ok(out)
     }
@@ -1241,9 +1251,9 @@ impl Binder<'_> {
             }
             // `jsonb @? jsonpath` and `jsonb @@ jsonpath`: silent, no variables.
             "jsonb_path_exists_opr" | "jsonb_path_match_opr" if n == 2 => {
-                let mut out = self.jsonpath_arguments(name, args)?;
-                out.push(ScalarExpr::Literal(Datum::Jsonb(freshet_common::json::Jsonb::Object(vec![]))));
-                out.push(ScalarExpr::Literal(Datum::Bool(true)));
+                // Two arguments only: the operators pass no variables and
+                // are silent (jsonb_ops::call).
+                let out = self.jsonpath_arguments(name, args)?;
                 let f = if name == "jsonb_path_exists_opr" { JsonFunc::PathExists } else { JsonFunc::PathMatch };
                 call(Func::Json(f, vec![DataType::Jsonb]), out, DataType::Bool)
             }
