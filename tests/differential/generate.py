@@ -452,6 +452,37 @@ def formatting() -> list[str]:
     return out
 
 
+def json_and_misc_functions() -> list[str]:
+    """The json (text) builders and readers over every column type, and
+    width_bucket, justify_*, array_fill and mode(). Aggregates order their
+    input by the unique id, since json_agg prints in input order."""
+    out = [
+        "SELECT id, row_to_json(row(a, b, f, n, s, v, flag, dt)) FROM t1",
+        "SELECT id, to_json(a), to_json(f), to_json(n), to_json(s), to_json(flag), to_json(dt) FROM t1",
+        "SELECT id, json_build_object('a', a, 's', s, 'dt', dt, 'flag', flag) FROM t1",
+        "SELECT id, json_build_array(a, b, f, n, v, dt) FROM t1",
+        "SELECT id, array_to_json(array[a, big]), array_to_json(array[s, v]) FROM t1",
+        "SELECT json_agg(a ORDER BY id), json_agg(s ORDER BY id) FROM t1",
+        "SELECT flag, json_agg(t1 ORDER BY id) FROM t1 GROUP BY flag",
+        "SELECT flag, json_object_agg(id, n ORDER BY id) FROM t1 GROUP BY flag",
+        "SELECT t1.id, json_agg(row(t2.qty, t2.tag) ORDER BY t2.id) FROM t1 JOIN t2 ON t2.t1_id = t1.id GROUP BY t1.id",
+        "SELECT id, json_typeof(to_json(a)), json_array_length(json_build_array(a, s)) FROM t1",
+        "SELECT id, e.key, e.value FROM t1, json_each(json_build_object('a', a, 's', s)) e",
+        "SELECT id, json_extract_path_text(json_build_object('n', n), 'n') FROM t1",
+        "SELECT id, width_bucket(a, -10, 10, 4), width_bucket(f, 0, 100, 10), width_bucket(n, -100, 100, 8) FROM t1",
+        "SELECT id, width_bucket(a, array[-5, 0, 5]) FROM t1",
+        "SELECT id, width_bucket(a, 0, 0, 4) FROM t1",
+        "SELECT id, justify_interval(make_interval(days => a, hours => a * 7)), justify_days(make_interval(days => a * 11)) FROM t1 WHERE a IS NOT NULL",
+        "SELECT id, array_fill(a, array[2]), array_dims(array_fill(s, array[2, 1])) FROM t1",
+        "SELECT mode() WITHIN GROUP (ORDER BY a), mode() WITHIN GROUP (ORDER BY s), mode() WITHIN GROUP (ORDER BY flag DESC) FROM t1",
+        "SELECT flag, mode() WITHIN GROUP (ORDER BY v) FROM t1 GROUP BY flag",
+        "SELECT tag, mode() WITHIN GROUP (ORDER BY qty) FROM t2 GROUP BY tag",
+        "SELECT flag, array_agg(DISTINCT a), json_agg(DISTINCT s), string_agg(DISTINCT v, '|') FROM t1 GROUP BY flag",
+        "SELECT json_agg(DISTINCT dt), jsonb_agg(DISTINCT n) FROM t1",
+    ]
+    return out
+
+
 def main() -> None:
     total = 0
     total += write("01_filters.sql", "Predicates x projections over t1.", filters())
@@ -487,6 +518,11 @@ def main() -> None:
         "08_formatting.sql",
         "Data-type formatting functions over every column type; templates from data too.",
         formatting(),
+    )
+    total += write(
+        "09_json_misc.sql",
+        "json (text) functions over every column type; width_bucket, justify_*, array_fill, mode().",
+        json_and_misc_functions(),
     )
     print(f"wrote {total} queries")
 

@@ -37,6 +37,9 @@ pub enum AggregateFunc {
     PercentileCont,
     /// `percentile_disc(fraction) WITHIN GROUP (ORDER BY value)`.
     PercentileDisc,
+    /// `mode() WITHIN GROUP (ORDER BY value)`: args are `[value]`, fed in
+    /// the WITHIN GROUP order; ties go to the first value in that order.
+    Mode,
     /// `GROUPING(keys...)`: not accumulated; the planner turns it into a
     /// constant per grouping set.
     Grouping,
@@ -159,7 +162,7 @@ impl AggregateFunc {
             AggregateFunc::JsonAgg { json: false } | AggregateFunc::JsonObjectAgg { json: false } => DataType::Jsonb,
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => DataType::Bool,
             AggregateFunc::Grouping => DataType::Int4,
-            AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => input.clone(),
+            AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc | AggregateFunc::Mode => input.clone(),
             AggregateFunc::Spread { .. } => match input {
                 DataType::Float4 | DataType::Float8 => DataType::Float8,
                 _ => DataType::Numeric(None),
@@ -234,7 +237,12 @@ impl Accumulator {
     /// Feeds one input row's argument values (already past the FILTER).
     pub fn add(&mut self, args: &[Datum], ctx: &EvalContext<'_>) -> Result<()> {
         if let Some(seen) = &mut self.distinct {
-            if self.func != AggregateFunc::CountStar && args.first().is_none_or(|a| a.is_null()) {
+            // Strict aggregates skip NULLs; array_agg and json_agg keep one.
+            let keeps_null = matches!(
+                self.func,
+                AggregateFunc::CountStar | AggregateFunc::ArrayAgg | AggregateFunc::JsonAgg { .. }
+            );
+            if !keeps_null && args.first().is_none_or(|a| a.is_null()) {
                 return Ok(());
             }
             if seen.contains(args) {
@@ -309,6 +317,7 @@ impl Accumulator {
                 }
             }
             AggregateFunc::ArrayAgg => self.items.push(value),
+            AggregateFunc::Mode => self.items.push(value_ref.clone()),
             AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => {
                 let fraction = args.get(1).and_then(Datum::as_f64);
                 if let Some(f) = fraction {
@@ -406,6 +415,25 @@ impl Accumulator {
                 eval_binary(BinaryOp::Add, low, step, ctx)
             }
         }
+    }
+
+    /// mode over the values fed in order (PostgreSQL's `mode_final`): the
+    /// longest run of equal values, the first one on ties.
+    fn mode(&self) -> Datum {
+        let mut best: Option<(&Datum, usize)> = None;
+        let mut run: Option<(&Datum, usize)> = None;
+        for item in &self.items {
+            run = match run {
+                Some((v, n)) if crate::func::datum_eq(v, item) => Some((v, n + 1)),
+                _ => Some((item, 1)),
+            };
+            if let Some((v, n)) = run {
+                if best.is_none_or(|(_, m)| n > m) {
+                    best = Some((v, n));
+                }
+            }
+        }
+        best.map(|(v, _)| v.clone()).unwrap_or(Datum::Null)
     }
 
     /// min/max: keeps `value` if it beats the current extreme.
@@ -556,6 +584,48 @@ impl Accumulator {
             },
             AggregateFunc::Min | AggregateFunc::Max => self.best.clone().unwrap_or(Datum::Null),
             AggregateFunc::StringAgg => self.text.clone().map(Datum::Text).unwrap_or(Datum::Null),
+            AggregateFunc::JsonAgg { json: true } if !self.items.is_empty() => {
+                // `json_agg_transfn`: ", " between values, and "\n " before
+                // each array or row after the first (not before a NULL).
+                let structured = matches!(
+                    crate::json_text::category(&self.input_type),
+                    crate::json_text::JsonCategory::Array | crate::json_text::JsonCategory::Composite
+                );
+                let mut out = String::from("[");
+                for (i, item) in self.items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    if i > 0 && structured && !item.is_null() {
+                        out.push_str("\n ");
+                    }
+                    crate::json_text::datum_to_json(item, &self.input_type, ctx.text, false, &mut out)?;
+                }
+                out.push(']');
+                Datum::Json(out)
+            }
+            AggregateFunc::JsonObjectAgg { json: true } if !self.items.is_empty() => {
+                // `json_object_agg_transfn`: `{ "k" : v, ... }`, keys kept
+                // as given (duplicates too).
+                let mut out = String::from("{ ");
+                for (i, pair) in self.items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let Datum::Array(kv) = pair else { continue };
+                    match kv.first() {
+                        Some(Datum::Json(key)) => out.push_str(key),
+                        _ => out.push_str("null"),
+                    }
+                    out.push_str(" : ");
+                    match kv.get(1) {
+                        Some(Datum::Json(value)) => out.push_str(value),
+                        _ => out.push_str("null"),
+                    }
+                }
+                out.push_str(" }");
+                Datum::Json(out)
+            }
             AggregateFunc::JsonAgg { json } | AggregateFunc::JsonObjectAgg { json } if !self.items.is_empty() => {
                 let as_json = |d: &Datum| match d {
                     Datum::Jsonb(j) => j.clone(),
@@ -598,6 +668,7 @@ impl Accumulator {
             }
             AggregateFunc::Spread { kind } => self.spread(kind)?,
             AggregateFunc::PercentileCont | AggregateFunc::PercentileDisc => self.percentile(ctx)?,
+            AggregateFunc::Mode => self.mode(),
         })
     }
 }

@@ -16,7 +16,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use freshet_common::io::{format_text, TextContext};
-use freshet_common::json::{escape_json_string, format_jsonb};
 use freshet_common::{DataType, Datum, Error, Result, TimestampTz};
 
 use crate::scalar::EvalContext;
@@ -479,8 +478,6 @@ pub enum CatalogFunc {
     SizePretty,
     /// `quote_ident(text)`.
     QuoteIdent,
-    /// `json_build_object(k1, v1, ...)` with the arguments' types.
-    JsonBuildObject(Vec<DataType>),
     /// A fixed result for non-NULL arguments (`has_table_privilege` is
     /// true, `pg_relation_size` is 0, ...); NULL when an argument is NULL.
     Constant(Datum),
@@ -519,7 +516,6 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
             })
         }
         F::ArrayToString(elem) => return array_to_string(elem, &args, ctx.text),
-        F::JsonBuildObject(types) => return json_build_object(types, &args, ctx.text),
         F::Null => return Ok(Datum::Null),
         F::PostmasterStartTime => {
             static START: OnceLock<TimestampTz> = OnceLock::new();
@@ -687,7 +683,6 @@ pub fn call(func: &CatalogFunc, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Resu
         F::Constant(d) => d.clone(),
         F::FormatType(_)
         | F::ArrayToString(_)
-        | F::JsonBuildObject(_)
         | F::Null
         | F::PostmasterStartTime
         | F::TxidCurrent
@@ -1036,74 +1031,6 @@ fn array_to_string(elem: &DataType, args: &[Datum], text: &TextContext) -> Resul
         first = false;
     }
     Ok(Datum::Text(out))
-}
-
-fn json_build_object(types: &[DataType], args: &[Datum], text: &TextContext) -> Result<Datum> {
-    if !args.len().is_multiple_of(2) {
-        return Err(Error::new(
-            freshet_common::SqlState::InvalidParameterValue,
-            "argument list must have even number of elements",
-        )
-        .with_hint(
-            "The arguments of json_build_object() must consist of alternating keys and values.",
-        ));
-    }
-    let mut out = String::from("{");
-    for (i, pair) in args.chunks(2).enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        let key = match &pair[0] {
-            Datum::Null => {
-                return Err(Error::new(
-                    freshet_common::SqlState::InvalidParameterValue,
-                    "null value not allowed for object key",
-                ))
-            }
-            d => {
-                let mut s = String::new();
-                format_text(d, &types[2 * i], text, &mut s);
-                s
-            }
-        };
-        escape_json_string(&key, &mut out);
-        out.push_str(" : ");
-        json_value(&pair[1], &types[2 * i + 1], text, &mut out);
-    }
-    out.push('}');
-    Ok(Datum::Json(out))
-}
-
-/// Appends a datum as a JSON value (numbers and booleans bare, JSON as is,
-/// everything else as a string of its text form).
-fn json_value(d: &Datum, ty: &DataType, text: &TextContext, out: &mut String) {
-    match d {
-        Datum::Null => out.push_str("null"),
-        Datum::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Datum::Int2(_) | Datum::Int4(_) | Datum::Int8(_) | Datum::Numeric(_) | Datum::Oid(_) => {
-            format_text(d, ty, text, out)
-        }
-        Datum::Float4(f) if f.0.is_finite() => format_text(d, ty, text, out),
-        Datum::Float8(f) if f.0.is_finite() => format_text(d, ty, text, out),
-        Datum::Json(s) => out.push_str(s),
-        Datum::Jsonb(j) => format_jsonb(j, out),
-        Datum::Array(items) => {
-            let elem = ty.element().cloned().unwrap_or(DataType::Text);
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json_value(item, &elem, text, out);
-            }
-            out.push(']');
-        }
-        other => {
-            let mut s = String::new();
-            format_text(other, ty, text, &mut s);
-            escape_json_string(&s, out);
-        }
-    }
 }
 
 #[cfg(test)]

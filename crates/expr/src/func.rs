@@ -201,6 +201,8 @@ pub enum Func {
     Constant(String),
     /// `enum_first`, `enum_last` and `enum_range` of this enum type.
     Enum(freshet_common::EnumType, EnumFunc),
+    /// width_bucket, array shape and interval justification functions.
+    Misc(crate::misc_func::MiscFunc),
 }
 
 /// The enum support functions. They look at their arguments' type, not
@@ -721,6 +723,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         Func::Constant(s) => return Ok(Text(s.clone())),
         Func::Enum(ty, f) => return eval_enum(ty, *f, &args),
         Func::Json(f, types) => return crate::jsonb_ops::call(*f, args, types, ctx.text),
+        Func::Misc(f) => return crate::misc_func::call(*f, &args),
         Func::OutputText(ty) => {
             let v = args.into_iter().next().unwrap_or(Null);
             if v.is_null() {
@@ -1173,6 +1176,7 @@ pub fn eval_call(func: &Func, args: Vec<Datum>, ctx: &EvalContext<'_>) -> Result
         | Func::Catalog(_)
         | Func::OutputText(_)
         | Func::Json(..)
+        | Func::Misc(_)
         | Func::DateTime(_)
         | Func::Formatting(_) => unreachable!("handled before the strictness check"),
     })

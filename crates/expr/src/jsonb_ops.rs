@@ -4,6 +4,8 @@
 use freshet_common::json::{self, Jsonb};
 use freshet_common::{Datum, Error, Result, SqlState};
 
+use crate::json_text;
+
 /// A jsonb operator, resolved by the binder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum JsonOp {
@@ -333,6 +335,46 @@ pub enum JsonFunc {
     StripNulls,
     /// `jsonb_set(target, path text[], new jsonb [, create_missing bool])`.
     Set,
+    /// `jsonb_insert(target, path text[], new jsonb [, insert_after bool])`.
+    Insert,
+    /// `jsonb_set_lax(target, path, new [, create_missing [,
+    /// null_value_treatment]])`: jsonb_set, with a rule for an SQL NULL `new`.
+    SetLax,
+    /// `jsonb #- text[]`: the document without the value at the path.
+    DeletePath,
+    /// `jsonb_pretty(jsonb)`: indented text.
+    Pretty,
+    /// `to_json(anyelement)`: the value's `json` text.
+    ToJson,
+    /// `array_to_json(anyarray [, pretty])`.
+    ArrayToJson,
+    /// `row_to_json(record [, pretty])`.
+    RowToJson,
+    /// `json_build_array(VARIADIC "any")`.
+    JsonBuildArray,
+    /// `json_build_object(VARIADIC "any")`.
+    JsonBuildObject,
+    /// An object key for `json_object_agg`: a scalar's text.
+    JsonKey,
+    /// An object key for `jsonb_object_agg`, as text.
+    JsonbKey,
+    /// `json_typeof(json)`.
+    JsonTypeOf,
+    /// `json_array_length(json)`.
+    JsonArrayLength,
+    /// `json_strip_nulls(json)`.
+    JsonStripNulls,
+    /// `json_object(text[] [, text[]])` (or, with `jsonb`, `jsonb_object`).
+    JsonObject { jsonb: bool },
+    /// `jsonb_path_exists(target, path [, vars [, silent]])`; `@?` is the
+    /// silent form.
+    PathExists,
+    /// `jsonb_path_match(...)`; `@@` is the silent form.
+    PathMatch,
+    /// `jsonb_path_query_array(...)`.
+    PathQueryArray,
+    /// `jsonb_path_query_first(...)`.
+    PathQueryFirst,
 }
 
 /// Converts a SQL value to jsonb (`to_jsonb`).
@@ -367,6 +409,9 @@ pub fn to_jsonb(d: &Datum, ty: &freshet_common::DataType, ctx: &freshet_common::
         Datum::Array(items) => {
             let elem = ty.element().cloned().unwrap_or(freshet_common::DataType::Text);
             Jsonb::Array(items.iter().map(|i| to_jsonb(i, &elem, ctx)).collect::<Result<_>>()?)
+        }
+        Datum::Date(_) | Datum::Timestamp(_) | Datum::TimestampTz(_) => {
+            Jsonb::String(json_text::datetime_text(d, ty, ctx))
         }
         other => {
             let mut s = String::new();
@@ -409,11 +454,7 @@ pub fn call(
                     Datum::Null => {
                         return Err(Error::new(SqlState::InvalidParameterValue, format!("argument {}: key must not be null", i * 2 + 1)))
                     }
-                    d => {
-                        let mut s = String::new();
-                        freshet_common::io::format_text(d, &types[i * 2], ctx, &mut s);
-                        s
-                    }
+                    d => json_text::key_text(d, &types[i * 2], ctx)?,
                 };
                 pairs.push((key, to_jsonb(&pair[1], &types[i * 2 + 1], ctx)?));
             }
@@ -429,6 +470,112 @@ pub fn call(
                 return Ok(Datum::Null);
             }
             return Ok(Datum::Jsonb(to_jsonb(&d, &types[0], ctx)?));
+        }
+        JsonFunc::JsonBuildArray => return Ok(Datum::Json(json_text::build_array(&args, types, ctx)?)),
+        JsonFunc::JsonBuildObject => return Ok(Datum::Json(json_text::build_object(&args, types, ctx)?)),
+        JsonFunc::ToJson => {
+            let d = args.into_iter().next().unwrap_or(Datum::Null);
+            if d.is_null() {
+                return Ok(Datum::Null);
+            }
+            return Ok(Datum::Json(json_text::to_json_text(&d, &types[0], ctx)?));
+        }
+        JsonFunc::JsonKey => {
+            let d = args.into_iter().next().unwrap_or(Datum::Null);
+            if d.is_null() {
+                return Ok(Datum::Null);
+            }
+            let mut out = String::new();
+            json_text::datum_to_json(&d, &types[0], ctx, true, &mut out)?;
+            return Ok(Datum::Json(out));
+        }
+        JsonFunc::SetLax => {
+            if !args.get(2).is_none_or(Datum::is_null) {
+                return call(JsonFunc::Set, args.into_iter().take(4).collect(), types, ctx);
+            }
+            let treatment = match args.get(4) {
+                None => "use_json_null",
+                Some(Datum::Text(t)) => t.as_str(),
+                Some(_) => "",
+            };
+            let bad_treatment = || {
+                Error::new(
+                    SqlState::InvalidParameterValue,
+                    "null_value_treatment must be \"delete_key\", \"return_target\", \"use_json_null\", or \"raise_exception\"",
+                )
+            };
+            if matches!(args.get(4), Some(Datum::Null)) {
+                return Err(bad_treatment());
+            }
+            if args[0].is_null() || args[1].is_null() {
+                return Ok(Datum::Null);
+            }
+            return match treatment {
+                "raise_exception" => Err(Error::new(SqlState::NullValueNotAllowed, "JSON value must not be null")
+                    .with_detail("Exception was raised because null_value_treatment is \"raise_exception\".")
+                    .with_hint("To avoid, either change the null_value_treatment argument or ensure that an SQL NULL is not passed.")),
+                "use_json_null" => {
+                    let mut set_args = vec![args[0].clone(), args[1].clone(), Datum::Jsonb(Jsonb::Null)];
+                    set_args.extend(args.get(3).cloned());
+                    call(JsonFunc::Set, set_args, types, ctx)
+                }
+                "delete_key" => call(JsonFunc::DeletePath, vec![args[0].clone(), args[1].clone()], types, ctx),
+                "return_target" => Ok(args[0].clone()),
+                _ => Err(bad_treatment()),
+            };
+        }
+        JsonFunc::JsonObject { jsonb } => {
+            if args.iter().any(Datum::is_null) {
+                return Ok(Datum::Null);
+            }
+            let pairs = json_text::object_pairs(&args)?;
+            return Ok(if jsonb {
+                Datum::Jsonb(json::make_object(
+                    pairs.into_iter().map(|(k, v)| (k, v.map_or(Jsonb::Null, Jsonb::String))).collect(),
+                ))
+            } else {
+                Datum::Json(json_text::object_text(&pairs))
+            });
+        }
+        JsonFunc::JsonbKey => {
+            let d = args.into_iter().next().unwrap_or(Datum::Null);
+            if d.is_null() {
+                return Ok(Datum::Null);
+            }
+            return Ok(Datum::Text(json_text::key_text(&d, &types[0], ctx)?));
+        }
+        JsonFunc::ArrayToJson | JsonFunc::RowToJson => {
+            if args.iter().any(Datum::is_null) {
+                return Ok(Datum::Null);
+            }
+            let pretty = args.get(1).and_then(Datum::as_bool).unwrap_or(false);
+            let mut out = String::new();
+            if func == JsonFunc::ArrayToJson {
+                json_text::array_to_json(&args[0], &types[0], ctx, pretty, &mut out)?;
+            } else {
+                json_text::composite_to_json(&args[0], &types[0], ctx, pretty, &mut out)?;
+            }
+            return Ok(Datum::Json(out));
+        }
+        JsonFunc::JsonTypeOf | JsonFunc::JsonArrayLength | JsonFunc::JsonStripNulls => {
+            let Some(Datum::Json(text)) = args.first() else { return Ok(Datum::Null) };
+            return Ok(match func {
+                JsonFunc::JsonTypeOf => Datum::Text(json_text::type_of(text).to_string()),
+                JsonFunc::JsonArrayLength => match json_text::top_level(text)? {
+                    json_text::TopLevel::Array(items) => Datum::Int4(items.len() as i32),
+                    json_text::TopLevel::Object(_) => {
+                        return Err(Error::new(SqlState::InvalidParameterValue, "cannot get array length of a non-array"))
+                    }
+                    json_text::TopLevel::Scalar(_) => {
+                        return Err(Error::new(SqlState::InvalidParameterValue, "cannot get array length of a scalar"))
+                    }
+                },
+                _ => {
+                    let mut out = String::new();
+                    json_text::strip_nulls(text, &mut out)?;
+                    Datum::Json(out)
+                }
+            });
         }
         _ => {}
     }
@@ -464,7 +611,64 @@ pub fn call(
             }
             Datum::Jsonb(target)
         }
-        JsonFunc::BuildObject | JsonFunc::BuildArray | JsonFunc::ToJsonb => unreachable!("handled above"),
+        JsonFunc::Insert | JsonFunc::DeletePath => {
+            let path: Vec<Option<String>> = match &args[1] {
+                Datum::Array(items) => items.iter().map(|d| d.as_str().map(str::to_string)).collect(),
+                _ => vec![],
+            };
+            if !matches!(v, Jsonb::Array(_) | Jsonb::Object(_)) {
+                let what = if func == JsonFunc::Insert { "cannot set path in scalar" } else { "cannot delete path in scalar" };
+                return Err(Error::new(SqlState::InvalidParameterValue, what));
+            }
+            let edit = if func == JsonFunc::Insert {
+                let Some(new) = args.get(2).and_then(jsonb) else { return Ok(Datum::Null) };
+                let after = args.get(3).and_then(Datum::as_bool).unwrap_or(false);
+                PathEdit::Insert { new, after }
+            } else {
+                PathEdit::Delete
+            };
+            let mut target = v;
+            if !path.is_empty() {
+                edit_path(&mut target, &path, 0, &edit)?;
+            }
+            Datum::Jsonb(target)
+        }
+        JsonFunc::PathExists | JsonFunc::PathMatch | JsonFunc::PathQueryArray | JsonFunc::PathQueryFirst => {
+            let path = crate::jsonpath::parse(args[1].as_str().unwrap_or(""))?;
+            // `@?` and `@@` come with two arguments: no variables, silent.
+            let vars = args.get(2).and_then(jsonb);
+            let silent = args.get(3).and_then(Datum::as_bool).unwrap_or(args.len() == 2);
+            let Some(items) = crate::jsonpath::query(&path, &v, vars.as_ref(), silent)? else { return Ok(Datum::Null) };
+            match func {
+                JsonFunc::PathExists => Datum::Bool(!items.is_empty()),
+                JsonFunc::PathMatch => match crate::jsonpath::single_boolean(items, silent)? {
+                    Some(b) => Datum::Bool(b),
+                    None => Datum::Null,
+                },
+                JsonFunc::PathQueryArray => Datum::Jsonb(Jsonb::Array(items)),
+                _ => items.into_iter().next().map(Datum::Jsonb).unwrap_or(Datum::Null),
+            }
+        }
+        JsonFunc::Pretty => {
+            let mut out = String::new();
+            pretty(&v, 0, &mut out);
+            Datum::Text(out)
+        }
+        JsonFunc::BuildObject
+        | JsonFunc::BuildArray
+        | JsonFunc::ToJsonb
+        | JsonFunc::ToJson
+        | JsonFunc::ArrayToJson
+        | JsonFunc::RowToJson
+        | JsonFunc::JsonBuildArray
+        | JsonFunc::JsonBuildObject
+        | JsonFunc::JsonKey
+        | JsonFunc::JsonbKey
+        | JsonFunc::JsonObject { .. }
+        | JsonFunc::SetLax
+        | JsonFunc::JsonTypeOf
+        | JsonFunc::JsonArrayLength
+        | JsonFunc::JsonStripNulls => unreachable!("handled above"),
     })
 }
 
@@ -519,4 +723,118 @@ fn set_path(target: &mut Jsonb, path: &[Option<String>], at: usize, new: Jsonb, 
         _ => {}
     }
     Ok(())
+}
+
+/// What [`edit_path`] does at the end of the path.
+enum PathEdit {
+    /// `jsonb_insert`: a new array element before (or `after`) the one
+    /// named, or a new object key (an existing key is an error).
+    Insert { new: Jsonb, after: bool },
+    /// `#-`: removes the value named.
+    Delete,
+}
+
+/// The walk of PostgreSQL's `setPath` for `jsonb_insert` and `#-`: a
+/// missing step before the last leaves `target` unchanged; an array index
+/// counts from the end when negative, and for an insert one past either
+/// end adds at that end.
+fn edit_path(target: &mut Jsonb, path: &[Option<String>], at: usize, edit: &PathEdit) -> Result<()> {
+    let Some(step) = path.get(at) else { return Ok(()) };
+    let Some(step) = step else {
+        return Err(Error::new(SqlState::NullValueNotAllowed, format!("path element at position {} is null", at + 1)));
+    };
+    let last = at + 1 == path.len();
+    match target {
+        Jsonb::Object(fields) => match (fields.iter().position(|(k, _)| k == step), last, edit) {
+            (Some(i), false, _) => edit_path(&mut fields[i].1, path, at + 1, edit)?,
+            (Some(_), true, PathEdit::Insert { .. }) => {
+                return Err(Error::new(SqlState::InvalidParameterValue, "cannot replace existing key")
+                    .with_hint("Try using the function jsonb_set to replace key value."))
+            }
+            (Some(i), true, PathEdit::Delete) => {
+                fields.remove(i);
+            }
+            (None, true, PathEdit::Insert { new, .. }) => {
+                fields.push((step.clone(), new.clone()));
+                fields.sort_by(|a, b| json::jsonb_key_cmp(&a.0, &b.0));
+            }
+            (None, _, _) => {}
+        },
+        Jsonb::Array(items) => {
+            let index: i64 = step.trim().parse().map_err(|_| {
+                Error::new(
+                    SqlState::InvalidTextRepresentation,
+                    format!("path element at position {} is not an integer: \"{step}\"", at + 1),
+                )
+            })?;
+            let len = items.len() as i64;
+            let resolved = if index < 0 { index + len } else { index };
+            let inside = (0..len).contains(&resolved);
+            match edit {
+                _ if !last => {
+                    if inside {
+                        edit_path(&mut items[resolved as usize], path, at + 1, edit)?;
+                    }
+                }
+                PathEdit::Delete => {
+                    if inside {
+                        items.remove(resolved as usize);
+                    }
+                }
+                PathEdit::Insert { new, after } => {
+                    let position = if resolved < 0 {
+                        0
+                    } else if resolved >= len {
+                        items.len()
+                    } else {
+                        resolved as usize + usize::from(*after)
+                    };
+                    items.insert(position, new.clone());
+                }
+            }
+        }
+        // A scalar inside the path: nothing to descend into.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `jsonb_pretty`: four-space indentation, one member per line, as
+/// PostgreSQL's `JsonbToCStringIndent` prints it.
+fn pretty(v: &Jsonb, level: usize, out: &mut String) {
+    let indent = |out: &mut String, level: usize| {
+        out.push('\n');
+        for _ in 0..level {
+            out.push_str("    ");
+        }
+    };
+    match v {
+        Jsonb::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                indent(out, level + 1);
+                pretty(item, level + 1, out);
+            }
+            indent(out, level);
+            out.push(']');
+        }
+        Jsonb::Object(fields) => {
+            out.push('{');
+            for (i, (k, item)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                indent(out, level + 1);
+                json::escape_json_string(k, out);
+                out.push_str(": ");
+                pretty(item, level + 1, out);
+            }
+            indent(out, level);
+            out.push('}');
+        }
+        scalar => json::format_jsonb(scalar, out),
+    }
 }

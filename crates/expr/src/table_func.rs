@@ -40,6 +40,20 @@ pub enum TableFunc {
     JsonbEach { text: bool },
     /// `jsonb_object_keys`: each key of an object.
     JsonbObjectKeys,
+    /// `json_array_elements` (json) and, with `text`,
+    /// `json_array_elements_text`: each element's text as typed.
+    JsonArrayElements { text: bool },
+    /// `json_each` / `json_each_text` on `json`: every member in input
+    /// order, duplicate keys included.
+    JsonEach { text: bool },
+    /// `json_object_keys` on `json`: every key in input order.
+    JsonObjectKeys,
+    /// `jsonb_path_query(target, path [, vars [, silent]])`: each item the
+    /// path yields.
+    JsonbPathQuery,
+    /// `json[b]_to_record(value) AS t(col type, ...)` and, with `set`,
+    /// `json[b]_to_recordset`: objects as rows of the declared columns.
+    JsonToRecord { set: bool, jsonb: bool, columns: Vec<(String, freshet_common::DataType)> },
     /// `regexp_split_to_table(string, pattern [, flags])`.
     RegexpSplit,
     /// `string_to_table(string, delimiter [, null_string])`.
@@ -53,7 +67,8 @@ impl TableFunc {
     pub fn width(&self) -> usize {
         match self {
             TableFunc::Unnest { arrays } => *arrays,
-            TableFunc::HopWindows | TableFunc::ExpandArray | TableFunc::JsonbEach { .. } => 2,
+            TableFunc::HopWindows | TableFunc::ExpandArray | TableFunc::JsonbEach { .. } | TableFunc::JsonEach { .. } => 2,
+            TableFunc::JsonToRecord { columns, .. } => columns.len(),
             _ => 1,
         }
     }
@@ -63,8 +78,8 @@ impl TableFunc {
     pub fn column_names(&self) -> Option<&'static [&'static str]> {
         match self {
             TableFunc::ExpandArray => Some(&["x", "n"]),
-            TableFunc::JsonbArrayElements { .. } => Some(&["value"]),
-            TableFunc::JsonbEach { .. } => Some(&["key", "value"]),
+            TableFunc::JsonbArrayElements { .. } | TableFunc::JsonArrayElements { .. } => Some(&["value"]),
+            TableFunc::JsonbEach { .. } | TableFunc::JsonEach { .. } => Some(&["key", "value"]),
             _ => None,
         }
     }
@@ -178,6 +193,129 @@ impl TableFunc {
                     return Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a non-object")));
                 };
                 Ok(fields.iter().map(|(k, v)| vec![Datum::Text(k.clone()), json_value(v, *text)]).collect())
+            }
+            TableFunc::JsonArrayElements { text } => {
+                use crate::json_text::{member_text, top_level, TopLevel};
+                let Some(Datum::Json(value)) = args.first() else { return Ok(vec![]) };
+                let name = if *text { "json_array_elements_text" } else { "json_array_elements" };
+                match top_level(value)? {
+                    TopLevel::Array(items) => items
+                        .into_iter()
+                        .map(|v| Ok(vec![if *text { member_text(v)? } else { Datum::Json(v.to_string()) }]))
+                        .collect(),
+                    TopLevel::Object(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a non-array")))
+                    }
+                    TopLevel::Scalar(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a scalar")))
+                    }
+                }
+            }
+            TableFunc::JsonEach { text } => {
+                use crate::json_text::{member_text, top_level, TopLevel};
+                let Some(Datum::Json(value)) = args.first() else { return Ok(vec![]) };
+                match top_level(value)? {
+                    TopLevel::Object(pairs) => pairs
+                        .into_iter()
+                        .map(|(k, v)| {
+                            Ok(vec![Datum::Text(k), if *text { member_text(v)? } else { Datum::Json(v.to_string()) }])
+                        })
+                        .collect(),
+                    TopLevel::Array(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, "cannot deconstruct an array as an object"))
+                    }
+                    TopLevel::Scalar(_) => Err(Error::new(SqlState::InvalidParameterValue, "cannot deconstruct a scalar")),
+                }
+            }
+            TableFunc::JsonObjectKeys => {
+                use crate::json_text::{top_level, TopLevel};
+                let Some(Datum::Json(value)) = args.first() else { return Ok(vec![]) };
+                match top_level(value)? {
+                    TopLevel::Object(pairs) => Ok(pairs.into_iter().map(|(k, _)| vec![Datum::Text(k)]).collect()),
+                    TopLevel::Array(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, "cannot call json_object_keys on an array"))
+                    }
+                    TopLevel::Scalar(_) => {
+                        Err(Error::new(SqlState::InvalidParameterValue, "cannot call json_object_keys on a scalar"))
+                    }
+                }
+            }
+            TableFunc::JsonbPathQuery => {
+                if args.iter().any(Datum::is_null) {
+                    return Ok(vec![]);
+                }
+                let Some(Datum::Jsonb(target)) = args.first() else { return Ok(vec![]) };
+                let path = crate::jsonpath::parse(args.get(1).and_then(Datum::as_str).unwrap_or(""))?;
+                let vars = match args.get(2) {
+                    Some(Datum::Jsonb(v)) => Some(v),
+                    _ => None,
+                };
+                let silent = args.get(3).and_then(Datum::as_bool).unwrap_or(false);
+                let items = crate::jsonpath::query(&path, target, vars, silent)?.unwrap_or_default();
+                Ok(items.into_iter().map(|j| vec![Datum::Jsonb(j)]).collect())
+            }
+            TableFunc::JsonToRecord { set, jsonb, columns } => {
+                use crate::json_text::{top_level, RecordSource, TopLevel};
+                let name = match (*jsonb, *set) {
+                    (false, false) => "json_to_record",
+                    (false, true) => "json_to_recordset",
+                    (true, false) => "jsonb_to_record",
+                    (true, true) => "jsonb_to_recordset",
+                };
+                let composite_error = |what: &str| {
+                    Error::new(SqlState::InvalidParameterValue, format!("cannot call populate_composite on {what}"))
+                };
+                let not_objects =
+                    || Error::new(SqlState::InvalidParameterValue, format!("argument of {name} must be an array of objects"));
+                let null_row = || vec![Datum::Null; columns.len()];
+                match args.first() {
+                    None | Some(Datum::Null) => Ok(if *set { vec![] } else { vec![null_row()] }),
+                    Some(Datum::Json(text)) => {
+                        let top = top_level(text)?;
+                        if !*set {
+                            return match top {
+                                TopLevel::Object(pairs) => Ok(vec![RecordSource::from_json_pairs(pairs)?.row(columns, ctx.text)?]),
+                                TopLevel::Array(_) => Err(composite_error("an array")),
+                                TopLevel::Scalar(_) => Err(composite_error("a scalar")),
+                            };
+                        }
+                        match top {
+                            TopLevel::Array(items) => items
+                                .into_iter()
+                                .map(|item| match top_level(item)? {
+                                    TopLevel::Object(pairs) => RecordSource::from_json_pairs(pairs)?.row(columns, ctx.text),
+                                    _ => Err(not_objects()),
+                                })
+                                .collect(),
+                            TopLevel::Object(_) => {
+                                Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on an object")))
+                            }
+                            TopLevel::Scalar(_) => {
+                                Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a scalar")))
+                            }
+                        }
+                    }
+                    Some(Datum::Jsonb(value)) => {
+                        if !*set {
+                            return match value {
+                                Jsonb::Object(fields) => Ok(vec![RecordSource::from_jsonb_fields(fields).row(columns, ctx.text)?]),
+                                Jsonb::Array(_) => Err(composite_error("an array")),
+                                _ => Err(composite_error("a scalar")),
+                            };
+                        }
+                        match value {
+                            Jsonb::Array(items) => items
+                                .iter()
+                                .map(|item| match item {
+                                    Jsonb::Object(fields) => RecordSource::from_jsonb_fields(fields).row(columns, ctx.text),
+                                    _ => Err(not_objects()),
+                                })
+                                .collect(),
+                            _ => Err(Error::new(SqlState::InvalidParameterValue, format!("cannot call {name} on a non-array"))),
+                        }
+                    }
+                    Some(_) => Ok(vec![]),
+                }
             }
             TableFunc::RegexpSplit => {
                 let (Some(Datum::Text(s)), Some(Datum::Text(p))) = (args.first(), args.get(1)) else { return Ok(vec![]) };

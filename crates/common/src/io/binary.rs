@@ -147,9 +147,17 @@ fn flatten<'a>(items: &'a [Datum], out: &mut Vec<&'a Datum>) {
 }
 
 fn encode_array(items: &[Datum], elem: &DataType, out: &mut Vec<u8>) -> Result<()> {
-    let dims = if items.is_empty() { Vec::new() } else { array_dims(items)? };
     let mut flat = Vec::new();
-    flatten(items, &mut flat);
+    let dims = if items.is_empty() {
+        Vec::new()
+    } else if matches!(elem, DataType::Record(_)) {
+        // Record elements are arrays of fields, not an inner dimension.
+        flat.extend(items.iter());
+        vec![items.len()]
+    } else {
+        flatten(items, &mut flat);
+        array_dims(items)?
+    };
     let has_null = flat.iter().any(|d| d.is_null());
     out.extend_from_slice(&(dims.len() as i32).to_be_bytes());
     out.extend_from_slice(&(has_null as i32).to_be_bytes());
@@ -468,6 +476,18 @@ mod tests {
         let got: String = enc(&value, &ty).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(got, want);
         assert_eq!(decode_binary(&[0, 0, 0, 0], &ty).map_err(|e| e.state), Err(SqlState::FeatureNotSupported));
+    }
+
+    #[test]
+    fn record_array_send_matches_postgres() {
+        // PostgreSQL 15: array_send(array[row(5, 'ab'::text)]): one
+        // dimension of records, not a two-dimensional array.
+        let record = DataType::Record(vec![("f1".into(), DataType::Int4), ("f2".into(), DataType::Text)]);
+        let ty = DataType::Array(Box::new(record));
+        let value = Datum::Array(vec![Datum::Array(vec![Datum::Int4(5), Datum::Text("ab".into())])]);
+        let want = "0000000100000000000008c900000001000000010000001a0000000200000017000000040000000500000019000000026162";
+        let got: String = enc(&value, &ty).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -344,7 +344,8 @@ fn format_array(items: &[Datum], elem: &DataType, ctx: &TextContext, out: &mut S
         }
         match item {
             Datum::Null => out.push_str("NULL"),
-            Datum::Array(sub) => format_array(sub, elem, ctx, out),
+            // A record element is itself an array of fields, not a dimension.
+            Datum::Array(sub) if !matches!(elem, DataType::Record(_)) => format_array(sub, elem, ctx, out),
             other => {
                 buf.clear();
                 format_text(other, elem, ctx, &mut buf);

@@ -204,26 +204,6 @@ impl Binder<'_> {
                 };
                 self.catalog_call(name, f, args, &[&arr, &int4], DataType::Int4)?
             }
-            "json_build_object" => {
-                let mut types = Vec::with_capacity(n);
-                let mut out = Vec::with_capacity(n);
-                for (e, t) in args {
-                    let target = if t == DataType::Unknown {
-                        DataType::Text
-                    } else {
-                        t.clone()
-                    };
-                    out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
-                    types.push(target);
-                }
-                (
-                    ScalarExpr::Call {
-                        func: Func::Catalog(F::JsonBuildObject(types)),
-                        args: out,
-                    },
-                    DataType::Json,
-                )
-            }
             // Privileges: Freshet has no access control, so everything is allowed.
             "has_table_privilege"
             | "has_schema_privilege"

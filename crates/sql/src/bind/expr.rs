@@ -55,6 +55,23 @@ impl Binder<'_> {
                 if let Some(bound) = self.bind_catalog_cast(expr, data_type, scope)? {
                     return Ok(bound);
                 }
+                if is_jsonpath_type(data_type) {
+                    // Freshet has no jsonpath type: a path stays text, checked
+                    // here when constant so a bad one fails as PostgreSQL's
+                    // jsonpath input does (42601).
+                    let (bound, from) = self.bind_expr(expr, scope)?;
+                    if !(from.is_string() || from == DataType::Unknown) {
+                        return Err(Error::new(
+                            SqlState::CannotCoerce,
+                            format!("cannot cast type {} to jsonpath", from.pg_name()),
+                        ));
+                    }
+                    let bound = self.coerce(bound, &from, &DataType::Text, CastContext::Explicit)?;
+                    if let ScalarExpr::Literal(Datum::Text(path)) = &bound {
+                        freshet_expr::jsonpath::parse(path)?;
+                    }
+                    return Ok((bound, DataType::Text));
+                }
                 let target = self.resolve_type(data_type)?;
                 if let (Expr::Array(arr), DataType::Array(_)) = (expr.as_ref(), &target) {
                     if arr.elem.is_empty() {
@@ -74,13 +91,31 @@ impl Binder<'_> {
                 _ => self.bind_binary_op(left, op, right, scope),
             },
             Expr::UnaryOp { op, expr } => self.bind_unary(op, expr, scope),
-            Expr::IsNull(x) => {
-                let (b, _) = self.bind_expr(x, scope)?;
-                Ok((ScalarExpr::IsNull(Box::new(b)), DataType::Bool))
-            }
-            Expr::IsNotNull(x) => {
-                let (b, _) = self.bind_expr(x, scope)?;
-                Ok((ScalarExpr::Not(Box::new(ScalarExpr::IsNull(Box::new(b)))), DataType::Bool))
+            Expr::IsNull(x) | Expr::IsNotNull(x) => {
+                let negated = matches!(e, Expr::IsNotNull(_));
+                let (b, ty) = self.bind_expr(x, scope)?;
+                let test = |v: ScalarExpr| {
+                    let is_null = ScalarExpr::IsNull(Box::new(v));
+                    if negated {
+                        ScalarExpr::Not(Box::new(is_null))
+                    } else {
+                        is_null
+                    }
+                };
+                // A row is NULL when every field is, and NOT NULL when no
+                // field is (so a row can be neither), as in PostgreSQL.
+                if let DataType::Record(fields) = &ty {
+                    let tests = (0..fields.len())
+                        .map(|k| {
+                            test(ScalarExpr::Call {
+                                func: Func::ArrayIndex,
+                                args: vec![b.clone(), ScalarExpr::Literal(Datum::Int4(k as i32 + 1))],
+                            })
+                        })
+                        .collect();
+                    return Ok((ScalarExpr::And(tests), DataType::Bool));
+                }
+                Ok((test(b), DataType::Bool))
             }
             Expr::IsTrue(x) => self.bind_is(x, UnaryOp::IsTrue, scope),
             Expr::IsNotTrue(x) => self.bind_is(x, UnaryOp::IsNotTrue, scope),
@@ -285,7 +320,10 @@ impl Binder<'_> {
                 }
                 Ok((cur, ty))
             }
-            Expr::Tuple(_) => Err(Error::unsupported("row constructors")),
+            Expr::Tuple(items) => {
+                let items: Vec<&Expr> = items.iter().collect();
+                self.bind_row_constructor(&items, scope)
+            }
             Expr::AtTimeZone { timestamp, time_zone } => {
                 let zone = self.bind_expr(time_zone, scope)?;
                 let ts = self.bind_expr(timestamp, scope)?;
@@ -472,7 +510,34 @@ impl Binder<'_> {
             B::Question => BinaryOp::Json(JsonOp::HasKey),
             B::QuestionPipe => BinaryOp::Json(JsonOp::HasAnyKey),
             B::QuestionAnd => BinaryOp::Json(JsonOp::HasAllKeys),
-            B::HashMinus => return Err(Error::unsupported("operator #-")),
+            B::AtQuestion | B::AtAt => {
+                let l = self.bind_expr(left, scope)?;
+                let r = self.bind_expr(right, scope)?;
+                let symbol = if matches!(op, B::AtQuestion) { "@?" } else { "@@" };
+                if !matches!(l.1, DataType::Jsonb | DataType::Unknown) || !(r.1.is_string() || r.1 == DataType::Unknown) {
+                    return Err(Error::new(
+                        SqlState::UndefinedFunction,
+                        format!("operator does not exist: {} {symbol} {}", l.1.pg_name(), r.1.pg_name()),
+                    )
+                    .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+                }
+                let name = if matches!(op, B::AtQuestion) { "jsonb_path_exists_opr" } else { "jsonb_path_match_opr" };
+                return self.call_function(name, vec![l, r]);
+            }
+            B::HashMinus => {
+                let l = self.bind_expr(left, scope)?;
+                let r = self.bind_expr(right, scope)?;
+                if !matches!(l.1, DataType::Jsonb | DataType::Unknown)
+                    || !matches!(&r.1, DataType::Unknown | DataType::Array(_))
+                {
+                    return Err(Error::new(
+                        SqlState::UndefinedFunction,
+                        format!("operator does not exist: {} #- {}", l.1.pg_name(), r.1.pg_name()),
+                    )
+                    .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+                }
+                return self.call_function("jsonb_delete_path", vec![l, r]);
+            }
             B::PGOverlap => BinaryOp::ArrayOverlap,
             B::PGCustomBinaryOperator(parts) => {
                 // OPERATOR(pg_catalog.~) and friends.
@@ -1183,6 +1248,12 @@ pub(crate) fn datetime_field_name(field: &ast::DateTimeField) -> String {
         F::Custom(id) => names::ident(id),
         other => other.to_string().to_lowercase(),
     }
+}
+
+/// Whether a cast's target is `jsonpath` (or `pg_catalog.jsonpath`).
+fn is_jsonpath_type(ty: &ast::DataType) -> bool {
+    matches!(ty, ast::DataType::Custom(name, modifiers)
+        if modifiers.is_empty() && names::object_name(name).last().map(String::as_str) == Some("jsonpath"))
 }
 
 /// The items of a row constructor: `(a, b, ...)` with two or more items,

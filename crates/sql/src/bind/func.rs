@@ -125,6 +125,9 @@ impl Binder<'_> {
                 (exprs, distinct, star, order_by)
             }
         };
+        if f.over.is_some() && !f.within_group.is_empty() {
+            return Err(Error::new(SqlState::FeatureNotSupported, format!("OVER is not supported for ordered-set aggregate {name}")));
+        }
         if let Some(over) = &f.over {
             return self.bind_window_call(
                 &name,
@@ -136,6 +139,12 @@ impl Binder<'_> {
                 f.filter.as_deref(),
                 scope,
             );
+        }
+        if name == "row" && parts.len() == 1 && f.over.is_none() {
+            // `ROW(a, b)`: sqlparser reads it as a call; PostgreSQL's row
+            // constructor, a record with fields f1, f2, ...
+            let items: Vec<&Expr> = arg_exprs.iter().collect();
+            return self.bind_row_constructor(&items, scope);
         }
         if name == "grouping" && parts.len() <= 2 {
             let mut args = Vec::with_capacity(arg_exprs.len());
@@ -159,18 +168,23 @@ impl Binder<'_> {
         if matches!(name.as_str(), "percentile_cont" | "percentile_disc") && parts.len() <= 2 {
             return self.bind_percentile(&name, &arg_exprs, &f.within_group, f.filter.as_deref(), scope);
         }
+        if name == "mode" && parts.len() <= 2 && !f.within_group.is_empty() {
+            return self.bind_mode(&arg_exprs, &f.within_group, f.filter.as_deref(), scope);
+        }
         if !f.within_group.is_empty() {
             return Err(Error::new(
                 SqlState::WrongObjectType,
                 format!("WITHIN GROUP is required for ordered-set aggregate {name}"),
             )
-            .with_hint("only percentile_cont and percentile_disc are ordered-set aggregates here"));
+            .with_hint("only percentile_cont, percentile_disc and mode are ordered-set aggregates here"));
         }
         if is_aggregate(&name) && parts.len() <= 2 {
             let (bound, ty) =
                 self.bind_aggregate_call(&name, &arg_exprs, distinct, star, f.filter.as_deref(), scope, false)?;
             let bound = match bound {
                 ScalarExpr::Aggregate(mut agg) if !order_by.is_empty() => {
+                    // An explicit ORDER BY replaces the DISTINCT sort.
+                    agg.order_by.clear();
                     for item in &order_by {
                         let (e, _) = self.bind_expr(&item.expr, scope)?;
                         let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
@@ -261,6 +275,47 @@ impl Binder<'_> {
         Ok((ScalarExpr::Aggregate(Box::new(agg)), input_type))
     }
 
+    /// `mode() WITHIN GROUP (ORDER BY x)`: the most frequent non-NULL
+    /// value of `x`, the first in the WITHIN GROUP order among ties.
+    fn bind_mode(&mut self, args: &[Expr], within_group: &[ast::OrderByExpr], filter: Option<&Expr>, scope: &Scope) -> Result<Bound> {
+        let [item] = within_group else {
+            return Err(Error::new(SqlState::UndefinedFunction, "function mode requires WITHIN GROUP (ORDER BY one expression)"));
+        };
+        if !args.is_empty() {
+            let mut types = Vec::new();
+            for a in args {
+                types.push(self.bind_expr(a, scope)?.1.pg_name());
+            }
+            types.push(self.bind_expr(&item.expr, scope)?.1.pg_name());
+            return Err(Error::new(SqlState::UndefinedFunction, format!("function mode({}) does not exist", types.join(", ")))
+                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+        }
+        let (x, xt) = self.bind_expr(&item.expr, scope)?;
+        if super::contains_aggregate(&x) {
+            return Err(Error::new(SqlState::GroupingError, "aggregate function calls cannot be nested"));
+        }
+        let (x, xt) = if xt == DataType::Unknown {
+            (self.coerce(x, &xt, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+        } else {
+            (x, xt)
+        };
+        let filter = match filter {
+            Some(e) => Some(self.bind_condition(e, scope, "FILTER")?),
+            None => None,
+        };
+        let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
+        let agg = AggregateExpr {
+            func: AggregateFunc::Mode,
+            args: vec![x.clone()],
+            distinct: false,
+            filter,
+            order_by: vec![freshet_expr::AggOrder { expr: x, descending, nulls_first: item.options.nulls_first.unwrap_or(descending) }],
+            input_type: xt.clone(),
+            output_type: xt.clone(),
+        };
+        Ok((ScalarExpr::Aggregate(Box::new(agg)), xt))
+    }
+
     /// Binds a call where the first arguments are already bound and the last
     /// comes from an expression (EXTRACT(field FROM expr)).
     pub(crate) fn bind_named_call(&mut self, name: &str, mut args: Vec<Bound>, last: Option<&Expr>, scope: &Scope) -> Result<Bound> {
@@ -306,6 +361,10 @@ impl Binder<'_> {
         let wrong_args = || {
             Error::new(SqlState::UndefinedFunction, format!("function {name} with these arguments does not exist"))
         };
+        // DISTINCT aggregates whose result shows their input's order see
+        // it sorted by the (unconverted) arguments, as PostgreSQL sorts
+        // to remove duplicates.
+        let mut distinct_keys: Vec<ScalarExpr> = Vec::new();
         let (func, args, input_type) = match name {
             "count" if star || bound.is_empty() => (AggregateFunc::CountStar, vec![], DataType::Int8),
             "count" => {
@@ -343,6 +402,7 @@ impl Binder<'_> {
                 let (d, dt) = it.next().ok_or_else(wrong_args)?;
                 let v = self.coerce(v, &vt, &DataType::Text, CastContext::Implicit)?;
                 let d = self.coerce(d, &dt, &DataType::Text, CastContext::Implicit)?;
+                distinct_keys = vec![v.clone(), d.clone()];
                 (AggregateFunc::StringAgg, vec![v, d], DataType::Text)
             }
             "jsonb_agg" | "json_agg" => {
@@ -352,25 +412,55 @@ impl Binder<'_> {
                 } else {
                     (e, t)
                 };
-                let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![t.clone()]), args: vec![e] };
-                (AggregateFunc::JsonAgg { json: name == "json_agg" }, vec![value], DataType::Jsonb)
+                distinct_keys = vec![e.clone()];
+                if name == "json_agg" {
+                    self.refuse_zoned_json(name, &[&t])?;
+                    // The values are kept as they are and printed as json
+                    // text at the end, by the input type, which also
+                    // decides the separator (`json_agg_transfn`).
+                    (AggregateFunc::JsonAgg { json: true }, vec![e], t)
+                } else {
+                    self.refuse_zoned_json(name, &[&t])?;
+                    let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![t.clone()]), args: vec![e] };
+                    (AggregateFunc::JsonAgg { json: false }, vec![value], DataType::Jsonb)
+                }
             }
             "jsonb_object_agg" | "json_object_agg" => {
                 let mut it = bound.into_iter();
                 let (k, kt) = it.next().ok_or_else(wrong_args)?;
                 let (v, vt) = it.next().ok_or_else(wrong_args)?;
-                let key = self.to_text(k, &kt)?;
                 let (v, vt) = if vt == DataType::Unknown {
                     (self.coerce(v, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?, DataType::Text)
                 } else {
                     (v, vt)
                 };
-                let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![vt]), args: vec![v] };
-                (AggregateFunc::JsonObjectAgg { json: name == "json_object_agg" }, vec![key, value], DataType::Text)
+                distinct_keys = vec![k.clone(), v.clone()];
+                if name == "json_object_agg" {
+                    self.refuse_zoned_json(name, &[&kt, &vt])?;
+                    let (k, kt) = if kt == DataType::Unknown {
+                        (self.coerce(k, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+                    } else {
+                        (k, kt)
+                    };
+                    let key = ScalarExpr::Call { func: Func::Json(JsonFunc::JsonKey, vec![kt]), args: vec![k] };
+                    let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJson, vec![vt]), args: vec![v] };
+                    (AggregateFunc::JsonObjectAgg { json: true }, vec![key, value], DataType::Text)
+                } else {
+                    self.refuse_zoned_json(name, &[&kt, &vt])?;
+                    let (k, kt) = if kt == DataType::Unknown {
+                        (self.coerce(k, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+                    } else {
+                        (k, kt)
+                    };
+                    let key = ScalarExpr::Call { func: Func::Json(JsonFunc::JsonbKey, vec![kt]), args: vec![k] };
+                    let value = ScalarExpr::Call { func: Func::Json(JsonFunc::ToJsonb, vec![vt]), args: vec![v] };
+                    (AggregateFunc::JsonObjectAgg { json: false }, vec![key, value], DataType::Text)
+                }
             }
             "array_agg" => {
                 let (e, t) = bound.into_iter().next().ok_or_else(wrong_args)?;
                 let t = if t == DataType::Unknown { DataType::Text } else { t };
+                distinct_keys = vec![e.clone()];
                 (AggregateFunc::ArrayAgg, vec![e], t)
             }
             "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
@@ -404,8 +494,82 @@ impl Binder<'_> {
             _ => return Err(wrong_args()),
         };
         let output_type = func.output_type(&input_type);
-        let agg = AggregateExpr { func, args, distinct, filter, order_by: vec![], input_type, output_type: output_type.clone() };
+        let order_by = if distinct {
+            distinct_keys
+                .into_iter()
+                .map(|expr| freshet_expr::AggOrder { expr, descending: false, nulls_first: false })
+                .collect()
+        } else {
+            vec![]
+        };
+        let agg = AggregateExpr { func, args, distinct, filter, order_by, input_type, output_type: output_type.clone() };
         Ok((ScalarExpr::Aggregate(Box::new(agg)), output_type))
+    }
+
+    /// A row constructor (`ROW(a, b)`, `(a, b)`): a record whose fields
+    /// are named f1, f2, ... as PostgreSQL names them; untyped literals
+    /// become text.
+    pub(crate) fn bind_row_constructor(&mut self, items: &[&Expr], scope: &Scope) -> Result<Bound> {
+        let mut args = Vec::with_capacity(items.len());
+        let mut fields = Vec::with_capacity(items.len());
+        for (i, e) in items.iter().enumerate() {
+            let (b, t) = self.bind_expr(e, scope)?;
+            let (b, t) = if t == DataType::Unknown {
+                (self.coerce(b, &t, &DataType::Text, CastContext::Implicit)?, DataType::Text)
+            } else {
+                (b, t)
+            };
+            args.push(b);
+            fields.push((format!("f{}", i + 1), t));
+        }
+        Ok((ScalarExpr::Call { func: Func::ArrayConstruct, args }, DataType::Record(fields)))
+    }
+
+    /// The arguments of the jsonpath functions: `(jsonb, path [, vars
+    /// jsonb [, silent bool]])`. Paths are text (Freshet has no jsonpath
+    /// type); a constant path is parsed here so a malformed one fails
+    /// while binding (42601), as PostgreSQL's jsonpath input does.
+    pub(crate) fn jsonpath_arguments(&mut self, name: &str, args: Vec<Bound>) -> Result<Vec<ScalarExpr>> {
+        let types: Vec<DataType> = args.iter().map(|(_, t)| t.clone()).collect();
+        let fits = matches!(types[0], DataType::Jsonb | DataType::Unknown)
+            && (types[1].is_string() || types[1] == DataType::Unknown)
+            && types.get(2).is_none_or(|t| matches!(t, DataType::Jsonb | DataType::Unknown))
+            && types.get(3).is_none_or(|t| matches!(t, DataType::Bool | DataType::Unknown));
+        if !fits {
+            let names: Vec<String> = types.iter().map(|t| t.pg_name()).collect();
+            let shown = name.trim_end_matches("_opr");
+            return Err(Error::new(SqlState::UndefinedFunction, format!("function {shown}({}) does not exist", names.join(", ")))
+                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+        }
+        if let ScalarExpr::Literal(Datum::Text(path)) = &args[1].0 {
+            freshet_expr::jsonpath::parse(path)?;
+        }
+        let targets = [DataType::Jsonb, DataType::Text, DataType::Jsonb, DataType::Bool];
+        let mut out = Vec::with_capacity(4);
+        for ((e, t), target) in args.into_iter().zip(targets.iter()) {
+            out.push(self.coerce(e, &t, target, CastContext::Implicit)?);
+        }
+        // The functions' defaults: vars '{}' and silent false (the
+        // operators keep two arguments).
+        if !name.ends_with("_opr") {
+            if out.len() < 3 {
+                out.push(ScalarExpr::Literal(Datum::Jsonb(freshet_common::json::Jsonb::Object(vec![]))));
+            }
+            if out.len() < 4 {
+                out.push(ScalarExpr::Literal(Datum::Bool(false)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refuses (0A000) JSON built from timestamptz values in a materialized
+    /// view: their text depends on the session time zone, as to_char's does.
+    fn refuse_zoned_json(&self, name: &str, types: &[&DataType]) -> Result<()> {
+        if self.for_view && types.iter().any(|t| freshet_expr::json_text::depends_on_time_zone(t)) {
+            return Err(Error::unsupported(format!("{name}() of timestamp with time zone in a materialized view"))
+                .with_hint("The result depends on the session time zone. Cast the value to timestamp without time zone."));
+        }
+        Ok(())
     }
 
     /// Coerces an argument implicitly.
@@ -434,7 +598,15 @@ impl Binder<'_> {
                 }
                 let mut out = Vec::new();
                 for (a, t) in args.drain(..).zip(tys.iter()) {
-                    out.push(self.arg(a, t)?);
+                    // An argument no implicit cast reaches means no such
+                    // function (42883), as PostgreSQL resolves overloads.
+                    out.push(self.arg(a, t).map_err(|e| {
+                        if e.state == SqlState::DatatypeMismatch && e.message.starts_with("argument of type") {
+                            no_such(name)
+                        } else {
+                            e
+                        }
+                    })?);
                 }
                 out
             }};
@@ -994,6 +1166,211 @@ impl Binder<'_> {
                     )),
                 }
             }
+            "width_bucket" if n == 4 => {
+                use freshet_expr::misc_func::MiscFunc;
+                if !arg_types[..3].iter().all(|t| t.is_numeric() || *t == DataType::Unknown) {
+                    return Err(no_such(name));
+                }
+                // numeric when every bound is numeric or integer and one is
+                // numeric; otherwise double precision, the preferred type.
+                let numeric = arg_types[..3].iter().any(|t| matches!(t, DataType::Numeric(_)))
+                    && !arg_types[..3].iter().any(|t| matches!(t, DataType::Float4 | DataType::Float8));
+                let (f, ty) = if numeric {
+                    (MiscFunc::WidthBucketNumeric, DataType::Numeric(None))
+                } else {
+                    (MiscFunc::WidthBucketFloat, DataType::Float8)
+                };
+                let out = coerce_all!(ty, ty, ty, int4);
+                call(Func::Misc(f), out, int4)
+            }
+            "width_bucket" if n == 2 => {
+                use freshet_expr::misc_func::MiscFunc;
+                let arr = array_arg(&arg_types, 1).ok_or_else(|| no_such(name))?;
+                let mut elem = arr.element().cloned().unwrap_or(DataType::Text);
+                // A multidimensional array's type nests; its thresholds are refused when run.
+                while let DataType::Array(inner) = elem {
+                    elem = *inner;
+                }
+                let out = coerce_all!(elem, arr);
+                call(Func::Misc(MiscFunc::WidthBucketArray), out, int4)
+            }
+            "array_ndims" | "array_dims" => {
+                use freshet_expr::misc_func::MiscFunc;
+                if arg_types.first() == Some(&DataType::Unknown) {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
+                }
+                let arr = array_arg(&arg_types, 0).ok_or_else(|| no_such(name))?;
+                let out = coerce_all!(arr);
+                let (f, ty) = if name == "array_ndims" { (MiscFunc::ArrayNdims, int4) } else { (MiscFunc::ArrayDims, text) };
+                call(Func::Misc(f), out, ty)
+            }
+            "array_fill" if n == 2 || n == 3 => {
+                use freshet_expr::misc_func::MiscFunc;
+                let elem = arg_types[0].clone();
+                if elem == DataType::Unknown {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
+                }
+                if matches!(elem, DataType::Array(_)) {
+                    return Err(no_such(name));
+                }
+                let ints = DataType::Array(Box::new(DataType::Int4));
+                let out = if n == 2 { coerce_all!(elem, ints) } else { coerce_all!(elem, ints, ints) };
+                call(Func::Misc(MiscFunc::ArrayFill), out, DataType::Array(Box::new(elem)))
+            }
+            "justify_days" | "justify_hours" | "justify_interval" => {
+                use freshet_expr::misc_func::MiscFunc;
+                let iv = DataType::Interval;
+                let out = coerce_all!(iv);
+                let f = match name {
+                    "justify_days" => MiscFunc::JustifyDays,
+                    "justify_hours" => MiscFunc::JustifyHours,
+                    _ => MiscFunc::JustifyInterval,
+                };
+                call(Func::Misc(f), out, iv)
+            }
+            // The _tz variants differ only in .datetime(), which is not supported.
+            "jsonb_path_exists" | "jsonb_path_match" | "jsonb_path_query_array" | "jsonb_path_query_first"
+            | "jsonb_path_exists_tz" | "jsonb_path_match_tz" | "jsonb_path_query_array_tz"
+            | "jsonb_path_query_first_tz"
+                if (2..=4).contains(&n) =>
+            {
+                let out = self.jsonpath_arguments(name, args)?;
+                let (f, ty) = match name.trim_end_matches("_tz") {
+                    "jsonb_path_exists" => (JsonFunc::PathExists, DataType::Bool),
+                    "jsonb_path_match" => (JsonFunc::PathMatch, DataType::Bool),
+                    "jsonb_path_query_array" => (JsonFunc::PathQueryArray, DataType::Jsonb),
+                    _ => (JsonFunc::PathQueryFirst, DataType::Jsonb),
+                };
+                call(Func::Json(f, vec![DataType::Jsonb]), out, ty)
+            }
+            // `jsonb @? jsonpath` and `jsonb @@ jsonpath`: silent, no variables.
+            "jsonb_path_exists_opr" | "jsonb_path_match_opr" if n == 2 => {
+                // Two arguments only: the operators pass no variables and
+                // are silent (jsonb_ops::call).
+                let out = self.jsonpath_arguments(name, args)?;
+                let f = if name == "jsonb_path_exists_opr" { JsonFunc::PathExists } else { JsonFunc::PathMatch };
+                call(Func::Json(f, vec![DataType::Jsonb]), out, DataType::Bool)
+            }
+            "json_object" | "jsonb_object" if n == 1 || n == 2 => {
+                let texts = DataType::Array(Box::new(DataType::Text));
+                let out = if n == 1 { coerce_all!(texts) } else { coerce_all!(texts, texts) };
+                let jsonb = name == "jsonb_object";
+                call(
+                    Func::Json(JsonFunc::JsonObject { jsonb }, vec![]),
+                    out,
+                    if jsonb { DataType::Jsonb } else { DataType::Json },
+                )
+            }
+            "jsonb_set_lax" if (3..=5).contains(&n) => {
+                let j = DataType::Jsonb;
+                let path = DataType::Array(Box::new(DataType::Text));
+                let b = DataType::Bool;
+                let out = match n {
+                    3 => coerce_all!(j, path, j),
+                    4 => coerce_all!(j, path, j, b),
+                    _ => coerce_all!(j, path, j, b, text),
+                };
+                call(Func::Json(JsonFunc::SetLax, vec![DataType::Jsonb]), out, DataType::Jsonb)
+            }
+            "jsonb_insert" if n == 3 || n == 4 => {
+                let j = DataType::Jsonb;
+                let path = DataType::Array(Box::new(DataType::Text));
+                let b = DataType::Bool;
+                let out = if n == 3 { coerce_all!(j, path, j) } else { coerce_all!(j, path, j, b) };
+                call(Func::Json(JsonFunc::Insert, vec![DataType::Jsonb]), out, DataType::Jsonb)
+            }
+            "jsonb_delete_path" => {
+                let j = DataType::Jsonb;
+                let path = DataType::Array(Box::new(DataType::Text));
+                let out = coerce_all!(j, path);
+                call(Func::Json(JsonFunc::DeletePath, vec![DataType::Jsonb]), out, DataType::Jsonb)
+            }
+            "jsonb_pretty" => {
+                let j = DataType::Jsonb;
+                let out = coerce_all!(j);
+                call(Func::Json(JsonFunc::Pretty, vec![DataType::Jsonb]), out, text)
+            }
+            "json_typeof" | "json_array_length" | "json_strip_nulls" => {
+                if !matches!(arg_types.first(), Some(DataType::Json | DataType::Unknown)) {
+                    return Err(no_such(name));
+                }
+                let j = DataType::Json;
+                let out = coerce_all!(j);
+                let (f, ty) = match name {
+                    "json_typeof" => (JsonFunc::JsonTypeOf, DataType::Text),
+                    "json_array_length" => (JsonFunc::JsonArrayLength, DataType::Int4),
+                    _ => (JsonFunc::JsonStripNulls, DataType::Json),
+                };
+                call(Func::Json(f, vec![DataType::Json]), out, ty)
+            }
+            "json_extract_path" | "json_extract_path_text" => {
+                if n < 2 || !matches!(arg_types[0], DataType::Json | DataType::Unknown) {
+                    return Err(no_such(name));
+                }
+                let mut it = args.into_iter();
+                let (j, jt) = it.next().ok_or_else(|| no_such(name))?;
+                let mut out = vec![self.coerce(j, &jt, &DataType::Json, CastContext::Implicit)?];
+                for (e, t) in it {
+                    if !is_text_argument(&t) {
+                        return Err(no_such(name));
+                    }
+                    out.push(self.coerce(e, &t, &DataType::Text, CastContext::Implicit)?);
+                }
+                let text_out = name.ends_with("_text");
+                call(
+                    Func::Json(JsonFunc::ExtractPath { text: text_out }, vec![]),
+                    out,
+                    if text_out { DataType::Text } else { DataType::Json },
+                )
+            }
+            "to_json" | "array_to_json" | "row_to_json" | "json_build_array" | "json_build_object" => {
+                let fits = match name {
+                    "to_json" => n == 1,
+                    "array_to_json" => {
+                        (n == 1 || n == 2) && matches!(arg_types[0], DataType::Array(_) | DataType::Int2Vector | DataType::OidVector)
+                    }
+                    "row_to_json" => (n == 1 || n == 2) && matches!(arg_types[0], DataType::Record(_)),
+                    _ => true,
+                };
+                if !fits {
+                    return Err(no_such(name));
+                }
+                if name == "to_json" && arg_types[0] == DataType::Unknown {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
+                }
+                self.refuse_zoned_json(name, &arg_types.iter().collect::<Vec<_>>())?;
+                let mut out = Vec::new();
+                let mut types = Vec::new();
+                let variadic = matches!(name, "json_build_array" | "json_build_object");
+                for (i, (e, t)) in args.into_iter().enumerate() {
+                    let target = if !variadic && i == 1 {
+                        DataType::Bool
+                    } else if t == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        t.clone()
+                    };
+                    out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
+                    types.push(target);
+                }
+                let f = match name {
+                    "to_json" => JsonFunc::ToJson,
+                    "array_to_json" => JsonFunc::ArrayToJson,
+                    "row_to_json" => JsonFunc::RowToJson,
+                    "json_build_array" => JsonFunc::JsonBuildArray,
+                    _ => JsonFunc::JsonBuildObject,
+                };
+                call(Func::Json(f, types), out, DataType::Json)
+            }
             "jsonb_typeof" | "jsonb_array_length" | "jsonb_strip_nulls" => {
                 let j = DataType::Jsonb;
                 let out = coerce_all!(j);
@@ -1014,6 +1391,13 @@ impl Binder<'_> {
             "jsonb_build_object" | "jsonb_build_array" | "to_jsonb" => {
                 if name == "to_jsonb" && n != 1 {
                     return Err(no_such(name));
+                }
+                self.refuse_zoned_json(name, &arg_types.iter().collect::<Vec<_>>())?;
+                if name == "to_jsonb" && arg_types[0] == DataType::Unknown {
+                    return Err(Error::new(
+                        SqlState::DatatypeMismatch,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
                 }
                 let mut out = Vec::new();
                 let mut types = Vec::new();

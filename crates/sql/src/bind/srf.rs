@@ -29,6 +29,17 @@ pub(crate) fn is_set_returning(name: &str) -> bool {
             | "jsonb_each"
             | "jsonb_each_text"
             | "jsonb_object_keys"
+            | "json_array_elements"
+            | "json_array_elements_text"
+            | "json_each"
+            | "json_each_text"
+            | "json_object_keys"
+            | "jsonb_path_query"
+            | "jsonb_path_query_tz"
+            | "json_to_record"
+            | "json_to_recordset"
+            | "jsonb_to_record"
+            | "jsonb_to_recordset"
             | "regexp_split_to_table"
             | "string_to_table"
             | "regexp_matches"
@@ -131,6 +142,34 @@ impl Binder<'_> {
                 };
                 Ok((func, vec![a], types))
             }
+            "json_array_elements" | "json_array_elements_text" | "json_each" | "json_each_text" | "json_object_keys"
+                if args.len() == 1 =>
+            {
+                let mut it = args.into_iter();
+                let (a, at) = it.next().ok_or_else(|| no_such(&[]))?;
+                if !matches!(at, DataType::Json | DataType::Unknown) {
+                    return Err(no_such(&[(a, at)]));
+                }
+                let a = self.coerce(a, &at, &DataType::Json, CastContext::Implicit)?;
+                let text = name.ends_with("_text");
+                let value = if text { DataType::Text } else { DataType::Json };
+                let (func, types) = match name {
+                    "json_array_elements" | "json_array_elements_text" => (TableFunc::JsonArrayElements { text }, vec![value]),
+                    "json_each" | "json_each_text" => (TableFunc::JsonEach { text }, vec![DataType::Text, value]),
+                    _ => (TableFunc::JsonObjectKeys, vec![DataType::Text]),
+                };
+                Ok((func, vec![a], types))
+            }
+            "json_to_record" | "json_to_recordset" | "jsonb_to_record" | "jsonb_to_recordset" if args.len() == 1 => {
+                // Only in FROM with a column definition list
+                // (`bind_record_function`); elsewhere the row type is unknown.
+                Err(Error::new(SqlState::FeatureNotSupported, format!("could not determine row type for result of {name}"))
+                    .with_hint("Provide a non-null record argument, or call the function in the FROM clause using a column definition list."))
+            }
+            "jsonb_path_query" | "jsonb_path_query_tz" if (2..=4).contains(&args.len()) => {
+                let out = self.jsonpath_arguments(name, args)?;
+                Ok((TableFunc::JsonbPathQuery, out, vec![DataType::Jsonb]))
+            }
             "regexp_split_to_table" | "string_to_table" | "regexp_matches" if args.len() == 2 || args.len() == 3 => {
                 let mut out = Vec::new();
                 for (e, t) in args {
@@ -200,7 +239,12 @@ impl Binder<'_> {
             let new_scope = scope.concat(Scope::from_columns(Some(&qualifier), items));
             return Ok((plan.map(exprs), new_scope));
         }
-        let (func, args, types) = self.bind_srf(&name, bound)?;
+        let (func, args, types) = match name.as_str() {
+            "json_to_record" | "json_to_recordset" | "jsonb_to_record" | "jsonb_to_recordset" => {
+                self.bind_record_function(&name, bound, alias)?
+            }
+            _ => self.bind_srf(&name, bound)?,
+        };
         let qualifier = alias.map(|a| names::ident(&a.name)).unwrap_or(name.clone());
         // A one-column function's column is named after the alias (or the
         // function); several columns are all named after the function.
@@ -225,6 +269,42 @@ impl Binder<'_> {
         }
         let plan = RelExpr::FlatMap { input: Box::new(plan), funcs: vec![(func, args)], ordinality, outer };
         Ok((plan, scope.concat(Scope::from_columns(Some(&qualifier), columns))))
+    }
+
+    /// `json[b]_to_record[set](value) AS t(col type, ...)`: the column
+    /// definition list gives the output columns (42601 without one).
+    fn bind_record_function(
+        &mut self,
+        name: &str,
+        args: Vec<Bound>,
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(TableFunc, Vec<ScalarExpr>, Vec<DataType>)> {
+        let definitions: Vec<&ast::TableAliasColumnDef> = alias.map(|a| a.columns.iter().collect()).unwrap_or_default();
+        if definitions.is_empty() || definitions.iter().any(|c| c.data_type.is_none()) {
+            return Err(Error::syntax("a column definition list is required for functions returning \"record\""));
+        }
+        let jsonb = name.starts_with("jsonb");
+        let input = if jsonb { DataType::Jsonb } else { DataType::Json };
+        let [(a, at)] = <[Bound; 1]>::try_from(args).map_err(|args| {
+            let types: Vec<String> = args.iter().map(|(_, t)| t.pg_name()).collect();
+            Error::new(SqlState::UndefinedFunction, format!("function {name}({}) does not exist", types.join(", ")))
+        })?;
+        if at != input && at != DataType::Unknown {
+            return Err(Error::new(SqlState::UndefinedFunction, format!("function {name}({}) does not exist", at.pg_name()))
+                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+        }
+        let a = self.coerce(a, &at, &input, CastContext::Implicit)?;
+        let mut columns = Vec::with_capacity(definitions.len());
+        for c in definitions {
+            let ty = self.resolve_type(c.data_type.as_ref().expect("checked above"))?;
+            if self.for_view && freshet_expr::json_text::depends_on_time_zone(&ty) {
+                // Text without an offset reads in the session time zone.
+                return Err(Error::unsupported(format!("{name}() with a timestamp with time zone column in a materialized view")));
+            }
+            columns.push((names::ident(&c.name), ty));
+        }
+        let types = columns.iter().map(|(_, t)| t.clone()).collect();
+        Ok((TableFunc::JsonToRecord { set: name.ends_with("set"), jsonb, columns }, vec![a], types))
     }
 
     /// `TUMBLE(rel, time_col, size)` and `HOP(rel, time_col, slide, size)`:
