@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError
 from django.db.backends.postgresql import base as postgresql_base
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
@@ -69,3 +69,19 @@ class DatabaseWrapper(postgresql_base.DatabaseWrapper):
         self, settings_dict: dict[str, Any], alias: str = DEFAULT_DB_ALIAS
     ) -> None:
         super().__init__(apply_defaults(settings_dict), alias)
+
+    def check_database_version_supported(self) -> None:
+        """Django's check, naming what the version is a version of.
+
+        Freshet reports the PostgreSQL version it is compatible with
+        (``server_version`` 15.0), and Django's minimum is a PostgreSQL
+        version, so the message says "PostgreSQL 14 or later", not
+        "Freshet 14 or later" (Freshet's own version is 0.1).
+        """
+        minimum = self.features.minimum_database_version
+        found = self.get_database_version()
+        if minimum is not None and found < minimum:
+            raise NotSupportedError(
+                f"PostgreSQL {'.'.join(map(str, minimum))} or later is required "
+                f"(found {'.'.join(map(str, found))})."
+            )
