@@ -620,7 +620,7 @@ fn normalize_lock_clauses(sql: &str) -> Option<String> {
 /// RisingWave-style commands: `FLUSH` (wait for pending view work: views
 /// are updated before a commit is acknowledged, so there is nothing to
 /// wait for), `SHOW MATERIALIZED VIEWS` and `SHOW TABLES` (names in the
-/// current schema), `SHOW SOURCES`, `SHOW SINKS` and `SHOW SUBSCRIPTIONS`,
+/// current schema; sources are not tables, as in RisingWave), `SHOW SOURCES`, `SHOW SINKS` and `SHOW SUBSCRIPTIONS`,
 /// rewritten into statements
 /// sqlparser knows.
 fn normalize_streaming_commands(sql: &str) -> Option<String> {
@@ -641,7 +641,10 @@ fn normalize_streaming_commands(sql: &str) -> Option<String> {
             "SELECT name AS \"Name\" FROM pg_catalog.freshet_subscriptions WHERE schema_name = current_schema() ORDER BY 1".to_string(),
         ),
         ["show", "tables"] => Some(
-            "SELECT tablename AS \"Name\" FROM pg_catalog.pg_tables WHERE schemaname = current_schema() ORDER BY 1".to_string(),
+            "SELECT tablename AS \"Name\" FROM pg_catalog.pg_tables WHERE schemaname = current_schema() \
+             AND tablename NOT IN (SELECT name FROM pg_catalog.freshet_sources WHERE kind = 'source' AND schema_name = current_schema()) \
+             ORDER BY 1"
+                .to_string(),
         ),
         _ => None,
     }

@@ -375,6 +375,10 @@ fn parse_with_options(p: &mut Parser<'_>) -> Result<WithOptions, ParserError> {
         };
         options.push((key, value));
         if p.consume_token(&Token::Comma) {
+            // RisingWave's examples sometimes end the list with a comma.
+            if p.consume_token(&Token::RParen) {
+                return Ok(WithOptions(options));
+            }
             continue;
         }
         p.expect_token(&Token::RParen)?;
@@ -638,6 +642,12 @@ mod tests {
             parse("FETCH 10 FROM cur WITH (timeout = '1s')"),
             StreamingStatement::FetchWithTimeout { cursor: "cur".into(), count: 10, timeout: "1s".into() }
         );
+        let StreamingStatement::CreateSource(trailing) =
+            parse("CREATE TABLE t (a int) WITH (connector = 'datagen', datagen.rows.per.second = '5',) FORMAT PLAIN ENCODE JSON")
+        else {
+            panic!("not a table source")
+        };
+        assert_eq!(trailing.options.0.len(), 2);
         assert!(matches!(parse("DROP SINK IF EXISTS a, b CASCADE"), StreamingStatement::Drop { kind: StreamingObjectKind::Sink, if_exists: true, cascade: true, .. }));
     }
 
