@@ -90,8 +90,9 @@ def changes(
       comment); excludes ``full``.
     - ``subscription``: the subscription to read (default
       ``<view>_changes``, created with ``retention`` if missing).
-    - ``batch``/``wait``: at most ``batch`` rows per round trip; each
-      round trip waits up to ``wait`` seconds for changes.
+    - ``batch``/``wait``: at most ``batch`` rows per read; a read returns
+      as soon as one change is there, or after ``wait`` seconds without
+      one.
     - ``idle_timeout``: stop after this many seconds without a change
       (``None``: never; close the generator to stop).
     """
@@ -129,12 +130,14 @@ def changes(
         idle_since = time.monotonic()
         while True:
             with conn.cursor() as cursor:
-                cursor.execute(
-                    f"FETCH {int(batch)} FROM freshet_changes "
-                    f"WITH (timeout = '{float(wait)}s')"
-                )
+                # A FETCH with a timeout waits for all the rows it asks
+                # for, so wait for one, then take what else is there.
+                cursor.execute(f"FETCH 1 FROM freshet_changes WITH (timeout = '{float(wait)}s')")
                 names = [d.name for d in cursor.description]
                 rows = cursor.fetchall()
+                if rows and batch > 1:
+                    cursor.execute(f"FETCH {int(batch) - 1} FROM freshet_changes")
+                    rows += cursor.fetchall()
             for values in rows:
                 record = dict(zip(names, values))
                 op = record.pop("op")
