@@ -21,6 +21,19 @@ use crate::{Batch, Column, PostgresConfig, SinkConfig, SinkError, SinkType};
 /// Rows per INSERT statement.
 const ROWS_PER_STATEMENT: usize = 500;
 
+/// Runs a connection's I/O on the current runtime until it ends.
+fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            warn!(error = %full(&e), "sink connection to postgres ended");
+        }
+    });
+}
+
 /// A connection to the target server.
 pub struct PostgresWriter {
     client: tokio_postgres::Client,
@@ -43,21 +56,13 @@ impl PostgresWriter {
         let unavailable = |e: tokio_postgres::Error| SinkError::Unavailable { message: format!("{}:{}: {}", pg.host, pg.port, full(&e)) };
         let client = if pg.tls.mode == crate::tls::SslMode::Disabled {
             let (client, connection) = cfg.connect(NoTls).await.map_err(unavailable)?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    warn!(error = %full(&e), "sink connection to postgres ended");
-                }
-            });
+            drive(connection);
             client
         } else {
             let (mode, tls) = pg.tls.connector().map_err(|message| SinkError::Unavailable { message })?;
             cfg.ssl_mode(mode);
             let (client, connection) = cfg.connect(tls).await.map_err(unavailable)?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    warn!(error = %full(&e), "sink connection to postgres ended");
-                }
-            });
+            drive(connection);
             client
         };
         Ok(PostgresWriter {
