@@ -230,6 +230,12 @@ async fn fetch_waits_and_since_replays() {
     c.batch_execute("DECLARE fresh SUBSCRIPTION CURSOR FOR sub FULL").await.expect("declare after restart");
     let got = rows(&c, "FETCH 10 FROM fresh").await;
     assert_eq!(sorted(got.iter().map(|r| r[..2].to_vec()).collect()), vec![vec!["1".to_string(), "1".to_string()], vec!["2".to_string(), "7".to_string()]]);
+    let reader = server.connect().await;
+    reader.batch_execute("DECLARE open_one SUBSCRIPTION CURSOR FOR sub").await.expect("declare");
     c.batch_execute("DROP MATERIALIZED VIEW mv CASCADE").await.expect("cascade drops the subscription");
     assert!(rows(&c, "SHOW SUBSCRIPTIONS").await.is_empty());
+    // A cursor whose subscription was dropped says so.
+    let dropped = reader.batch_execute("FETCH 1 FROM open_one").await.expect_err("its subscription is gone");
+    assert_eq!(sqlstate(&dropped).as_deref(), Some("55000"), "{dropped:?}");
+    reader.batch_execute("CLOSE open_one").await.expect("close");
 }

@@ -47,6 +47,8 @@ pub const RETAINED_COMMITS_MAX: u64 = 65536;
 
 /// An open subscription cursor.
 pub(crate) struct SubscriptionCursor {
+    /// The subscription it reads (a cursor outlives a dropped one).
+    subscription: u32,
     view: u32,
     view_name: String,
     columns: Vec<Column>,
@@ -162,7 +164,7 @@ impl Session {
         let key = self.view_key(&view, &state);
         let views = &self.server.views;
         let since = views.history_since(view.oid, &view.name)?;
-        let mut cursor = SubscriptionCursor { view: view.oid, view_name: view.name.clone(), columns, key, position: state.ts, ready: VecDeque::new() };
+        let mut cursor = SubscriptionCursor { subscription: oid, view: view.oid, view_name: view.name.clone(), columns, key, position: state.ts, ready: VecDeque::new() };
         match start {
             CursorStart::Now => {}
             CursorStart::Begin => cursor.position = since.min(state.ts),
@@ -199,6 +201,13 @@ impl Session {
             .get_mut(name)
             .ok_or_else(|| Error::new(SqlState::InvalidCursorName, format!("cursor \"{name}\" does not exist")))?;
         let wanted = usize::try_from(count).unwrap_or(usize::MAX);
+        if !server.snapshot().catalog.subscriptions.contains_key(&cursor.subscription) {
+            return Err(Error::new(
+                SqlState::ObjectNotInPrerequisiteState,
+                format!("the subscription of cursor \"{name}\" has been dropped"),
+            )
+            .with_hint("CLOSE the cursor."));
+        }
         loop {
             let latest = server.clock.latest();
             if latest > cursor.position {
