@@ -1,10 +1,10 @@
 //! Small built-ins that fit no other family: `width_bucket`, the array
 //! shape functions (`array_ndims`, `array_dims`, `array_fill`) and the
 //! interval normalisers (`justify_days`, `justify_hours`,
-//! `justify_interval`), each transcribing its PostgreSQL 15 counterpart
-//! (`float.c`, `numeric.c`, `arrayfuncs.c`, `timestamp.c`).
+//! `justify_interval`, which are `Interval`'s methods in
+//! `freshet_common::datetime`), each transcribing its PostgreSQL 15
+//! counterpart (`float.c`, `numeric.c`, `arrayfuncs.c`, `timestamp.c`).
 
-use freshet_common::datetime::Interval;
 use freshet_common::{Datum, Error, Numeric, Result, SqlState};
 
 /// A function of this module; arguments are coerced by the binder.
@@ -30,17 +30,11 @@ pub enum MiscFunc {
     JustifyInterval,
 }
 
-const DAYS_PER_MONTH: i32 = 30;
-const USECS_PER_DAY: i64 = 86_400_000_000;
 /// PostgreSQL's `MaxArraySize`.
 const ARRAY_SIZE_MAX: i64 = 134_217_727;
 
 fn width_error(message: &str) -> Error {
     Error::new(SqlState::InvalidArgumentForWidthBucketFunction, message)
-}
-
-fn interval_overflow() -> Error {
-    Error::new(SqlState::DatetimeFieldOverflow, "interval out of range")
 }
 
 /// Evaluates `func`; only `array_fill` sees NULL arguments.
@@ -97,9 +91,9 @@ pub fn call(func: MiscFunc, args: &[Datum]) -> Result<Datum> {
         MiscFunc::JustifyDays | MiscFunc::JustifyHours | MiscFunc::JustifyInterval => {
             let Datum::Interval(iv) = &args[0] else { return Ok(Datum::Null) };
             Datum::Interval(match func {
-                MiscFunc::JustifyDays => justify_days(*iv)?,
-                MiscFunc::JustifyHours => justify_hours(*iv)?,
-                _ => justify_interval(*iv)?,
+                MiscFunc::JustifyDays => iv.justify_days()?,
+                MiscFunc::JustifyHours => iv.justify_hours()?,
+                _ => iv.justify_interval()?,
             })
         }
         MiscFunc::ArrayFill => unreachable!("handled above"),
@@ -263,69 +257,6 @@ fn array_fill(args: &[Datum]) -> Result<Datum> {
     Ok(build(&value, &dims))
 }
 
-/// `justify_days`: 30-day periods become months.
-pub fn justify_days(iv: Interval) -> Result<Interval> {
-    let mut out = iv;
-    let whole_month = out.days / DAYS_PER_MONTH;
-    out.days -= whole_month * DAYS_PER_MONTH;
-    out.months = out.months.checked_add(whole_month).ok_or_else(interval_overflow)?;
-    if out.months > 0 && out.days < 0 {
-        out.days += DAYS_PER_MONTH;
-        out.months -= 1;
-    } else if out.months < 0 && out.days > 0 {
-        out.days -= DAYS_PER_MONTH;
-        out.months += 1;
-    }
-    Ok(out)
-}
-
-/// `justify_hours`: 24-hour periods become days.
-pub fn justify_hours(iv: Interval) -> Result<Interval> {
-    let mut out = iv;
-    let whole_day = out.micros / USECS_PER_DAY;
-    out.micros -= whole_day * USECS_PER_DAY;
-    out.days = i32::try_from(out.days as i64 + whole_day).map_err(|_| interval_overflow())?;
-    if out.days > 0 && out.micros < 0 {
-        out.micros += USECS_PER_DAY;
-        out.days -= 1;
-    } else if out.days < 0 && out.micros > 0 {
-        out.micros -= USECS_PER_DAY;
-        out.days += 1;
-    }
-    Ok(out)
-}
-
-/// `justify_interval`: both, with the signs made consistent.
-pub fn justify_interval(iv: Interval) -> Result<Interval> {
-    let mut out = iv;
-    if (out.days > 0 && out.micros > 0) || (out.days < 0 && out.micros < 0) {
-        let whole_month = out.days / DAYS_PER_MONTH;
-        out.days -= whole_month * DAYS_PER_MONTH;
-        out.months = out.months.checked_add(whole_month).ok_or_else(interval_overflow)?;
-    }
-    let whole_day = out.micros / USECS_PER_DAY;
-    out.micros -= whole_day * USECS_PER_DAY;
-    out.days = i32::try_from(out.days as i64 + whole_day).map_err(|_| interval_overflow())?;
-    let whole_month = out.days / DAYS_PER_MONTH;
-    out.days -= whole_month * DAYS_PER_MONTH;
-    out.months = out.months.checked_add(whole_month).ok_or_else(interval_overflow)?;
-    if out.months > 0 && (out.days < 0 || (out.days == 0 && out.micros < 0)) {
-        out.days += DAYS_PER_MONTH;
-        out.months -= 1;
-    } else if out.months < 0 && (out.days > 0 || (out.days == 0 && out.micros > 0)) {
-        out.days -= DAYS_PER_MONTH;
-        out.months += 1;
-    }
-    if out.days > 0 && out.micros < 0 {
-        out.micros += USECS_PER_DAY;
-        out.days -= 1;
-    } else if out.days < 0 && out.micros > 0 {
-        out.micros -= USECS_PER_DAY;
-        out.days += 1;
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,14 +273,15 @@ mod tests {
 
     #[test]
     fn justify_matches_postgres() {
+        use freshet_common::datetime::Interval;
         let iv = |months, days, micros| Interval { months, days, micros };
         let parts = |r: Result<Interval>| {
             let v = r.expect("ok");
             (v.months, v.days, v.micros)
         };
-        assert_eq!(parts(justify_days(iv(0, 35, 0))), (1, 5, 0));
-        assert_eq!(parts(justify_days(iv(1, -35, 0))), (0, -5, 0));
-        assert_eq!(parts(justify_hours(iv(0, 10, -27 * 3_600_000_000))), (0, 8, 21 * 3_600_000_000));
-        assert_eq!(parts(justify_interval(iv(1, 0, -3_600_000_000))), (0, 29, 23 * 3_600_000_000));
+        assert_eq!(parts(iv(0, 35, 0).justify_days()), (1, 5, 0));
+        assert_eq!(parts(iv(1, -35, 0).justify_days()), (0, -5, 0));
+        assert_eq!(parts(iv(0, 10, -27 * 3_600_000_000).justify_hours()), (0, 8, 21 * 3_600_000_000));
+        assert_eq!(parts(iv(1, 0, -3_600_000_000).justify_interval()), (0, 29, 23 * 3_600_000_000));
     }
 }
