@@ -28,10 +28,56 @@ from django.db.migrations.operations.base import Operation, OperationCategory
 from django.db.migrations.state import ProjectState
 
 
-class _MaterializedViewOperation(Operation):
+class _CreateOrDrop(Operation):
+    """An operation that creates an object forwards and drops it backwards
+    (``forwards_creates``), or the reverse. Subclasses define ``_create``
+    (run with the state the object exists in) and ``_drop`` (with the
+    state it existed in). No operation may be moved across one of these:
+    the SQL may read any model."""
+
     reduces_to_sql = True
     reversible = True
+    forwards_creates = True
 
+    def _create(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState) -> None:
+        raise NotImplementedError
+
+    def _drop(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState) -> None:
+        raise NotImplementedError
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        # Models come and go with their own CreateModel/DeleteModel.
+        pass
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        return True
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if self.forwards_creates:
+            self._create(app_label, schema_editor, to_state)
+        else:
+            self._drop(app_label, schema_editor, from_state)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if self.forwards_creates:
+            self._drop(app_label, schema_editor, from_state)
+        else:
+            self._create(app_label, schema_editor, to_state)
+
+
+class _MaterializedViewOperation(_CreateOrDrop):
     def __init__(self, model_name: str, sql: str) -> None:
         self.model_name = model_name
         self.sql = sql
@@ -46,15 +92,6 @@ class _MaterializedViewOperation(Operation):
             [],
             {"model_name": self.model_name, "sql": self.sql},
         )
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        # The model's state belongs to its CreateModel/DeleteModel.
-        pass
-
-    def references_model(self, name: str, app_label: str) -> bool:
-        # The SQL may read any model, so no operation may be moved across
-        # this one.
-        return True
 
     def _create(
         self,
@@ -87,24 +124,6 @@ class CreateMaterializedView(_MaterializedViewOperation):
 
     category = OperationCategory.ADDITION
 
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        self._create(app_label, schema_editor, to_state)
-
-    def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        self._drop(app_label, schema_editor, from_state)
-
     def describe(self) -> str:
         return f"Create materialized view for {self.model_name}"
 
@@ -118,24 +137,7 @@ class DropMaterializedView(_MaterializedViewOperation):
     when unapplied."""
 
     category = OperationCategory.REMOVAL
-
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        self._drop(app_label, schema_editor, from_state)
-
-    def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        self._create(app_label, schema_editor, to_state)
+    forwards_creates = False
 
     def describe(self) -> str:
         return f"Drop materialized view for {self.model_name}"
@@ -178,13 +180,10 @@ def _format_sql(format: str | None, encode: str | None) -> str:
     return f" FORMAT {format.upper()} ENCODE {encode.upper()}"  # type: ignore[union-attr]
 
 
-class _StreamingObjectOperation(Operation):
-    """Runs ``create_sql``/``drop_sql`` of a subclass; ``forwards_creates``
-    says which one goes forwards."""
+class _StreamingObjectOperation(_CreateOrDrop):
+    """Runs ``create_sql``/``drop_sql`` of a subclass where the routers
+    allow migrating its app (with its ``hints``)."""
 
-    reduces_to_sql = True
-    reversible = True
-    forwards_creates = True
     kind = ""
 
     def __init__(self, name: str, hints: dict[str, Any] | None = None) -> None:
@@ -197,32 +196,15 @@ class _StreamingObjectOperation(Operation):
     def drop_sql(self, quote: Any) -> str:
         return f"DROP {self.kind} {quote(self.name)}"
 
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        pass
-
-    def _run(self, create: bool, app_label: str, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    def _run(self, sql: Any, app_label: str, schema_editor: BaseDatabaseSchemaEditor) -> None:
         if router.allow_migrate(schema_editor.connection.alias, app_label, **self.hints):
-            quote = schema_editor.quote_name
-            sql = self.create_sql(quote) if create else self.drop_sql(quote)
-            schema_editor.execute(sql, None)
+            schema_editor.execute(sql(schema_editor.quote_name), None)
 
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        self._run(self.forwards_creates, app_label, schema_editor)
+    def _create(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState) -> None:
+        self._run(self.create_sql, app_label, schema_editor)
 
-    def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        self._run(not self.forwards_creates, app_label, schema_editor)
+    def _drop(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState) -> None:
+        self._run(self.drop_sql, app_label, schema_editor)
 
     def describe(self) -> str:
         verb = "Create" if self.forwards_creates else "Drop"
@@ -232,11 +214,6 @@ class _StreamingObjectOperation(Operation):
     def migration_name_fragment(self) -> str:
         verb = "create" if self.forwards_creates else "drop"
         return f"{verb}_{self.kind.lower()}_{self.name.lower()}"
-
-    def references_model(self, name: str, app_label: str) -> bool:
-        # A sink or subscription reads a view, a view may read a source:
-        # keep every model operation on its side of this one.
-        return True
 
 
 class _SourceOperation(_StreamingObjectOperation):
