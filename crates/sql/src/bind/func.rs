@@ -562,6 +562,30 @@ impl Binder<'_> {
         Ok(out)
     }
 
+    /// The arguments of a function that turns values into JSON, each
+    /// coerced to its own type (an unknown literal, a key among them, is
+    /// text), except the one at `bool_at` (a `pretty` flag), which is
+    /// boolean. Returns the expressions and their types.
+    fn json_value_args<I>(&mut self, args: I, bool_at: Option<usize>) -> Result<(Vec<ScalarExpr>, Vec<DataType>)>
+    where
+        I: IntoIterator<Item = (ScalarExpr, DataType)>,
+    {
+        let mut out = Vec::new();
+        let mut types = Vec::new();
+        for (i, (e, t)) in args.into_iter().enumerate() {
+            let target = if bool_at == Some(i) {
+                DataType::Bool
+            } else if t == DataType::Unknown {
+                DataType::Text
+            } else {
+                t.clone()
+            };
+            out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
+            types.push(target);
+        }
+        Ok((out, types))
+    }
+
     /// Refuses (0A000) JSON built from timestamptz values in a materialized
     /// view: their text depends on the session time zone, as to_char's does.
     fn refuse_zoned_json(&self, name: &str, types: &[&DataType]) -> Result<()> {
@@ -1348,20 +1372,9 @@ impl Binder<'_> {
                     ));
                 }
                 self.refuse_zoned_json(name, &arg_types.iter().collect::<Vec<_>>())?;
-                let mut out = Vec::new();
-                let mut types = Vec::new();
                 let variadic = matches!(name, "json_build_array" | "json_build_object");
-                for (i, (e, t)) in args.into_iter().enumerate() {
-                    let target = if !variadic && i == 1 {
-                        DataType::Bool
-                    } else if t == DataType::Unknown {
-                        DataType::Text
-                    } else {
-                        t.clone()
-                    };
-                    out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
-                    types.push(target);
-                }
+                // The second argument of to_json/array_to_json/row_to_json is `pretty`.
+                let (out, types) = self.json_value_args(args, (!variadic).then_some(1))?;
                 let f = match name {
                     "to_json" => JsonFunc::ToJson,
                     "array_to_json" => JsonFunc::ArrayToJson,
@@ -1399,18 +1412,7 @@ impl Binder<'_> {
                         "could not determine polymorphic type because input has type unknown",
                     ));
                 }
-                let mut out = Vec::new();
-                let mut types = Vec::new();
-                for (e, t) in args {
-                    // Unknown literals (keys among them) are text.
-                    let target = if t == DataType::Unknown {
-                        DataType::Text
-                    } else {
-                        t.clone()
-                    };
-                    out.push(self.coerce(e, &t, &target, CastContext::Implicit)?);
-                    types.push(target);
-                }
+                let (out, types) = self.json_value_args(args, None)?;
                 let f = match name {
                     "jsonb_build_object" => JsonFunc::BuildObject,
                     "jsonb_build_array" => JsonFunc::BuildArray,
