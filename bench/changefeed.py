@@ -35,7 +35,6 @@ Usage (from the repository root):
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,24 +44,10 @@ import time
 
 import psycopg
 
+from dashboard import free_port
+from views import wait_ready
+
 STATES = [f"S{i:02d}" for i in range(20)]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url, timeout=60):
-    deadline = time.time() + timeout
-    while True:
-        try:
-            return psycopg.connect(url, autocommit=True)
-        except psycopg.OperationalError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 class Replica:
@@ -199,7 +184,7 @@ def freshet_run(args):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stop = threading.Event()
     try:
-        with wait_ready(url) as conn:
+        with wait_ready(url, timeout=60) as conn:
             conn.execute(SCHEMA)
             conn.execute("CREATE MATERIALIZED VIEW turnover AS "
                          "SELECT state, sum(amount) AS turnover, count(*) AS orders FROM orders GROUP BY state")
